@@ -1,0 +1,21 @@
+// Where the project finds the vim25 bundle during development: the bundle is never committed.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export function bundleCandidates(): string[] {
+  const env = process.env.VIM25_WSDL_DIR;
+  return [...(env ? [resolve(env)] : []), join(ROOT, 'wsdl/vim25'), resolve(ROOT, '../shared/wsdl/vim25')];
+}
+
+export function bundleDir(): string {
+  const candidates = bundleCandidates();
+  const found = candidates.find((d) => existsSync(join(d, 'vimService.wsdl')));
+  if (!found) {
+    throw new Error(`vim25 WSDL bundle not found (looked in ${candidates.join(', ')}). ` +
+      'Set VIM25_WSDL_DIR, or run `npm run wsdl -- --from <dir | https://host/sdk>`.');
+  }
+  return found;
+}

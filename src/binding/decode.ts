@@ -1,0 +1,270 @@
+// SOAP response XML (as SAX events) -> clean TS values, driven by the generated metadata:
+// `_typeName` on every data object, arrays where the schema says maxOccurs="unbounded",
+// primitives by declared type or xsi:type, MoRefs as { type, value }, and anything the
+// metadata does not know (a newer server) decoded generically instead of failing.
+import sax from 'sax';
+import { TransportError, VimFault } from '../errors.ts';
+import { MOREF, PRIMITIVES, isEnum, typeInfo, type FieldInfo, type MethodInfo, type TypeInfo } from './metadata.ts';
+import { XSI_NS, localName } from './xml.ts';
+
+type Obj = Record<string, unknown>;
+
+interface Frame {
+  name: string;
+  /** How the parent declared this element; undefined when the parent does not know it. */
+  field: FieldInfo | undefined;
+  /** Data object being built (complex types), or undefined for text/MoRef/generic leaves. */
+  type: TypeInfo | undefined;
+  /** Primitive to convert the text to (enums decode as strings). */
+  prim: string | undefined;
+  /** The type named by xsi:type when the metadata does not know it. */
+  unknownType: string | undefined;
+  moType: string | undefined;
+  /** ArrayOfX in an anyType position: the value is the inner array. */
+  unwrap: boolean;
+  value: Obj | undefined;
+  text: string;
+  /** Child element declarations for structural (non-data) elements: Body, the response, Fault detail. */
+  children: ((name: string) => FieldInfo | undefined) | undefined;
+  /** Generic objects: names seen more than once, collected into arrays. */
+  repeated: Set<string> | undefined;
+}
+
+export interface DecodedFault {
+  faultCode: string;
+  faultString: string;
+  /** The vim25 fault object from <detail>, if any. */
+  detail: (Obj & { _typeName: string }) | undefined;
+}
+
+export type DecodedResponse = { kind: 'result'; value: unknown } | { kind: 'fault'; fault: DecodedFault };
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Text of a primitive element -> its JS value. */
+export function decodePrimitive(type: string, text: string): unknown {
+  switch (type) {
+    case 'boolean':
+      return text === 'true' || text === '1';
+    case 'byte':
+    case 'short':
+    case 'int':
+      return Number(text);
+    case 'long': {
+      const t = text.trim();
+      if (!/^[+-]?\d+$/.test(t)) return Number(t);
+      const n = Number(t);
+      if (Number.isSafeInteger(n)) return n;
+      const big = BigInt(t);
+      return big > MAX_SAFE || big < -MAX_SAFE ? big : n;
+    }
+    case 'float':
+    case 'double': {
+      const t = text.trim();
+      return t === 'INF' ? Infinity : t === '-INF' ? -Infinity : Number(t);
+    }
+    case 'dateTime':
+      return new Date(text.trim());
+    case 'base64Binary':
+      return Uint8Array.from(Buffer.from(text, 'base64'));
+    default:
+      return text;
+  }
+}
+
+function field(name: string, type: string, array = false): FieldInfo {
+  return { name, type, optional: true, array, secret: false };
+}
+
+export class ResponseDecoder {
+  private readonly stack: Frame[] = [];
+  private readonly xsiPrefixes = new Set<string>(['xsi']);
+  private result: unknown;
+  private resultSeen = false;
+  private fault: DecodedFault | undefined;
+  private sawEnvelope = false;
+  private sawResponse = false;
+
+  constructor(private readonly method: MethodInfo) {}
+
+  private frame(name: string, fieldInfo: FieldInfo | undefined, xsiType: string | undefined, attrs: Record<string, string>): Frame {
+    const f: Frame = { name, field: fieldInfo, type: undefined, prim: undefined, unknownType: undefined, moType: undefined, unwrap: false, value: undefined, text: '', children: undefined, repeated: undefined };
+    const declared = fieldInfo?.type;
+    const typeName = xsiType ?? (declared === 'anyType' ? undefined : declared);
+    if (typeName === undefined) {
+      // Unknown field or an anyType value without xsi:type: a MoRef if it looks like one, else text or generic object.
+      f.moType = attrs.type;
+      return f;
+    }
+    if (typeName === MOREF) {
+      f.moType = attrs.type ?? '';
+      return f;
+    }
+    if (PRIMITIVES.has(typeName)) {
+      f.prim = typeName;
+      return f;
+    }
+    if (isEnum(typeName)) {
+      f.prim = 'string';
+      return f;
+    }
+    const info = typeInfo(typeName);
+    if (!info) {
+      f.unknownType = typeName;
+      return f;
+    }
+    f.type = info;
+    f.value = { _typeName: info.name };
+    f.unwrap = declared === 'anyType' && info.name.startsWith('ArrayOf') && info.fields.length === 1;
+    return f;
+  }
+
+  private xsiType(attrs: Record<string, string>): string | undefined {
+    for (const p of this.xsiPrefixes) {
+      const v = attrs[`${p}:type`];
+      if (v !== undefined) return localName(v);
+    }
+    return undefined;
+  }
+
+  onopentag = (tag: sax.Tag | sax.QualifiedTag): void => {
+    const attrs = tag.attributes as Record<string, string>;
+    for (const k in attrs) if (k.startsWith('xmlns:') && attrs[k] === XSI_NS) this.xsiPrefixes.add(k.slice(6));
+    const name = localName(tag.name);
+    const parent = this.stack[this.stack.length - 1];
+    if (!parent) {
+      if (name !== 'Envelope') throw new TransportError(`expected a SOAP Envelope, got <${name}>`, { code: 'ENOTSOAP' });
+      this.sawEnvelope = true;
+      this.stack.push(this.structural(name, (n) => (n === 'Body' || n === 'Header' ? field(n, '#struct') : undefined)));
+      return;
+    }
+    let decl: FieldInfo | undefined;
+    if (parent.children) decl = parent.children(name);
+    else if (parent.type) decl = parent.type.fieldMap.get(name);
+    if (decl?.type === '#struct') {
+      this.stack.push(this.structural(name, this.structureOf(parent.name, name)));
+      return;
+    }
+    if (parent.type === undefined && parent.children === undefined && parent.value === undefined) parent.value = {};
+    this.stack.push(this.frame(name, decl, this.xsiType(attrs), attrs));
+  };
+
+  private structural(name: string, children: (name: string) => FieldInfo | undefined): Frame {
+    return { name, field: undefined, type: undefined, prim: undefined, unknownType: undefined, moType: undefined, unwrap: false, value: {}, text: '', children, repeated: undefined };
+  }
+
+  /** Declarations below the structural elements of a SOAP 1.1 answer. */
+  private structureOf(parent: string, name: string): (child: string) => FieldInfo | undefined {
+    if (name === 'Body') {
+      const responseName = `${this.method.name}Response`;
+      return (n) => (n === responseName || n === 'Fault' ? field(n, '#struct') : undefined);
+    }
+    if (name === `${this.method.name}Response`) this.sawResponse = true;
+    if (name === 'Fault' && parent === 'Body') return (n) => (n === 'detail' ? field(n, '#struct') : field(n, 'string'));
+    if (name === 'detail') return (n) => field(n, typeInfo(n.replace(/Fault$/, '')) ? n.replace(/Fault$/, '') : 'anyType');
+    if (name === 'Header') return () => undefined;
+    const result = this.method.result;
+    return (n) => (n === 'returnval' && result ? result : undefined);
+  }
+
+  ontext = (text: string): void => {
+    const top = this.stack[this.stack.length - 1];
+    if (top) top.text += text;
+  };
+
+  onclosetag = (): void => {
+    const f = this.stack.pop()!;
+    const parent = this.stack[this.stack.length - 1];
+    const value = this.finishFrame(f);
+    if (!parent) return;
+    if (f.children) {
+      this.closeStructural(parent, f, value);
+      return;
+    }
+    if (parent.children) {
+      if (parent.name === `${this.method.name}Response`) this.addResult(value);
+      else (parent.value as Obj)[f.name] = value;
+      return;
+    }
+    const target = parent.value as Obj;
+    if (f.field?.array) {
+      ((target[f.name] ??= []) as unknown[]).push(value);
+    } else if (f.field || !(f.name in target)) {
+      target[f.name] = value;
+    } else if (parent.repeated?.has(f.name)) {
+      (target[f.name] as unknown[]).push(value);
+    } else {
+      target[f.name] = [target[f.name], value];
+      (parent.repeated ??= new Set()).add(f.name);
+    }
+  };
+
+  private closeStructural(parent: Frame, f: Frame, value: unknown): void {
+    if (f.name === 'Fault') {
+      const v = f.value as Obj;
+      const detail = v.detail as Obj | undefined;
+      const first = detail && Object.values(detail).find((d) => d && typeof d === 'object') as (Obj & { _typeName?: string }) | undefined;
+      this.fault = {
+        faultCode: typeof v.faultcode === 'string' ? v.faultcode : '',
+        faultString: typeof v.faultstring === 'string' ? v.faultstring : '',
+        detail: first && typeof first._typeName === 'string' ? (first as Obj & { _typeName: string }) : undefined,
+      };
+    } else if (parent.value) {
+      (parent.value as Obj)[f.name] = value;
+    }
+  }
+
+  private addResult(value: unknown): void {
+    if (this.method.result?.array) ((this.result ??= []) as unknown[]).push(value);
+    else this.result = value;
+    this.resultSeen = true;
+  }
+
+  private finishFrame(f: Frame): unknown {
+    if (f.children) return f.value;
+    if (f.type) {
+      const obj = f.value!;
+      if (f.unwrap) return obj[f.type.fields[0]!.name] ?? [];
+      return obj;
+    }
+    if (f.prim) return decodePrimitive(f.prim, f.text);
+    if (f.value) return f.unknownType ? { _typeName: f.unknownType, ...f.value } : f.value;
+    if (f.moType !== undefined) return { type: f.moType, value: f.text };
+    if (f.unknownType) return { _typeName: f.unknownType, _value: f.text };
+    return f.text;
+  }
+
+  finish(): DecodedResponse {
+    if (!this.sawEnvelope || this.stack.length) throw new TransportError('truncated SOAP answer', { code: 'ETRUNCATED' });
+    if (this.fault) return { kind: 'fault', fault: this.fault };
+    if (!this.sawResponse) throw new TransportError(`SOAP answer has neither ${this.method.name}Response nor a Fault`, { code: 'ENOTSOAP' });
+    if (!this.resultSeen && this.method.result?.array) return { kind: 'result', value: [] };
+    return { kind: 'result', value: this.result };
+  }
+}
+
+/** Decodes a complete SOAP answer held in memory (faults, small answers, tests). */
+export function decodeResponseText(method: MethodInfo, xml: string): DecodedResponse {
+  const decoder = new ResponseDecoder(method);
+  const parser = sax.parser(true, { trim: false, normalize: false });
+  parser.onopentag = decoder.onopentag;
+  parser.ontext = decoder.ontext;
+  parser.oncdata = decoder.ontext;
+  parser.onclosetag = decoder.onclosetag;
+  parser.ondoctype = () => {
+    throw new TransportError('refusing a SOAP answer with a DOCTYPE', { code: 'EDOCTYPE' });
+  };
+  try {
+    parser.write(xml).close();
+  } catch (err) {
+    if (err instanceof TransportError) throw err;
+    throw new TransportError(`malformed XML in SOAP answer: ${(err as Error).message.split('\n')[0]}`, { code: 'EBADXML', excerpt: xml.slice(0, 200), cause: err });
+  }
+  return decoder.finish();
+}
+
+/** A decoded fault as the error callers see. */
+export function faultError(method: string, fault: DecodedFault): VimFault {
+  const detail = fault.detail ?? { _typeName: 'MethodFault' };
+  return new VimFault(method, detail, fault.faultString);
+}

@@ -1,0 +1,116 @@
+// Lazy view over the generated positional tables: a type or method is parsed the first time
+// something asks for it, so a process pays only for the part of vim25 it uses.
+import { ENUMS, METHODS, TYPES } from '../generated/metadata.ts';
+
+const F_OPTIONAL = 1;
+const F_ARRAY = 2;
+const F_SECRET = 4;
+
+export interface FieldInfo {
+  readonly name: string;
+  readonly type: string;
+  readonly optional: boolean;
+  readonly array: boolean;
+  readonly secret: boolean;
+}
+
+export interface TypeInfo {
+  readonly name: string;
+  readonly base: TypeInfo | undefined;
+  /** All fields in schema order, inherited ones first. */
+  readonly fields: readonly FieldInfo[];
+  readonly fieldMap: ReadonlyMap<string, FieldInfo>;
+}
+
+export interface MethodInfo {
+  readonly name: string;
+  readonly request: TypeInfo;
+  readonly result: FieldInfo | undefined;
+  readonly faults: readonly string[];
+}
+
+/** XSD primitives that appear as declared types or as xsi:type values in anyType positions. */
+export const PRIMITIVES: ReadonlySet<string> = new Set([
+  'string', 'anyURI', 'boolean', 'byte', 'short', 'int', 'long', 'float', 'double', 'dateTime', 'base64Binary', 'anyType',
+]);
+
+export const MOREF = 'ManagedObjectReference';
+
+function index(table: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of table.split('\n')) map.set(line.slice(0, line.indexOf('|')), line);
+  return map;
+}
+
+let typeLines: Map<string, string> | undefined;
+let methodLines: Map<string, string> | undefined;
+let enumLines: Map<string, string> | undefined;
+const types = new Map<string, TypeInfo | null>();
+const methods = new Map<string, MethodInfo | null>();
+
+function parseField(spec: string): FieldInfo {
+  const [name, type, flags] = spec.split(':') as [string, string, string];
+  const f = Number(flags);
+  return { name, type, optional: (f & F_OPTIONAL) !== 0, array: (f & F_ARRAY) !== 0, secret: (f & F_SECRET) !== 0 };
+}
+
+/** The complex type `name`, or undefined for primitives, enums and names this bundle does not know. */
+export function typeInfo(name: string): TypeInfo | undefined {
+  let info = types.get(name);
+  if (info === undefined) {
+    typeLines ??= index(TYPES);
+    const line = typeLines.get(name);
+    if (line === undefined) {
+      info = null;
+    } else {
+      const [, baseName, spec] = line.split('|') as [string, string, string];
+      const base = baseName ? typeInfo(baseName) : undefined;
+      const own = spec ? spec.split(';').map(parseField) : [];
+      const fields = base ? [...base.fields, ...own] : own;
+      info = { name, base, fields, fieldMap: new Map(fields.map((f) => [f.name, f])) };
+    }
+    types.set(name, info);
+  }
+  return info ?? undefined;
+}
+
+export function isEnum(name: string): boolean {
+  enumLines ??= index(ENUMS);
+  return enumLines.has(name);
+}
+
+/** The values of a vim25 enum, in schema order. */
+export function enumValues(name: string): readonly string[] | undefined {
+  enumLines ??= index(ENUMS);
+  const line = enumLines.get(name);
+  return line === undefined ? undefined : line.slice(line.indexOf('|') + 1).split(',');
+}
+
+/** True when `name` derives (directly or not) from `ancestor`; false for equal names. */
+export function isSubtypeOf(name: string, ancestor: string): boolean {
+  for (let t = typeInfo(name)?.base; t; t = t.base) if (t.name === ancestor) return true;
+  return false;
+}
+
+export function methodInfo(name: string): MethodInfo | undefined {
+  let info = methods.get(name);
+  if (info === undefined) {
+    methodLines ??= index(METHODS);
+    const line = methodLines.get(name);
+    if (line === undefined) {
+      info = null;
+    } else {
+      const [, requestType, result, faults] = line.split('|') as [string, string, string, string];
+      const request = typeInfo(requestType);
+      if (!request) throw new Error(`metadata: ${name} has unknown request type ${requestType}`);
+      info = {
+        name,
+        request,
+        result: result ? parseField(`returnval:${result}`) : undefined,
+        faults: faults ? faults.split(',') : [],
+      };
+    }
+    methods.set(name, info);
+  }
+  return info ?? undefined;
+}

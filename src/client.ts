@@ -1,0 +1,182 @@
+// VimClient: the public surface. It wires one client's pieces together (transport with its TLS
+// policy and cookie jar, the node-soap client over the shared WSDL parse, the session) and
+// exposes typed calls. Everything on the wire goes through SoapInvoker.invoke.
+import { EventEmitter } from 'node:events';
+import { inspect } from 'node:util';
+import { CookieJar } from 'tough-cookie';
+import { WSDL_VERSION } from './generated/metadata.ts';
+import type { MethodName, VimMethods } from './generated/methods.ts';
+import type { AboutInfo, ManagedObjectReference, ServiceContent, UserSession } from './generated/types.ts';
+import { TransportError } from './errors.ts';
+import { silentLogger, type Logger } from './logger.ts';
+import { passwordLogin, Session, type SessionEvent } from './session/session.ts';
+import { SoapInvoker, type CallOptions } from './soap/invoke.ts';
+import { fetchServerVersion } from './soap/versions.ts';
+import { HttpTransport } from './transport/http.ts';
+import type { TlsOptions } from './transport/tls.ts';
+import { createSoapClient, loadWsdl, wsdlLocation } from './wsdl/load.ts';
+
+export interface ConnectOptions {
+  /** Path or URL of vimService.wsdl (or its directory). Default: $VIM25_WSDL_DIR, else the server's `<sdk>/vimService.wsdl`. */
+  wsdl?: string;
+  tls?: TlsOptions;
+  /** Deadline for each request, in ms. Default 120 000. */
+  timeoutMs?: number;
+  /** Log in again when a replayable session dies (default true). */
+  reauthenticate?: boolean;
+  /** Keep the session alive while idle (default off). */
+  keepAliveIntervalMs?: number;
+  tunnel?: { proxyPort?: number };
+  logger?: Logger;
+  /** vim25 version for SOAPAction. Default: the server's (vimServiceVersions.xml, then about.apiVersion). */
+  version?: string;
+  /** Answers larger than this (decompressed) fail instead of being buffered. Default 256 MiB. */
+  maxResponseBytes?: number;
+  /** Concurrent connections to the server. Default 16. */
+  maxSockets?: number;
+}
+
+export interface LoginOptions {
+  username: string;
+  password: string;
+  locale?: string;
+}
+
+export type ClientEvent = SessionEvent | 'reauthenticated' | 'sessionLost';
+
+type CallArgs<M extends MethodName> = {} extends VimMethods[M]['args']
+  ? [args?: VimMethods[M]['args'], options?: CallOptions]
+  : [args: VimMethods[M]['args'], options?: CallOptions];
+
+const SERVICE_INSTANCE: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const USER_AGENT = 'vim25-soap/0.1 (node)';
+
+export class VimClient extends EventEmitter {
+  readonly url: string;
+  readonly serviceContent: ServiceContent;
+  readonly cookieJar: CookieJar;
+  readonly #invoker: SoapInvoker;
+  readonly #transport: HttpTransport;
+  readonly #session: Session;
+  #closed = false;
+
+  private constructor(url: string, serviceContent: ServiceContent, jar: CookieJar, invoker: SoapInvoker, transport: HttpTransport, logger: Logger) {
+    super();
+    this.url = url;
+    this.serviceContent = serviceContent;
+    this.cookieJar = jar;
+    this.#invoker = invoker;
+    this.#transport = transport;
+    this.#session = new Session(invoker.invoke, serviceContent.sessionManager!, jar, url, logger, (event, session) => this.emit(event, session));
+  }
+
+  /** Connects to `https://host/sdk`: loads the WSDL, learns the server's version and reads its ServiceContent. */
+  static async connect(url: string, options: ConnectOptions = {}): Promise<VimClient> {
+    const sdkUrl = normalizeSdkUrl(url);
+    const logger = options.logger ?? silentLogger;
+    const jar = new CookieJar();
+    const transport = new HttpTransport({
+      tls: options.tls ?? {},
+      jar,
+      logger,
+      timeoutMs: options.timeoutMs ?? 120_000,
+      maxResponseBytes: options.maxResponseBytes ?? 256 * 1024 * 1024,
+      maxSockets: options.maxSockets ?? 16,
+      idleSocketMs: 30_000,
+      userAgent: USER_AGENT,
+    });
+    try {
+      const location = wsdlLocation(options.wsdl, sdkUrl);
+      const [wsdl, serverVersion] = await Promise.all([
+        loadWsdl(location, transport),
+        options.version === undefined ? fetchServerVersion(transport, sdkUrl) : Promise.resolve(options.version),
+      ]);
+      // Only a server that publishes no version file gets one bootstrap call with the bundle's version.
+      const invoker = new SoapInvoker(createSoapClient(wsdl, sdkUrl, transport), serverVersion ?? WSDL_VERSION);
+      const content = (await invoker.invoke('RetrieveServiceContent', SERVICE_INSTANCE, {})) as ServiceContent;
+      if (options.version === undefined) invoker.version = content.about.apiVersion;
+      logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });
+      return new VimClient(sdkUrl, content, jar, invoker, transport, logger);
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+  }
+
+  get about(): AboutInfo {
+    return this.serviceContent.about;
+  }
+
+  /** The vim25 version requests carry in SOAPAction. */
+  get apiVersion(): string {
+    return this.#invoker.version;
+  }
+
+  get userSession(): UserSession | undefined {
+    return this.#session.userSession;
+  }
+
+  /** The `vmware_soap_session` value: also usable as `vmware-api-session-id` on vAPI (vSphere 8.0U3+). */
+  get sessionId(): string | undefined {
+    return this.#session.sessionId;
+  }
+
+  async login(options: LoginOptions): Promise<UserSession> {
+    if (typeof options?.username !== 'string' || typeof options.password !== 'string') {
+      throw new TypeError('login needs { username, password } as strings');
+    }
+    return this.#session.login(passwordLogin(options.username, options.password, options.locale));
+  }
+
+  /** Ends the session; does nothing (and does not throw) when there is none or it already died. */
+  async logout(): Promise<void> {
+    await this.#session.logout();
+  }
+
+  /** Logs out and releases sockets and timers so the process can exit. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#session.logout();
+    } catch (err) {
+      if (!(err instanceof TransportError)) throw err;
+    } finally {
+      this.#transport.close();
+    }
+  }
+
+  /** Calls any vim25 method; arguments and result are typed from the WSDL. */
+  call<M extends MethodName>(method: M, _this: ManagedObjectReference, ...[args, options]: CallArgs<M>): Promise<VimMethods[M]['result']> {
+    if (this.#closed) return Promise.reject(new TransportError('client is closed', { code: 'ECLOSED' }));
+    return this.#invoker.invoke(method, _this, args, options) as Promise<VimMethods[M]['result']>;
+  }
+
+  /** A ManagedObjectReference, e.g. `client.ref('VirtualMachine', 'vm-42')`. */
+  ref(type: string, value: string): ManagedObjectReference {
+    return { type, value };
+  }
+
+  override on(event: ClientEvent, listener: (...args: any[]) => void): this {
+    return super.on(event, listener);
+  }
+
+  [inspect.custom](): string {
+    return `VimClient { url: '${this.url}', apiVersion: '${this.apiVersion}', user: ${this.userSession ? `'${this.userSession.userName}'` : 'none'} }`;
+  }
+}
+
+function normalizeSdkUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new TypeError(`not a URL: ${url}`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new TypeError(`expected an https:// URL, got ${u.protocol}`);
+  if (u.username || u.password) throw new TypeError('put credentials in login(), not in the URL');
+  if (u.pathname === '/' || u.pathname === '') u.pathname = '/sdk';
+  u.search = '';
+  u.hash = '';
+  return u.href.replace(/\/+$/, '');
+}

@@ -1,0 +1,80 @@
+// The library's error hierarchy. Every error a caller can see is one of these classes, with the
+// data needed to branch on it; none of them carries a secret (messages are built from names,
+// paths, status codes and server fault strings, never from request values).
+import { isSubtypeOf } from './binding/metadata.ts';
+
+/** Base class: `err instanceof VimError` catches everything this library throws on purpose. */
+export class VimError extends Error {
+  override name = 'VimError';
+}
+
+/** A vim25 fault returned by the server (SOAP Fault with a vim25 fault object in its detail). */
+export class VimFault extends VimError {
+  override name = 'VimFault';
+  /** The fault's vim25 type, from the detail's xsi:type (never from the localized faultstring). */
+  readonly faultName: string;
+  /** The decoded fault object (`_typeName` === faultName), e.g. InvalidLogin, NotAuthenticated. */
+  readonly fault: Record<string, unknown> & { _typeName: string };
+  readonly faultString: string;
+  /** The vim25 method whose call failed. */
+  readonly method: string;
+
+  constructor(method: string, fault: Record<string, unknown> & { _typeName: string }, faultString: string) {
+    super(`${method}: ${fault._typeName}${faultString ? `: ${faultString}` : ''}`);
+    this.method = method;
+    this.fault = fault;
+    this.faultName = fault._typeName;
+    this.faultString = faultString;
+  }
+
+  /** True when this fault is `name` or derives from it (NotAuthenticated is a NoPermission, a SecurityError, ...). */
+  is(name: string): boolean {
+    return this.faultName === name || isSubtypeOf(this.faultName, name);
+  }
+}
+
+export interface TransportErrorOptions {
+  status?: number | undefined;
+  code?: string | undefined;
+  /** A short excerpt of a non-SOAP answer, to tell a proxy's HTML page from a crash. */
+  excerpt?: string | undefined;
+  /** The request may or may not have reached the server; it must not be replayed blindly. */
+  outcomeUnknown?: boolean | undefined;
+  cause?: unknown;
+}
+
+/** HTTP, TLS and network failures, and answers that are not SOAP (e.g. a 503 HTML page). */
+export class TransportError extends VimError {
+  override name = 'TransportError';
+  readonly status: number | undefined;
+  readonly code: string;
+  readonly excerpt: string | undefined;
+  readonly outcomeUnknown: boolean;
+
+  constructor(message: string, options: TransportErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.status = options.status;
+    this.code = options.code ?? 'ETRANSPORT';
+    this.excerpt = options.excerpt;
+    this.outcomeUnknown = options.outcomeUnknown ?? false;
+  }
+}
+
+/** A request argument that does not fit the vim25 schema; nothing was sent. */
+export class ValidationError extends VimError {
+  override name = 'ValidationError';
+  /** Where in the arguments, e.g. `specSet[0].objectSet[0].selectSet[1]._typeName`. */
+  readonly path: string;
+  readonly method: string;
+
+  constructor(method: string, path: string, problem: string) {
+    super(`${method}: ${path ? `${path}: ` : ''}${problem}`);
+    this.method = method;
+    this.path = path;
+  }
+}
+
+/** Narrows to a VimFault, optionally one that is (or derives from) `name`. */
+export function isVimFault(err: unknown, name?: string): err is VimFault {
+  return err instanceof VimFault && (name === undefined || err.is(name));
+}

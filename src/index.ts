@@ -1,0 +1,9 @@
+// Public exports only.
+export { VimClient, type ConnectOptions, type LoginOptions, type ClientEvent } from './client.ts';
+export { VimError, VimFault, TransportError, ValidationError, isVimFault, type TransportErrorOptions } from './errors.ts';
+export type { Logger } from './logger.ts';
+export type { CallOptions } from './soap/invoke.ts';
+export type { TlsOptions } from './transport/tls.ts';
+export { enumValues } from './binding/metadata.ts';
+export type { MethodName, VimMethods } from './generated/methods.ts';
+export type * from './generated/types.ts';

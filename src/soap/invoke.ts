@@ -1,0 +1,112 @@
+// The one seam every vim25 call goes through: encode with the binding, send with node-soap
+// (envelope, SOAPAction, transport), decode node-soap's SAX stream with the binding, and turn
+// whatever came back into a value, a VimFault or a TransportError.
+import type soap from 'soap';
+import type { SAXStream } from 'sax';
+import { TransportError, ValidationError } from '../errors.ts';
+import { decodeResponseText, faultError, ResponseDecoder, type DecodedResponse } from '../binding/decode.ts';
+import { encodeRequest } from '../binding/encode.ts';
+import { methodInfo, type MethodInfo } from '../binding/metadata.ts';
+import { excerpt, type RequestContext } from '../transport/http.ts';
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  /** Overrides the client's per-request timeout for this call. */
+  timeoutMs?: number | undefined;
+}
+
+export type Invoke = (method: string, _this: unknown, args: object | undefined, options?: CallOptions) => Promise<unknown>;
+
+type SoapCallback = (err: unknown, result: unknown, rawResponse: unknown) => void;
+type SoapMethod = (args: object, callback: SoapCallback, options: object, extraHeaders: object) => void;
+
+export class SoapInvoker {
+  /** vim25 version sent in SOAPAction: the server's, set once it is known. */
+  version: string;
+
+  constructor(private readonly client: soap.Client, version: string) {
+    this.version = version;
+  }
+
+  invoke: Invoke = (method, _this, args, options = {}) => {
+    const info = methodInfo(method);
+    if (!info) return Promise.reject(new ValidationError(method, '', 'not a vim25 method'));
+    let body: string;
+    try {
+      body = encodeRequest(info, _this, args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const fn = (this.client as unknown as Record<string, SoapMethod | undefined>)[method];
+    if (typeof fn !== 'function') return Promise.reject(new ValidationError(method, '', 'not in the loaded WSDL'));
+    const ctx: RequestContext = { timeoutMs: options.timeoutMs, signal: options.signal };
+    return new Promise<DecodedResponse>((resolve, reject) => {
+      fn.call(this.client, { $xml: body }, (err, result) => {
+        if (err) {
+          reject(classifyFailure(info, err, ctx));
+          return;
+        }
+        const saxStream = (result as { saxStream?: SAXStream } | null)?.saxStream;
+        if (!saxStream || !ctx.body) {
+          reject(new TransportError(`${method}: no SOAP answer`, { code: 'ENOTSOAP', status: ctx.status }));
+          return;
+        }
+        decodeStream(info, saxStream, ctx.body).then(resolve, reject);
+      }, ctx, { SOAPAction: `"urn:vim25/${this.version}"` });
+    }).then((decoded) => {
+      if (decoded.kind === 'fault') throw faultError(method, decoded.fault);
+      return decoded.value;
+    });
+  };
+}
+
+/** Listens to node-soap's SAX stream (attached synchronously, before it can emit). */
+function decodeStream(info: MethodInfo, saxStream: SAXStream, body: NodeJS.ReadableStream): Promise<DecodedResponse> {
+  return new Promise((resolve, reject) => {
+    const decoder = new ResponseDecoder(info);
+    let failed = false;
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      (body as { destroy?: () => void }).destroy?.();
+      if (err instanceof TransportError) reject(err);
+      else reject(new TransportError(`${info.name}: malformed XML in SOAP answer: ${(err as Error).message.split('\n')[0]}`, { code: 'EBADXML', status: 200, cause: err }));
+    };
+    const guard = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A): void => {
+      if (failed) return;
+      try {
+        fn(...a);
+      } catch (err) {
+        fail(err);
+      }
+    };
+    saxStream.on('opentag', guard(decoder.onopentag));
+    saxStream.on('text', guard(decoder.ontext));
+    saxStream.on('cdata', guard(decoder.ontext));
+    saxStream.on('closetag', guard(decoder.onclosetag));
+    saxStream.on('doctype', () => fail(new TransportError(`${info.name}: refusing a SOAP answer with a DOCTYPE`, { code: 'EDOCTYPE', status: 200 })));
+    saxStream.on('error', fail);
+    body.on('error', fail);
+    saxStream.on('end', guard(() => resolve(decoder.finish())));
+  });
+}
+
+/** A failed exchange: our transport's error, a SOAP fault in a non-200 answer, or a non-SOAP answer. */
+function classifyFailure(info: MethodInfo, err: unknown, ctx: RequestContext): unknown {
+  if (err instanceof TransportError) return err;
+  const status = ctx.status;
+  const text = ctx.text;
+  if (status === undefined || text === undefined) {
+    const e = err as Error;
+    return new TransportError(`${info.name}: ${e?.message ?? String(err)}`, { code: 'ENETWORK', cause: err });
+  }
+  if (status === 500 && text.includes('Fault')) {
+    try {
+      const decoded = decodeResponseText(info, text);
+      if (decoded.kind === 'fault') return faultError(info.name, decoded.fault);
+    } catch {
+      // Not a decodable SOAP fault: reported below as what it is, a bad HTTP answer.
+    }
+  }
+  return new TransportError(`${info.name}: HTTP ${status} without a SOAP answer`, { status, code: `HTTP_${status}`, excerpt: excerpt(text) });
+}

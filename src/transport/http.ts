@@ -1,0 +1,195 @@
+// HTTP(S) for one client: a bounded keep-alive pool under the TLS policy, the cookie jar read
+// at send time and fed from every answer, gzip, a deadline per exchange, an abort signal and
+// a response-size limit. It is also the IHttpClient node-soap uses for WSDL downloads and calls.
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import zlib from 'node:zlib';
+import type { CookieJar } from 'tough-cookie';
+import { TransportError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { PolicyAgent, type TlsOptions } from './tls.ts';
+
+export interface HttpTransportOptions {
+  tls: TlsOptions;
+  jar: CookieJar;
+  logger: Logger;
+  /** Deadline for one whole exchange (connect, send, receive the full body). */
+  timeoutMs: number;
+  maxResponseBytes: number;
+  maxSockets: number;
+  idleSocketMs: number;
+  userAgent: string;
+}
+
+/** Per-call state threaded through node-soap (its `options` argument reaches us as exoptions). */
+export interface RequestContext {
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** Filled in by the transport: the answer's HTTP status, its (decompressed) body stream, and for non-200 answers the whole text. */
+  status?: number;
+  body?: Readable;
+  text?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Readable;
+}
+
+interface SendInit {
+  method: 'GET' | 'POST';
+  body?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  ctx?: RequestContext | undefined;
+}
+
+/** Counts decompressed bytes and fails the stream past the limit instead of buffering without bound. */
+class SizeLimit extends Transform {
+  private seen = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) done(new TransportError(`response larger than ${this.limit} bytes`, { code: 'ERESPONSETOOLARGE' }));
+    else done(null, chunk);
+  }
+}
+
+export function excerpt(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
+}
+
+export class HttpTransport {
+  readonly agent: PolicyAgent;
+  private readonly plainAgent = new http.Agent({ keepAlive: true });
+
+  constructor(readonly options: HttpTransportOptions) {
+    this.agent = new PolicyAgent({ tls: options.tls, maxSockets: options.maxSockets, idleSocketMs: options.idleSocketMs });
+    if (options.tls.insecure) options.logger.warn('TLS verification is disabled (tls.insecure): the server is not authenticated');
+  }
+
+  send(url: string, init: SendInit): Promise<HttpResponse> {
+    const u = new URL(url);
+    const { jar } = this.options;
+    const headers: Record<string, string> = {
+      'User-Agent': this.options.userAgent,
+      'Accept-Encoding': 'gzip, deflate',
+      ...init.headers,
+    };
+    const cookie = jar.getCookieStringSync(u.href);
+    if (cookie) headers.Cookie = cookie;
+    const payload = init.body === undefined ? undefined : Buffer.from(init.body, 'utf8');
+    if (payload) headers['Content-Length'] = String(payload.length);
+    const ctx = init.ctx;
+    const timeoutMs = ctx?.timeoutMs ?? this.options.timeoutMs;
+    const secure = u.protocol === 'https:';
+    if (!secure && u.protocol !== 'http:') return Promise.reject(new TransportError(`unsupported URL scheme ${u.protocol}`, { code: 'EPROTOCOL' }));
+
+    return new Promise<HttpResponse>((resolve, reject) => {
+      let sent = false;
+      let settled = false;
+      let body: Readable | undefined;
+      const fail = (err: unknown): void => {
+        const te = err instanceof TransportError ? err : this.wrap(err, sent);
+        if (!settled) {
+          settled = true;
+          reject(te);
+        } else {
+          body?.destroy(te);
+        }
+        req.destroy();
+      };
+      const req = (secure ? https : http).request(u, { method: init.method, headers, agent: secure ? this.agent : this.plainAgent });
+      const timer = setTimeout(() => fail(new TransportError(`no complete answer within ${timeoutMs} ms`, { code: 'ETIMEDOUT', outcomeUnknown: sent })), timeoutMs);
+      const onAbort = (): void => fail(new TransportError('request aborted', { code: 'EABORTED', outcomeUnknown: sent }));
+      if (ctx?.signal?.aborted) {
+        clearTimeout(timer);
+        req.destroy();
+        reject(new TransportError('request aborted', { code: 'EABORTED' }));
+        return;
+      }
+      ctx?.signal?.addEventListener('abort', onAbort, { once: true });
+      const done = (): void => {
+        clearTimeout(timer);
+        ctx?.signal?.removeEventListener('abort', onAbort);
+      };
+      req.on('finish', () => (sent = true));
+      req.on('error', (err) => {
+        done();
+        fail(err);
+      });
+      req.on('response', (res) => {
+        for (const c of res.headers['set-cookie'] ?? []) {
+          try {
+            jar.setCookieSync(c, u.href);
+          } catch {
+            // A cookie the jar refuses (wrong domain, malformed) is simply not stored.
+          }
+        }
+        const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
+        const decoded: Readable = encoding === 'gzip' ? res.pipe(zlib.createGunzip()) : encoding === 'deflate' ? res.pipe(zlib.createInflate()) : res;
+        if (decoded !== res) res.on('error', (e) => decoded.destroy(e));
+        const limited = decoded.pipe(new SizeLimit(this.options.maxResponseBytes));
+        decoded.on('error', (e) => limited.destroy(this.wrap(e, true)));
+        body = limited;
+        limited.on('end', done);
+        limited.on('close', done);
+        limited.on('error', done);
+        settled = true;
+        if (ctx) {
+          ctx.status = res.statusCode ?? 0;
+          ctx.body = limited;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: limited });
+      });
+      req.end(payload);
+    });
+  }
+
+  /** A whole answer as text, for WSDL files and non-200 answers. */
+  async text(body: Readable): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  private wrap(err: unknown, sent: boolean): TransportError {
+    if (err instanceof TransportError) return err;
+    const e = err as NodeJS.ErrnoException;
+    return new TransportError(`${e.code ?? 'network error'}: ${e.message}`, { code: e.code ?? 'ENETWORK', outcomeUnknown: sent, cause: err });
+  }
+
+  // --- node-soap's IHttpClient -------------------------------------------------------------
+
+  /** node-soap downloads WSDL files through this (data === null means GET). */
+  request(rurl: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: Record<string, string>, exoptions?: RequestContext): void {
+    const method = data === null || data === undefined ? 'GET' : 'POST';
+    this.send(rurl, { method, body: typeof data === 'string' ? data : undefined, headers: exheaders, ctx: exoptions })
+      .then(async (res) => {
+        const text = await this.text(res.body);
+        callback(null, { status: res.status, headers: res.headers, data: text }, text);
+      })
+      .catch((err: unknown) => callback(err));
+  }
+
+  /**
+   * node-soap's streaming path for calls. A 200 answer streams into node-soap's SAX stream;
+   * any other status is read here (bounded) and handed over whole, because node-soap reads
+   * those with a promise it never catches.
+   */
+  async requestStream(rurl: string, data: unknown, exheaders?: Record<string, string>, exoptions?: RequestContext): Promise<{ status: number; headers: IncomingHttpHeaders; data: Readable; config: object }> {
+    const res = await this.send(rurl, { method: 'POST', body: String(data), headers: exheaders, ctx: exoptions });
+    if (res.status === 200) return { status: res.status, headers: res.headers, data: res.body, config: {} };
+    const text = await this.text(res.body);
+    if (exoptions) exoptions.text = text;
+    return { status: res.status, headers: res.headers, data: Readable.from([text]), config: {} };
+  }
+
+  close(): void {
+    this.agent.destroy();
+    this.plainAgent.destroy();
+  }
+}
