@@ -74,7 +74,7 @@ class Encoder {
         if (v.length === 0 && !f.optional) this.fail(fpath, `required by ${type.name} (at least one element)`);
         v.forEach((item, i) => this.element(f.name, f.type, item, `${fpath}[${i}]`));
       } else {
-        if (Array.isArray(v)) this.fail(fpath, `expected a single ${f.type}, not an array`);
+        if (Array.isArray(v) && f.type !== 'anyType') this.fail(fpath, `expected a single ${f.type}, not an array`);
         this.element(f.name, f.type, v, fpath);
       }
     }

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TransportError, VimClient, VimFault, isVimFault } from '../../src/index.ts';
+import { harnessReset, harnessStats } from '../harness/vcsim.ts';
+
+const h = inject('harness');
+const tls = { ca: readFileSync(h.certFile) };
+
+describe('VimClient against vcsim, WSDL fetched from the server', () => {
+  let client: VimClient;
+
+  beforeAll(async () => {
+    await harnessReset(h);
+    // No wsdl option and no VIM25_WSDL_DIR: the client must load <sdk>/vimService.wsdl from the server.
+    delete process.env.VIM25_WSDL_DIR;
+    client = await VimClient.connect(h.url, { tls });
+  });
+  afterAll(() => client?.close());
+
+  it('reads ServiceContent and about', () => {
+    expect(client.about._typeName).toBe('AboutInfo');
+    expect(client.about.apiVersion).toBe(h.apiVersion);
+    expect(client.about.instanceUuid).toBe(h.instanceUuid);
+    expect(client.serviceContent.sessionManager).toEqual({ type: 'SessionManager', value: 'SessionManager' });
+    expect(client.apiVersion).toBe(h.apiVersion);
+  });
+
+  it('logs in, calls CurrentTime and SessionIsActive, logs out', async () => {
+    const session = await client.login({ username: h.username, password: h.password });
+    expect(session._typeName).toBe('UserSession');
+    expect(session.userName).toBe(h.username);
+    expect(session.loginTime).toBeInstanceOf(Date);
+    expect(client.sessionId).toBeTruthy();
+    expect(client.userSession?.key).toBe(session.key);
+
+    const now = await client.call('CurrentTime', client.ref('ServiceInstance', 'ServiceInstance'));
+    expect(now).toBeInstanceOf(Date);
+    expect(Math.abs(now.getTime() - Date.now())).toBeLessThan(60_000);
+
+    const active = await client.call('SessionIsActive', client.serviceContent.sessionManager!, { sessionID: session.key, userName: h.username });
+    expect(active).toBe(true);
+
+    await client.logout();
+    expect(client.sessionId).toBeUndefined();
+    expect(client.userSession).toBeUndefined();
+    const err = await client.call('CurrentTime', client.ref('ServiceInstance', 'ServiceInstance')).catch((e: unknown) => e);
+    expect(isVimFault(err, 'NotAuthenticated')).toBe(true);
+    // logout is idempotent
+    await client.logout();
+  });
+
+  it('rejects a wrong password with an InvalidLogin VimFault', async () => {
+    const err = await client.login({ username: h.username, password: 'wrong' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VimFault);
+    const fault = err as VimFault;
+    expect(fault.faultName).toBe('InvalidLogin');
+    expect(fault.method).toBe('Login');
+    expect(fault.is('VimFault')).toBe(true);
+    expect(fault.message).toContain('InvalidLogin');
+    expect(fault.message).not.toContain('wrong');
+    expect(client.userSession).toBeUndefined();
+  });
+
+  it('sends the server version in SOAPAction on every request, never the WSDL default', async () => {
+    const stats = await harnessStats(h);
+    const actions = Object.keys(stats.soapActions);
+    expect(actions).toEqual([`"urn:vim25/${h.apiVersion}"`]);
+    expect(stats.methods.RetrieveServiceContent).toBeGreaterThanOrEqual(1);
+    expect(stats.methods.Login).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps secrets out of inspect output', async () => {
+    await client.login({ username: h.username, password: h.password });
+    const shown = inspect(client, { depth: 10 });
+    expect(shown).not.toContain(h.password);
+    expect(shown).not.toContain(client.sessionId!);
+  });
+});
+
+describe('VimClient.connect failures', () => {
+  it('fails with a TransportError when the server certificate is not trusted', async () => {
+    const err = await VimClient.connect(h.url).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+  });
+
+  it('accepts a pinned thumbprint instead of a CA, and refuses a wrong one', async () => {
+    const pinned = await VimClient.connect(h.url, { tls: { thumbprint: h.sha256.toLowerCase() } });
+    expect(pinned.about.apiVersion).toBe(h.apiVersion);
+    await pinned.close();
+    const wrong = h.sha1.replace(/^../, h.sha1.startsWith('00') ? '11' : '00');
+    const err = await VimClient.connect(h.url, { tls: { thumbprint: wrong } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).code).toBe('ECERTPIN');
+  });
+
+  it('uses an explicit version for SOAPAction when given', async () => {
+    await harnessReset(h);
+    const c = await VimClient.connect(h.url, { tls, version: '8.0.1.0' });
+    await c.call('CurrentTime', c.ref('ServiceInstance', 'ServiceInstance')).catch(() => undefined);
+    await c.close();
+    expect(Object.keys((await harnessStats(h)).soapActions)).toEqual(['"urn:vim25/8.0.1.0"']);
+  });
+});
