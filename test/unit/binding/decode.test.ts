@@ -79,3 +79,27 @@ describe('decodeResponseText', () => {
     expect(() => decodeResponseText(m, '')).toThrow(TransportError);
   });
 });
+
+describe('encode -> decode round trips', () => {
+  it('keeps anyType values and their types, long precision, dates and bytes', async () => {
+    const { encodeRequest } = await import('../../../src/binding/encode.ts');
+    const values: unknown[] = [
+      'a < b & "c"', true, false, 0, -17, 2 ** 53 - 1, 2n ** 63n - 1n, -(2n ** 63n), 1.25, -0.5,
+      new Date('1999-12-31T23:59:59.999Z'), new Uint8Array([0, 255, 128]), ['x', 'y'],
+      [{ type: 'Datastore', value: 'ds-1' }], { type: 'HostSystem', value: 'host-9' },
+      { _typeName: 'int', _value: 5 }, { _typeName: 'ArrayOfInt', _value: [1, 2] },
+      { _typeName: 'Description', label: 'l', summary: 's' },
+    ];
+    const expected = values.map((v) => (v && typeof v === 'object' && '_value' in v ? (v as { _value: unknown })._value : v));
+    const request = encodeRequest(methodInfo('UpdateOptions')!, { type: 'OptionManager', value: 'o' }, {
+      changedValue: values.map((value, i) => ({ key: `k${i}`, value })),
+    });
+    // The request's <changedValue> elements are exactly what QueryOptions answers with as <returnval>s.
+    const returnvals = request.replace(/^<_this[^>]*>[^<]*<\/_this>/, '').replaceAll('<changedValue>', '<returnval xsi:type="OptionValue">').replaceAll('</changedValue>', '</returnval>');
+    const xml = envelope(`<QueryOptionsResponse xmlns="urn:vim25" xmlns:vim25="urn:vim25">${returnvals}</QueryOptionsResponse>`);
+    const r = decodeResponseText(methodInfo('QueryOptions')!, xml);
+    if (r.kind !== 'result') throw new Error('expected a result');
+    const decodedValues = (r.value as { key: string; value: unknown }[]).map((o) => o.value);
+    expect(decodedValues).toEqual(expected);
+  });
+});
