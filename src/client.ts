@@ -9,7 +9,9 @@ import type { MethodName, VimMethods } from './generated/methods.ts';
 import type { AboutInfo, ManagedObjectReference, ServiceContent, UserSession } from './generated/types.ts';
 import { TransportError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
-import { passwordLogin, Session, type SessionEvent } from './session/session.ts';
+import { startKeepAlive, type KeepAlive } from './session/keepalive.ts';
+import { Session, type SessionEvent } from './session/session.ts';
+import { cloneTicketLogin, passwordLogin } from './session/strategies.ts';
 import { SoapInvoker, type CallOptions } from './soap/invoke.ts';
 import { fetchServerVersion } from './soap/versions.ts';
 import { HttpTransport } from './transport/http.ts';
@@ -42,7 +44,7 @@ export interface LoginOptions {
   locale?: string;
 }
 
-export type ClientEvent = SessionEvent | 'reauthenticated' | 'sessionLost';
+export type ClientEvent = SessionEvent;
 
 type CallArgs<M extends MethodName> = {} extends VimMethods[M]['args']
   ? [args?: VimMethods[M]['args'], options?: CallOptions]
@@ -58,16 +60,32 @@ export class VimClient extends EventEmitter {
   readonly #invoker: SoapInvoker;
   readonly #transport: HttpTransport;
   readonly #session: Session;
+  readonly #keepAlive: KeepAlive | undefined;
   #closed = false;
 
-  private constructor(url: string, serviceContent: ServiceContent, jar: CookieJar, invoker: SoapInvoker, transport: HttpTransport, logger: Logger) {
+  private constructor(url: string, serviceContent: ServiceContent, jar: CookieJar, invoker: SoapInvoker, transport: HttpTransport, options: ConnectOptions, logger: Logger) {
     super();
     this.url = url;
     this.serviceContent = serviceContent;
     this.cookieJar = jar;
     this.#invoker = invoker;
     this.#transport = transport;
-    this.#session = new Session(invoker.invoke, serviceContent.sessionManager!, jar, url, logger, (event, session) => this.emit(event, session));
+    this.#session = new Session({
+      invoke: invoker.invoke,
+      sessionManager: serviceContent.sessionManager!,
+      propertyCollector: serviceContent.propertyCollector,
+      jar,
+      url,
+      logger,
+      reauthenticate: options.reauthenticate ?? true,
+      emit: (event, detail) => this.emit(event, detail),
+    });
+    const interval = options.keepAliveIntervalMs;
+    this.#keepAlive = interval && interval > 0
+      ? startKeepAlive(interval, async () => {
+        if (this.#session.strategyKind !== undefined) await this.#session.call('CurrentTime', SERVICE_INSTANCE, {});
+      }, logger)
+      : undefined;
   }
 
   /** Connects to `https://host/sdk`: loads the WSDL, learns the server's version and reads its ServiceContent. */
@@ -96,7 +114,7 @@ export class VimClient extends EventEmitter {
       const content = (await invoker.invoke('RetrieveServiceContent', SERVICE_INSTANCE, {})) as ServiceContent;
       if (options.version === undefined) invoker.version = content.about.apiVersion;
       logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });
-      return new VimClient(sdkUrl, content, jar, invoker, transport, logger);
+      return new VimClient(sdkUrl, content, jar, invoker, transport, options, logger);
     } catch (err) {
       transport.close();
       throw err;
@@ -128,6 +146,22 @@ export class VimClient extends EventEmitter {
     return this.#session.login(passwordLogin(options.username, options.password, options.locale));
   }
 
+  /** CloneSession with a ticket from AcquireCloneTicket (single use, valid only on the server that issued it). */
+  async cloneSession(ticket: string): Promise<UserSession> {
+    if (typeof ticket !== 'string' || ticket === '') throw new TypeError('cloneSession needs a clone ticket string');
+    return this.#session.login(cloneTicketLogin(ticket));
+  }
+
+  /** Adopts an existing session id: a VIM `vmware_soap_session` or a vAPI `vmware-api-session-id` (vSphere 8.0U3+). */
+  async attachSession(sessionId: string): Promise<UserSession> {
+    return this.#session.attach(sessionId);
+  }
+
+  /** A one-time ticket another client can redeem with cloneSession. Never cache it: it dies with this session. */
+  async acquireCloneTicket(): Promise<string> {
+    return (await this.#session.call('AcquireCloneTicket', this.serviceContent.sessionManager!, {})) as string;
+  }
+
   /** Ends the session; does nothing (and does not throw) when there is none or it already died. */
   async logout(): Promise<void> {
     await this.#session.logout();
@@ -137,6 +171,7 @@ export class VimClient extends EventEmitter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#keepAlive?.stop();
     try {
       await this.#session.logout();
     } catch (err) {
@@ -149,7 +184,7 @@ export class VimClient extends EventEmitter {
   /** Calls any vim25 method; arguments and result are typed from the WSDL. */
   call<M extends MethodName>(method: M, _this: ManagedObjectReference, ...[args, options]: CallArgs<M>): Promise<VimMethods[M]['result']> {
     if (this.#closed) return Promise.reject(new TransportError('client is closed', { code: 'ECLOSED' }));
-    return this.#invoker.invoke(method, _this, args, options) as Promise<VimMethods[M]['result']>;
+    return this.#session.call(method, _this, args, options) as Promise<VimMethods[M]['result']>;
   }
 
   /** A ManagedObjectReference, e.g. `client.ref('VirtualMachine', 'vm-42')`. */

@@ -5,5 +5,6 @@ export type { Logger } from './logger.ts';
 export type { CallOptions } from './soap/invoke.ts';
 export type { TlsOptions } from './transport/tls.ts';
 export { enumValues } from './binding/metadata.ts';
+export { dataObject } from './data.ts';
 export type { MethodName, VimMethods } from './generated/methods.ts';
 export type * from './generated/types.ts';

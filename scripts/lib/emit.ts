@@ -69,6 +69,9 @@ export function emitTypes(model: SchemaModel): string {
     ''];
   for (const t of model.types.values()) out.push(emitInterface(model, t));
   for (const e of model.enums.values()) out.push(`export type ${e.name} =\n${e.values.map((v) => `  | ${JSON.stringify(v)}`).join('\n')};\n`);
+  out.push('/** Every data type by name, for typed constructors such as dataObject(). */', 'export interface DataTypes {');
+  for (const t of model.types.values()) out.push(`  ${t.name}: ${t.name};`);
+  out.push('}', '');
   return out.join('\n');
 }
 

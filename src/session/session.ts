@@ -1,76 +1,186 @@
-// The session of one client: which login strategy made it, the UserSession it returned, and
-// the `vmware_soap_session` cookie in the client's jar that carries it on the wire.
+// The session of one client, as a small state machine: the strategy that made it, a generation
+// number that changes with every new session, at most one re-login in flight, and a memory of
+// a refused re-login so a burst of failing calls does not hammer Login.
+//
+// `call` wraps the raw invoke: a call that fails with NotAuthenticated (a fault, or inside a
+// PropertyCollector answer's missingSet) re-authenticates once for all concurrent callers when
+// the strategy can be replayed, then is retried once. Login methods are never retried.
 import type { CookieJar } from 'tough-cookie';
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
-import { isVimFault, TransportError } from '../errors.ts';
+import { isVimFault, VimFault } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Invoke } from '../soap/invoke.ts';
+import { notAuthenticatedInResult } from './missing-set.ts';
+import { SESSION_METHODS, type LoginStrategy } from './strategies.ts';
 
 export const SESSION_COOKIE = 'vmware_soap_session';
 
-export interface LoginContext {
+export type SessionEvent = 'login' | 'reauthenticated' | 'logout' | 'sessionLost';
+
+export interface SessionOptions {
   invoke: Invoke;
   sessionManager: ManagedObjectReference;
+  propertyCollector: ManagedObjectReference;
+  jar: CookieJar;
+  url: string;
+  logger: Logger;
+  reauthenticate: boolean;
+  emit: (event: SessionEvent, detail?: unknown) => void;
 }
 
-/** How a session is (re)created. Certificate, token and SSPI logins plug in here too. */
-export interface LoginStrategy {
-  readonly kind: string;
-  /** Whether the strategy can log in again by itself when the session dies. */
-  readonly replayable: boolean;
-  login(ctx: LoginContext): Promise<UserSession>;
-}
-
-export function passwordLogin(username: string, password: string, locale?: string): LoginStrategy {
-  return {
-    kind: 'password',
-    replayable: true,
-    login: async ({ invoke, sessionManager }) =>
-      (await invoke('Login', sessionManager, { userName: username, password, ...(locale !== undefined && { locale }) })) as UserSession,
-  };
-}
-
-export type SessionEvent = 'login' | 'logout';
+const BACKOFF_MIN_MS = 1_000;
+const BACKOFF_MAX_MS = 60_000;
 
 export class Session {
   userSession: UserSession | undefined;
+  readonly #o: SessionOptions;
+  #strategy: LoginStrategy | undefined;
+  #generation = 0;
+  #pending: Promise<void> | undefined;
+  #refused: { generation: number; error: unknown; until: number } | undefined;
+  #backoffMs = 0;
+  #lostGeneration = -1;
 
-  constructor(
-    private readonly invoke: Invoke,
-    private readonly sessionManager: ManagedObjectReference,
-    private readonly jar: CookieJar,
-    private readonly url: string,
-    private readonly logger: Logger,
-    private readonly emit: (event: SessionEvent, session?: UserSession) => void,
-  ) {}
+  constructor(options: SessionOptions) {
+    this.#o = options;
+  }
 
   /** The current `vmware_soap_session` value (without the quotes vCenter puts around it). */
   get sessionId(): string | undefined {
-    const cookie = this.jar.getCookiesSync(this.url).find((c) => c.key === SESSION_COOKIE);
+    const cookie = this.#o.jar.getCookiesSync(this.#o.url).find((c) => c.key === SESSION_COOKIE);
     return cookie?.value.replace(/^"(.*)"$/, '$1');
   }
 
+  get strategyKind(): string | undefined {
+    return this.#strategy?.kind;
+  }
+
+  /** Calls a method under the session: waits for a re-login in flight, re-authenticates and retries once. */
+  call: Invoke = async (method, _this, args, options) => {
+    const invoke = this.#o.invoke;
+    if (SESSION_METHODS.has(method)) return invoke(method, _this, args, options);
+    if (this.#pending) await this.#pending;
+    const generation = this.#generation;
+    try {
+      return checked(method, await invoke(method, _this, args, options));
+    } catch (err) {
+      if (!isVimFault(err, 'NotAuthenticated')) throw err;
+      await this.#recover(generation, err);
+      return checked(method, await invoke(method, _this, args, options));
+    }
+  };
+
   async login(strategy: LoginStrategy): Promise<UserSession> {
-    const session = await strategy.login({ invoke: this.invoke, sessionManager: this.sessionManager });
-    this.userSession = session;
-    this.logger.info('logged in', { strategy: strategy.kind, user: session.userName });
-    this.emit('login', session);
+    const session = await strategy.login({ invoke: this.#o.invoke, sessionManager: this.#o.sessionManager });
+    this.#adopt(strategy, session);
+    this.#o.logger.info('logged in', { strategy: strategy.kind, user: session.userName });
+    this.#o.emit('login', session);
     return session;
+  }
+
+  /** Adopts an existing session id (VIM or vAPI); fails with NotAuthenticated if the server does not know it. */
+  async attach(sessionId: string): Promise<UserSession> {
+    if (typeof sessionId !== 'string' || !/^[\x21-\x7e]+$/.test(sessionId) || /[";,\\]/.test(sessionId)) {
+      throw new TypeError('attachSession needs a session id (printable ASCII without quotes, semicolons, commas or backslashes)');
+    }
+    this.#setCookie(`"${sessionId}"`);
+    const current = await this.#currentSession().catch((err: unknown) => {
+      this.#clearCookie();
+      throw err;
+    });
+    if (!current) {
+      this.#clearCookie();
+      throw new VimFault('attachSession', { _typeName: 'NotAuthenticated' }, 'the session id is not (or no longer) valid on this server');
+    }
+    return this.login({ kind: 'attached', replayable: false, login: async () => current });
   }
 
   /** Ends the session on the server if there is one; never throws for a session that is already gone. */
   async logout(): Promise<void> {
-    const hadSession = this.sessionId !== undefined || this.userSession !== undefined;
-    if (!hadSession) return;
+    await this.#pending?.catch(() => undefined);
+    const had = this.#strategy !== undefined || this.sessionId !== undefined;
+    this.#strategy = undefined;
+    this.#generation++;
+    if (!had) return;
     try {
-      await this.invoke('Logout', this.sessionManager, {});
+      await this.#o.invoke('Logout', this.#o.sessionManager, {});
     } catch (err) {
-      if (!isVimFault(err, 'NotAuthenticated') && !(err instanceof TransportError)) throw err;
-      this.logger.debug('logout: session already gone', { reason: err instanceof Error ? err.name : 'unknown' });
+      // NotAuthenticated: already gone. Transport errors: nothing more we can do about it.
+      this.#o.logger.debug('logout: session already gone or server unreachable', { error: err instanceof Error ? err.name : 'unknown' });
     } finally {
       this.userSession = undefined;
-      this.jar.removeAllCookiesSync();
+      this.#clearCookie();
     }
-    this.emit('logout');
+    this.#o.emit('logout');
   }
+
+  #adopt(strategy: LoginStrategy, session: UserSession): void {
+    this.#strategy = strategy;
+    this.#generation++;
+    this.userSession = session;
+    this.#refused = undefined;
+    this.#backoffMs = 0;
+  }
+
+  async #recover(generation: number, fault: unknown): Promise<void> {
+    const strategy = this.#strategy;
+    if (!strategy || !strategy.replayable || !this.#o.reauthenticate) {
+      if (strategy && this.#lostGeneration !== generation && generation === this.#generation) {
+        this.#lostGeneration = generation;
+        this.userSession = undefined;
+        this.#o.logger.warn('session lost', { strategy: strategy.kind });
+        this.#o.emit('sessionLost', fault);
+      }
+      throw fault;
+    }
+    if (generation !== this.#generation) return; // already replaced by a newer session
+    if (this.#pending) return this.#pending;
+    const refused = this.#refused;
+    if (refused && refused.generation === generation && Date.now() < refused.until) throw refused.error;
+    this.#pending = this.#relogin(strategy, generation).finally(() => {
+      this.#pending = undefined;
+    });
+    return this.#pending;
+  }
+
+  async #relogin(strategy: LoginStrategy, generation: number): Promise<void> {
+    this.#clearCookie();
+    try {
+      const session = await strategy.login({ invoke: this.#o.invoke, sessionManager: this.#o.sessionManager });
+      if (this.#strategy !== strategy) return; // logged out or replaced meanwhile
+      this.#adopt(strategy, session);
+      this.#o.logger.info('re-authenticated', { strategy: strategy.kind, user: session.userName });
+      this.#o.emit('reauthenticated', session);
+    } catch (err) {
+      this.#backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, this.#backoffMs * 2));
+      this.#refused = { generation, error: err, until: Date.now() + this.#backoffMs };
+      this.#o.logger.warn('re-authentication failed', { strategy: strategy.kind, error: err instanceof Error ? err.name : 'unknown', retryInMs: this.#backoffMs });
+      throw err;
+    }
+  }
+
+  async #currentSession(): Promise<UserSession | undefined> {
+    const result = (await this.#o.invoke('RetrievePropertiesEx', this.#o.propertyCollector, {
+      specSet: [{ propSet: [{ type: 'SessionManager', pathSet: ['currentSession'] }], objectSet: [{ obj: this.#o.sessionManager }] }],
+      options: {},
+    })) as { objects?: { propSet?: { val: unknown }[] }[] } | undefined;
+    return result?.objects?.[0]?.propSet?.[0]?.val as UserSession | undefined;
+  }
+
+  #setCookie(value: string): void {
+    this.#o.jar.setCookieSync(`${SESSION_COOKIE}=${value}; Path=/`, this.#o.url);
+  }
+
+  /** Expires the session cookie under whatever path the server set it. */
+  #clearCookie(): void {
+    for (const c of this.#o.jar.getCookiesSync(this.#o.url)) {
+      if (c.key === SESSION_COOKIE) this.#o.jar.setCookieSync(`${SESSION_COOKIE}=; Path=${c.path ?? '/'}; Expires=Thu, 01 Jan 1970 00:00:00 GMT`, this.#o.url);
+    }
+  }
+}
+
+function checked(method: string, value: unknown): unknown {
+  const fault = notAuthenticatedInResult(method, value);
+  if (fault) throw fault;
+  return value;
 }

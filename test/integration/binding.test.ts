@@ -2,7 +2,7 @@
 // updates, tasks, anyType round trips, faults, and a walk over every decoded value.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { VimClient, isVimFault, type ManagedObjectReference, type ObjectContent, type TaskInfo } from '../../src/index.ts';
+import { VimClient, dataObject, isVimFault, type ManagedObjectReference, type ObjectContent, type TaskInfo } from '../../src/index.ts';
 
 const h = inject('harness');
 let client: VimClient;
@@ -18,7 +18,7 @@ async function call<T>(p: Promise<T>): Promise<T> {
 const sc = () => client.serviceContent;
 
 async function findVm(name: string): Promise<ManagedObjectReference> {
-  const ref = await call(client.call('FindByInventoryPath', sc().searchIndex, { inventoryPath: `DC0/vm/${name}` }));
+  const ref = await call(client.call('FindByInventoryPath', sc().searchIndex!, { inventoryPath: `DC0/vm/${name}` }));
   if (!ref) throw new Error(`no VM ${name}`);
   return ref;
 }
@@ -127,14 +127,13 @@ describe('tasks and polymorphic specs', () => {
     const task = await call(client.call('ReconfigVM_Task', vm, {
       spec: {
         deviceChange: [{
-          device: {
+          device: dataObject('VirtualDisk', {
             capacityInKB: 1024 * 1024,
-            _typeName: 'VirtualDisk',
             unitNumber: 9,
             controllerKey: controller.key,
             key: -42,
-            backing: { thinProvisioned: true, diskMode: 'persistent', fileName: '', _typeName: 'VirtualDiskFlatVer2BackingInfo' },
-          },
+            backing: dataObject('VirtualDiskFlatVer2BackingInfo', { thinProvisioned: true, diskMode: 'persistent', fileName: '' }),
+          }),
           fileOperation: 'create',
           operation: 'add',
         }],
@@ -149,7 +148,7 @@ describe('tasks and polymorphic specs', () => {
   });
 
   it('creates a folder, renames it, and reports DuplicateName', async () => {
-    const dc = await call(client.call('FindByInventoryPath', sc().searchIndex, { inventoryPath: 'DC0' }));
+    const dc = await call(client.call('FindByInventoryPath', sc().searchIndex!, { inventoryPath: 'DC0' }));
     const { vmFolder } = (await props(dc!, 'vmFolder')) as { vmFolder: ManagedObjectReference };
     const folder = await call(client.call('CreateFolder', vmFolder, { name: 'binding-test' }));
     expect(folder.type).toBe('Folder');
