@@ -11,6 +11,7 @@ import { TransportError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { startKeepAlive, type KeepAlive } from './session/keepalive.ts';
 import { Session, type SessionEvent } from './session/session.ts';
+import { cleanUiApiEndpoint, hostAllowed, PluginSessionError, requestCloneTicket } from './session/plugin.ts';
 import { cloneTicketLogin, passwordLogin } from './session/strategies.ts';
 import { SoapInvoker, type CallOptions } from './soap/invoke.ts';
 import { fetchServerVersion } from './soap/versions.ts';
@@ -45,6 +46,21 @@ export interface LoginOptions {
 }
 
 export type ClientEvent = SessionEvent;
+
+export interface PluginSessionOptions extends ConnectOptions {
+  /** From the plug-in UI's app.getSessionInfo(). */
+  sessionToken: string;
+  /** From app.getApiEndpoints(): the uiApiEndpoint object or its fullUrl. Query and fragment are dropped. */
+  uiApiEndpoint: string | { fullUrl: string };
+  /** The GUID (about.instanceUuid) of the vCenter to clone the session for. */
+  vcGuid: string;
+  /** The vCenter's SDK URL. Default: https://<uiApiEndpoint host>/sdk. */
+  sdkUrl?: string;
+  /** Hosts (optionally host:port) the uiApiEndpoint may point at. Default: the SDK URL's host. */
+  allowedHosts?: readonly string[];
+  /** Accept an http:// uiApiEndpoint (never the default). */
+  allowHttp?: boolean;
+}
 
 type CallArgs<M extends MethodName> = {} extends VimMethods[M]['args']
   ? [args?: VimMethods[M]['args'], options?: CallOptions]
@@ -117,6 +133,36 @@ export class VimClient extends EventEmitter {
       return new VimClient(sdkUrl, content, jar, invoker, transport, options, logger);
     } catch (err) {
       transport.close();
+      throw err;
+    }
+  }
+
+  /**
+   * The vSphere Client plug-in server flow: trade the plug-in UI's session token for a clone
+   * ticket at the vsphere-ui service, and redeem it with CloneSession on the vCenter. The
+   * endpoint host is checked before any request, and the ticket is only sent to an SDK endpoint
+   * that proved to be the vCenter `vcGuid` names.
+   */
+  static async fromPluginSession(options: PluginSessionOptions): Promise<VimClient> {
+    const { sessionToken, uiApiEndpoint, vcGuid, sdkUrl, allowedHosts, allowHttp, ...connectOptions } = options;
+    if (typeof sessionToken !== 'string' || sessionToken === '') throw new TypeError('fromPluginSession needs sessionToken');
+    if (typeof vcGuid !== 'string' || vcGuid === '') throw new TypeError('fromPluginSession needs vcGuid');
+    const endpoint = cleanUiApiEndpoint(uiApiEndpoint, allowHttp ?? false);
+    const sdk = sdkUrl ?? `https://${endpoint.host}/sdk`;
+    const allowed = allowedHosts ?? [new URL(sdk).host];
+    if (!hostAllowed(endpoint, allowed)) {
+      throw new PluginSessionError('hostNotAllowed', `uiApiEndpoint host ${endpoint.host} is not among the allowed hosts (${allowed.join(', ')})`);
+    }
+    const client = await VimClient.connect(sdk, connectOptions);
+    try {
+      if (client.about.instanceUuid !== vcGuid) {
+        throw new PluginSessionError('vcenterMismatch', `${sdk} is vCenter ${client.about.instanceUuid ?? '(no instanceUuid)'}, not ${vcGuid}`);
+      }
+      const ticket = await requestCloneTicket(client.#transport, endpoint, sessionToken, vcGuid);
+      await client.cloneSession(ticket);
+      return client;
+    } catch (err) {
+      await client.close();
       throw err;
     }
   }

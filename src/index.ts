@@ -1,10 +1,12 @@
 // Public exports only.
-export { VimClient, type ConnectOptions, type LoginOptions, type ClientEvent } from './client.ts';
+export { VimClient, type ConnectOptions, type LoginOptions, type ClientEvent, type PluginSessionOptions } from './client.ts';
+export { PluginSessionError, type PluginSessionErrorReason } from './session/plugin.ts';
 export { VimError, VimFault, TransportError, ValidationError, isVimFault, type TransportErrorOptions } from './errors.ts';
 export type { Logger } from './logger.ts';
 export type { CallOptions } from './soap/invoke.ts';
 export type { TlsOptions } from './transport/tls.ts';
 export { enumValues } from './binding/metadata.ts';
 export { dataObject } from './data.ts';
+export { createExtensionCertificate, loadCertificate, subjectName, thumbprint, type CertificateAndKey, type ExtensionCertificateOptions } from './certs/certificates.ts';
 export type { MethodName, VimMethods } from './generated/methods.ts';
 export type * from './generated/types.ts';

@@ -43,6 +43,8 @@ interface SendInit {
   body?: string | undefined;
   headers?: Record<string, string> | undefined;
   ctx?: RequestContext | undefined;
+  /** false: neither send nor store cookies (requests to other services, e.g. the vSphere Client's API). */
+  cookies?: boolean | undefined;
 }
 
 /** Counts decompressed bytes and fails the stream past the limit instead of buffering without bound. */
@@ -79,7 +81,8 @@ export class HttpTransport {
       'Accept-Encoding': 'gzip, deflate',
       ...init.headers,
     };
-    const cookie = jar.getCookieStringSync(u.href);
+    const useJar = init.cookies !== false;
+    const cookie = useJar ? jar.getCookieStringSync(u.href) : '';
     if (cookie) headers.Cookie = cookie;
     const payload = init.body === undefined ? undefined : Buffer.from(init.body, 'utf8');
     if (payload) headers['Content-Length'] = String(payload.length);
@@ -122,7 +125,7 @@ export class HttpTransport {
         fail(err);
       });
       req.on('response', (res) => {
-        for (const c of res.headers['set-cookie'] ?? []) {
+        for (const c of useJar ? res.headers['set-cookie'] ?? [] : []) {
           try {
             jar.setCookieSync(c, u.href);
           } catch {

@@ -1,0 +1,82 @@
+// The vSphere Client plug-in server flow (../shared/seeds/plugin-server-clone-session.txt):
+// the plug-in UI hands its server a session token and the uiApiEndpoint URL; the server asks
+// the vsphere-ui service for a clone ticket for a given vCenter and redeems it with CloneSession.
+// A plug-in server must not become a request forwarder, so the endpoint's host is checked
+// against an allow-list before anything is sent, and the token and ticket never reach a log
+// line or an error message.
+import { VimError } from '../errors.ts';
+import type { HttpTransport } from '../transport/http.ts';
+
+export type PluginSessionErrorReason =
+  | 'invalidEndpoint' // not a URL
+  | 'insecureEndpoint' // http:// without allowHttp
+  | 'hostNotAllowed' // endpoint host outside allowedHosts
+  | 'unauthorized' // 401: the plug-in session token expired or is invalid
+  | 'unknownVcenter' // 404: the vsphere-ui service does not know that vCenter GUID
+  | 'badAnswer' // any other status, a non-JSON answer, or no ticket in it
+  | 'vcenterMismatch'; // the SDK endpoint is not the vCenter the GUID names
+
+export class PluginSessionError extends VimError {
+  override name = 'PluginSessionError';
+  readonly reason: PluginSessionErrorReason;
+  readonly status: number | undefined;
+
+  constructor(reason: PluginSessionErrorReason, message: string, status?: number) {
+    super(message);
+    this.reason = reason;
+    this.status = status;
+  }
+}
+
+/** `uiApiEndpoint` as the plug-in SDK gives it (`{ fullUrl }`) or as a string, without query and fragment. */
+export function cleanUiApiEndpoint(uiApiEndpoint: string | { fullUrl: string }, allowHttp: boolean): URL {
+  const raw = typeof uiApiEndpoint === 'string' ? uiApiEndpoint : uiApiEndpoint?.fullUrl;
+  let url: URL;
+  try {
+    url = new URL(String(raw));
+  } catch {
+    throw new PluginSessionError('invalidEndpoint', 'uiApiEndpoint is not a URL');
+  }
+  if (url.username || url.password) throw new PluginSessionError('invalidEndpoint', 'uiApiEndpoint must not carry credentials');
+  if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
+    throw new PluginSessionError('insecureEndpoint', `uiApiEndpoint must be https (got ${url.protocol})`);
+  }
+  url.search = '';
+  url.hash = '';
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  return url;
+}
+
+/** Host names compare case-insensitively; an allow-list entry with a port must match the port too. */
+export function hostAllowed(url: URL, allowedHosts: readonly string[]): boolean {
+  const host = url.hostname.toLowerCase();
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return allowedHosts.some((entry) => {
+    const e = new URL(`https://${entry}`);
+    return e.hostname.toLowerCase() === host && (e.port === '' || e.port === port);
+  });
+}
+
+/** POST <endpoint>/vcenter/session/clone-ticket and return the ticket. */
+export async function requestCloneTicket(transport: HttpTransport, endpoint: URL, sessionToken: string, vcGuid: string): Promise<string> {
+  const target = `${endpoint.href}/vcenter/session/clone-ticket`;
+  const res = await transport.send(target, {
+    method: 'POST',
+    cookies: false,
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'vmware-api-session-id': sessionToken },
+    body: JSON.stringify({ vc_guid: vcGuid }),
+  });
+  const text = await transport.text(res.body);
+  if (res.status === 401) throw new PluginSessionError('unauthorized', 'the vSphere Client refused the plug-in session token (expired or invalid)', 401);
+  if (res.status === 404) throw new PluginSessionError('unknownVcenter', `the vSphere Client does not know vCenter ${vcGuid}`, 404);
+  if (res.status !== 200 && res.status !== 201) throw new PluginSessionError('badAnswer', `clone-ticket request failed with HTTP ${res.status}`, res.status);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new PluginSessionError('badAnswer', `clone-ticket answer is not JSON (content-type ${String(res.headers['content-type'] ?? 'none')})`, res.status);
+  }
+  const ticket = (body as { session_clone_ticket?: unknown } | null)?.session_clone_ticket;
+  if (typeof ticket !== 'string' || ticket === '') throw new PluginSessionError('badAnswer', 'clone-ticket answer has no session_clone_ticket', res.status);
+  return ticket;
+}
