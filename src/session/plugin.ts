@@ -52,8 +52,9 @@ export function hostAllowed(url: URL, allowedHosts: readonly string[]): boolean 
   const host = url.hostname.toLowerCase();
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   return allowedHosts.some((entry) => {
-    const e = new URL(`https://${entry}`);
-    return e.hostname.toLowerCase() === host && (e.port === '' || e.port === port);
+    // Not parsed with URL: it would drop an explicit default port (":443") from the entry.
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry.trim());
+    return m !== null && m[1]!.toLowerCase() === host && (m[2] === undefined || m[2] === port);
   });
 }
 
