@@ -8,6 +8,7 @@ import { decodeResponseText, faultError, ResponseDecoder, type DecodedResponse }
 import { encodeRequest } from '../binding/encode.ts';
 import { methodInfo, type MethodInfo } from '../binding/metadata.ts';
 import { excerpt, type RequestContext } from '../transport/http.ts';
+import { isIdempotent } from './idempotency.ts';
 
 export interface CallOptions {
   signal?: AbortSignal | undefined;
@@ -39,7 +40,7 @@ export class SoapInvoker {
     }
     const fn = (this.client as unknown as Record<string, SoapMethod | undefined>)[method];
     if (typeof fn !== 'function') return Promise.reject(new ValidationError(method, '', 'not in the loaded WSDL'));
-    const ctx: RequestContext = { timeoutMs: options.timeoutMs, signal: options.signal };
+    const ctx: RequestContext = { timeoutMs: options.timeoutMs, signal: options.signal, idempotent: isIdempotent(method) };
     return new Promise<DecodedResponse>((resolve, reject) => {
       fn.call(this.client, { $xml: body }, (err, result) => {
         if (err) {

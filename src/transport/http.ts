@@ -26,6 +26,8 @@ export interface HttpTransportOptions {
 export interface RequestContext {
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** Safe to send twice (reads). Decides whether a request whose outcome is unknown may be replayed. */
+  idempotent?: boolean | undefined;
   /** Filled in by the transport: the answer's HTTP status, its (decompressed) body stream, and for non-200 answers the whole text. */
   status?: number;
   body?: Readable;
@@ -60,6 +62,9 @@ class SizeLimit extends Transform {
   }
 }
 
+const STALE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+const staleFailures = new WeakMap<object, { sent: boolean }>();
+
 export function excerpt(text: string): string {
   return text.replace(/\s+/g, ' ').trim().slice(0, 200);
 }
@@ -73,8 +78,37 @@ export class HttpTransport {
     if (options.tls.insecure) options.logger.warn('TLS verification is disabled (tls.insecure): the server is not authenticated');
   }
 
-  send(url: string, init: SendInit): Promise<HttpResponse> {
+  /**
+   * One exchange, replayed once on a fresh socket when a reused keep-alive socket turned out to
+   * be dead: always if the request was not fully written, and if it was, only for idempotent
+   * requests; otherwise the caller learns that the outcome is unknown.
+   */
+  async send(url: string, init: SendInit): Promise<HttpResponse> {
     const u = new URL(url);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new TransportError(`unsupported URL scheme ${u.protocol}`, { code: 'EPROTOCOL' });
+    const deadline = Date.now() + (init.ctx?.timeoutMs ?? this.options.timeoutMs);
+    try {
+      return await this.exchange(u, init, deadline);
+    } catch (err) {
+      const stale = staleFailures.get(err as object);
+      if (!stale) throw err;
+      this.dropIdleSockets();
+      if (stale.sent && !(init.ctx?.idempotent ?? init.method === 'GET')) {
+        throw new TransportError('the connection closed after the request was sent: its outcome is unknown and it was not replayed', { code: 'EOUTCOMEUNKNOWN', outcomeUnknown: true, cause: err });
+      }
+      this.options.logger.debug('replaying a request that met a stale keep-alive socket', { url: u.origin + u.pathname });
+      return this.exchange(u, init, deadline);
+    }
+  }
+
+  /** Closes idle keep-alive sockets: after one was found dead, its siblings are suspect too. */
+  private dropIdleSockets(): void {
+    for (const agent of [this.agent, this.plainAgent]) {
+      for (const list of Object.values(agent.freeSockets)) for (const socket of list ?? []) socket.destroy();
+    }
+  }
+
+  private exchange(u: URL, init: SendInit, deadline: number): Promise<HttpResponse> {
     const { jar } = this.options;
     const headers: Record<string, string> = {
       'User-Agent': this.options.userAgent,
@@ -87,9 +121,8 @@ export class HttpTransport {
     const payload = init.body === undefined ? undefined : Buffer.from(init.body, 'utf8');
     if (payload) headers['Content-Length'] = String(payload.length);
     const ctx = init.ctx;
-    const timeoutMs = ctx?.timeoutMs ?? this.options.timeoutMs;
+    const timeoutMs = Math.max(0, deadline - Date.now());
     const secure = u.protocol === 'https:';
-    if (!secure && u.protocol !== 'http:') return Promise.reject(new TransportError(`unsupported URL scheme ${u.protocol}`, { code: 'EPROTOCOL' }));
 
     return new Promise<HttpResponse>((resolve, reject) => {
       let sent = false;
@@ -99,6 +132,10 @@ export class HttpTransport {
         const te = err instanceof TransportError ? err : this.wrap(err, sent);
         if (!settled) {
           settled = true;
+          // A reused socket that died before any answer: the server closed an idle connection.
+          if (req.reusedSocket && !(err instanceof TransportError) && STALE_CODES.has((err as NodeJS.ErrnoException).code ?? '')) {
+            staleFailures.set(te, { sent });
+          }
           reject(te);
         } else {
           body?.destroy(te);
@@ -106,7 +143,7 @@ export class HttpTransport {
         req.destroy();
       };
       const req = (secure ? https : http).request(u, { method: init.method, headers, agent: secure ? this.agent : this.plainAgent });
-      const timer = setTimeout(() => fail(new TransportError(`no complete answer within ${timeoutMs} ms`, { code: 'ETIMEDOUT', outcomeUnknown: sent })), timeoutMs);
+      const timer = setTimeout(() => fail(new TransportError(`no complete answer within the deadline`, { code: 'ETIMEDOUT', outcomeUnknown: sent })), timeoutMs);
       const onAbort = (): void => fail(new TransportError('request aborted', { code: 'EABORTED', outcomeUnknown: sent }));
       if (ctx?.signal?.aborted) {
         clearTimeout(timer);

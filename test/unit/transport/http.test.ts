@@ -1,0 +1,203 @@
+// The transport against small local TLS servers that misbehave on purpose.
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import zlib from 'node:zlib';
+import { CookieJar } from 'tough-cookie';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExtensionCertificate, thumbprint } from '../../../src/certs/certificates.ts';
+import { TransportError } from '../../../src/errors.ts';
+import { silentLogger } from '../../../src/logger.ts';
+import { HttpTransport, type HttpTransportOptions } from '../../../src/transport/http.ts';
+import type { TlsOptions } from '../../../src/transport/tls.ts';
+
+// A server certificate for 127.0.0.1 (createExtensionCertificate makes client certs; add the SAN here).
+import forge from 'node-forge';
+function serverCert(): { cert: string; key: string } {
+  const keys = forge.pki.rsa.generateKeyPair(2048);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
+  const attrs = [{ name: 'commonName', value: 'localhost' }];
+  cert.setSubject(attrs);
+  cert.setIssuer(attrs);
+  cert.setExtensions([{ name: 'basicConstraints', cA: true }, { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }]);
+  cert.sign(keys.privateKey, forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+}
+
+type Handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, n: number) => void;
+const tlsPair = serverCert();
+let server: https.Server;
+let base = '';
+let handler: Handler = (_req, res) => res.end('ok');
+let requests = 0;
+const sockets = new Set<Socket>();
+
+beforeAll(async () => {
+  server = https.createServer({ cert: tlsPair.cert, key: tlsPair.key, keepAliveTimeout: 60_000 }, (req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => handler(Object.assign(req, { body }), res, ++requests));
+  });
+  server.on('secureConnection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+function transport(tls: TlsOptions = { ca: tlsPair.cert }, extra: Partial<HttpTransportOptions> = {}): HttpTransport {
+  return new HttpTransport({ tls, jar: new CookieJar(), logger: silentLogger, timeoutMs: 5000, maxResponseBytes: 1 << 20, maxSockets: 4, idleSocketMs: 30_000, userAgent: 't', ...extra });
+}
+
+async function text(t: HttpTransport, path = '/', init: Parameters<HttpTransport['send']>[1] = { method: 'GET' }): Promise<{ status: number; body: string }> {
+  const res = await t.send(base + path, init);
+  return { status: res.status, body: await t.text(res.body) };
+}
+
+describe('TLS policy', () => {
+  it('verifies against the given CA, and refuses an unknown server by default', async () => {
+    handler = (_req, res) => res.end('hello');
+    const t = transport();
+    expect((await text(t)).body).toBe('hello');
+    t.close();
+    const untrusted = transport({});
+    await expect(text(untrusted)).rejects.toBeInstanceOf(TransportError);
+    untrusted.close();
+  });
+
+  it('enforces a thumbprint pin (any case, with or without colons) and writes nothing to a mismatching server', async () => {
+    let reached = 0;
+    handler = (_req, res) => {
+      reached++;
+      res.end('pinned');
+    };
+    const good = transport({ thumbprint: thumbprint(tlsPair.cert, 'sha256').replaceAll(':', '').toLowerCase() });
+    expect((await text(good)).body).toBe('pinned');
+    good.close();
+    const sha1 = transport({ thumbprint: thumbprint(tlsPair.cert, 'sha1') });
+    expect((await text(sha1)).body).toBe('pinned');
+    sha1.close();
+    const other = createExtensionCertificate({ commonName: 'other' });
+    const bad = transport({ thumbprint: thumbprint(other.cert, 'sha256') });
+    const before = reached;
+    await expect(text(bad)).rejects.toMatchObject({ code: 'ECERTPIN' });
+    expect(reached).toBe(before);
+    bad.close();
+  });
+
+  it('rejects malformed thumbprints', () => {
+    expect(() => transport({ thumbprint: 'AB:CD' })).toThrow(/SHA-1/);
+  });
+
+  it('insecure skips verification but says so', async () => {
+    const warnings: string[] = [];
+    const t = transport({ insecure: true }, { logger: { ...silentLogger, warn: (m) => warnings.push(m) } });
+    handler = (_req, res) => res.end('x');
+    expect((await text(t)).body).toBe('x');
+    expect(warnings.join()).toMatch(/verification is disabled/);
+    t.close();
+  });
+});
+
+describe('HTTP behaviour', () => {
+  it('asks for gzip and inflates it', async () => {
+    let accept = '';
+    handler = (req, res) => {
+      accept = String(req.headers['accept-encoding']);
+      res.setHeader('Content-Encoding', 'gzip');
+      res.end(zlib.gzipSync('compressed body'));
+    };
+    const t = transport();
+    expect((await text(t)).body).toBe('compressed body');
+    expect(accept).toContain('gzip');
+    t.close();
+  });
+
+  it('fails a response above the size limit (also when compressed) instead of buffering it', async () => {
+    handler = (_req, res) => {
+      res.setHeader('Content-Encoding', 'gzip');
+      res.end(zlib.gzipSync(Buffer.alloc(5 << 20, 'a')));
+    };
+    const t = transport(undefined, { maxResponseBytes: 1 << 20 });
+    await expect(text(t)).rejects.toMatchObject({ code: 'ERESPONSETOOLARGE' });
+    t.close();
+  });
+
+  it('times out a stalled answer and destroys the socket', async () => {
+    handler = () => undefined; // never answers
+    const t = transport(undefined, { timeoutMs: 300 });
+    const started = Date.now();
+    await expect(text(t)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    t.close();
+  });
+
+  it('aborts on an AbortSignal', async () => {
+    handler = () => undefined;
+    const t = transport();
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    await expect(t.send(`${base}/`, { method: 'POST', body: 'x', ctx: { signal: ac.signal } })).rejects.toMatchObject({ code: 'EABORTED' });
+    t.close();
+  });
+
+  it('stores Set-Cookie in the jar and sends it back, per request', async () => {
+    let cookie = '';
+    handler = (req, res) => {
+      cookie = String(req.headers.cookie ?? '');
+      res.setHeader('Set-Cookie', 'vmware_soap_session="abc"; Path=/; HttpOnly; Secure');
+      res.end('c');
+    };
+    const t = transport();
+    await text(t);
+    expect(cookie).toBe('');
+    await text(t);
+    expect(cookie).toBe('vmware_soap_session="abc"');
+    await text(t, '/', { method: 'GET', cookies: false });
+    expect(cookie).toBe('');
+    t.close();
+  });
+});
+
+describe('stale keep-alive sockets', () => {
+  // The first request opens a keep-alive socket; then the server kills idle sockets the way a
+  // vCenter reverse proxy does, and the next request meets a dead socket.
+  async function withStaleSocket(t: HttpTransport, next: () => Promise<unknown>): Promise<unknown> {
+    handler = (_req, res) => res.end('first');
+    await text(t);
+    let killed = 0;
+    handler = (req, res, n) => res.end(`after-${n}`);
+    // Kill the pooled socket only when the next request arrives on it: it reads the request, then dies without answering.
+    const [pooled] = [...sockets];
+    pooled!.once('data', () => {
+      killed++;
+      pooled!.destroy();
+    });
+    const result = await next().catch((e: unknown) => e);
+    expect(killed).toBe(1);
+    return result;
+  }
+
+  it('replays an idempotent request on a fresh socket', async () => {
+    const t = transport();
+    const r = await withStaleSocket(t, () => text(t, '/', { method: 'POST', body: '<x/>', ctx: { idempotent: true } }));
+    expect((r as { body: string }).body).toMatch(/^after-/);
+    t.close();
+  });
+
+  it('does not replay a non-idempotent request whose outcome is unknown', async () => {
+    const t = transport();
+    const before = requests;
+    const r = await withStaleSocket(t, () => text(t, '/', { method: 'POST', body: '<PowerOnVM_Task/>', ctx: { idempotent: false } }));
+    expect(r).toBeInstanceOf(TransportError);
+    expect((r as TransportError).code).toBe('EOUTCOMEUNKNOWN');
+    expect((r as TransportError).outcomeUnknown).toBe(true);
+    expect(requests).toBe(before + 1); // only the first request was handled: the killed one was not sent again
+    t.close();
+  });
+});
