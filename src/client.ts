@@ -17,7 +17,7 @@ import { SoapInvoker, type CallOptions } from './soap/invoke.ts';
 import { fetchServerVersion } from './soap/versions.ts';
 import { HttpTransport } from './transport/http.ts';
 import type { TlsOptions } from './transport/tls.ts';
-import { createSoapClient, loadWsdl, wsdlLocation } from './wsdl/load.ts';
+import { loadServiceDescription, SoapClients, wsdlLocation } from './wsdl/load.ts';
 
 export interface ConnectOptions {
   /** Path or URL of vimService.wsdl (or its directory). Default: $VIM25_WSDL_DIR, else the server's `<sdk>/vimService.wsdl`. */
@@ -121,12 +121,12 @@ export class VimClient extends EventEmitter {
     });
     try {
       const location = wsdlLocation(options.wsdl, sdkUrl);
-      const [wsdl, serverVersion] = await Promise.all([
-        loadWsdl(location, transport),
+      const [description, serverVersion] = await Promise.all([
+        loadServiceDescription(location, transport),
         options.version === undefined ? fetchServerVersion(transport, sdkUrl) : Promise.resolve(options.version),
       ]);
       // Only a server that publishes no version file gets one bootstrap call with the bundle's version.
-      const invoker = new SoapInvoker(createSoapClient(wsdl, sdkUrl, transport), serverVersion ?? WSDL_VERSION);
+      const invoker = new SoapInvoker(new SoapClients(description, sdkUrl, transport), serverVersion ?? WSDL_VERSION);
       const content = (await invoker.invoke('RetrieveServiceContent', SERVICE_INSTANCE, {})) as ServiceContent;
       if (options.version === undefined) invoker.version = content.about.apiVersion;
       logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });

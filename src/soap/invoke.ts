@@ -1,13 +1,13 @@
 // The one seam every vim25 call goes through: encode with the binding, send with node-soap
 // (envelope, SOAPAction, transport), decode node-soap's SAX stream with the binding, and turn
 // whatever came back into a value, a VimFault or a TransportError.
-import type soap from 'soap';
 import type { SAXStream } from 'sax';
 import { TransportError, ValidationError } from '../errors.ts';
 import { decodeResponseText, faultError, ResponseDecoder, type DecodedResponse } from '../binding/decode.ts';
 import { encodeRequest } from '../binding/encode.ts';
 import { methodInfo, type MethodInfo } from '../binding/metadata.ts';
 import { excerpt, type RequestContext } from '../transport/http.ts';
+import type { SoapClients } from '../wsdl/load.ts';
 import { isIdempotent } from './idempotency.ts';
 
 export interface CallOptions {
@@ -25,24 +25,20 @@ export class SoapInvoker {
   /** vim25 version sent in SOAPAction: the server's, set once it is known. */
   version: string;
 
-  constructor(private readonly client: soap.Client, version: string) {
+  constructor(private readonly clients: SoapClients, version: string) {
     this.version = version;
   }
 
-  invoke: Invoke = (method, _this, args, options = {}) => {
+  invoke: Invoke = async (method, _this, args, options = {}) => {
     const info = methodInfo(method);
-    if (!info) return Promise.reject(new ValidationError(method, '', 'not a vim25 method'));
-    let body: string;
-    try {
-      body = encodeRequest(info, _this, args);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const fn = (this.client as unknown as Record<string, SoapMethod | undefined>)[method];
-    if (typeof fn !== 'function') return Promise.reject(new ValidationError(method, '', 'not in the loaded WSDL'));
+    if (!info) throw new ValidationError(method, '', 'not a vim25 method');
+    if (!this.clients.has(method)) throw new ValidationError(method, '', `not an operation of the WSDL at ${this.clients.description.location}`);
+    const body = encodeRequest(info, _this, args);
+    const client = await this.clients.get(method);
+    const fn = (client as unknown as Record<string, SoapMethod>)[method]!;
     const ctx: RequestContext = { timeoutMs: options.timeoutMs, signal: options.signal, idempotent: isIdempotent(method) };
-    return new Promise<DecodedResponse>((resolve, reject) => {
-      fn.call(this.client, { $xml: body }, (err, result) => {
+    const decoded = await new Promise<DecodedResponse>((resolve, reject) => {
+      fn.call(client, { $xml: body }, (err, result) => {
         if (err) {
           reject(classifyFailure(info, err, ctx));
           return;
@@ -54,10 +50,9 @@ export class SoapInvoker {
         }
         decodeStream(info, saxStream, ctx.body).then(resolve, reject);
       }, ctx, { SOAPAction: `"urn:vim25/${this.version}"` });
-    }).then((decoded) => {
-      if (decoded.kind === 'fault') throw faultError(method, decoded.fault);
-      return decoded.value;
     });
+    if (decoded.kind === 'fault') throw faultError(method, decoded.fault);
+    return decoded.value;
   };
 }
 
