@@ -2,7 +2,12 @@
 // a solution user, loading PEM or PKCS#12, thumbprints in vSphere's form, and subject names.
 // node-forge builds and converts; Node's own TLS does every handshake.
 import { X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type Forge from 'node-forge';
+
+// node-forge takes ~80 ms to load; only processes that handle certificates pay for it.
+let forgeModule: typeof Forge | undefined;
+const forge = (): typeof Forge => (forgeModule ??= createRequire(import.meta.url)('node-forge') as typeof Forge);
 
 export interface ExtensionCertificateOptions {
   commonName: string;
@@ -34,16 +39,17 @@ export function createExtensionCertificate(options: ExtensionCertificateOptions)
   if (typeof commonName !== 'string' || commonName === '') throw new TypeError('createExtensionCertificate needs a commonName');
   if (!Number.isInteger(keyBits) || keyBits < 2048) throw new RangeError('keyBits must be an integer of at least 2048');
   if (!Number.isInteger(days) || days < 1) throw new RangeError('days must be a positive integer');
-  const keys = forge.pki.rsa.generateKeyPair({ bits: keyBits, e: 0x10001 });
-  const cert = forge.pki.createCertificate();
+  const f = forge();
+  const keys = f.pki.rsa.generateKeyPair({ bits: keyBits, e: 0x10001 });
+  const cert = f.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   // 16 random bytes with the high bit cleared: a positive serial of RFC 5280's maximum length.
-  const serial = forge.util.bytesToHex(forge.random.getBytesSync(16));
+  const serial = f.util.bytesToHex(f.random.getBytesSync(16));
   cert.serialNumber = (parseInt(serial[0]!, 16) & 0x7).toString(16) + serial.slice(1);
   const now = new Date();
   cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
   cert.validity.notAfter = new Date(now.getTime() + days * 86_400_000);
-  const attrs: forge.pki.CertificateField[] = [{ name: 'commonName', value: commonName }];
+  const attrs: Forge.pki.CertificateField[] = [{ name: 'commonName', value: commonName }];
   if (options.organizationalUnit) attrs.push({ name: 'organizationalUnitName', value: options.organizationalUnit });
   if (options.organization) attrs.push({ name: 'organizationName', value: options.organization });
   cert.setSubject(attrs);
@@ -54,33 +60,34 @@ export function createExtensionCertificate(options: ExtensionCertificateOptions)
     { name: 'extKeyUsage', clientAuth: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  const key = forge.pki.privateKeyInfoToPem(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(keys.privateKey)));
-  return { cert: forge.pki.certificateToPem(cert), key };
+  cert.sign(keys.privateKey, f.md.sha256.create());
+  const key = f.pki.privateKeyInfoToPem(f.pki.wrapRsaPrivateKey(f.pki.privateKeyToAsn1(keys.privateKey)));
+  return { cert: f.pki.certificateToPem(cert), key };
 }
 
 /** PEM certificate and key from PEM inputs or a PKCS#12 bundle (pfx + passphrase). */
 export function loadCertificate(source: CertificateSource): CertificateAndKey {
+  const f = forge();
   if (source.pfx !== undefined) {
-    const der = Buffer.isBuffer(source.pfx) ? source.pfx.toString('binary') : forge.util.decode64(source.pfx);
-    let p12: forge.pkcs12.Pkcs12Pfx;
+    const der = Buffer.isBuffer(source.pfx) ? source.pfx.toString('binary') : f.util.decode64(source.pfx);
+    let p12: Forge.pkcs12.Pkcs12Pfx;
     try {
-      p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der), source.passphrase ?? '');
+      p12 = f.pkcs12.pkcs12FromAsn1(f.asn1.fromDer(der), source.passphrase ?? '');
     } catch {
       throw new TypeError('pfx could not be read (not PKCS#12, or a wrong passphrase)');
     }
-    const certBag = p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!]?.[0];
-    const keyBag = p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag! })[forge.pki.oids.pkcs8ShroudedKeyBag!]?.[0]
-      ?? p12.getBags({ bagType: forge.pki.oids.keyBag! })[forge.pki.oids.keyBag!]?.[0];
+    const certBag = p12.getBags({ bagType: f.pki.oids.certBag! })[f.pki.oids.certBag!]?.[0];
+    const keyBag = p12.getBags({ bagType: f.pki.oids.pkcs8ShroudedKeyBag! })[f.pki.oids.pkcs8ShroudedKeyBag!]?.[0]
+      ?? p12.getBags({ bagType: f.pki.oids.keyBag! })[f.pki.oids.keyBag!]?.[0];
     if (!certBag?.cert || !keyBag?.key) throw new TypeError('pfx holds no certificate and private key');
-    const key = forge.pki.privateKeyInfoToPem(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(keyBag.key as forge.pki.rsa.PrivateKey)));
-    return { cert: forge.pki.certificateToPem(certBag.cert), key };
+    const key = f.pki.privateKeyInfoToPem(f.pki.wrapRsaPrivateKey(f.pki.privateKeyToAsn1(keyBag.key as Forge.pki.rsa.PrivateKey)));
+    return { cert: f.pki.certificateToPem(certBag.cert), key };
   }
   if (source.cert === undefined || source.key === undefined) throw new TypeError('give cert and key (PEM), or pfx');
   const cert = source.cert.toString();
   const key = source.key.toString();
   try {
-    forge.pki.certificateFromPem(cert);
+    f.pki.certificateFromPem(cert);
   } catch {
     throw new TypeError('cert is not a PEM certificate');
   }
@@ -104,7 +111,7 @@ const SHORT_NAMES: Record<string, string> = {
  * RDNs in certificate order, `KEY=value` joined by commas (e.g. `CN=my-extension,OU=Solutions,O=Example`).
  */
 export function subjectName(cert: string | Buffer): string {
-  const parsed = forge.pki.certificateFromPem(cert.toString());
+  const parsed = forge().pki.certificateFromPem(cert.toString());
   return parsed.subject.attributes
     .map((a) => `${SHORT_NAMES[a.name ?? ''] ?? a.shortName ?? a.type}=${String(a.value)}`)
     .join(',');
