@@ -49,9 +49,11 @@ export function createExtensionCertificate(options: ExtensionCertificateOptions)
   const now = new Date();
   cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
   cert.validity.notAfter = new Date(now.getTime() + days * 86_400_000);
-  const attrs: Forge.pki.CertificateField[] = [{ name: 'commonName', value: commonName }];
-  if (options.organizationalUnit) attrs.push({ name: 'organizationalUnitName', value: options.organizationalUnit });
+  // Conventional order, most general first: O, OU, CN (the string form reverses it).
+  const attrs: Forge.pki.CertificateField[] = [];
   if (options.organization) attrs.push({ name: 'organizationName', value: options.organization });
+  if (options.organizationalUnit) attrs.push({ name: 'organizationalUnitName', value: options.organizationalUnit });
+  attrs.push({ name: 'commonName', value: commonName });
   cert.setSubject(attrs);
   cert.setIssuer(attrs);
   cert.setExtensions([
@@ -106,13 +108,22 @@ const SHORT_NAMES: Record<string, string> = {
   stateOrProvinceName: 'ST', countryName: 'C', emailAddress: 'emailAddress', domainComponent: 'DC',
 };
 
+/** RFC 4514 escaping of an attribute value. */
+function escapeDnValue(value: string): string {
+  return value
+    .replace(/[\\,+"<>;]/g, (c) => `\\${c}`)
+    .replace(/^[#\s]/, (c) => `\\${c}`)
+    .replace(/\s$/, (c) => `\\${c}`);
+}
+
 /**
- * The certificate's subject as vCenter compares it with Extension.subjectName:
- * RDNs in certificate order, `KEY=value` joined by commas (e.g. `CN=my-extension,OU=Solutions,O=Example`).
+ * The certificate's subject as vCenter compares it with Extension.subjectName: the RFC 4514
+ * string, most specific RDN first (e.g. `CN=my-extension,OU=Solutions,O=Example`).
  */
 export function subjectName(cert: string | Buffer): string {
   const parsed = forge().pki.certificateFromPem(cert.toString());
   return parsed.subject.attributes
-    .map((a) => `${SHORT_NAMES[a.name ?? ''] ?? a.shortName ?? a.type}=${String(a.value)}`)
+    .map((a) => `${SHORT_NAMES[a.name ?? ''] ?? a.shortName ?? a.type}=${escapeDnValue(String(a.value))}`)
+    .reverse()
     .join(',');
 }

@@ -8,7 +8,7 @@ const pair = createExtensionCertificate({ commonName: 'com.example.ext', organiz
 describe('createExtensionCertificate', () => {
   it('makes a 2048-bit RSA key and a valid self-signed SHA-256 certificate', () => {
     const x = new X509Certificate(pair.cert);
-    expect(x.subject).toBe('CN=com.example.ext\nOU=Solutions\nO=Example');
+    expect(x.subject).toBe('O=Example\nOU=Solutions\nCN=com.example.ext');
     expect(x.verify(x.publicKey)).toBe(true);
     expect(x.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
     expect(x.checkPrivateKey(createPrivateKey(pair.key))).toBe(true);
@@ -38,8 +38,10 @@ describe('thumbprint and subjectName', () => {
     expect(thumbprint(der, 'sha1')).toBe(expected('sha1'));
   });
 
-  it('gives the subject in certificate order', () => {
+  it('gives the RFC 4514 subject, most specific first, escaped', () => {
     expect(subjectName(pair.cert)).toBe('CN=com.example.ext,OU=Solutions,O=Example');
+    const odd = createExtensionCertificate({ commonName: 'a,b+c', organization: ' Acme "Inc"' });
+    expect(subjectName(odd.cert)).toBe('CN=a\\,b\\+c,O=\\ Acme \\"Inc\\"');
   });
 });
 
