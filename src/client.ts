@@ -10,14 +10,15 @@ import type { AboutInfo, ManagedObjectReference, ServiceContent, UserSession } f
 import { TransportError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { startKeepAlive, type KeepAlive } from './session/keepalive.ts';
-import { Session, type SessionEvent } from './session/session.ts';
+import { Session, SESSION_COOKIE, type SessionEvent } from './session/session.ts';
 import { cleanUiApiEndpoint, hostAllowed, PluginSessionError, requestCloneTicket } from './session/plugin.ts';
-import { cloneTicketLogin, passwordLogin } from './session/strategies.ts';
+import { cloneTicketLogin, extensionLogin, passwordLogin, type MutualTlsChannel } from './session/strategies.ts';
+import type { CertificateAndKey } from './certs/certificates.ts';
 import { SoapInvoker, type CallOptions } from './soap/invoke.ts';
 import { fetchServerVersion } from './soap/versions.ts';
 import { HttpTransport } from './transport/http.ts';
 import type { TlsOptions } from './transport/tls.ts';
-import { loadServiceDescription, SoapClients, wsdlLocation } from './wsdl/load.ts';
+import { loadServiceDescription, SoapClients, wsdlLocation, type ServiceDescription } from './wsdl/load.ts';
 
 export interface ConnectOptions {
   /** Path or URL of vimService.wsdl (or its directory). Default: $VIM25_WSDL_DIR, else the server's `<sdk>/vimService.wsdl`. */
@@ -47,6 +48,16 @@ export interface LoginOptions {
 
 export type ClientEvent = SessionEvent;
 
+export interface CertificateLoginOptions {
+  extensionKey: string;
+  /** PEM certificate and key, or a PKCS#12 bundle with its passphrase. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  pfx?: string | Buffer;
+  passphrase?: string;
+  locale?: string;
+}
+
 export interface PluginSessionOptions extends ConnectOptions {
   /** From the plug-in UI's app.getSessionInfo(). */
   sessionToken: string;
@@ -66,6 +77,20 @@ type CallArgs<M extends MethodName> = {} extends VimMethods[M]['args']
   ? [args?: VimMethods[M]['args'], options?: CallOptions]
   : [args: VimMethods[M]['args'], options?: CallOptions];
 
+interface ClientParts {
+  url: string;
+  serviceContent: ServiceContent;
+  jar: CookieJar;
+  invoker: SoapInvoker;
+  transport: HttpTransport;
+  description: ServiceDescription;
+  options: ConnectOptions;
+  logger: Logger;
+}
+
+/** What vCenter's port-80 proxy tunnels to: vpxd's own TLS endpoint. */
+const SDK_TUNNEL = 'sdkTunnel:8089';
+
 const SERVICE_INSTANCE: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const USER_AGENT = 'vim25-soap/0.1 (node)';
 
@@ -79,13 +104,19 @@ export class VimClient extends EventEmitter {
   readonly #keepAlive: KeepAlive | undefined;
   #closed = false;
 
-  private constructor(url: string, serviceContent: ServiceContent, jar: CookieJar, invoker: SoapInvoker, transport: HttpTransport, options: ConnectOptions, logger: Logger) {
+  readonly #description: ServiceDescription;
+  readonly #options: ConnectOptions;
+
+  private constructor(parts: ClientParts) {
     super();
+    const { url, serviceContent, jar, invoker, transport, options, logger } = parts;
     this.url = url;
     this.serviceContent = serviceContent;
     this.cookieJar = jar;
     this.#invoker = invoker;
     this.#transport = transport;
+    this.#description = parts.description;
+    this.#options = options;
     this.#session = new Session({
       invoke: invoker.invoke,
       sessionManager: serviceContent.sessionManager!,
@@ -95,6 +126,7 @@ export class VimClient extends EventEmitter {
       logger,
       reauthenticate: options.reauthenticate ?? true,
       emit: (event, detail) => this.emit(event, detail),
+      mutualTls: (credentials) => this.#mutualTls(credentials),
     });
     const interval = options.keepAliveIntervalMs;
     this.#keepAlive = interval && interval > 0
@@ -130,7 +162,7 @@ export class VimClient extends EventEmitter {
       const content = (await invoker.invoke('RetrieveServiceContent', SERVICE_INSTANCE, {})) as ServiceContent;
       if (options.version === undefined) invoker.version = content.about.apiVersion;
       logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });
-      return new VimClient(sdkUrl, content, jar, invoker, transport, options, logger);
+      return new VimClient({ url: sdkUrl, serviceContent: content, jar, invoker, transport, description, options, logger });
     } catch (err) {
       transport.close();
       throw err;
@@ -192,6 +224,16 @@ export class VimClient extends EventEmitter {
     return this.#session.login(passwordLogin(options.username, options.password, options.locale));
   }
 
+  /** LoginExtensionByCertificate: an extension (solution) logs in with its registered certificate. */
+  async loginByCertificate(options: CertificateLoginOptions): Promise<UserSession> {
+    return this.#session.login(extensionLogin('LoginExtensionByCertificate', options?.extensionKey, options, options?.locale));
+  }
+
+  /** LoginExtensionBySubjectName: as loginByCertificate, matched on the certificate's subject name. */
+  async loginBySubjectName(options: CertificateLoginOptions): Promise<UserSession> {
+    return this.#session.login(extensionLogin('LoginExtensionBySubjectName', options?.extensionKey, options, options?.locale));
+  }
+
   /** CloneSession with a ticket from AcquireCloneTicket (single use, valid only on the server that issued it). */
   async cloneSession(ticket: string): Promise<UserSession> {
     if (typeof ticket !== 'string' || ticket === '') throw new TypeError('cloneSession needs a clone ticket string');
@@ -211,6 +253,44 @@ export class VimClient extends EventEmitter {
   /** Ends the session; does nothing (and does not throw) when there is none or it already died. */
   async logout(): Promise<void> {
     await this.#session.logout();
+  }
+
+  /**
+   * A connection that presents a client certificate, for one extension login. On vCenter the
+   * TLS proxy on 443 would swallow the certificate, so it goes through the sdkTunnel (HTTP
+   * CONNECT on `tunnel.proxyPort`, default 80) with the server verified under its real name;
+   * on ESXi it goes straight to the SDK URL. Its session cookie lives in a jar of its own.
+   */
+  #mutualTls(credentials: CertificateAndKey): MutualTlsChannel {
+    const main = new URL(this.url);
+    const viaTunnel = this.about.apiType === 'VirtualCenter';
+    const tls = { ...this.#options.tls, cert: credentials.cert, key: credentials.key };
+    delete tls.pfx;
+    delete tls.passphrase;
+    const jar = new CookieJar();
+    const base = this.#transport.options;
+    const transport = new HttpTransport({
+      ...base,
+      tls,
+      jar,
+      maxSockets: 1,
+      ...(viaTunnel && {
+        tunnel: {
+          proxyHost: main.hostname.replace(/^\[|\]$/g, ''),
+          proxyPort: this.#options.tunnel?.proxyPort ?? 80,
+          target: SDK_TUNNEL,
+          timeoutMs: base.timeoutMs,
+          verifyHost: this.#options.tls?.servername ?? main.hostname.replace(/^\[|\]$/g, ''),
+        },
+      }),
+    });
+    const endpoint = viaTunnel ? `https://${SDK_TUNNEL}/sdk` : this.url;
+    const invoker = new SoapInvoker(new SoapClients(this.#description, endpoint, transport), this.apiVersion);
+    return {
+      invoke: invoker.invoke,
+      sessionId: () => jar.getCookiesSync(endpoint).find((c) => c.key === SESSION_COOKIE)?.value.replace(/^"(.*)"$/, '$1'),
+      close: () => transport.close(),
+    };
   }
 
   /** Logs out and releases sockets and timers so the process can exit. Idempotent. */

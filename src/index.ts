@@ -1,5 +1,5 @@
 // Public exports only.
-export { VimClient, type ConnectOptions, type LoginOptions, type ClientEvent, type PluginSessionOptions } from './client.ts';
+export { VimClient, type ConnectOptions, type LoginOptions, type ClientEvent, type PluginSessionOptions, type CertificateLoginOptions } from './client.ts';
 export { PluginSessionError, type PluginSessionErrorReason } from './session/plugin.ts';
 export { VimError, VimFault, TransportError, ValidationError, isVimFault, type TransportErrorOptions } from './errors.ts';
 export type { Logger } from './logger.ts';

@@ -11,7 +11,8 @@ import { isVimFault, VimFault } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Invoke } from '../soap/invoke.ts';
 import { notAuthenticatedInResult } from './missing-set.ts';
-import { SESSION_METHODS, type LoginStrategy } from './strategies.ts';
+import { SESSION_METHODS, type LoginContext, type LoginStrategy, type MutualTlsChannel } from './strategies.ts';
+import type { CertificateAndKey } from '../certs/certificates.ts';
 
 export const SESSION_COOKIE = 'vmware_soap_session';
 
@@ -26,6 +27,7 @@ export interface SessionOptions {
   logger: Logger;
   reauthenticate: boolean;
   emit: (event: SessionEvent, detail?: unknown) => void;
+  mutualTls: (credentials: CertificateAndKey) => MutualTlsChannel;
 }
 
 const BACKOFF_MIN_MS = 1_000;
@@ -70,8 +72,17 @@ export class Session {
     }
   };
 
+  #loginContext(): LoginContext {
+    return {
+      invoke: this.#o.invoke,
+      sessionManager: this.#o.sessionManager,
+      mutualTls: this.#o.mutualTls,
+      adoptSessionId: (id) => this.#setCookie(`"${id}"`),
+    };
+  }
+
   async login(strategy: LoginStrategy): Promise<UserSession> {
-    const session = await strategy.login({ invoke: this.#o.invoke, sessionManager: this.#o.sessionManager });
+    const session = await strategy.login(this.#loginContext());
     this.#adopt(strategy, session);
     this.#o.logger.info('logged in', { strategy: strategy.kind, user: session.userName });
     this.#o.emit('login', session);
@@ -146,7 +157,7 @@ export class Session {
   async #relogin(strategy: LoginStrategy, generation: number): Promise<void> {
     this.#clearCookie();
     try {
-      const session = await strategy.login({ invoke: this.#o.invoke, sessionManager: this.#o.sessionManager });
+      const session = await strategy.login(this.#loginContext());
       if (this.#strategy !== strategy) return; // logged out or replaced meanwhile
       this.#adopt(strategy, session);
       this.#o.logger.info('re-authenticated', { strategy: strategy.kind, user: session.userName });

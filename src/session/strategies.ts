@@ -1,12 +1,26 @@
 // Login strategies: how a session is created, and whether it can be created again by itself
 // when the server forgets it. Each keeps its secret in a closure, out of reach of inspect().
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
+import { loadCertificate, type CertificateAndKey, type CertificateSource } from '../certs/certificates.ts';
+import { TransportError } from '../errors.ts';
 import type { Invoke } from '../soap/invoke.ts';
+
+/** A short-lived connection presenting a client certificate, for extension logins. */
+export interface MutualTlsChannel {
+  invoke: Invoke;
+  /** The session cookie the login set on this channel. */
+  sessionId(): string | undefined;
+  close(): void;
+}
 
 export interface LoginContext {
   /** The raw invoke: login calls are never retried or re-authenticated. */
   invoke: Invoke;
   sessionManager: ManagedObjectReference;
+  /** Opens a mutual-TLS channel to the server (through the sdkTunnel on vCenter). */
+  mutualTls(credentials: CertificateAndKey): MutualTlsChannel;
+  /** Makes a session created on another channel the client's session. */
+  adoptSessionId(sessionId: string): void;
 }
 
 export interface LoginStrategy {
@@ -41,5 +55,33 @@ export function cloneTicketLogin(ticket: string): LoginStrategy {
     kind: 'cloneTicket',
     replayable: false,
     login: async ({ invoke, sessionManager }) => (await invoke('CloneSession', sessionManager, { cloneTicket: ticket })) as UserSession,
+  };
+}
+
+export type ExtensionLoginMethod = 'LoginExtensionByCertificate' | 'LoginExtensionBySubjectName';
+
+/**
+ * An extension (solution) login with a client certificate. The certificate must reach vpxd
+ * itself, so the login runs on a mutual-TLS channel and its session cookie is then adopted by
+ * the client's normal connection. Replayable: the certificate stays valid.
+ */
+export function extensionLogin(method: ExtensionLoginMethod, extensionKey: string, source: CertificateSource, locale?: string): LoginStrategy {
+  if (typeof extensionKey !== 'string' || extensionKey === '') throw new TypeError(`${method} needs an extensionKey`);
+  const credentials = loadCertificate(source);
+  return {
+    kind: method === 'LoginExtensionByCertificate' ? 'certificate' : 'subjectName',
+    replayable: true,
+    login: async (ctx) => {
+      const channel = ctx.mutualTls(credentials);
+      try {
+        const session = (await channel.invoke(method, ctx.sessionManager, { extensionKey, ...withLocale(locale) })) as UserSession;
+        const id = channel.sessionId();
+        if (!id) throw new TransportError(`${method} succeeded but the server set no session cookie`, { code: 'ENOSESSION' });
+        ctx.adoptSessionId(id);
+        return session;
+      } finally {
+        channel.close();
+      }
+    },
   };
 }

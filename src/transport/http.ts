@@ -8,7 +8,7 @@ import zlib from 'node:zlib';
 import type { CookieJar } from 'tough-cookie';
 import { TransportError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { PolicyAgent, type TlsOptions } from './tls.ts';
+import { PolicyAgent, type AgentOptions, type TlsOptions } from './tls.ts';
 
 export interface HttpTransportOptions {
   tls: TlsOptions;
@@ -20,6 +20,7 @@ export interface HttpTransportOptions {
   maxSockets: number;
   idleSocketMs: number;
   userAgent: string;
+  tunnel?: AgentOptions['tunnel'];
 }
 
 /** Per-call state threaded through node-soap (its `options` argument reaches us as exoptions). */
@@ -74,7 +75,7 @@ export class HttpTransport {
   private readonly plainAgent = new http.Agent({ keepAlive: true });
 
   constructor(readonly options: HttpTransportOptions) {
-    this.agent = new PolicyAgent({ tls: options.tls, maxSockets: options.maxSockets, idleSocketMs: options.idleSocketMs });
+    this.agent = new PolicyAgent({ tls: options.tls, maxSockets: options.maxSockets, idleSocketMs: options.idleSocketMs, ...(options.tunnel && { tunnel: options.tunnel }) });
     if (options.tls.insecure) options.logger.warn('TLS verification is disabled (tls.insecure): the server is not authenticated');
   }
 
