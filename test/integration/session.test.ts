@@ -4,9 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { VimClient, isVimFault, type ManagedObjectReference, type UserSession } from '../../src/index.ts';
+import { TransportError, VimClient, isVimFault, type ManagedObjectReference, type UserSession } from '../../src/index.ts';
 import { bundleDir, ROOT } from '../../scripts/lib/paths.ts';
-import { Harness, harnessStats, type HarnessOptions } from '../harness/vcsim.ts';
+import { Harness, harnessRestart, harnessSetPassword, harnessStall, harnessStats, harnessUnavailable, type HarnessOptions } from '../harness/vcsim.ts';
 
 const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -83,6 +83,52 @@ describe('re-authentication', () => {
     expect([...sent.values()].filter((n) => n === 2).length).toBeGreaterThan(0);
   });
 
+  it('a refused re-login rejects every waiting call with InvalidLogin, and no further Login is tried for that burst', async () => {
+    const h = await harness();
+    const c = await connect(h);
+    const admin = await connect(h);
+    await c.login({ username: h.info.username, password: h.info.password });
+    await admin.login({ username: h.info.username, password: h.info.password });
+    await harnessSetPassword(h.info, 'changed-by-admin');
+    await admin.call('TerminateSession', admin.serviceContent.sessionManager!, { sessionId: [c.userSession!.key] });
+    const started = Date.now();
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () => c.call('CurrentTime', SI)));
+    expect(Date.now() - started).toBeLessThan(5000);
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect(isVimFault((r as PromiseRejectedResult).reason, 'InvalidLogin')).toBe(true);
+    }
+    // A straggler of the same burst gets the same answer without another Login.
+    expect(isVimFault(await c.call('CurrentTime', SI).catch((e: unknown) => e), 'InvalidLogin')).toBe(true);
+    expect((await harnessStats(h.info)).methods.Login).toBe(3); // c, admin, one refused re-login
+  });
+
+  it('backs off when Login answers 503 instead of hammering it', async () => {
+    const h = await harness();
+    const c = await connect(h);
+    const admin = await connect(h);
+    await c.login({ username: h.info.username, password: h.info.password });
+    await admin.login({ username: h.info.username, password: h.info.password });
+    await admin.call('TerminateSession', admin.serviceContent.sessionManager!, { sessionId: [c.userSession!.key] });
+    // The call's first attempt gets NotAuthenticated, answered late; meanwhile the server turns
+    // 503 for one request, which is the re-login.
+    await harnessStall(h.info, 0.4);
+    const first = c.call('CurrentTime', SI).catch((e: unknown) => e);
+    await sleep(100);
+    await harnessUnavailable(h.info, 1);
+    const err = await first;
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).status).toBe(503);
+    // Within the back-off, calls fail with the same error without another Login.
+    const burst = await Promise.all(Array.from({ length: 20 }, () => c.call('CurrentTime', SI).catch((e: unknown) => e)));
+    expect(burst.every((e) => e === err)).toBe(true);
+    expect((await harnessStats(h.info)).methods.Login).toBe(3); // c, admin, the refused re-login
+    // After the back-off the client recovers by itself, with one more Login.
+    await sleep(1100);
+    expect(await c.call('CurrentTime', SI)).toBeInstanceOf(Date);
+    expect((await harnessStats(h.info)).methods.Login).toBe(4);
+  });
+
   it('never retries login methods themselves', async () => {
     const h = await harness();
     const c = await connect(h);
@@ -153,6 +199,20 @@ describe('keepalive and lifecycle', () => {
     const stats = await harnessStats(h.info);
     expect(stats.methods.Login).toBe(1);
     expect(stats.methods.CurrentTime).toBeGreaterThanOrEqual(6);
+  });
+
+  it('keepalive logs in again once after a server restart', async () => {
+    const h = await harness();
+    const c = await connect(h, { keepAliveIntervalMs: 200 });
+    const reauth: unknown[] = [];
+    c.on('reauthenticated', (s) => reauth.push(s));
+    await c.login({ username: h.info.username, password: h.info.password });
+    const restarted = await harnessRestart(h.info);
+    expect(restarted.sessionsEnded).toBeGreaterThanOrEqual(1);
+    await sleep(900);
+    expect(reauth).toHaveLength(1);
+    expect((await harnessStats(h.info)).methods.Login).toBe(2);
+    expect(await c.call('CurrentTime', SI)).toBeInstanceOf(Date);
   });
 
   it('leaves no sessions behind after 100 connect/login/close cycles', async () => {
