@@ -158,7 +158,7 @@ export class VimClient extends EventEmitter {
         options.version === undefined ? fetchServerVersion(transport, sdkUrl) : Promise.resolve(options.version),
       ]);
       // Only a server that publishes no version file gets one bootstrap call with the bundle's version.
-      const invoker = new SoapInvoker(new SoapClients(description, sdkUrl, transport), serverVersion ?? WSDL_VERSION);
+      const invoker = new SoapInvoker(new SoapClients(description, sdkUrl, transport), serverVersion ?? WSDL_VERSION, logger);
       const content = (await invoker.invoke('RetrieveServiceContent', SERVICE_INSTANCE, {})) as ServiceContent;
       if (options.version === undefined) invoker.version = content.about.apiVersion;
       logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });
@@ -285,7 +285,7 @@ export class VimClient extends EventEmitter {
       }),
     });
     const endpoint = viaTunnel ? `https://${SDK_TUNNEL}/sdk` : this.url;
-    const invoker = new SoapInvoker(new SoapClients(this.#description, endpoint, transport), this.apiVersion);
+    const invoker = new SoapInvoker(new SoapClients(this.#description, endpoint, transport), this.apiVersion, base.logger);
     return {
       invoke: invoker.invoke,
       sessionId: () => jar.getCookiesSync(endpoint).find((c) => c.key === SESSION_COOKIE)?.value.replace(/^"(.*)"$/, '$1'),

@@ -8,6 +8,7 @@ import { encodeRequest } from '../binding/encode.ts';
 import { methodInfo, type MethodInfo } from '../binding/metadata.ts';
 import { excerpt, type RequestContext } from '../transport/http.ts';
 import type { SoapClients } from '../wsdl/load.ts';
+import type { Logger } from '../logger.ts';
 import { isIdempotent } from './idempotency.ts';
 
 export interface CallOptions {
@@ -25,11 +26,25 @@ export class SoapInvoker {
   /** vim25 version sent in SOAPAction: the server's, set once it is known. */
   version: string;
 
-  constructor(private readonly clients: SoapClients, version: string) {
+  constructor(private readonly clients: SoapClients, version: string, private readonly logger: Logger) {
     this.version = version;
   }
 
+  /** Logs each call by name, status and time only: arguments and results may carry secrets. */
   invoke: Invoke = async (method, _this, args, options = {}) => {
+    const started = performance.now();
+    try {
+      const value = await this.send(method, _this, args, options);
+      this.logger.debug('call', { method, ms: Math.round(performance.now() - started) });
+      return value;
+    } catch (err) {
+      const e = err as { name?: string; faultName?: string; code?: string; status?: number };
+      this.logger.debug('call failed', { method, ms: Math.round(performance.now() - started), error: e?.name, fault: e?.faultName, code: e?.code, status: e?.status });
+      throw err;
+    }
+  };
+
+  private async send(method: string, _this: unknown, args: object | undefined, options: CallOptions): Promise<unknown> {
     const info = methodInfo(method);
     if (!info) throw new ValidationError(method, '', 'not a vim25 method');
     if (!this.clients.has(method)) throw new ValidationError(method, '', `not an operation of the WSDL at ${this.clients.description.location}`);
@@ -53,7 +68,7 @@ export class SoapInvoker {
     });
     if (decoded.kind === 'fault') throw faultError(method, decoded.fault);
     return decoded.value;
-  };
+  }
 }
 
 /** Listens to node-soap's SAX stream (attached synchronously, before it can emit). */

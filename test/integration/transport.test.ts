@@ -1,0 +1,87 @@
+// Hostile and broken answers from a real server: 503 pages, dropped connections, stalls.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TransportError, VimClient, type Logger, type ManagedObjectReference } from '../../src/index.ts';
+import { bundleDir } from '../../scripts/lib/paths.ts';
+import { Harness, harnessDrop, harnessReset, harnessStall, harnessStats, harnessUnavailable } from '../harness/vcsim.ts';
+
+const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+let h: Harness;
+let c: VimClient;
+const lines: string[] = [];
+const log = (level: string) => (m: string, d?: Record<string, unknown>) => lines.push(`${level} ${m} ${JSON.stringify(d ?? {}, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+const unhandled: unknown[] = [];
+const onUnhandled = (e: unknown) => unhandled.push(e);
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled);
+  h = await Harness.start({ wsdlDir: bundleDir(), password: 'S3cret-Pa55word!' });
+  c = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir(), logger, timeoutMs: 3000 });
+  await c.login({ username: h.info.username, password: h.info.password });
+});
+afterAll(async () => {
+  await c?.close();
+  await h?.stop();
+  process.off('unhandledRejection', onUnhandled);
+});
+
+describe('hostile answers', () => {
+  it('turns an HTTP 503 HTML page into a TransportError with status, code and excerpt', async () => {
+    await harnessUnavailable(h.info, 1);
+    const err = await c.call('CurrentTime', SI).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    const te = err as TransportError;
+    expect(te.status).toBe(503);
+    expect(te.code).toBe('HTTP_503');
+    expect(te.excerpt).toMatch(/503|Unavailable/i);
+    // ...and the next call works.
+    expect(await c.call('CurrentTime', SI)).toBeInstanceOf(Date);
+  });
+
+  it('times out a stalled answer per request and per call', async () => {
+    await harnessStall(h.info, 2);
+    const started = Date.now();
+    const err = await c.call('CurrentTime', SI, {}, { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(Date.now() - started).toBeLessThan(1500);
+    await harnessReset(h.info);
+  });
+
+  it('aborts a call with an AbortSignal', async () => {
+    await harnessStall(h.info, 2);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const err = await c.call('CurrentTime', SI, {}, { signal: ac.signal }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'EABORTED' });
+    await harnessReset(h.info);
+  });
+
+  it('replays a read that met a connection dropped before the answer, once', async () => {
+    await c.call('CurrentTime', SI); // leaves a keep-alive socket in the pool
+    await harnessDrop(h.info, 1, 'request');
+    const before = await harnessStats(h.info);
+    expect(await c.call('CurrentTime', SI)).toBeInstanceOf(Date);
+    const after = await harnessStats(h.info);
+    expect((after.methods.CurrentTime ?? 0) - (before.methods.CurrentTime ?? 0)).toBe(2);
+  });
+
+  it('does not replay a task whose outcome is unknown', async () => {
+    const vm = await c.call('FindByInventoryPath', c.serviceContent.searchIndex!, { inventoryPath: 'DC0/vm/DC0_H0_VM0' });
+    expect(vm).toBeDefined();
+    await harnessDrop(h.info, 1, 'request');
+    const before = await harnessStats(h.info);
+    const err = await c.call('PowerOffVM_Task', vm!).catch((e: unknown) => e);
+    const after = await harnessStats(h.info);
+    expect((after.methods.PowerOffVM_Task ?? 0) - (before.methods.PowerOffVM_Task ?? 0)).toBe(1);
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).outcomeUnknown).toBe(true);
+    expect((err as TransportError).code).toBe('EOUTCOMEUNKNOWN');
+  });
+
+  it('raised no unhandled rejections and logged no secrets', () => {
+    expect(unhandled).toEqual([]);
+    const all = lines.join('\n');
+    expect(all).not.toContain(h.info.password);
+    expect(all).not.toContain(c.sessionId!);
+  });
+});
