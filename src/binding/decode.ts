@@ -2,10 +2,11 @@
 // `_typeName` on every data object, arrays where the schema says maxOccurs="unbounded",
 // primitives by declared type or xsi:type, MoRefs as { type, value }, and anything the
 // metadata does not know (a newer server) decoded generically instead of failing.
-import sax from 'sax';
+import type { Readable } from 'node:stream';
 import { TransportError, VimFault } from '../errors.ts';
 import { MOREF, PRIMITIVES, isEnum, typeInfo, type FieldInfo, type MethodInfo, type TypeInfo } from './metadata.ts';
 import { XSI_NS, localName } from './xml.ts';
+import { NO_ATTRIBUTES, XmlReader, XmlSyntaxError, type XmlHandler } from './xml-reader.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -76,7 +77,7 @@ function field(name: string, type: string, array = false): FieldInfo {
   return { name, type, optional: true, array, secret: false };
 }
 
-export class ResponseDecoder {
+export class ResponseDecoder implements XmlHandler {
   private readonly stack: Frame[] = [];
   private readonly xsiPrefixes = new Set<string>(['xsi']);
   private result: unknown;
@@ -120,17 +121,16 @@ export class ResponseDecoder {
   }
 
   private xsiType(attrs: Record<string, string>): string | undefined {
-    for (const p of this.xsiPrefixes) {
-      const v = attrs[`${p}:type`];
-      if (v !== undefined) return localName(v);
+    for (const k in attrs) {
+      const colon = k.indexOf(':');
+      if (colon > 0 && k.endsWith(':type') && this.xsiPrefixes.has(k.slice(0, colon))) return localName(attrs[k]!);
     }
     return undefined;
   }
 
-  onopentag = (tag: sax.Tag | sax.QualifiedTag): void => {
-    const attrs = tag.attributes as Record<string, string>;
-    for (const k in attrs) if (k.startsWith('xmlns:') && attrs[k] === XSI_NS) this.xsiPrefixes.add(k.slice(6));
-    const name = localName(tag.name);
+  open(qname: string, attrs: Record<string, string>): void {
+    if (attrs !== NO_ATTRIBUTES) for (const k in attrs) if (k.startsWith('xmlns:') && attrs[k] === XSI_NS) this.xsiPrefixes.add(k.slice(6));
+    const name = localName(qname);
     const parent = this.stack[this.stack.length - 1];
     if (!parent) {
       if (name !== 'Envelope') throw new TransportError(`expected a SOAP Envelope, got <${name}>`, { code: 'ENOTSOAP' });
@@ -147,7 +147,7 @@ export class ResponseDecoder {
     }
     if (parent.type === undefined && parent.children === undefined && parent.value === undefined) parent.value = {};
     this.stack.push(this.frame(name, decl, this.xsiType(attrs), attrs));
-  };
+  }
 
   private structural(name: string, children: (name: string) => FieldInfo | undefined): Frame {
     return { name, field: undefined, type: undefined, prim: undefined, unknownType: undefined, moType: undefined, unwrap: false, value: {}, text: '', children, repeated: undefined };
@@ -167,12 +167,12 @@ export class ResponseDecoder {
     return (n) => (n === 'returnval' && result ? result : undefined);
   }
 
-  ontext = (text: string): void => {
+  text(text: string): void {
     const top = this.stack[this.stack.length - 1];
     if (top) top.text += text;
-  };
+  }
 
-  onclosetag = (): void => {
+  close(): void {
     const f = this.stack.pop()!;
     const parent = this.stack[this.stack.length - 1];
     const value = this.finishFrame(f);
@@ -197,7 +197,7 @@ export class ResponseDecoder {
       target[f.name] = [target[f.name], value];
       (parent.repeated ??= new Set()).add(f.name);
     }
-  };
+  }
 
   private closeStructural(parent: Frame, f: Frame, value: unknown): void {
     if (f.name === 'Fault') {
@@ -243,24 +243,57 @@ export class ResponseDecoder {
   }
 }
 
+function syntaxError(method: string, err: unknown, status?: number): TransportError {
+  if (err instanceof TransportError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const code = /DOCTYPE/.test(message) ? 'EDOCTYPE' : 'EBADXML';
+  return new TransportError(`${method}: malformed SOAP answer: ${message}`, { code, status, cause: err });
+}
+
 /** Decodes a complete SOAP answer held in memory (faults, small answers, tests). */
 export function decodeResponseText(method: MethodInfo, xml: string): DecodedResponse {
   const decoder = new ResponseDecoder(method);
-  const parser = sax.parser(true, { trim: false, normalize: false });
-  parser.onopentag = decoder.onopentag;
-  parser.ontext = decoder.ontext;
-  parser.oncdata = decoder.ontext;
-  parser.onclosetag = decoder.onclosetag;
-  parser.ondoctype = () => {
-    throw new TransportError('refusing a SOAP answer with a DOCTYPE', { code: 'EDOCTYPE' });
-  };
   try {
-    parser.write(xml).close();
+    const reader = new XmlReader(decoder);
+    reader.write(xml);
+    reader.end();
   } catch (err) {
-    if (err instanceof TransportError) throw err;
-    throw new TransportError(`malformed XML in SOAP answer: ${(err as Error).message.split('\n')[0]}`, { code: 'EBADXML', excerpt: xml.slice(0, 200), cause: err });
+    throw syntaxError(method.name, err);
   }
   return decoder.finish();
+}
+
+/** Decodes a SOAP answer as its chunks arrive, so a large answer never blocks the event loop at once. */
+export function decodeResponseStream(method: MethodInfo, body: Readable, status: number): Promise<DecodedResponse> {
+  return new Promise((resolve, reject) => {
+    const decoder = new ResponseDecoder(method);
+    const reader = new XmlReader(decoder);
+    let failed = false;
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      body.destroy();
+      reject(err instanceof XmlSyntaxError ? syntaxError(method.name, err, status) : err instanceof TransportError ? err : syntaxError(method.name, err, status));
+    };
+    body.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      try {
+        reader.writeBytes(chunk);
+      } catch (err) {
+        fail(err);
+      }
+    });
+    body.on('error', fail);
+    body.on('end', () => {
+      if (failed) return;
+      try {
+        reader.endBytes();
+        resolve(decoder.finish());
+      } catch (err) {
+        fail(err);
+      }
+    });
+  });
 }
 
 /** A decoded fault as the error callers see. */

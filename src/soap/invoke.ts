@@ -1,9 +1,9 @@
 // The one seam every vim25 call goes through: encode with the binding, send with node-soap
 // (envelope, SOAPAction, transport), decode node-soap's SAX stream with the binding, and turn
 // whatever came back into a value, a VimFault or a TransportError.
-import type { SAXStream } from 'sax';
+import type { Readable } from 'node:stream';
 import { TransportError, ValidationError } from '../errors.ts';
-import { decodeResponseText, faultError, ResponseDecoder, type DecodedResponse } from '../binding/decode.ts';
+import { decodeResponseStream, decodeResponseText, faultError, type DecodedResponse } from '../binding/decode.ts';
 import { encodeRequest } from '../binding/encode.ts';
 import { methodInfo, type MethodInfo } from '../binding/metadata.ts';
 import { excerpt, type RequestContext } from '../transport/http.ts';
@@ -48,58 +48,28 @@ export class SoapInvoker {
     const info = methodInfo(method);
     if (!info) throw new ValidationError(method, '', 'not a vim25 method');
     if (!this.clients.has(method)) throw new ValidationError(method, '', `not an operation of the WSDL at ${this.clients.description.location}`);
-    const body = encodeRequest(info, _this, args);
+    const requestXml = encodeRequest(info, _this, args);
     const client = await this.clients.get(method);
     const fn = (client as unknown as Record<string, SoapMethod>)[method]!;
     const ctx: RequestContext = { timeoutMs: options.timeoutMs, signal: options.signal, idempotent: isIdempotent(method) };
     const decoded = await new Promise<DecodedResponse>((resolve, reject) => {
-      fn.call(client, { $xml: body }, (err, result) => {
+      fn.call(client, { $xml: requestXml }, (err, result) => {
         if (err) {
           reject(classifyFailure(info, err, ctx));
           return;
         }
-        const saxStream = (result as { saxStream?: SAXStream } | null)?.saxStream;
-        if (!saxStream || !ctx.body) {
+        // The "SAX stream" node-soap hands back is the raw body: see SoapClients (wsdl/load.ts).
+        const body = (result as { saxStream?: Readable } | null)?.saxStream;
+        if (!body) {
           reject(new TransportError(`${method}: no SOAP answer`, { code: 'ENOTSOAP', status: ctx.status }));
           return;
         }
-        decodeStream(info, saxStream, ctx.body).then(resolve, reject);
+        decodeResponseStream(info, body, ctx.status ?? 200).then(resolve, reject);
       }, ctx, { SOAPAction: `"urn:vim25/${this.version}"` });
     });
     if (decoded.kind === 'fault') throw faultError(method, decoded.fault);
     return decoded.value;
   }
-}
-
-/** Listens to node-soap's SAX stream (attached synchronously, before it can emit). */
-function decodeStream(info: MethodInfo, saxStream: SAXStream, body: NodeJS.ReadableStream): Promise<DecodedResponse> {
-  return new Promise((resolve, reject) => {
-    const decoder = new ResponseDecoder(info);
-    let failed = false;
-    const fail = (err: unknown): void => {
-      if (failed) return;
-      failed = true;
-      (body as { destroy?: () => void }).destroy?.();
-      if (err instanceof TransportError) reject(err);
-      else reject(new TransportError(`${info.name}: malformed XML in SOAP answer: ${(err as Error).message.split('\n')[0]}`, { code: 'EBADXML', status: 200, cause: err }));
-    };
-    const guard = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A): void => {
-      if (failed) return;
-      try {
-        fn(...a);
-      } catch (err) {
-        fail(err);
-      }
-    };
-    saxStream.on('opentag', guard(decoder.onopentag));
-    saxStream.on('text', guard(decoder.ontext));
-    saxStream.on('cdata', guard(decoder.ontext));
-    saxStream.on('closetag', guard(decoder.onclosetag));
-    saxStream.on('doctype', () => fail(new TransportError(`${info.name}: refusing a SOAP answer with a DOCTYPE`, { code: 'EDOCTYPE', status: 200 })));
-    saxStream.on('error', fail);
-    body.on('error', fail);
-    saxStream.on('end', guard(() => resolve(decoder.finish())));
-  });
 }
 
 /** A failed exchange: our transport's error, a SOAP fault in a non-200 answer, or a non-SOAP answer. */

@@ -123,6 +123,9 @@ function loadOperation(d: ServiceDescription, name: string): Promise<Wsdl> {
         }
         // xsi:type values of primitives in anyType positions use the xsd: prefix.
         wsdl.xmlnsInEnvelope += ` xmlns:xsd="${XSD_NS}"`;
+        // node-soap's returnSaxStream hands the answer to the caller for parsing; we want the
+        // body itself, which binding/decode.ts reads with a much faster reader than sax.
+        (wsdl as unknown as { getSaxStream: (body: unknown) => unknown }).getSaxStream = (body) => body;
         resolve(wsdl);
       });
     });
