@@ -24,3 +24,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 bash scripts/build-vcsim.sh >/dev/null
+bash test/peers/build-govmomi.sh >/dev/null

@@ -1,8 +1,12 @@
 // vitest global setup: one harness for the whole run, described to tests through inject('harness').
+// It and every harness a test starts (through $VIM25_HARNESS_CAPTURE_DIR, inherited by the
+// test workers) capture the SOAP requests they receive for the conformance project
+// (test/conformance), which vitest runs after the main project.
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { bundleDir } from '../../scripts/lib/paths.ts';
-import { Harness, type HarnessInfo } from './vcsim.ts';
+import { runDir } from './capture.ts';
+import { CAPTURE_ENV, Harness, type HarnessInfo } from './vcsim.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -11,6 +15,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  process.env[CAPTURE_ENV] = runDir('requests');
   const harness = await Harness.start({ wsdlDir: bundleDir() });
   project.provide('harness', harness.info);
   return () => harness.stop();

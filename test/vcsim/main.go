@@ -2,14 +2,17 @@
 //
 // It adds what a real vCenter has and vcsim 0.24 lacks for our purposes: the WSDL bundle
 // served under /sdk/, a TLS certificate we control (so tests can verify or pin it), an
-// apiVersion matching the bundle, and test-only observability under /_harness/.
+// apiVersion matching the bundle, an ExtensionManager with certificate logins, the sdkTunnel
+// proxy, the vSphere Client plug-in clone-ticket endpoint, unified VIM/vAPI sessions, and
+// test-only observability and fault switches under /_harness/ (see control.go).
+// Every session it hands out is one of vcsim's own: the additions sit in front of the
+// simulator's SessionManager or call it in-process, they never keep session state of their own.
 // It prints one JSON line describing itself on stdout once it is ready, and exits when
 // stdin closes so a crashed test runner never leaves it behind.
 package main
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -36,9 +39,9 @@ import (
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/simulator/vpx"
-	"github.com/vmware/govmomi/vim25"
 	_ "github.com/vmware/govmomi/sts/simulator"
 	_ "github.com/vmware/govmomi/vapi/simulator"
+	"github.com/vmware/govmomi/vim25"
 )
 
 type ready struct {
@@ -50,23 +53,32 @@ type ready struct {
 	InstanceUUID string `json:"instanceUuid"`
 	Username     string `json:"username"`
 	Password     string `json:"password"`
+	TunnelPort   int    `json:"tunnelPort"`
+	ControlURL   string `json:"controlUrl"`
 }
 
 func main() {
+	defaults := simulator.VPX()
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	wsdlDir := flag.String("wsdl", "", "directory of the vim25 WSDL bundle served under /sdk/")
 	apiVersion := flag.String("api-version", "8.0.2.0", "about.apiVersion the simulator reports")
 	username := flag.String("username", "user", "accepted user name")
-	password := flag.String("password", "pass", "accepted password")
+	password := flag.String("password", "pass", "accepted password (POST /_harness/password changes it at run time)")
 	idle := flag.Duration("idle-timeout", 0, "session idle timeout (0: never)")
-	stateDir := flag.String("state-dir", "", "directory for the certificate and captured requests")
+	stateDir := flag.String("state-dir", "", "directory for the certificate (default: a temporary one, removed on exit)")
 	captureDir := flag.String("capture-dir", "", "write every SOAP request body to this directory")
+	datacenters := flag.Int("datacenters", defaults.Datacenter, "datacenters (Model.Datacenter)")
+	clusters := flag.Int("clusters", defaults.Cluster, "clusters per datacenter (Model.Cluster)")
+	hosts := flag.Int("hosts", defaults.ClusterHost, "hosts per cluster (Model.ClusterHost)")
+	standalone := flag.Int("standalone-hosts", defaults.Host, "standalone hosts per datacenter (Model.Host)")
+	vms := flag.Int("vms", defaults.Machine, "VMs per standalone host and per cluster (Model.Machine)")
 	flag.Parse()
 
 	if *stateDir == "" {
 		d, err := ioutil.TempDir("", "vcsim-harness-")
 		check(err)
 		*stateDir = d
+		defer os.RemoveAll(d)
 	}
 	certFile := filepath.Join(*stateDir, "server.pem")
 	cert, der := selfSigned()
@@ -77,8 +89,15 @@ func main() {
 	// own internal client (which answers /sdk/vimServiceVersions.xml).
 	vpx.ServiceContent.About.ApiVersion = *apiVersion
 	model := simulator.VPX()
+	model.Datacenter = *datacenters
+	model.Cluster = *clusters
+	model.ClusterHost = *hosts
+	model.Host = *standalone
+	model.Machine = *vms
 	check(model.Create())
-	content := simulator.Map.Get(vim25.ServiceInstance).(*simulator.ServiceInstance).Content
+	si := simulator.Map.Get(vim25.ServiceInstance).(*simulator.ServiceInstance)
+	ext := installExtensionManager(si)
+	content := si.Content
 
 	model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	model.Service.RegisterEndpoints = true
@@ -88,20 +107,34 @@ func main() {
 		model.Service.Handle("/sdk/", http.StripPrefix("/sdk/", wsdlFiles(*wsdlDir)))
 	}
 
-	obs := newObserver(*captureDir)
-	model.Service.HandleFunc("/_harness/stats", obs.stats)
-	model.Service.HandleFunc("/_harness/reset", obs.reset)
-
 	srv := model.Service.NewServer()
-	// The simulator's server is already listening, but no client knows its address yet.
-	srv.Config.Handler = obs.wrap(srv.Config.Handler)
+	h := &harness{
+		svc:          model.Service,
+		sim:          model.Service.ServeMux,
+		sdkURL:       withoutUser(srv.URL),
+		apiVersion:   *apiVersion,
+		instanceUUID: content.About.InstanceUuid,
+		content:      content,
+		username:     *username,
+		password:     *password,
+		obs:          newObserver(*captureDir),
+		faults:       newFaults(),
+		ext:          ext,
+		tickets:      newTicketSet(),
+		ui:           newUITokens(),
+	}
+	// The simulator's server is already listening, but no client knows its address yet, so
+	// swapping the handler and the connection hook here races with nobody.
+	srv.Config.Handler = h.routes()
+	srv.Config.ConnState = h.faults.connState(srv.Config.ConnState)
 	// Clients that probe a pin or drop a connection on purpose are not the harness's concern.
 	srv.Config.ErrorLog = log.New(ioutil.Discard, "", 0)
 
-	u := *srv.URL
-	u.User = nil
+	tunnelPort := h.startTunnel(srv.Listener.Addr().String())
+	controlURL := h.startControl()
+
 	out, _ := json.Marshal(ready{
-		URL:          u.String(),
+		URL:          h.sdkURL.String(),
 		CertFile:     certFile,
 		SHA1:         fingerprint(sha1.Sum(der)),
 		SHA256:       fingerprint(sha256.Sum256(der)),
@@ -109,12 +142,20 @@ func main() {
 		InstanceUUID: content.About.InstanceUuid,
 		Username:     *username,
 		Password:     *password,
+		TunnelPort:   tunnelPort,
+		ControlURL:   controlURL,
 	})
 	fmt.Println(string(out))
 
 	_, _ = io.Copy(ioutil.Discard, bufio.NewReader(os.Stdin))
 	srv.Close()
 	model.Remove()
+}
+
+func withoutUser(u *url.URL) *url.URL {
+	c := *u
+	c.User = nil
+	return &c
 }
 
 // wsdlFiles serves the bundle as vCenter does: plain files, nothing else under /sdk/.
@@ -171,27 +212,4 @@ func check(err error) {
 	if err != nil {
 		log.Fatal(err)
 	}
-}
-
-// bodyMethod returns the local name of the first element inside the SOAP Body.
-func bodyMethod(body []byte) string {
-	i := bytes.Index(body, []byte("Body"))
-	if i < 0 {
-		return ""
-	}
-	rest := body[i:]
-	j := bytes.IndexByte(rest, '<')
-	if j < 0 {
-		return ""
-	}
-	rest = rest[j+1:]
-	end := bytes.IndexAny(rest, " />\t\r\n")
-	if end < 0 {
-		return ""
-	}
-	name := string(rest[:end])
-	if k := strings.IndexByte(name, ':'); k >= 0 {
-		name = name[k+1:]
-	}
-	return name
 }

@@ -2,22 +2,38 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
 	"fmt"
 	"io/ioutil"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 )
 
-// observer records what reached the simulator's SOAP endpoint, for tests to assert on.
+// observer records what reached the simulator's SOAP endpoint, for tests to assert on, and
+// captures each request body for the wire-conformance check (test/conformance).
 type observer struct {
 	mu          sync.Mutex
 	methods     map[string]int
 	soapActions map[string]int
 	captureDir  string
 	captured    int
+}
+
+// soapCall is a SOAP request as the observer read it; later middleware reads the body from
+// here instead of consuming the request stream again.
+type soapCall struct {
+	method string
+	body   []byte
+}
+
+type soapCallKey struct{}
+
+func soapCallOf(r *http.Request) *soapCall {
+	c, _ := r.Context().Value(soapCallKey{}).(*soapCall)
+	return c
 }
 
 func newObserver(captureDir string) *observer {
@@ -32,8 +48,10 @@ func (o *observer) wrap(next http.Handler) http.Handler {
 				http.Error(w, err.Error(), http.StatusBadRequest)
 				return
 			}
+			call := &soapCall{method: bodyMethod(body), body: body}
+			o.record(call.method, r.Header.Get("SOAPAction"), body)
+			r = r.WithContext(context.WithValue(r.Context(), soapCallKey{}, call))
 			r.Body = ioutil.NopCloser(bytes.NewReader(body))
-			o.record(bodyMethod(body), r.Header.Get("SOAPAction"), body)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -46,29 +64,54 @@ func (o *observer) record(method, soapAction string, body []byte) {
 	o.soapActions[soapAction]++
 	if o.captureDir != "" {
 		o.captured++
-		name := filepath.Join(o.captureDir, fmt.Sprintf("%06d-%s.xml", o.captured, method))
+		// Several harnesses of one test run may share the directory: the pid keeps names apart.
+		name := filepath.Join(o.captureDir, fmt.Sprintf("%d-%06d-%s.xml", os.Getpid(), o.captured, method))
 		_ = ioutil.WriteFile(name, body, 0o644)
 	}
 }
 
-func (o *observer) stats(w http.ResponseWriter, r *http.Request) {
+// snapshot copies the counters, so the stats encoder never holds the lock while writing.
+func (o *observer) snapshot() (methods, soapActions map[string]int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]interface{}{
-		"methods":     o.methods,
-		"soapActions": o.soapActions,
-	})
+	methods, soapActions = map[string]int{}, map[string]int{}
+	for k, v := range o.methods {
+		methods[k] = v
+	}
+	for k, v := range o.soapActions {
+		soapActions[k] = v
+	}
+	return methods, soapActions
 }
 
-func (o *observer) reset(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		http.Error(w, "POST only", http.StatusMethodNotAllowed)
-		return
-	}
+// reset clears the counters but never the capture: the conformance check wants every request
+// of the run, including those sent before a test reset the stats.
+func (o *observer) reset() {
 	o.mu.Lock()
 	o.methods = map[string]int{}
 	o.soapActions = map[string]int{}
 	o.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
+}
+
+// bodyMethod returns the local name of the first element inside the SOAP Body.
+func bodyMethod(body []byte) string {
+	i := bytes.Index(body, []byte("Body"))
+	if i < 0 {
+		return ""
+	}
+	rest := body[i:]
+	j := bytes.IndexByte(rest, '<')
+	if j < 0 {
+		return ""
+	}
+	rest = rest[j+1:]
+	end := bytes.IndexAny(rest, " />\t\r\n")
+	if end < 0 {
+		return ""
+	}
+	name := string(rest[:end])
+	if k := strings.IndexByte(name, ':'); k >= 0 {
+		name = name[k+1:]
+	}
+	return name
 }

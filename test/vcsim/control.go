@@ -1,0 +1,194 @@
+package main
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Control routes, JSON in and out, under /_harness/ on the main port and on a plain-HTTP
+// control port of their own (the ready line's controlUrl). The test helpers use the control
+// port so that the fault switches, which act on the main listener, never hit the requests that
+// arm, observe or undo them.
+//
+//	GET  /_harness/stats        counters, sessions, pending switches
+//	POST /_harness/reset        clear counters and switches, restore the startup password
+//	POST /_harness/password     {"password"}: the password Login accepts from now on
+//	POST /_harness/ui-token     {"username","password"}: log in, mint a plug-in session token
+//	POST /_harness/drop         {"count","stage"}: drop the next count connections ("accept")
+//	                            or SOAP requests after reading them ("request")
+//	POST /_harness/stall        {"seconds"}: answer the next SOAP request that much later
+//	POST /_harness/unavailable  {"count"}: answer the next count SOAP requests with a 503 page
+//	POST /_harness/restart      end every session and close every connection; same URL,
+//	                            port and certificate
+func (h *harness) controlRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/_harness/stats", h.stats)
+	mux.HandleFunc("/_harness/reset", post(h.reset))
+	mux.HandleFunc("/_harness/password", post(h.setPassword))
+	mux.HandleFunc("/_harness/ui-token", post(h.uiToken))
+	mux.HandleFunc("/_harness/drop", post(h.armDrop))
+	mux.HandleFunc("/_harness/stall", post(h.armStall))
+	mux.HandleFunc("/_harness/unavailable", post(h.armUnavailable))
+	mux.HandleFunc("/_harness/restart", post(h.restart))
+	return mux
+}
+
+func (h *harness) startControl() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	go func() { _ = http.Serve(l, h.controlRoutes()) }()
+	return "http://" + l.Addr().String()
+}
+
+func post(f http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "POST only"})
+			return
+		}
+		f(w, r)
+	}
+}
+
+type pending struct {
+	Drop         int     `json:"drop"`
+	DropStage    string  `json:"dropStage"`
+	StallSeconds float64 `json:"stallSeconds"`
+	Unavailable  int     `json:"unavailable"`
+}
+
+func (h *harness) stats(w http.ResponseWriter, r *http.Request) {
+	sessions, tickets, err := h.sessionCounts(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	methods, soapActions := h.obs.snapshot()
+	f := h.faults
+	f.mu.Lock()
+	p := pending{Drop: f.drop, DropStage: f.dropStage, StallSeconds: f.stall.Seconds(), Unavailable: f.unavailable}
+	accepted, dropped, stalled, refused := f.accepted, f.dropped, f.stalled, f.refused
+	f.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]interface{}{
+		"methods":            methods,
+		"soapActions":        soapActions,
+		"sessions":           sessions,
+		"cloneTickets":       tickets,
+		"tunnels":            h.tunnels,
+		"tunnelsRefused":     h.tunnelsRefused,
+		"pluginRequests":     h.pluginRequests,
+		"apiSessionRequests": h.apiRequests,
+		"connections":        accepted,
+		"dropped":            dropped,
+		"stalled":            stalled,
+		"unavailableAnswers": refused,
+		"pending":            p,
+	})
+}
+
+func (h *harness) reset(w http.ResponseWriter, r *http.Request) {
+	h.obs.reset()
+	h.faults.reset()
+	h.mu.Lock()
+	h.tunnels, h.tunnelsRefused, h.pluginRequests, h.apiRequests = 0, 0, 0, 0
+	h.mu.Unlock()
+	h.acceptPassword(h.password)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// acceptPassword swaps the credentials vcsim's Login compares against (Service.Listen.User,
+// read on every Login without a lock; a pointer store, so a racing Login sees either value).
+func (h *harness) acceptPassword(password string) {
+	h.svc.Listen.User = url.UserPassword(h.username, password)
+}
+
+func (h *harness) setPassword(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Password *string `json:"password"`
+	}
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if in.Password == nil || *in.Password == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "password is required"})
+		return
+	}
+	h.acceptPassword(*in.Password)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *harness) armDrop(w http.ResponseWriter, r *http.Request) {
+	in := struct {
+		Count int    `json:"count"`
+		Stage string `json:"stage"`
+	}{Count: 1, Stage: "accept"}
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if in.Count < 0 || (in.Stage != "accept" && in.Stage != "request") {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `count >= 0, stage "accept" or "request"`})
+		return
+	}
+	h.faults.mu.Lock()
+	h.faults.drop, h.faults.dropStage = in.Count, in.Stage
+	h.faults.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *harness) armStall(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Seconds float64 `json:"seconds"`
+	}
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if in.Seconds < 0 || in.Seconds > 600 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "seconds between 0 and 600"})
+		return
+	}
+	h.faults.mu.Lock()
+	h.faults.stall = time.Duration(in.Seconds * float64(time.Second))
+	h.faults.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *harness) armUnavailable(w http.ResponseWriter, r *http.Request) {
+	in := struct {
+		Count int `json:"count"`
+	}{Count: 1}
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if in.Count < 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "count >= 0"})
+		return
+	}
+	h.faults.mu.Lock()
+	h.faults.unavailable = in.Count
+	h.faults.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// restart is what clients see of a vpxd restart that keeps the machine: every session and
+// clone ticket gone, every connection cut, the same URL, port and certificate afterwards.
+// Registered extensions and their certificates survive, as they live in vCenter's database.
+func (h *harness) restart(w http.ResponseWriter, r *http.Request) {
+	ended, err := h.endAllSessions(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	h.ui.clear()
+	keep := ""
+	if r.TLS != nil { // asked over the main listener: close this connection after answering
+		keep = r.RemoteAddr
+		w.Header().Set("Connection", "close")
+	}
+	closed := h.faults.closeConnections(keep)
+	writeJSON(w, http.StatusOK, map[string]int{"sessionsEnded": ended, "connectionsClosed": closed})
+}

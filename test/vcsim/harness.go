@@ -1,0 +1,77 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// harness is the state the additions share. Session state is not part of it: that lives in
+// vcsim's SessionManager, which everything here reaches through real SOAP calls.
+type harness struct {
+	svc          *simulator.Service
+	sim          http.Handler // the simulator's own mux, behind every middleware
+	sdkURL       *url.URL
+	apiVersion   string
+	instanceUUID string
+	content      types.ServiceContent
+	username     string
+	password     string // the startup password, which reset restores
+
+	obs     *observer
+	faults  *faults
+	ext     *extensionManager
+	tickets *ticketSet
+	ui      *uiTokens
+
+	mu             sync.Mutex
+	internal       *vim25.Client
+	tunnels        int
+	tunnelsRefused int
+	pluginRequests int
+	apiRequests    int
+}
+
+// routes puts the additions in front of the simulator: /_harness/ and /api/ are ours, and
+// SOAP requests pass the observer, the fault switches, the clone-ticket tracker and the
+// extension-login guard on their way to vcsim. The order matters: the observer sees every
+// request that arrived, even one a fault switch then swallows.
+func (h *harness) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/_harness/", h.controlRoutes())
+	mux.HandleFunc("/api/session", h.apiSession)
+	mux.HandleFunc(pluginClonePath, h.pluginCloneTicket)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, vapiError("NOT_FOUND", "no such resource in the harness"))
+	})
+	mux.Handle("/", h.faults.wrap(h.tickets.track(h.extensionLogin(h.sim))))
+	return h.obs.wrap(mux)
+}
+
+func (h *harness) count(field *int) {
+	h.mu.Lock()
+	*field++
+	h.mu.Unlock()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v interface{}) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if v != nil {
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}
+
+// readJSON decodes a small JSON request body, answering 400 itself when it cannot.
+func readJSON(w http.ResponseWriter, r *http.Request, v interface{}) bool {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(v); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad JSON body: " + err.Error()})
+		return false
+	}
+	return true
+}

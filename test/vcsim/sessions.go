@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"regexp"
+	"sync"
+
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// The REST routes (vAPI sessions, the plug-in endpoint, ui-token) act on sessions by making
+// real SOAP calls to the simulator in-process, with the caller's session id as the cookie.
+// That way every session they create, read or end is one of vcsim's own, with its checks
+// (password, clone-ticket single use, idle timeout) and its bookkeeping, and none is faked.
+// The calls skip the observer and the fault switches: they are not traffic a client sent.
+
+// inProcess hands a request straight to the simulator's handler.
+type inProcess struct {
+	handler    http.Handler
+	remoteAddr string
+}
+
+func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	req.RemoteAddr = t.remoteAddr // vcsim records it as the session's ipAddress
+	rec := httptest.NewRecorder()
+	t.handler.ServeHTTP(rec, req)
+	res := rec.Result()
+	res.Request = req
+	return res, nil
+}
+
+// soapClient is a SOAP client for the simulator on behalf of the client that sent from,
+// carrying sessionID as its vmware_soap_session cookie when given.
+func (h *harness) soapClient(from *http.Request, sessionID string) *soap.Client {
+	c := soap.NewClient(h.sdkURL, true)
+	c.Transport = inProcess{handler: h.sim, remoteAddr: from.RemoteAddr}
+	c.Namespace = "urn:" + vim25.Namespace
+	c.Version = h.apiVersion
+	c.UserAgent = from.UserAgent()
+	if sessionID != "" {
+		c.Jar.SetCookies(h.sdkURL, []*http.Cookie{{Name: soap.SessionCookieName, Value: sessionID}})
+	}
+	return c
+}
+
+func (h *harness) login(from *http.Request, user, password string) (types.UserSession, error) {
+	res, err := methods.Login(from.Context(), h.soapClient(from, ""), &types.Login{
+		This: *h.content.SessionManager, UserName: user, Password: password,
+	})
+	if err != nil {
+		return types.UserSession{}, err
+	}
+	return res.Returnval, nil
+}
+
+// currentSession returns the session sessionID names, or nil when vcsim knows no such session
+// (it then answers RetrieveProperties on SessionManager as for an anonymous caller).
+func (h *harness) currentSession(from *http.Request, sessionID string) (*types.UserSession, error) {
+	if sessionID == "" {
+		return nil, nil
+	}
+	res, err := methods.RetrievePropertiesEx(from.Context(), h.soapClient(from, sessionID), &types.RetrievePropertiesEx{
+		This: h.content.PropertyCollector,
+		SpecSet: []types.PropertyFilterSpec{{
+			PropSet:   []types.PropertySpec{{Type: "SessionManager", PathSet: []string{"currentSession"}}},
+			ObjectSet: []types.ObjectSpec{{Obj: *h.content.SessionManager}},
+		}},
+	})
+	if err != nil || res.Returnval == nil {
+		return nil, err
+	}
+	for _, oc := range res.Returnval.Objects {
+		for _, p := range oc.PropSet {
+			switch s := p.Val.(type) {
+			case types.UserSession:
+				return &s, nil
+			case *types.UserSession:
+				return s, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+func (h *harness) logout(from *http.Request, sessionID string) error {
+	_, err := methods.Logout(from.Context(), h.soapClient(from, sessionID), &types.Logout{This: *h.content.SessionManager})
+	return err
+}
+
+func (h *harness) acquireCloneTicket(from *http.Request, sessionID string) (string, error) {
+	res, err := methods.AcquireCloneTicket(from.Context(), h.soapClient(from, sessionID), &types.AcquireCloneTicket{This: *h.content.SessionManager})
+	if err != nil {
+		return "", err
+	}
+	h.tickets.add(res.Returnval)
+	return res.Returnval, nil
+}
+
+// faultName is the vim25 fault type behind err, or "" when err is not a SOAP fault.
+func faultName(err error) string {
+	if err == nil || !soap.IsSoapFault(err) {
+		return ""
+	}
+	if f, ok := soap.ToSoapFault(err).VimFault().(types.BaseMethodFault); ok {
+		return typeNameOf(f)
+	}
+	return ""
+}
+
+// internalClient talks to the simulator through Service.RoundTrip, as vcsim's own inventory
+// code does: it runs under vcsim's internal session, which is in no session list, so reading
+// or clearing the session list through it counts and ends only the clients' sessions.
+func (h *harness) internalClient(ctx context.Context) (*vim25.Client, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.internal == nil {
+		c, err := vim25.NewClient(ctx, h.svc)
+		if err != nil {
+			return nil, err
+		}
+		h.internal = c
+	}
+	return h.internal, nil
+}
+
+// sessionKeys lists every entry of vcsim's session table, clone tickets included (vcsim keeps
+// an unredeemed ticket as a copy of the session under the ticket's value).
+func (h *harness) sessionKeys(ctx context.Context) ([]string, error) {
+	c, err := h.internalClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := methods.RetrievePropertiesEx(ctx, c, &types.RetrievePropertiesEx{
+		This: h.content.PropertyCollector,
+		SpecSet: []types.PropertyFilterSpec{{
+			PropSet:   []types.PropertySpec{{Type: "SessionManager", PathSet: []string{"sessionList"}}},
+			ObjectSet: []types.ObjectSpec{{Obj: *h.content.SessionManager}},
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	if res.Returnval != nil {
+		for _, oc := range res.Returnval.Objects {
+			for _, p := range oc.PropSet {
+				var list []types.UserSession
+				switch v := p.Val.(type) {
+				case types.ArrayOfUserSession:
+					list = v.UserSession
+				case *types.ArrayOfUserSession:
+					list = v.UserSession
+				}
+				for _, s := range list {
+					keys = append(keys, s.Key)
+				}
+			}
+		}
+	}
+	return keys, nil
+}
+
+// sessionCounts splits vcsim's session table into sessions and outstanding clone tickets.
+func (h *harness) sessionCounts(ctx context.Context) (sessions, tickets int, err error) {
+	keys, err := h.sessionKeys(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	tickets = h.tickets.retain(keys)
+	return len(keys) - tickets, tickets, nil
+}
+
+// endAllSessions is what a restart does to vcsim: TerminateSession on every entry, through
+// the SessionManager itself.
+func (h *harness) endAllSessions(ctx context.Context) (int, error) {
+	keys, err := h.sessionKeys(ctx)
+	if err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	c, err := h.internalClient(ctx)
+	if err != nil {
+		return 0, err
+	}
+	_, err = methods.TerminateSession(ctx, c, &types.TerminateSession{This: *h.content.SessionManager, SessionId: keys})
+	if err != nil {
+		return 0, err
+	}
+	h.tickets.retain(nil)
+	return len(keys), nil
+}
+
+// ticketSet remembers the clone tickets handed out, so stats can tell them from sessions.
+type ticketSet struct {
+	mu   sync.Mutex
+	keys map[string]bool
+}
+
+func newTicketSet() *ticketSet { return &ticketSet{keys: map[string]bool{}} }
+
+func (t *ticketSet) add(ticket string) {
+	t.mu.Lock()
+	t.keys[ticket] = true
+	t.mu.Unlock()
+}
+
+// retain forgets tickets no longer in vcsim's table (redeemed, expired, terminated) and
+// returns how many are left.
+func (t *ticketSet) retain(present []string) int {
+	in := make(map[string]bool, len(present))
+	for _, k := range present {
+		in[k] = true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k := range t.keys {
+		if !in[k] {
+			delete(t.keys, k)
+		}
+	}
+	return len(t.keys)
+}
+
+var returnval = regexp.MustCompile(`<returnval>([^<]+)</returnval>`)
+
+// track notes the ticket in every AcquireCloneTicket answer a client receives over /sdk.
+func (t *ticketSet) track(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		call := soapCallOf(r)
+		if call == nil || call.method != "AcquireCloneTicket" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		tee := &teeWriter{ResponseWriter: w}
+		next.ServeHTTP(tee, r)
+		if m := returnval.FindSubmatch(tee.buf.Bytes()); m != nil {
+			t.add(string(m[1]))
+		}
+	})
+}
+
+type teeWriter struct {
+	http.ResponseWriter
+	buf bytes.Buffer
+}
+
+func (t *teeWriter) Write(b []byte) (int, error) {
+	t.buf.Write(b)
+	return t.ResponseWriter.Write(b)
+}
+
+func typeNameOf(v interface{}) string {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Ptr {
+		t = t.Elem()
+	}
+	return t.Name()
+}
