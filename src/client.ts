@@ -322,6 +322,11 @@ export class VimClient extends EventEmitter {
     return super.on(event, listener);
   }
 
+  // inspect() and JSON.stringify() show what identifies the client, never the cookie jar.
+  toJSON(): { url: string; apiVersion: string; user: string | undefined } {
+    return { url: this.url, apiVersion: this.apiVersion, user: this.userSession?.userName };
+  }
+
   [inspect.custom](): string {
     return `VimClient { url: '${this.url}', apiVersion: '${this.apiVersion}', user: ${this.userSession ? `'${this.userSession.userName}'` : 'none'} }`;
   }

@@ -243,11 +243,11 @@ export class ResponseDecoder implements XmlHandler {
   }
 }
 
-function syntaxError(method: string, err: unknown, status?: number): TransportError {
-  if (err instanceof TransportError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  const code = /DOCTYPE/.test(message) ? 'EDOCTYPE' : 'EBADXML';
-  return new TransportError(`${method}: malformed SOAP answer: ${message}`, { code, status, cause: err });
+/** XML syntax errors become TransportErrors; anything else (a bug of ours) stays what it is. */
+function asTransportError(method: string, err: unknown, status?: number): unknown {
+  if (!(err instanceof XmlSyntaxError)) return err;
+  const code = /DOCTYPE/.test(err.message) ? 'EDOCTYPE' : 'EBADXML';
+  return new TransportError(`${method}: malformed SOAP answer: ${err.message}`, { code, status, cause: err });
 }
 
 /** Decodes a complete SOAP answer held in memory (faults, small answers, tests). */
@@ -258,7 +258,7 @@ export function decodeResponseText(method: MethodInfo, xml: string): DecodedResp
     reader.write(xml);
     reader.end();
   } catch (err) {
-    throw syntaxError(method.name, err);
+    throw asTransportError(method.name, err);
   }
   return decoder.finish();
 }
@@ -273,7 +273,7 @@ export function decodeResponseStream(method: MethodInfo, body: Readable, status:
       if (failed) return;
       failed = true;
       body.destroy();
-      reject(err instanceof XmlSyntaxError ? syntaxError(method.name, err, status) : err instanceof TransportError ? err : syntaxError(method.name, err, status));
+      reject(asTransportError(method.name, err, status));
     };
     body.on('data', (chunk: Buffer) => {
       if (failed) return;
