@@ -112,6 +112,23 @@ describe('loginByCertificate on vCenter (through the sdkTunnel)', () => {
     }
   });
 
+  it('reports NoClientCertificate for a login without a client certificate', async () => {
+    const c = await connect();
+    const err = await c.call('LoginExtensionByCertificate', c.serviceContent.sessionManager!, { extensionKey: KEY }).catch((e: unknown) => e);
+    expect(isVimFault(err, 'NoClientCertificate')).toBe(true);
+    await c.close();
+  });
+
+  it('names a wrong PKCS#12 passphrase without printing it', async () => {
+    const c = await connect();
+    const pfx = Buffer.from(forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(ext.key), [forge.pki.certificateFromPem(ext.cert)], 'right-pass', { algorithm: '3des' })).getBytes(), 'binary');
+    const err = await c.loginByCertificate({ extensionKey: KEY, pfx, passphrase: 'wrong-pass-123' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as Error).message).toMatch(/passphrase/);
+    expect((err as Error).message).not.toContain('wrong-pass-123');
+    await c.close();
+  });
+
   it('fails with a TransportError when the tunnel proxy refuses', async () => {
     const c = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir(), tunnel: { proxyPort: 1 } });
     const err = await c.loginByCertificate({ extensionKey: KEY, cert: ext.cert, key: ext.key }).catch((e: unknown) => e);
