@@ -12,7 +12,9 @@ import { silentLogger, type Logger } from './logger.ts';
 import { startKeepAlive, type KeepAlive } from './session/keepalive.ts';
 import { Session, SESSION_COOKIE, type SessionEvent } from './session/session.ts';
 import { cleanUiApiEndpoint, hostAllowed, PluginSessionError, requestCloneTicket } from './session/plugin.ts';
-import { cloneTicketLogin, extensionLogin, passwordLogin, type MutualTlsChannel } from './session/strategies.ts';
+import { cloneTicketLogin, extensionLogin, passwordLogin, sspiLogin, tokenLogin, type MutualTlsChannel, type TokenSource } from './session/strategies.ts';
+import { localTicketLogin, SessionManagerCalls } from './session/manager.ts';
+import { issueBearerToken, type IssueTokenOptions, type SamlToken } from './session/token.ts';
 import type { CertificateAndKey } from './certs/certificates.ts';
 import { SoapInvoker, type CallOptions } from './soap/invoke.ts';
 import { fetchServerVersion } from './soap/versions.ts';
@@ -106,6 +108,8 @@ export class VimClient extends EventEmitter {
 
   readonly #description: ServiceDescription;
   readonly #options: ConnectOptions;
+  /** The rest of SessionManager: properties, tickets, impersonation, locale, service message. */
+  readonly sessionManager: SessionManagerCalls;
 
   private constructor(parts: ClientParts) {
     super();
@@ -128,6 +132,7 @@ export class VimClient extends EventEmitter {
       emit: (event, detail) => this.emit(event, detail),
       mutualTls: (credentials) => this.#mutualTls(credentials),
     });
+    this.sessionManager = new SessionManagerCalls(this.#session.call, serviceContent.sessionManager!, serviceContent.propertyCollector);
     const interval = options.keepAliveIntervalMs;
     this.#keepAlive = interval && interval > 0
       ? startKeepAlive(interval, async () => {
@@ -232,6 +237,63 @@ export class VimClient extends EventEmitter {
   /** LoginExtensionBySubjectName: as loginByCertificate, matched on the certificate's subject name. */
   async loginBySubjectName(options: CertificateLoginOptions): Promise<UserSession> {
     return this.#session.login(extensionLogin('LoginExtensionBySubjectName', options?.extensionKey, options, options?.locale));
+  }
+
+  /**
+   * LoginByToken with a SAML token (bearer, or holder-of-key with its key), or a provider of
+   * fresh tokens, which also lets the session log in again when it dies.
+   */
+  async loginByToken(options: { token: TokenSource; locale?: string }): Promise<UserSession> {
+    return this.#session.login(tokenLogin(options?.token, options?.locale));
+  }
+
+  /** LoginBySSPI: `next(challengeBase64)` answers each SSPIChallenge until the server decides. */
+  async loginBySSPI(options: { token: string; next: (challenge: string) => Promise<string>; locale?: string }): Promise<UserSession> {
+    return this.#session.login(sspiLogin(options?.token, options?.next, options?.locale));
+  }
+
+  /** AcquireLocalTicket, then Login with the one-time password file's content (local clients only). */
+  async loginByLocalTicket(userName: string): Promise<UserSession> {
+    return this.#session.login(localTicketLogin(userName));
+  }
+
+  /** ImpersonateUser: the session takes `userName`'s identity (a re-login restores the original one). */
+  async impersonateUser(userName: string, locale?: string): Promise<UserSession> {
+    const session = await this.sessionManager.impersonateUser(userName, locale);
+    this.#session.userSession = session;
+    return session;
+  }
+
+  /**
+   * A bearer token from the vCenter STS (WS-Trust Issue) for a user and password. The STS URL
+   * is the server's `config.vpxd.sso.sts.uri` setting; pass it when not logged in.
+   */
+  async issueToken(options: Omit<IssueTokenOptions, 'stsUrl'> & { stsUrl?: string }): Promise<SamlToken> {
+    const stsUrl = options.stsUrl ?? (await this.#stsUrl());
+    return issueBearerToken(this.#transport, { ...options, stsUrl });
+  }
+
+  async #stsUrl(): Promise<string> {
+    const values = await this.call('QueryOptions', this.serviceContent.setting!, { name: 'config.vpxd.sso.sts.uri' });
+    const url = values.find((v) => v.key === 'config.vpxd.sso.sts.uri')?.value;
+    if (typeof url !== 'string') throw new TypeError('the server names no STS (config.vpxd.sso.sts.uri): pass stsUrl');
+    return url;
+  }
+
+  /**
+   * An HTTP request to the server authorized by a generic service ticket (e.g. a datastore
+   * file GET), sent under the client's TLS policy. The ticket is single use.
+   */
+  async requestWithTicket(ticket: { id: string }, url: string, method: 'GET' | 'POST' = 'GET', body?: string): Promise<{ status: number; body: Buffer }> {
+    const res = await this.#transport.send(new URL(url, this.url).href, {
+      method,
+      cookies: false,
+      headers: { Cookie: `vmware_cgi_ticket=${ticket.id}` },
+      body,
+    });
+    const chunks: Buffer[] = [];
+    for await (const c of res.body) chunks.push(c as Buffer);
+    return { status: res.status, body: Buffer.concat(chunks) };
   }
 
   /** CloneSession with a ticket from AcquireCloneTicket (single use, valid only on the server that issued it). */

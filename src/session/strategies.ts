@@ -2,7 +2,8 @@
 // when the server forgets it. Each keeps its secret in a closure, out of reach of inspect().
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
 import { loadCertificate, type CertificateAndKey, type CertificateSource } from '../certs/certificates.ts';
-import { TransportError } from '../errors.ts';
+import { isVimFault, TransportError } from '../errors.ts';
+import { addTokenHeader, TokenError, type SamlToken } from './token.ts';
 import type { Invoke } from '../soap/invoke.ts';
 
 /** A short-lived connection presenting a client certificate, for extension logins. */
@@ -82,6 +83,54 @@ export function extensionLogin(method: ExtensionLoginMethod, extensionKey: strin
       } finally {
         channel.close();
       }
+    },
+  };
+}
+
+export type TokenSource = SamlToken | (() => Promise<SamlToken>);
+
+/**
+ * LoginByToken with a SAML assertion (bearer or holder-of-key) in the request's WS-Security
+ * header only. Replayable when given a provider, which is asked for a fresh token each time
+ * (tokens expire); a fixed token logs in once.
+ */
+export function tokenLogin(source: TokenSource, locale?: string): LoginStrategy {
+  if (typeof source !== 'function' && typeof source?.assertion !== 'string') throw new TypeError('loginByToken needs { token } as a SAML token or a token provider');
+  const provider = typeof source === 'function' ? source : undefined;
+  return {
+    kind: 'token',
+    replayable: provider !== undefined,
+    login: async ({ invoke, sessionManager }) => {
+      const token = provider ? await provider() : (source as SamlToken);
+      return (await invoke('LoginByToken', sessionManager, withLocale(locale), { envelope: (xml) => addTokenHeader(xml, token) })) as UserSession;
+    },
+  };
+}
+
+const SSPI_MAX_ROUNDS = 10;
+
+/**
+ * LoginBySSPI: the server answers each token with an SSPIChallenge fault carrying its own
+ * token, which `next` turns into the client's next one, until the server accepts or refuses.
+ * Not replayable: SSPI tokens are single-use.
+ */
+export function sspiLogin(first: string, next: (challenge: string) => Promise<string>, locale?: string): LoginStrategy {
+  if (typeof first !== 'string' || first === '') throw new TypeError('loginBySSPI needs the first base64 token');
+  if (typeof next !== 'function') throw new TypeError('loginBySSPI needs next(challenge) to answer challenges');
+  return {
+    kind: 'sspi',
+    replayable: false,
+    login: async ({ invoke, sessionManager }) => {
+      let token = first;
+      for (let round = 1; round <= SSPI_MAX_ROUNDS; round++) {
+        try {
+          return (await invoke('LoginBySSPI', sessionManager, { base64Token: token, ...withLocale(locale) })) as UserSession;
+        } catch (err) {
+          if (!isVimFault(err, 'SSPIChallenge')) throw err;
+          token = await next(String(err.fault.base64Token ?? ''));
+        }
+      }
+      throw new TokenError(`SSPI handshake did not finish within ${SSPI_MAX_ROUNDS} rounds`);
     },
   };
 }

@@ -17,7 +17,13 @@ export interface CallOptions {
   timeoutMs?: number | undefined;
 }
 
-export type Invoke = (method: string, _this: unknown, args: object | undefined, options?: CallOptions) => Promise<unknown>;
+/** Options only the library's own layers use. */
+export interface InvokeOptions extends CallOptions {
+  /** Rewrites the serialized envelope before it is sent (WS-Security headers of token logins). */
+  envelope?: ((xml: string) => string) | undefined;
+}
+
+export type Invoke = (method: string, _this: unknown, args: object | undefined, options?: InvokeOptions) => Promise<unknown>;
 
 type SoapCallback = (err: unknown, result: unknown, rawResponse: unknown) => void;
 type SoapMethod = (args: object, callback: SoapCallback, options: object, extraHeaders: object) => void;
@@ -44,14 +50,14 @@ export class SoapInvoker {
     }
   };
 
-  private async send(method: string, _this: unknown, args: object | undefined, options: CallOptions): Promise<unknown> {
+  private async send(method: string, _this: unknown, args: object | undefined, options: InvokeOptions): Promise<unknown> {
     const info = methodInfo(method);
     if (!info) throw new ValidationError(method, '', 'not a vim25 method');
     if (!this.clients.has(method)) throw new ValidationError(method, '', `not an operation of the WSDL at ${this.clients.description.location}`);
     const requestXml = encodeRequest(info, _this, args);
     const client = await this.clients.get(method);
     const fn = (client as unknown as Record<string, SoapMethod>)[method]!;
-    const ctx: RequestContext = { timeoutMs: options.timeoutMs, signal: options.signal, idempotent: isIdempotent(method) };
+    const ctx: RequestContext = { timeoutMs: options.timeoutMs, signal: options.signal, idempotent: isIdempotent(method), postProcess: options.envelope };
     const decoded = await new Promise<DecodedResponse>((resolve, reject) => {
       fn.call(client, { $xml: requestXml }, (err, result) => {
         if (err) {

@@ -29,6 +29,8 @@ export interface RequestContext {
   signal?: AbortSignal | undefined;
   /** Safe to send twice (reads). Decides whether a request whose outcome is unknown may be replayed. */
   idempotent?: boolean | undefined;
+  /** node-soap calls this with the serialized envelope before sending it. */
+  postProcess?: ((xml: string) => string) | undefined;
   /** Filled in by the transport: the answer's HTTP status, its (decompressed) body stream, and for non-200 answers the whole text. */
   status?: number;
   body?: Readable;

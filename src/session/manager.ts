@@ -1,0 +1,77 @@
+// The rest of SessionManager as typed calls: properties, tickets, impersonation, locale and
+// the service message. Faults stay VimFaults with the names the reference lists.
+import { readFile } from 'node:fs/promises';
+import type {
+  ManagedObjectReference, SessionManagerGenericServiceTicket, SessionManagerLocalTicket, SessionManagerServiceRequestSpec, UserSession,
+} from '../generated/types.ts';
+import type { Invoke } from '../soap/invoke.ts';
+import type { LoginStrategy } from './strategies.ts';
+
+export interface SessionManagerProperties {
+  currentSession?: UserSession;
+  sessionList?: UserSession[];
+  message?: string;
+  defaultLocale?: string;
+  supportedLocaleList?: string[];
+  messageLocaleList?: string[];
+}
+
+const PROPERTIES = ['currentSession', 'sessionList', 'message', 'defaultLocale', 'supportedLocaleList', 'messageLocaleList'] as const;
+
+export class SessionManagerCalls {
+  constructor(private readonly call: Invoke, private readonly sessionManager: ManagedObjectReference, private readonly propertyCollector: ManagedObjectReference) {}
+
+  /** The SessionManager's properties (those the server has; privileges decide which). */
+  async properties(names: readonly (typeof PROPERTIES)[number][] = PROPERTIES): Promise<SessionManagerProperties> {
+    const result = (await this.call('RetrievePropertiesEx', this.propertyCollector, {
+      specSet: [{ propSet: [{ type: 'SessionManager', pathSet: [...names] }], objectSet: [{ obj: this.sessionManager }] }],
+      options: {},
+    })) as { objects?: { propSet?: { name: string; val: unknown }[] }[] } | undefined;
+    return Object.fromEntries((result?.objects?.[0]?.propSet ?? []).map((p) => [p.name, p.val])) as SessionManagerProperties;
+  }
+
+  async sessionIsActive(sessionId: string, userName: string): Promise<boolean> {
+    return (await this.call('SessionIsActive', this.sessionManager, { sessionID: sessionId, userName })) as boolean;
+  }
+
+  /** Ends other sessions; stops at the first unknown id (NotFound), as the server does. */
+  async terminateSessions(sessionIds: readonly string[]): Promise<void> {
+    await this.call('TerminateSession', this.sessionManager, { sessionId: [...sessionIds] });
+  }
+
+  async setLocale(locale: string): Promise<void> {
+    await this.call('SetLocale', this.sessionManager, { locale });
+  }
+
+  async updateServiceMessage(message: string): Promise<void> {
+    await this.call('UpdateServiceMessage', this.sessionManager, { message });
+  }
+
+  async impersonateUser(userName: string, locale?: string): Promise<UserSession> {
+    return (await this.call('ImpersonateUser', this.sessionManager, { userName, ...(locale !== undefined && { locale }) })) as UserSession;
+  }
+
+  async acquireGenericServiceTicket(spec: SessionManagerServiceRequestSpec): Promise<SessionManagerGenericServiceTicket> {
+    return (await this.call('AcquireGenericServiceTicket', this.sessionManager, { spec })) as SessionManagerGenericServiceTicket;
+  }
+
+  async acquireLocalTicket(userName: string): Promise<SessionManagerLocalTicket> {
+    return (await this.call('AcquireLocalTicket', this.sessionManager, { userName })) as SessionManagerLocalTicket;
+  }
+}
+
+/**
+ * Logs in with a local ticket: AcquireLocalTicket names a one-time password file readable only
+ * by that user on the server's machine; its content is the password. Single use, so not replayable.
+ */
+export function localTicketLogin(userName: string): LoginStrategy {
+  return {
+    kind: 'localTicket',
+    replayable: false,
+    login: async ({ invoke, sessionManager }) => {
+      const ticket = (await invoke('AcquireLocalTicket', sessionManager, { userName })) as SessionManagerLocalTicket;
+      const password = (await readFile(ticket.passwordFilePath, 'utf8')).trim();
+      return (await invoke('Login', sessionManager, { userName: ticket.userName, password })) as UserSession;
+    },
+  };
+}
