@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TransportError, VimClient, type ManagedObjectReference } from '../../src/index.ts';
 import { readFileSync } from 'node:fs';
-import forge from 'node-forge';
+import { loopbackServerCertificate } from '../harness/tls-fixtures.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 
 const h = inject('harness');
@@ -21,18 +21,9 @@ beforeAll(async () => {
   const ca = readFileSync(h.certFile);
   const upstream = new URL(h.url);
   // The proxy has a certificate of its own, which the client trusts.
-  const keys = forge.pki.rsa.generateKeyPair(2048);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = '0a';
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  cert.setSubject([{ name: 'commonName', value: 'mitm' }]);
-  cert.setIssuer([{ name: 'commonName', value: 'mitm' }]);
-  cert.setExtensions([{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  const mitmCert = forge.pki.certificateToPem(cert);
-  server = https.createServer({ cert: mitmCert, key: forge.pki.privateKeyToPem(keys.privateKey) }, (req, res) => {
+  const mitm = loopbackServerCertificate('mitm');
+  const mitmCert = mitm.cert;
+  server = https.createServer({ cert: mitm.cert, key: mitm.key }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

@@ -9,26 +9,10 @@ import { TransportError } from '../../../src/errors.ts';
 import { silentLogger } from '../../../src/logger.ts';
 import { HttpTransport, type HttpTransportOptions } from '../../../src/transport/http.ts';
 import type { TlsOptions } from '../../../src/transport/tls.ts';
-
-// A server certificate for 127.0.0.1 (createExtensionCertificate makes client certs; add the SAN here).
-import forge from 'node-forge';
-function serverCert(): { cert: string; key: string } {
-  const keys = forge.pki.rsa.generateKeyPair(2048);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  const attrs = [{ name: 'commonName', value: 'localhost' }];
-  cert.setSubject(attrs);
-  cert.setIssuer(attrs);
-  cert.setExtensions([{ name: 'basicConstraints', cA: true }, { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
-}
+import { loopbackServerCertificate } from '../../harness/tls-fixtures.ts';
 
 type Handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, n: number) => void;
-const tlsPair = serverCert();
+const tlsPair = loopbackServerCertificate();
 let server: https.Server;
 let base = '';
 let handler: Handler = (_req, res) => res.end('ok');
