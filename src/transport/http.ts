@@ -119,7 +119,7 @@ export class HttpTransport {
       ...init.headers,
     };
     const useJar = init.cookies !== false;
-    const cookie = useJar ? jar.getCookieStringSync(u.href) : '';
+    const cookie = useJar ? jar.getCookieStringSync(u) : '';
     if (cookie) headers.Cookie = cookie;
     const payload = init.body === undefined ? undefined : Buffer.from(init.body, 'utf8');
     if (payload) headers['Content-Length'] = String(payload.length);
@@ -167,7 +167,7 @@ export class HttpTransport {
       req.on('response', (res) => {
         for (const c of useJar ? res.headers['set-cookie'] ?? [] : []) {
           try {
-            jar.setCookieSync(c, u.href);
+            jar.setCookieSync(c, u);
           } catch {
             // A cookie the jar refuses (wrong domain, malformed) is simply not stored.
           }
