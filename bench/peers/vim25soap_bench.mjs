@@ -1,0 +1,124 @@
+// vim25-soap side of `npm run bench` (scripts/bench.ts): the same workloads as
+// bench/peers/govmomi and bench/peers/pyvmomi_bench.py, run from dist/ as users run it.
+//
+//   node vim25soap_bench.mjs URL CA-FILE USER PASSWORD WORKLOAD [PARAMS...]
+//
+//   once                        login, CurrentTime, logout
+//   seq N WARMUP MAX_SECONDS    N sequential CurrentTime calls after WARMUP ones
+//   concurrent N CALLERS MAX_SECONDS  N CurrentTime calls from CALLERS async callers on one client
+//   retrieve                    RetrievePropertiesEx (+Continue) of every VM via a ContainerView,
+//                               with the event-loop delay during it
+//
+// Prints one JSON line. The WSDL comes from where the library looks by default
+// ($VIM25_WSDL_DIR, else the server); the server certificate is verified against CA-FILE.
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { VimClient } from '../../dist/index.js';
+
+const [url, caFile, user, password, workload, ...rest] = process.argv.slice(2);
+if (!workload) {
+  console.error('usage: node vim25soap_bench.mjs URL CA-FILE USER PASSWORD WORKLOAD [PARAMS...]');
+  process.exit(64);
+}
+const params = rest.map(Number);
+const param = (i, def) => (i < params.length ? params[i] : def);
+const cpuMicros = () => {
+  const u = process.cpuUsage(); // getrusage(RUSAGE_SELF): every thread of the process
+  return u.user + u.system;
+};
+
+const client = await VimClient.connect(url, { tls: { ca: readFileSync(caFile) } });
+await client.login({ username: user, password });
+const si = client.ref('ServiceInstance', 'ServiceInstance');
+const now = () => client.call('CurrentTime', si);
+const out = {};
+
+switch (workload) {
+  case 'once':
+    out.currentTime = (await now()).toISOString();
+    break;
+  case 'seq': {
+    const n = param(0, 1000), warmup = param(1, 100), maxSeconds = param(2, 20);
+    for (let i = 0; i < warmup; i++) await now();
+    const deadline = performance.now() + maxSeconds * 1000;
+    const cpu0 = cpuMicros(), start = performance.now();
+    let calls = 0;
+    while (calls < n && performance.now() < deadline) {
+      await now();
+      calls++;
+    }
+    const wall = performance.now() - start, cpu = cpuMicros() - cpu0;
+    Object.assign(out, { calls, cpuUsPerCall: cpu / calls, wallMs: wall });
+    break;
+  }
+  case 'concurrent': {
+    const n = param(0, 4000), callers = param(1, 16), maxSeconds = param(2, 20);
+    const run = async (total, deadline) => {
+      let next = 0, done = 0;
+      await Promise.all(Array.from({ length: callers }, async () => {
+        while (++next <= total && performance.now() < deadline) {
+          await now();
+          done++;
+        }
+      }));
+      return done;
+    };
+    await run(callers * 4, performance.now() + 60_000); // opens the connections
+    const start = performance.now();
+    const calls = await run(n, start + maxSeconds * 1000);
+    const wall = performance.now() - start;
+    Object.assign(out, { calls, callers, callsPerSec: calls / (wall / 1000), wallMs: wall });
+    break;
+  }
+  case 'retrieve': {
+    const sc = client.serviceContent;
+    const view = await client.call('CreateContainerView', sc.viewManager, { container: sc.rootFolder, type: ['VirtualMachine'], recursive: true });
+    const spec = {
+      specSet: [{
+        objectSet: [{ obj: view, skip: true, selectSet: [{ _typeName: 'TraversalSpec', name: 'toView', type: 'ContainerView', path: 'view', skip: false }] }],
+        propSet: [{ type: 'VirtualMachine', pathSet: ['name', 'runtime.powerState', 'config.hardware.device'] }],
+      }],
+      options: {},
+    };
+    // The histogram records the interval between its timer's runs, resolution included:
+    // the delay is that minus the 1 ms resolution.
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    const start = performance.now();
+    let res = await client.call('RetrievePropertiesEx', sc.propertyCollector, spec);
+    const objects = [];
+    let pages = 0;
+    while (res) {
+      objects.push(...res.objects);
+      pages++;
+      res = res.token ? await client.call('ContinueRetrievePropertiesEx', sc.propertyCollector, { token: res.token }) : undefined;
+    }
+    const wall = performance.now() - start;
+    delay.disable();
+    let devices = 0;
+    for (const o of objects) {
+      for (const p of o.propSet ?? []) if (p.name === 'config.hardware.device') devices += deviceCount(p.val);
+    }
+    await client.call('DestroyView', view);
+    Object.assign(out, {
+      vms: objects.length, devices, pages, wallMs: wall,
+      eventLoopDelay: { maxMs: lag(delay.max), p99Ms: lag(delay.percentile(99)), meanMs: lag(delay.mean), samples: delay.count },
+    });
+    break;
+  }
+  default:
+    console.error(`unknown workload ${workload}`);
+    process.exit(64);
+}
+await client.close(); // logs out, frees the sockets
+console.log(JSON.stringify(out));
+
+function lag(ns) {
+  return Math.max(0, ns / 1e6 - 1);
+}
+
+function deviceCount(val) {
+  if (Array.isArray(val)) return val.length;
+  const inner = val && typeof val === 'object' ? Object.values(val).find(Array.isArray) : undefined;
+  return inner ? inner.length : 0;
+}
