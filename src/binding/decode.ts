@@ -263,6 +263,8 @@ export function decodeResponseText(method: MethodInfo, xml: string): DecodedResp
   return decoder.finish();
 }
 
+const YIELD_EVERY_BYTES = 256 * 1024;
+
 /** Decodes a SOAP answer as its chunks arrive, so a large answer never blocks the event loop at once. */
 export function decodeResponseStream(method: MethodInfo, body: Readable, status: number): Promise<DecodedResponse> {
   return new Promise((resolve, reject) => {
@@ -275,12 +277,23 @@ export function decodeResponseStream(method: MethodInfo, body: Readable, status:
       body.destroy();
       reject(asTransportError(method.name, err, status));
     };
+    // A socket can deliver many chunks in one go; decoding them back to back would hold the
+    // event loop for the whole answer, so after each slice the stream pauses until the loop
+    // has had a turn.
+    let slice = 0;
     body.on('data', (chunk: Buffer) => {
       if (failed) return;
       try {
         reader.writeBytes(chunk);
       } catch (err) {
         fail(err);
+        return;
+      }
+      slice += chunk.length;
+      if (slice >= YIELD_EVERY_BYTES) {
+        slice = 0;
+        body.pause();
+        setImmediate(() => body.resume());
       }
     });
     body.on('error', fail);
