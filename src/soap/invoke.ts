@@ -6,6 +6,7 @@ import { TransportError, ValidationError } from '../errors.ts';
 import { decodeResponseStream, decodeResponseText, faultError, type DecodedResponse } from '../binding/decode.ts';
 import { encodeRequest } from '../binding/encode.ts';
 import { methodInfo, type MethodInfo } from '../binding/metadata.ts';
+import { redactArgs } from '../binding/redact.ts';
 import { excerpt, type RequestContext } from '../transport/http.ts';
 import type { SoapClients } from '../wsdl/load.ts';
 import type { Logger } from '../logger.ts';
@@ -36,12 +37,13 @@ export class SoapInvoker {
     this.version = version;
   }
 
-  /** Logs each call by name, status and time only: arguments and results may carry secrets. */
+  /** Logs each call by name, time, outcome and its arguments with secret fields redacted; never results. */
   invoke: Invoke = async (method, _this, args, options = {}) => {
     const started = performance.now();
     try {
       const value = await this.send(method, _this, args, options);
-      this.logger.debug('call', { method, ms: Math.round(performance.now() - started) });
+      const info = methodInfo(method);
+      this.logger.debug('call', { method, ms: Math.round(performance.now() - started), ...(info && { args: redactArgs(info, args) }) });
       return value;
     } catch (err) {
       const e = err as { name?: string; faultName?: string; code?: string; status?: number };
