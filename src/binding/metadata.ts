@@ -42,11 +42,26 @@ function index(table: string): Map<string, string> {
   return map;
 }
 
-let typeLines: Map<string, string> | undefined;
-let methodLines: Map<string, string> | undefined;
+/**
+ * A generated table read lazily: the index of its rows is built on the first lookup, and each
+ * row is parsed once, when first asked for (null remembers a name the table does not have).
+ */
+function lazyTable<T>(table: string, parse: (name: string, columns: string[]) => T): (name: string) => T | undefined {
+  let rows: Map<string, string> | undefined;
+  const parsed = new Map<string, T | null>();
+  return (name) => {
+    let value = parsed.get(name);
+    if (value === undefined) {
+      rows ??= index(table);
+      const line = rows.get(name);
+      value = line === undefined ? null : parse(name, line.split('|'));
+      parsed.set(name, value);
+    }
+    return value ?? undefined;
+  };
+}
+
 let enumLines: Map<string, string> | undefined;
-const types = new Map<string, TypeInfo | null>();
-const methods = new Map<string, MethodInfo | null>();
 
 function parseField(spec: string): FieldInfo {
   const [name, type, flags] = spec.split(':') as [string, string, string];
@@ -55,24 +70,12 @@ function parseField(spec: string): FieldInfo {
 }
 
 /** The complex type `name`, or undefined for primitives, enums and names this bundle does not know. */
-export function typeInfo(name: string): TypeInfo | undefined {
-  let info = types.get(name);
-  if (info === undefined) {
-    typeLines ??= index(TYPES);
-    const line = typeLines.get(name);
-    if (line === undefined) {
-      info = null;
-    } else {
-      const [, baseName, spec] = line.split('|') as [string, string, string];
-      const base = baseName ? typeInfo(baseName) : undefined;
-      const own = spec ? spec.split(';').map(parseField) : [];
-      const fields = base ? [...base.fields, ...own] : own;
-      info = { name, base, fields, fieldMap: new Map(fields.map((f) => [f.name, f])) };
-    }
-    types.set(name, info);
-  }
-  return info ?? undefined;
-}
+export const typeInfo: (name: string) => TypeInfo | undefined = lazyTable(TYPES, (name, [, baseName, spec]) => {
+  const base = baseName ? typeInfo(baseName) : undefined;
+  const own = spec ? spec.split(';').map(parseField) : [];
+  const fields = base ? [...base.fields, ...own] : own;
+  return { name, base, fields, fieldMap: new Map(fields.map((f) => [f.name, f])) };
+});
 
 export function isEnum(name: string): boolean {
   enumLines ??= index(ENUMS);
@@ -92,25 +95,13 @@ export function isSubtypeOf(name: string, ancestor: string): boolean {
   return false;
 }
 
-export function methodInfo(name: string): MethodInfo | undefined {
-  let info = methods.get(name);
-  if (info === undefined) {
-    methodLines ??= index(METHODS);
-    const line = methodLines.get(name);
-    if (line === undefined) {
-      info = null;
-    } else {
-      const [, requestType, result, faults] = line.split('|') as [string, string, string, string];
-      const request = typeInfo(requestType);
-      if (!request) throw new Error(`metadata: ${name} has unknown request type ${requestType}`);
-      info = {
-        name,
-        request,
-        result: result ? parseField(`returnval:${result}`) : undefined,
-        faults: faults ? faults.split(',') : [],
-      };
-    }
-    methods.set(name, info);
-  }
-  return info ?? undefined;
-}
+export const methodInfo: (name: string) => MethodInfo | undefined = lazyTable(METHODS, (name, [, requestType = '', result, faults]) => {
+  const request = typeInfo(requestType);
+  if (!request) throw new Error(`metadata: ${name} has unknown request type ${requestType}`);
+  return {
+    name,
+    request,
+    result: result ? parseField(`returnval:${result}`) : undefined,
+    faults: faults ? faults.split(',') : [],
+  };
+});
