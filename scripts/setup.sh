@@ -9,6 +9,7 @@ command -v go >/dev/null 2>&1 || need+=(golang-go)
 [ -d /usr/share/gocode/src/github.com/vmware/govmomi/simulator ] || need+=(golang-github-vmware-govmomi-dev)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 /usr/bin/python3 -c 'import pyVmomi' >/dev/null 2>&1 || need+=(python3-pyvmomi)
+command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

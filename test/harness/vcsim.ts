@@ -11,6 +11,56 @@
 // - the sdkTunnel: CONNECT sdkTunnel:8089 on 127.0.0.1:info.tunnelPort.
 // - POST /api/ui/vcenter/session/clone-ticket (vSphere Client plug-in flow; tokens from
 //   harnessUiToken) and POST/GET/DELETE /api/session (unified VIM/vAPI sessions).
+// - ESX mode (`esx: true`): vcsim's ESX model, about.apiType "HostAgent", SessionManager
+//   ha-sessionmgr, PropertyCollector ha-property-collector, datacenter ha-datacenter, no STS
+//   (stsUrl ''). A real ESXi has no ExtensionManager: the harness keeps one (and the certificate
+//   login guards) so that a client's direct mutual-TLS login path can be tested.
+// - Users: info.username/info.password (an administrator, vcsim's Login) and
+//   info.viewerUsername/info.viewerPassword (Login accepts it too; unprivileged: the harness's
+//   SessionManager additions answer it NoPermission where a Sessions.* privilege is needed;
+//   '' when HarnessOptions.username is 'viewer').
+// - SessionManager, on vcsim's own sessions (test/vcsim/session_methods.go):
+//   - properties defaultLocale ('en'), supportedLocaleList, messageLocaleList and message
+//     (set by UpdateServiceMessage; '' clears it). A locale outside supportedLocaleList is
+//     InvalidLocale in Login, LoginBySSPI, LoginByToken, LoginExtensionBy*, ImpersonateUser,
+//     SetLocale.
+//   - LoginBySSPI, a test token scheme (tokens are base64 of UTF-8; see sspiFirstToken and
+//     sspiResponseToken):
+//       base64("round1:<user>")            -> SSPIChallenge fault, base64Token = base64("challenge:<nonce>")
+//       base64("response:<nonce>:<user>")  -> LoginBySSPIResponse, a session for <user>
+//     <user> is info.username or info.viewerUsername. Unknown user, a nonce not issued, spent
+//     (a nonce answers once, right or wrong) or older than 5 min, another user in the answer,
+//     non-base64 or unknown token: InvalidLogin. `sspi: false` / harnessSetSspi(info, false):
+//     NotSupported.
+//   - ImpersonateUser(userName, locale?): caller needs Sessions.ImpersonateUser (not the viewer:
+//     NoPermission); userName must have an active session (or be a registered extension key),
+//     else InvalidLogin; the caller's session (same key/cookie) takes that userName and fullName.
+//   - AcquireLocalTicket(userName): known user (else InvalidLogin) -> {userName,
+//     passwordFilePath}; Login(userName, file content) succeeds once within 10 min.
+//     localTickets 'remote' -> InvalidRequest, 'unsupported' -> NotSupported.
+//   - SetLocale, UpdateServiceMessage (Sessions.GlobalMessage), TerminateSession (vcsim's list
+//     semantics: sequential, stops at the first unknown id with NotFound, own session
+//     InvalidArgument; clone tickets count as unknown ids), SessionIsActive (true/false, no fault;
+//     NotImplemented in ESX mode, as vcsim).
+//   - AcquireGenericServiceTicket(SessionManagerHttpServiceRequestSpec{method?, url}) for a
+//     datastore file URL (/folder/<path>?dcPath=…&dsName=…; method httpGet (default), httpHead,
+//     httpPut, httpPost), else InvalidArgument. The ticket (sslThumbprint = info.sha1) is good for
+//     one request with that method, path and query, sent with the cookie vmware_cgi_ticket=<id>.
+//     /folder/ answers 401 without a valid session cookie or ticket.
+// - SSO (test/vcsim/sts.go): the STS at info.stsUrl (config.vpxd.sso.sts.uri). Bearer Issue is
+//   vcsim's: any credentials, one canned assertion for Administrator@VSPHERE.LOCAL (its
+//   Conditions are from 2018; the RSTR Lifetime is current), and LoginByToken accepts any bearer
+//   assertion with a NameID. Holder-of-key Issue (wst:KeyType …/200512/PublicKey) is the
+//   harness's: the request must be signed (RSA, XML-DSig, exc-c14n) over its wsu:Timestamp and
+//   soapenv:Body with the key of the wsse:BinarySecurityToken (X509v3) it carries, and carry a
+//   wsse:UsernameToken of a harness user (username/current password, or the viewer) or, without
+//   one, a certificate set by SetExtensionCertificate (the subject is then the extension key);
+//   else a wst:FailedAuthentication fault. Its assertion (unsigned) confirms holder-of-key with
+//   that certificate; lifetime from the RST's Lifetime/Expires (1 s .. 1 h, default 5 min).
+//   LoginByToken with a holder-of-key assertion must be signed the same way (Timestamp + Body,
+//   by wsu:Id) with that certificate's key, the assertion unaltered and unexpired; else
+//   InvalidLogin (a token may log in any number of times while valid). The signature is
+//   checked with xmlsec1 (Debian package xmlsec1). Renew is vcsim's (the canned bearer token).
 //
 // The fault switches, the password and restart act on every client of a harness: a test that
 // flips them starts a harness of its own (`await Harness.start()`, ~50 ms) instead of using
@@ -43,6 +93,15 @@ export interface HarnessInfo {
   tunnelPort: number;
   /** Plain-HTTP base URL serving only /_harness/ routes, untouched by the fault switches. */
   controlUrl: string;
+  /** about.apiType: 'VirtualCenter', or 'HostAgent' in ESX mode. */
+  apiType: string;
+  /** The STS (config.vpxd.sso.sts.uri), https://127.0.0.1:PORT/sts/STSService/vsphere.local; '' in ESX mode. */
+  stsUrl: string;
+  /** A second user Login accepts, without the Sessions.* privileges ('' when disabled). */
+  viewerUsername: string;
+  viewerPassword: string;
+  /** The harness's state directory (certificate, local-ticket password files). */
+  stateDir: string;
 }
 
 /** Inventory per datacenter, mapped to vcsim's Model fields (defaults: vcsim's VPX model). */
@@ -71,7 +130,17 @@ export interface HarnessOptions {
   username?: string;
   password?: string;
   inventory?: HarnessInventory;
+  /** vcsim's ESX model (about.apiType 'HostAgent'); the inventory's vms are the host's VMs, the rest does not apply. */
+  esx?: boolean;
+  /** about.instanceUuid (the plug-in clone-ticket endpoint compares vc_guid with it). */
+  instanceUuid?: string;
+  /** false: LoginBySSPI answers NotSupported (default true; harnessSetSspi switches at run time). */
+  sspi?: boolean;
+  /** How AcquireLocalTicket treats callers (default 'local'; harnessSetLocalTickets switches). */
+  localTickets?: LocalTicketMode;
 }
+
+export type LocalTicketMode = 'local' | 'remote' | 'unsupported';
 
 export interface HarnessStats {
   methods: Record<string, number>;
@@ -90,6 +159,15 @@ export interface HarnessStats {
   stalled: number;
   unavailableAnswers: number;
   pending: { drop: number; dropStage: DropStage; stallSeconds: number; unavailable: number };
+  sspiSupported: boolean;
+  /** LoginBySSPI handshakes completed (a session was created). */
+  sspiLogins: number;
+  localTicketMode: LocalTicketMode;
+  localTickets: { issued: number; redeemed: number; outstanding: number };
+  /** Generic service tickets: issued by AcquireGenericServiceTicket, redeemed or refused on /folder/. */
+  serviceTickets: { issued: number; redeemed: number; refused: number; outstanding: number };
+  /** Holder-of-key tokens issued/refused by the STS, WS-Security signatures verified/rejected. */
+  sts: { hokIssued: number; hokRefused: number; signaturesVerified: number; signaturesRejected: number };
 }
 
 export type DropStage = 'accept' | 'request';
@@ -116,6 +194,10 @@ function harnessArgs(options: HarnessOptions): string[] {
   opt('hosts', inv.hostsPerCluster);
   opt('standalone-hosts', inv.standaloneHosts);
   opt('vms', inv.vms);
+  if (options.esx) args.push('-esx');
+  opt('instance-uuid', options.instanceUuid);
+  if (options.sspi !== undefined) args.push(`-sspi=${options.sspi}`);
+  opt('local-tickets', options.localTickets);
   return args;
 }
 
@@ -206,3 +288,22 @@ export const harnessUnavailable = (info: HarnessInfo, count = 1): Promise<void> 
 /** Ends every session and closes every connection; URL, port and certificate stay. */
 export const harnessRestart = (info: HarnessInfo): Promise<{ sessionsEnded: number; connectionsClosed: number }> =>
   harnessRequest(info, 'POST', '/_harness/restart');
+/** From now on LoginBySSPI is served (true) or answered NotSupported (false); reset restores the startup value. */
+export const harnessSetSspi = (info: HarnessInfo, supported: boolean): Promise<void> =>
+  harnessRequest(info, 'POST', '/_harness/sspi', { supported });
+/** How AcquireLocalTicket treats callers from now on; reset restores the startup value. */
+export const harnessSetLocalTickets = (info: HarnessInfo, mode: LocalTicketMode): Promise<void> =>
+  harnessRequest(info, 'POST', '/_harness/local-tickets', { mode });
+
+const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+/** The first LoginBySSPI token of the harness's SSPI scheme: base64("round1:<user>"). */
+export const sspiFirstToken = (user: string): string => b64(`round1:${user}`);
+/**
+ * The answer to an SSPIChallenge's base64Token (base64("challenge:<nonce>")):
+ * base64("response:<nonce>:<user>"). Throws when the challenge is not of the scheme.
+ */
+export function sspiResponseToken(challenge: string, user: string): string {
+  const m = /^challenge:(.+)$/.exec(Buffer.from(challenge, 'base64').toString('utf8'));
+  if (!m) throw new Error('not a challenge of the harness SSPI scheme');
+  return b64(`response:${m[1]}:${user}`);
+}

@@ -22,6 +22,11 @@ import (
 //	POST /_harness/unavailable  {"count"}: answer the next count SOAP requests with a 503 page
 //	POST /_harness/restart      end every session and close every connection; same URL,
 //	                            port and certificate
+//	POST /_harness/sspi         {"supported"}: false makes LoginBySSPI answer NotSupported
+//	POST /_harness/local-tickets {"mode"}: AcquireLocalTicket callers are "local", "remote"
+//	                            (InvalidRequest) or "unsupported" (NotSupported)
+//
+// reset also restores the startup values of the sspi and local-tickets switches.
 func (h *harness) controlRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/_harness/stats", h.stats)
@@ -32,6 +37,8 @@ func (h *harness) controlRoutes() http.Handler {
 	mux.HandleFunc("/_harness/stall", post(h.armStall))
 	mux.HandleFunc("/_harness/unavailable", post(h.armUnavailable))
 	mux.HandleFunc("/_harness/restart", post(h.restart))
+	mux.HandleFunc("/_harness/sspi", post(h.setSSPI))
+	mux.HandleFunc("/_harness/local-tickets", post(h.setLocalTickets))
 	return mux
 }
 
@@ -88,6 +95,12 @@ func (h *harness) stats(w http.ResponseWriter, r *http.Request) {
 		"stalled":            stalled,
 		"unavailableAnswers": refused,
 		"pending":            p,
+		"sspiSupported":      h.sspi.isSupported(),
+		"sspiLogins":         h.sspi.completedCount(),
+		"localTicketMode":    h.local.getMode(),
+		"localTickets":       h.local.counts(),
+		"serviceTickets":     h.svcTickets.counts(),
+		"sts":                h.sts.counts(),
 	})
 }
 
@@ -97,6 +110,10 @@ func (h *harness) reset(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	h.tunnels, h.tunnelsRefused, h.pluginRequests, h.apiRequests = 0, 0, 0, 0
 	h.mu.Unlock()
+	h.sspi.reset()
+	h.local.reset()
+	h.svcTickets.resetCounters()
+	h.sts.resetCounters()
 	h.acceptPassword(h.password)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -174,9 +191,11 @@ func (h *harness) armUnavailable(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// restart is what clients see of a vpxd restart that keeps the machine: every session and
-// clone ticket gone, every connection cut, the same URL, port and certificate afterwards.
-// Registered extensions and their certificates survive, as they live in vCenter's database.
+// restart is what clients see of a vpxd restart that keeps the machine: every session, clone
+// ticket, generic service ticket and SSPI challenge gone, every connection cut, the same URL,
+// port and certificate afterwards. Registered extensions and their certificates survive, as they
+// live in vCenter's database, and so do SSO tokens (the STS is another service) and the service
+// message.
 func (h *harness) restart(w http.ResponseWriter, r *http.Request) {
 	ended, err := h.endAllSessions(r.Context())
 	if err != nil {
@@ -184,6 +203,8 @@ func (h *harness) restart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.ui.clear()
+	h.svcTickets.clear()
+	h.sspi.clearPending()
 	keep := ""
 	if r.TLS != nil { // asked over the main listener: close this connection after answering
 		keep = r.RemoteAddr
@@ -191,4 +212,34 @@ func (h *harness) restart(w http.ResponseWriter, r *http.Request) {
 	}
 	closed := h.faults.closeConnections(keep)
 	writeJSON(w, http.StatusOK, map[string]int{"sessionsEnded": ended, "connectionsClosed": closed})
+}
+
+func (h *harness) setSSPI(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Supported *bool `json:"supported"`
+	}
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if in.Supported == nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "supported (boolean) is required"})
+		return
+	}
+	h.sspi.set(*in.Supported)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *harness) setLocalTickets(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Mode string `json:"mode"`
+	}
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if !validLocalTicketMode(in.Mode) {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `mode "local", "remote" or "unsupported"`})
+		return
+	}
+	h.local.setMode(in.Mode)
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -5,8 +5,6 @@ import (
 	"crypto/sha1"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"fmt"
-	"html"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -151,11 +149,7 @@ func normaliseDN(dn string) string {
 }
 
 // writeFault answers with a SOAP fault shaped like vcsim's own (ServeSDK), for fault types
-// without fields.
+// without fields (writeVimFault, logins.go, takes fields).
 func writeFault(w http.ResponseWriter, msg, fault string) {
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.WriteHeader(http.StatusInternalServerError)
-	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
-<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>%s</faultstring><detail><%sFault xmlns="urn:vim25" xsi:type="%s"></%sFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`,
-		html.EscapeString(msg), fault, fault, fault)
+	writeVimFault(w, msg, fault, "")
 }

@@ -62,6 +62,20 @@ func (m *extensionManager) find(key string) (*types.Extension, string) {
 	return nil, ""
 }
 
+// keyForThumbprint returns the key of the registered extension whose certificate (set by
+// SetExtensionCertificate) has this SHA-1 thumbprint, the least such key if several share it.
+func (m *extensionManager) keyForThumbprint(thumbprint string) string {
+	m.Lock()
+	defer m.Unlock()
+	found := ""
+	for key, tp := range m.thumbprints {
+		if tp == thumbprint && m.index(key) >= 0 && (found == "" || key < found) {
+			found = key
+		}
+	}
+	return found
+}
+
 func (m *extensionManager) index(key string) int {
 	for i := range m.ExtensionList {
 		if m.ExtensionList[i].Key == key {

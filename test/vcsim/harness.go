@@ -22,12 +22,20 @@ type harness struct {
 	content      types.ServiceContent
 	username     string
 	password     string // the startup password, which reset restores
+	sha1         string // the server certificate's SHA-1 thumbprint
+	viewerName   string // the unprivileged second user ("" for none)
+	viewerPass   string
 
 	obs     *observer
 	faults  *faults
 	ext     *extensionManager
 	tickets *ticketSet
 	ui      *uiTokens
+
+	sspi       *sspiState
+	local      *localTickets
+	svcTickets *serviceTickets
+	sts        *stsState
 
 	mu             sync.Mutex
 	internal       *vim25.Client
@@ -38,9 +46,11 @@ type harness struct {
 }
 
 // routes puts the additions in front of the simulator: /_harness/ and /api/ are ours, and
-// SOAP requests pass the observer, the fault switches, the clone-ticket tracker and the
-// extension-login guard on their way to vcsim. The order matters: the observer sees every
-// request that arrived, even one a fault switch then swallows.
+// SOAP requests pass the observer, the fault switches, the clone-ticket tracker, the
+// SessionManager additions and the extension-login guard on their way to vcsim. The order
+// matters: the observer sees every request that arrived, even one a fault switch then swallows.
+// Datastore file access (/folder/) needs a session or a generic service ticket, and the STS
+// endpoint issues holder-of-key tokens itself (bearer ones are vcsim's).
 func (h *harness) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/_harness/", h.controlRoutes())
@@ -49,7 +59,11 @@ func (h *harness) routes() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, vapiError("NOT_FOUND", "no such resource in the harness"))
 	})
-	mux.Handle("/", h.faults.wrap(h.tickets.track(h.extensionLogin(h.sim))))
+	mux.Handle("/folder/", h.datastoreAccess(h.sim))
+	if p := h.sts.path(); p != "" {
+		mux.Handle(p, h.stsIssue(h.sim))
+	}
+	mux.Handle("/", h.faults.wrap(h.tickets.track(h.sessionMethods(h.extensionLogin(h.sim)))))
 	return h.obs.wrap(mux)
 }
 

@@ -5,6 +5,13 @@
 // apiVersion matching the bundle, an ExtensionManager with certificate logins, the sdkTunnel
 // proxy, the vSphere Client plug-in clone-ticket endpoint, unified VIM/vAPI sessions, and
 // test-only observability and fault switches under /_harness/ (see control.go).
+// With -esx it runs vcsim's ESX model instead (about.apiType "HostAgent"), keeping all of the
+// above except the sdkTunnel's purpose and the STS (a real ESXi has neither). A real ESXi has
+// no ExtensionManager either: the harness keeps one in ESX mode, with the certificate login
+// guards, so that a client's direct mutual-TLS login path (no tunnel) can be tested.
+// The SessionManager methods vcsim lacks or gets wrong are added in session_methods.go,
+// the STS's holder-of-key tokens and the LoginByToken signature check in sts.go, datastore
+// access by session or generic service ticket in service_tickets.go.
 // Every session it hands out is one of vcsim's own: the additions sit in front of the
 // simulator's SessionManager or call it in-process, they never keep session state of their own.
 // It prints one JSON line describing itself on stdout once it is ready, and exits when
@@ -38,6 +45,7 @@ import (
 	"time"
 
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/simulator/esx"
 	"github.com/vmware/govmomi/simulator/vpx"
 	_ "github.com/vmware/govmomi/sts/simulator"
 	_ "github.com/vmware/govmomi/vapi/simulator"
@@ -55,6 +63,11 @@ type ready struct {
 	Password     string `json:"password"`
 	TunnelPort   int    `json:"tunnelPort"`
 	ControlURL   string `json:"controlUrl"`
+	APIType      string `json:"apiType"`
+	STSURL       string `json:"stsUrl"`
+	ViewerName   string `json:"viewerUsername"`
+	ViewerPass   string `json:"viewerPassword"`
+	StateDir     string `json:"stateDir"`
 }
 
 func main() {
@@ -65,14 +78,32 @@ func main() {
 	username := flag.String("username", "user", "accepted user name")
 	password := flag.String("password", "pass", "accepted password (POST /_harness/password changes it at run time)")
 	idle := flag.Duration("idle-timeout", 0, "session idle timeout (0: never)")
-	stateDir := flag.String("state-dir", "", "directory for the certificate (default: a temporary one, removed on exit)")
+	stateDir := flag.String("state-dir", "", "directory for the certificate, local-ticket password files and signature-check scratch files (default: a temporary one, removed on exit)")
 	captureDir := flag.String("capture-dir", "", "write every SOAP request body to this directory")
 	datacenters := flag.Int("datacenters", defaults.Datacenter, "datacenters (Model.Datacenter)")
 	clusters := flag.Int("clusters", defaults.Cluster, "clusters per datacenter (Model.Cluster)")
 	hosts := flag.Int("hosts", defaults.ClusterHost, "hosts per cluster (Model.ClusterHost)")
 	standalone := flag.Int("standalone-hosts", defaults.Host, "standalone hosts per datacenter (Model.Host)")
-	vms := flag.Int("vms", defaults.Machine, "VMs per standalone host and per cluster (Model.Machine)")
+	vms := flag.Int("vms", defaults.Machine, "VMs per standalone host and per cluster (Model.Machine); in ESX mode, VMs on the host")
+	esxMode := flag.Bool("esx", false, "run vcsim's ESX model (about.apiType HostAgent) instead of its vCenter model")
+	instanceUUID := flag.String("instance-uuid", "", "about.instanceUuid (default: the model's; empty in ESX mode)")
+	sspi := flag.Bool("sspi", true, "answer LoginBySSPI (false: NotSupported, as a server without SSPI; POST /_harness/sspi switches)")
+	localTicket := flag.String("local-tickets", "local", `AcquireLocalTicket callers are "local" (served), "remote" (InvalidRequest) or "unsupported" (NotSupported)`)
+	viewer := flag.String("viewer", "viewer:viewer", `a second, unprivileged user "name:password" Login accepts ("" for none; none either when the name is -username's)`)
 	flag.Parse()
+	if !validLocalTicketMode(*localTicket) {
+		log.Fatalf("-local-tickets: %q is not local, remote or unsupported", *localTicket)
+	}
+	viewerName, viewerPass := "", ""
+	if *viewer != "" {
+		i := strings.IndexByte(*viewer, ':')
+		if i <= 0 || i == len(*viewer)-1 {
+			log.Fatalf("-viewer: want name:password")
+		}
+		if (*viewer)[:i] != *username {
+			viewerName, viewerPass = (*viewer)[:i], (*viewer)[i+1:]
+		}
+	}
 
 	if *stateDir == "" {
 		d, err := ioutil.TempDir("", "vcsim-harness-")
@@ -87,17 +118,28 @@ func main() {
 	simulator.SessionIdleTimeout = *idle
 	// Set before Create: the simulator copies this template into the ServiceInstance and its
 	// own internal client (which answers /sdk/vimServiceVersions.xml).
-	vpx.ServiceContent.About.ApiVersion = *apiVersion
-	model := simulator.VPX()
-	model.Datacenter = *datacenters
-	model.Cluster = *clusters
-	model.ClusterHost = *hosts
-	model.Host = *standalone
-	model.Machine = *vms
+	var model *simulator.Model
+	if *esxMode {
+		esx.ServiceContent.About.ApiVersion = *apiVersion
+		model = simulator.ESX()
+		model.Machine = *vms // the host's VMs; the vCenter inventory flags do not apply
+	} else {
+		vpx.ServiceContent.About.ApiVersion = *apiVersion
+		model = simulator.VPX()
+		model.Datacenter = *datacenters
+		model.Cluster = *clusters
+		model.ClusterHost = *hosts
+		model.Host = *standalone
+		model.Machine = *vms
+	}
+	if *instanceUUID != "" {
+		model.ServiceContent.About.InstanceUuid = *instanceUUID
+	}
 	check(model.Create())
 	si := simulator.Map.Get(vim25.ServiceInstance).(*simulator.ServiceInstance)
 	ext := installExtensionManager(si)
 	content := si.Content
+	installLocales(simulator.Map.SessionManager())
 
 	model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	model.Service.RegisterEndpoints = true
@@ -122,7 +164,16 @@ func main() {
 		ext:          ext,
 		tickets:      newTicketSet(),
 		ui:           newUITokens(),
+		sha1:         fingerprint(sha1.Sum(der)),
+		viewerName:   viewerName,
+		viewerPass:   viewerPass,
+		sspi:         newSSPI(*sspi),
+		local:        newLocalTickets(filepath.Join(*stateDir, "local-tickets"), *localTicket),
+		svcTickets:   newServiceTickets(),
+		sts:          newSTS(*stateDir),
 	}
+	installSessionExtras(h)
+	h.sts.url = stsURL() // known once NewServer has put the listener's address into the settings
 	// The simulator's server is already listening, but no client knows its address yet, so
 	// swapping the handler and the connection hook here races with nobody.
 	srv.Config.Handler = h.routes()
@@ -144,6 +195,11 @@ func main() {
 		Password:     *password,
 		TunnelPort:   tunnelPort,
 		ControlURL:   controlURL,
+		APIType:      content.About.ApiType,
+		STSURL:       h.sts.url,
+		ViewerName:   viewerName,
+		ViewerPass:   viewerPass,
+		StateDir:     *stateDir,
 	})
 	fmt.Println(string(out))
 

@@ -210,6 +210,13 @@ func (t *ticketSet) add(ticket string) {
 	t.mu.Unlock()
 }
 
+// has tells whether ticket is a clone ticket handed out and not known to be redeemed.
+func (t *ticketSet) has(ticket string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.keys[ticket]
+}
+
 // retain forgets tickets no longer in vcsim's table (redeemed, expired, terminated) and
 // returns how many are left.
 func (t *ticketSet) retain(present []string) int {
