@@ -14,7 +14,7 @@ import { Session, SESSION_COOKIE, type SessionEvent } from './session/session.ts
 import { cleanUiApiEndpoint, hostAllowed, PluginSessionError, requestCloneTicket } from './session/plugin.ts';
 import { cloneTicketLogin, extensionLogin, passwordLogin, sspiLogin, tokenLogin, type MutualTlsChannel, type TokenSource } from './session/strategies.ts';
 import { localTicketLogin, SessionManagerCalls } from './session/manager.ts';
-import { issueBearerToken, type IssueTokenOptions, type SamlToken } from './session/token.ts';
+import { issueToken, type IssueTokenOptions, type SamlToken } from './session/token.ts';
 import type { CertificateAndKey } from './certs/certificates.ts';
 import { SoapInvoker, type CallOptions } from './soap/invoke.ts';
 import { fetchServerVersion } from './soap/versions.ts';
@@ -265,12 +265,13 @@ export class VimClient extends EventEmitter {
   }
 
   /**
-   * A bearer token from the vCenter STS (WS-Trust Issue) for a user and password. The STS URL
-   * is the server's `config.vpxd.sso.sts.uri` setting; pass it when not logged in.
+   * A token from the vCenter STS (WS-Trust Issue): bearer for a user and password, holder-of-key
+   * with a certificate and key. The STS URL is the server's `config.vpxd.sso.sts.uri` setting;
+   * pass it when not logged in.
    */
   async issueToken(options: Omit<IssueTokenOptions, 'stsUrl'> & { stsUrl?: string }): Promise<SamlToken> {
     const stsUrl = options.stsUrl ?? (await this.#stsUrl());
-    return issueBearerToken(this.#transport, { ...options, stsUrl });
+    return issueToken(this.#transport, { ...options, stsUrl });
   }
 
   async #stsUrl(): Promise<string> {

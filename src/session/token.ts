@@ -1,6 +1,6 @@
 // SAML token (SSO) logins: the WS-Security header LoginByToken carries, signed for
 // holder-of-key tokens, and acquiring a token from the vCenter STS (WS-Trust 1.3 Issue).
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import { TransportError, VimError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
@@ -10,6 +10,7 @@ const WSU = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-
 const WSSE11 = 'http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd';
 const SAML_TOKEN_PROFILE = 'http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1';
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+const X509V3 = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3';
 
 /** A SAML assertion; holder-of-key tokens come with the key they are bound to. */
 export interface SamlToken {
@@ -50,19 +51,27 @@ export function addTokenHeader(envelope: string, token: SamlToken): string {
   const bodyAt = envelope.search(/<(\w+:)?Body[\s>]/);
   if (bodyAt < 0) throw new TokenError('no SOAP Body to attach the token to');
   const prefix = /<(\w+:)?Body/.exec(envelope.slice(bodyAt))![1] ?? '';
-  let xml = `${envelope.slice(0, bodyAt)}<${prefix}Header>${security}</${prefix}Header>${envelope.slice(bodyAt)}`;
+  const xml = `${envelope.slice(0, bodyAt)}<${prefix}Header>${security}</${prefix}Header>${envelope.slice(bodyAt)}`;
   if (token.privateKey === undefined) return xml;
 
+  return signTimestampAndBody(xml, prefix, tsId, token.privateKey,
+    `<wsse:SecurityTokenReference xmlns:wsse="${WSSE}" xmlns:wsse11="${WSSE11}" wsse11:TokenType="${SAML_TOKEN_PROFILE}#SAMLV2.0">`
+    + `<wsse:KeyIdentifier ValueType="${SAML_TOKEN_PROFILE}#SAMLID">${id}</wsse:KeyIdentifier></wsse:SecurityTokenReference>`);
+}
+
+/**
+ * Signs the wsu:Timestamp `tsId` and the Body of a WS-Security envelope (exclusive c14n,
+ * RSA-SHA256), appending the signature to wsse:Security with `keyInfo` naming the key.
+ */
+function signTimestampAndBody(envelope: string, prefix: string, tsId: string, privateKey: string, keyInfo: string): string {
   const bodyId = `_${randomUUID()}`;
-  xml = xml.replace(new RegExp(`<${prefix}Body(?=[\\s>])`), `<${prefix}Body xmlns:wsu="${WSU}" wsu:Id="${bodyId}"`);
+  const xml = envelope.replace(new RegExp(`<${prefix}Body(?=[\\s>])`), `<${prefix}Body xmlns:wsu="${WSU}" wsu:Id="${bodyId}"`);
   const sig = new SignedXml({
-    privateKey: token.privateKey,
+    privateKey,
     signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
     canonicalizationAlgorithm: EXC_C14N,
     idMode: 'wssecurity',
-    getKeyInfoContent: () =>
-      `<wsse:SecurityTokenReference xmlns:wsse="${WSSE}" xmlns:wsse11="${WSSE11}" wsse11:TokenType="${SAML_TOKEN_PROFILE}#SAMLV2.0">`
-      + `<wsse:KeyIdentifier ValueType="${SAML_TOKEN_PROFILE}#SAMLID">${id}</wsse:KeyIdentifier></wsse:SecurityTokenReference>`,
+    getKeyInfoContent: () => keyInfo,
   });
   for (const ref of [tsId, bodyId]) {
     sig.addReference({
@@ -81,8 +90,12 @@ export function addTokenHeader(envelope: string, token: SamlToken): string {
 export interface IssueTokenOptions {
   /** The STS endpoint, e.g. https://vc.example.com/sts/STSService/vsphere.local (config.vpxd.sso.sts.uri). */
   stsUrl: string;
-  username: string;
-  password: string;
+  /** User and password; omit both with a holder-of-key certificate to ask as that solution. */
+  username?: string;
+  password?: string;
+  /** Holder-of-key: the certificate and key (PEM) the token will be bound to; the request is signed with them. */
+  certificate?: string;
+  privateKey?: string;
   /** Token lifetime asked for, in seconds (default 600). */
   lifetimeSeconds?: number;
 }
@@ -91,23 +104,41 @@ function escapeXml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
-/** A bearer token from the STS for a user and password (WS-Trust 1.3 Issue). */
-export async function issueBearerToken(transport: HttpTransport, o: IssueTokenOptions): Promise<SamlToken> {
+/**
+ * A token from the STS (WS-Trust 1.3 Issue): bearer for a user and password; holder-of-key
+ * when a certificate and key are given, the request signed with that key, the token bound to it.
+ */
+export async function issueToken(transport: HttpTransport, o: IssueTokenOptions): Promise<SamlToken> {
+  const hok = o.certificate !== undefined || o.privateKey !== undefined;
+  if (hok && (o.certificate === undefined || o.privateKey === undefined)) throw new TokenError('a holder-of-key token needs both certificate and privateKey');
+  if (!hok && (o.username === undefined || o.password === undefined)) throw new TokenError('a bearer token needs username and password');
   const lifetime = o.lifetimeSeconds ?? 600;
   const created = new Date();
   const expires = new Date(created.getTime() + lifetime * 1000);
-  const body = '<?xml version="1.0" encoding="UTF-8"?>'
+  const tsId = `_${randomUUID()}`;
+  const bstId = `_${randomUUID()}`;
+  const bst = hok
+    ? `<wsse:BinarySecurityToken EncodingType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary" ValueType="${X509V3}" wsu:Id="${bstId}">${new X509Certificate(o.certificate!).raw.toString('base64')}</wsse:BinarySecurityToken>`
+    : '';
+  const user = o.username !== undefined
+    ? `<wsse:UsernameToken><wsse:Username>${escapeXml(o.username)}</wsse:Username><wsse:Password>${escapeXml(o.password ?? '')}</wsse:Password></wsse:UsernameToken>`
+    : '';
+  const keyType = hok ? 'PublicKey' : 'Bearer';
+  let body = '<?xml version="1.0" encoding="UTF-8"?>'
     + `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wst="http://docs.oasis-open.org/ws-sx/ws-trust/200512" xmlns:wsse="${WSSE}" xmlns:wsu="${WSU}">`
-    + `<soapenv:Header><wsse:Security>${timestamp(`_${randomUUID()}`, 300)}`
-    + `<wsse:UsernameToken><wsse:Username>${escapeXml(o.username)}</wsse:Username><wsse:Password>${escapeXml(o.password)}</wsse:Password></wsse:UsernameToken>`
-    + '</wsse:Security></soapenv:Header><soapenv:Body><wst:RequestSecurityToken>'
+    + `<soapenv:Header><wsse:Security>${bst}${timestamp(tsId, 300)}${user}</wsse:Security></soapenv:Header>`
+    + '<soapenv:Body><wst:RequestSecurityToken>'
     + '<wst:TokenType>urn:oasis:names:tc:SAML:2.0:assertion</wst:TokenType>'
     + '<wst:RequestType>http://docs.oasis-open.org/ws-sx/ws-trust/200512/Issue</wst:RequestType>'
     + `<wst:Lifetime><wsu:Created>${created.toISOString()}</wsu:Created><wsu:Expires>${expires.toISOString()}</wsu:Expires></wst:Lifetime>`
     + '<wst:Renewing Allow="true" OK="false"/><wst:Delegatable>true</wst:Delegatable>'
-    + '<wst:KeyType>http://docs.oasis-open.org/ws-sx/ws-trust/200512/Bearer</wst:KeyType>'
+    + `<wst:KeyType>http://docs.oasis-open.org/ws-sx/ws-trust/200512/${keyType}</wst:KeyType>`
     + '<wst:SignatureAlgorithm>http://www.w3.org/2001/04/xmldsig-more#rsa-sha256</wst:SignatureAlgorithm>'
     + '</wst:RequestSecurityToken></soapenv:Body></soapenv:Envelope>';
+  if (hok) {
+    body = signTimestampAndBody(body, 'soapenv:', tsId, o.privateKey!,
+      `<wsse:SecurityTokenReference xmlns:wsse="${WSSE}"><wsse:Reference URI="#${bstId}" ValueType="${X509V3}"/></wsse:SecurityTokenReference>`);
+  }
   const res = await transport.send(o.stsUrl, {
     method: 'POST',
     cookies: false,
@@ -122,5 +153,5 @@ export async function issueBearerToken(transport: HttpTransport, o: IssueTokenOp
   }
   const assertion = /<(\w+:)?Assertion\b[\s\S]*<\/\1?Assertion>/.exec(text)?.[0];
   if (!assertion) throw new TokenError('the STS answer holds no SAML assertion');
-  return { assertion };
+  return hok ? { assertion, privateKey: o.privateKey!, certificate: o.certificate! } : { assertion };
 }
