@@ -150,3 +150,27 @@ describe('loginBySubjectName', () => {
     await wrong.close();
   });
 });
+
+describe('loginByCertificate on ESXi (HostAgent): mutual TLS straight to the SDK URL', () => {
+  it('logs in without the tunnel', async () => {
+    const esx = await Harness.start({ wsdlDir: bundleDir(), esx: true });
+    try {
+      const opts = { tls: { ca: esx.ca }, wsdl: bundleDir(), tunnel: { proxyPort: esx.info.tunnelPort } };
+      const root = await VimClient.connect(esx.info.url, opts);
+      expect(root.about.apiType).toBe('HostAgent');
+      await root.login({ username: esx.info.username, password: esx.info.password });
+      const em = root.serviceContent.extensionManager!;
+      const description = dataObject('Description', { label: 'esx test', summary: 'esx test' });
+      await root.call('RegisterExtension', em, { extension: dataObject('Extension', { key: KEY, version: '1.0', description, lastHeartbeatTime: new Date() }) });
+      await root.call('SetExtensionCertificate', em, { extensionKey: KEY, certificatePem: ext.cert });
+      const c = await VimClient.connect(esx.info.url, opts);
+      const s = await c.loginByCertificate({ extensionKey: KEY, cert: ext.cert, key: ext.key });
+      expect(s.userName).toBe(KEY);
+      expect(await c.call('CurrentTime', SI)).toBeInstanceOf(Date);
+      expect((await harnessStats(esx.info)).tunnels).toBe(0);
+      await Promise.all([c.close(), root.close()]);
+    } finally {
+      await esx.stop();
+    }
+  });
+});

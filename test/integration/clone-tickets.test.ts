@@ -31,6 +31,28 @@ describe('clone tickets between our clients', () => {
     await Promise.all([a.close(), b.close(), c.close()]);
   });
 
+  it('rejects a ticket whose session logged out', async () => {
+    const a = await connect();
+    await a.login({ username: h.info.username, password: h.info.password });
+    const ticket = await a.acquireCloneTicket();
+    await a.logout();
+    const b = await connect();
+    expect(isVimFault(await b.cloneSession(ticket).catch((e: unknown) => e), 'InvalidLogin')).toBe(true);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('rejects a ticket whose session was terminated or expired', async () => {
+    const a = await connect();
+    await a.login({ username: h.info.username, password: h.info.password });
+    const ticket = await a.acquireCloneTicket();
+    const admin = await connect();
+    await admin.login({ username: h.info.username, password: h.info.password });
+    await admin.sessionManager.terminateSessions([a.userSession!.key]);
+    const b = await connect();
+    expect(isVimFault(await b.cloneSession(ticket).catch((e: unknown) => e), 'InvalidLogin')).toBe(true);
+    await Promise.all([a.close(), admin.close(), b.close()]);
+  });
+
   it('runs the hand-off example with 4 workers, each with a session of its own', async () => {
     const result = await handOff(h.info.url, readFileSync(h.info.certFile, 'utf8'), h.info.username, h.info.password, 4);
     expect(result.workers).toHaveLength(4);

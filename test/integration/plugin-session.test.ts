@@ -67,6 +67,25 @@ describe('VimClient.fromPluginSession', () => {
     expect(after.methods.CloneSession ?? 0).toBe(before.methods.CloneSession ?? 0);
   });
 
+  it('reports a vCenter the vsphere-ui service does not know (404) as unknownVcenter', async () => {
+    // The SDK endpoint is a second vCenter; the UI endpoint belongs to the first and knows only its own GUID.
+    const other = await Harness.start({ wsdlDir: bundleDir(), instanceUuid: '11111111-2222-3333-4444-555555555555' });
+    try {
+      const { token } = await harnessUiToken(h.info);
+      const before = await harnessStats(h.info);
+      const err = await failure(VimClient.fromPluginSession({
+        sessionToken: token, uiApiEndpoint: endpoint, vcGuid: other.info.instanceUuid, sdkUrl: other.info.url,
+        allowedHosts: [new URL(h.info.url).host], tls: { ca: [other.ca, h.ca] }, wsdl: bundleDir(),
+      }));
+      expect(err.reason).toBe('unknownVcenter');
+      expect(err.status).toBe(404);
+      expect((await harnessStats(h.info)).pluginRequests - before.pluginRequests).toBe(1);
+      expect((await harnessStats(other.info)).methods.CloneSession ?? 0).toBe(0);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('refuses an endpoint host outside allowedHosts before sending anything', async () => {
     const before = await harnessStats(h.info);
     const err = await failure(VimClient.fromPluginSession({ sessionToken: 't', uiApiEndpoint: 'https://evil.example.net/api/ui', vcGuid: h.info.instanceUuid, sdkUrl: h.info.url, ...base() }));

@@ -63,7 +63,7 @@ func (h *harness) routes() http.Handler {
 	if p := h.sts.path(); p != "" {
 		mux.Handle(p, h.stsIssue(h.sim))
 	}
-	mux.Handle("/", h.faults.wrap(h.tickets.track(h.sessionMethods(h.extensionLogin(h.sim)))))
+	mux.Handle("/", h.faults.wrap(h.trackTickets(h.sessionMethods(h.extensionLogin(h.sim)))))
 	return h.obs.wrap(mux)
 }
 

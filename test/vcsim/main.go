@@ -233,8 +233,10 @@ func selfSigned() (tls.Certificate, []byte) {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	check(err)
 	tpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "localhost", Organization: []string{"vim25-soap test harness"}},
+		SerialNumber: serial,
+		// A subject of its own per instance: a client trusting two harnesses must be able to
+		// tell their self-signed certificates apart (OpenSSL picks a CA by subject name).
+		Subject:               pkix.Name{CommonName: "localhost", Organization: []string{"vim25-soap test harness"}, OrganizationalUnit: []string{fmt.Sprintf("instance %x", serial)}},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,

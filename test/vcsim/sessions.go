@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/vmware/govmomi/vim25"
@@ -99,7 +100,7 @@ func (h *harness) acquireCloneTicket(from *http.Request, sessionID string) (stri
 	if err != nil {
 		return "", err
 	}
-	h.tickets.add(res.Returnval)
+	h.tickets.add(res.Returnval, sessionID)
 	return res.Returnval, nil
 }
 
@@ -196,17 +197,18 @@ func (h *harness) endAllSessions(ctx context.Context) (int, error) {
 	return len(keys), nil
 }
 
-// ticketSet remembers the clone tickets handed out, so stats can tell them from sessions.
+// ticketSet remembers the clone tickets handed out, and the session each was acquired in, so
+// stats can tell them from sessions and a ticket can die with its session.
 type ticketSet struct {
 	mu   sync.Mutex
-	keys map[string]bool
+	keys map[string]string // ticket -> the session it was acquired in ("" if unknown)
 }
 
-func newTicketSet() *ticketSet { return &ticketSet{keys: map[string]bool{}} }
+func newTicketSet() *ticketSet { return &ticketSet{keys: map[string]string{}} }
 
-func (t *ticketSet) add(ticket string) {
+func (t *ticketSet) add(ticket, source string) {
 	t.mu.Lock()
-	t.keys[ticket] = true
+	t.keys[ticket] = source
 	t.mu.Unlock()
 }
 
@@ -214,7 +216,16 @@ func (t *ticketSet) add(ticket string) {
 func (t *ticketSet) has(ticket string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.keys[ticket]
+	_, ok := t.keys[ticket]
+	return ok
+}
+
+// source is the session a ticket was acquired in.
+func (t *ticketSet) source(ticket string) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, ok := t.keys[ticket]
+	return s, ok
 }
 
 // retain forgets tickets no longer in vcsim's table (redeemed, expired, terminated) and
@@ -234,22 +245,58 @@ func (t *ticketSet) retain(present []string) int {
 	return len(t.keys)
 }
 
-var returnval = regexp.MustCompile(`<returnval>([^<]+)</returnval>`)
+var (
+	returnval   = regexp.MustCompile(`<returnval>([^<]+)</returnval>`)
+	cloneTicket = regexp.MustCompile(`<(?:[\w.-]+:)?cloneTicket>([^<]+)</(?:[\w.-]+:)?cloneTicket>`)
+)
 
-// track notes the ticket in every AcquireCloneTicket answer a client receives over /sdk.
-func (t *ticketSet) track(next http.Handler) http.Handler {
+// trackTickets notes the ticket in every AcquireCloneTicket answer a client receives over
+// /sdk, with the session it came from. vcsim keeps a ticket as a copy of that session which
+// outlives it; the reference says a ticket "is also invalidated when the corresponding
+// session is closed or expires", so CloneSession with a ticket whose session is gone finds
+// the ticket removed first (and vcsim answers InvalidLogin).
+func (h *harness) trackTickets(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		call := soapCallOf(r)
-		if call == nil || call.method != "AcquireCloneTicket" {
-			next.ServeHTTP(w, r)
+		switch {
+		case call != nil && call.method == "AcquireCloneTicket":
+			source := ""
+			if c, err := r.Cookie("vmware_soap_session"); err == nil {
+				source = strings.Trim(c.Value, `"`)
+			}
+			tee := &teeWriter{ResponseWriter: w}
+			next.ServeHTTP(tee, r)
+			if m := returnval.FindSubmatch(tee.buf.Bytes()); m != nil {
+				h.tickets.add(string(m[1]), source)
+			}
+			return
+		case call != nil && call.method == "CloneSession":
+			if m := cloneTicket.FindSubmatch(call.body); m != nil {
+				h.dropOrphanedTicket(r.Context(), string(m[1]))
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// dropOrphanedTicket ends a ticket whose session is no longer in vcsim's table.
+func (h *harness) dropOrphanedTicket(ctx context.Context, ticket string) {
+	source, ok := h.tickets.source(ticket)
+	if !ok || source == "" {
+		return
+	}
+	keys, err := h.sessionKeys(ctx)
+	if err != nil {
+		return
+	}
+	for _, k := range keys {
+		if k == source {
 			return
 		}
-		tee := &teeWriter{ResponseWriter: w}
-		next.ServeHTTP(tee, r)
-		if m := returnval.FindSubmatch(tee.buf.Bytes()); m != nil {
-			t.add(string(m[1]))
-		}
-	})
+	}
+	if c, err := h.internalClient(ctx); err == nil {
+		_, _ = methods.TerminateSession(ctx, c, &types.TerminateSession{This: *h.content.SessionManager, SessionId: []string{ticket}})
+	}
 }
 
 type teeWriter struct {
