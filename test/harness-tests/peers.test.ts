@@ -1,57 +1,14 @@
 // Interoperability peers against the harness: pyvmomi (Debian's python3-pyvmomi) and our
 // govmomi program, each logging in, and a clone ticket minted by one redeemed by the other.
-import { execFile, execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { HarnessInfo } from '../harness/vcsim.ts';
 import { currentUser, ownHarness, sessionOf } from './raw.ts';
+import { buildGovmomiPeer, peer, type Peer, type PeerSession, type Run } from '../peers/run.ts';
 
-const PEERS = fileURLToPath(new URL('../peers/', import.meta.url));
-// Debian's interpreter, where python3-pyvmomi lives (a pyenv python3 on PATH has no pyVmomi).
-const PYTHON = '/usr/bin/python3';
 const harness = ownHarness();
-let govmomi: string;
 
 beforeAll(() => {
-  govmomi = execFileSync('bash', [`${PEERS}build-govmomi.sh`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  buildGovmomiPeer();
 });
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-type Peer = 'pyvmomi' | 'govmomi';
-type Trust = 'ca' | 'insecure' | 'none';
-
-function peer(which: Peer, h: HarnessInfo, command: string[], opts: { trust?: Trust; user?: string; password?: string; session?: string } = {}): Promise<Run> {
-  const py = which === 'pyvmomi';
-  const flag = (name: string) => (py ? `--${name}` : `-${name}`);
-  const args = [flag('url'), h.url];
-  const trust = opts.trust ?? 'ca';
-  if (trust === 'ca') args.push(flag('ca'), h.certFile);
-  if (trust === 'insecure') args.push(flag('insecure'));
-  if (opts.session !== undefined) args.push(flag('session'), opts.session);
-  else if (opts.user !== undefined) args.push(flag('user'), opts.user, flag('password'), opts.password ?? '');
-  const cmd = command.map((c) => (c.startsWith('-') && py ? `-${c}` : c));
-  return py ? run(PYTHON, [`${PEERS}pyvmomi_peer.py`, ...args, ...cmd]) : run(govmomi, [...args, ...cmd]);
-}
-
-interface PeerSession {
-  key: string;
-  userName: string;
-  loginTime: string;
-  sessionId: string;
-}
 
 function parseSession(r: Run): PeerSession {
   expect(r.code, r.stderr).toBe(0);
