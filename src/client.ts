@@ -292,9 +292,7 @@ export class VimClient extends EventEmitter {
       headers: { Cookie: `vmware_cgi_ticket=${ticket.id}` },
       body,
     });
-    const chunks: Buffer[] = [];
-    for await (const c of res.body) chunks.push(c as Buffer);
-    return { status: res.status, body: Buffer.concat(chunks) };
+    return { status: res.status, body: await this.#transport.readAll(res.body) };
   }
 
   /** CloneSession with a ticket from AcquireCloneTicket (single use, valid only on the server that issued it). */

@@ -266,7 +266,7 @@ export function decodeResponseText(method: MethodInfo, xml: string): DecodedResp
 const YIELD_EVERY_BYTES = 256 * 1024;
 
 /** Decodes a SOAP answer as its chunks arrive, so a large answer never blocks the event loop at once. */
-export function decodeResponseStream(method: MethodInfo, body: Readable, status: number): Promise<DecodedResponse> {
+export function decodeResponseStream(method: MethodInfo, body: Readable, status: number, maxBytes = Infinity): Promise<DecodedResponse> {
   return new Promise((resolve, reject) => {
     const decoder = new ResponseDecoder(method);
     const reader = new XmlReader(decoder);
@@ -281,8 +281,14 @@ export function decodeResponseStream(method: MethodInfo, body: Readable, status:
     // event loop for the whole answer, so after each slice the stream pauses until the loop
     // has had a turn.
     let slice = 0;
+    let total = 0;
     body.on('data', (chunk: Buffer) => {
       if (failed) return;
+      total += chunk.length;
+      if (total > maxBytes) {
+        fail(new TransportError(`${method.name}: response larger than ${maxBytes} bytes`, { code: 'ERESPONSETOOLARGE', status }));
+        return;
+      }
       try {
         reader.writeBytes(chunk);
       } catch (err) {
@@ -296,7 +302,9 @@ export function decodeResponseStream(method: MethodInfo, body: Readable, status:
         setImmediate(() => body.resume());
       }
     });
-    body.on('error', fail);
+    body.on('error', (e: NodeJS.ErrnoException) => {
+      fail(e instanceof TransportError ? e : new TransportError(`${method.name}: answer cut off: ${e.code ?? e.message}`, { code: e.code ?? 'ENETWORK', status, outcomeUnknown: true, cause: e }));
+    });
     body.on('end', () => {
       if (failed) return;
       try {

@@ -72,7 +72,7 @@ export class SoapInvoker {
           reject(new TransportError(`${method}: no SOAP answer`, { code: 'ENOTSOAP', status: ctx.status }));
           return;
         }
-        decodeResponseStream(info, body, ctx.status ?? 200).then(resolve, reject);
+        decodeResponseStream(info, body, ctx.status ?? 200, ctx.maxResponseBytes).then(resolve, reject);
       }, ctx, { SOAPAction: `"urn:vim25/${this.version}"` });
     });
     if (decoded.kind === 'fault') throw faultError(method, decoded.fault);

@@ -3,7 +3,7 @@
 // a response-size limit. It is also the IHttpClient node-soap uses for WSDL downloads and calls.
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { CookieJar } from 'tough-cookie';
 import { TransportError } from '../errors.ts';
@@ -35,6 +35,8 @@ export interface RequestContext {
   status?: number;
   body?: Readable;
   text?: string;
+  /** The response-size limit the reader of `body` enforces. */
+  maxResponseBytes?: number;
 }
 
 export interface HttpResponse {
@@ -52,21 +54,12 @@ interface SendInit {
   cookies?: boolean | undefined;
 }
 
-/** Counts decompressed bytes and fails the stream past the limit instead of buffering without bound. */
-class SizeLimit extends Transform {
-  private seen = 0;
-  constructor(private readonly limit: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.limit) done(new TransportError(`response larger than ${this.limit} bytes`, { code: 'ERESPONSETOOLARGE' }));
-    else done(null, chunk);
-  }
-}
-
 const STALE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 const staleFailures = new WeakMap<object, { sent: boolean }>();
+
+export function tooLarge(limit: number): TransportError {
+  return new TransportError(`response larger than ${limit} bytes`, { code: 'ERESPONSETOOLARGE' });
+}
 
 export function excerpt(text: string): string {
   return text.replace(/\s+/g, ' ').trim().slice(0, 200);
@@ -175,8 +168,10 @@ export class HttpTransport {
         const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
         const decoded: Readable = encoding === 'gzip' ? res.pipe(zlib.createGunzip()) : encoding === 'deflate' ? res.pipe(zlib.createInflate()) : res;
         if (decoded !== res) res.on('error', (e) => decoded.destroy(e));
-        const limited = decoded.pipe(new SizeLimit(this.options.maxResponseBytes));
-        decoded.on('error', (e) => limited.destroy(this.wrap(e, true)));
+        // The size limit is enforced by whoever reads the body (readAll, the SOAP decoder), which
+        // spares every answer a second stream hop.
+        const limited = decoded;
+
         body = limited;
         limited.on('end', done);
         limited.on('close', done);
@@ -185,6 +180,7 @@ export class HttpTransport {
         if (ctx) {
           ctx.status = res.statusCode ?? 0;
           ctx.body = limited;
+          ctx.maxResponseBytes = this.options.maxResponseBytes;
         }
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: limited });
       });
@@ -192,11 +188,29 @@ export class HttpTransport {
     });
   }
 
+  /** A whole answer, refused past the response-size limit instead of buffered without bound. */
+  async readAll(body: Readable): Promise<Buffer> {
+    const limit = this.options.maxResponseBytes;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of body) {
+        size += (chunk as Buffer).length;
+        if (size > limit) {
+          body.destroy();
+          throw tooLarge(limit);
+        }
+        chunks.push(chunk as Buffer);
+      }
+    } catch (err) {
+      throw this.wrap(err, true);
+    }
+    return Buffer.concat(chunks);
+  }
+
   /** A whole answer as text, for WSDL files and non-200 answers. */
   async text(body: Readable): Promise<string> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    return (await this.readAll(body)).toString('utf8');
   }
 
   private wrap(err: unknown, sent: boolean): TransportError {
