@@ -3,7 +3,7 @@
 // locale and the service message, with the faults the reference lists.
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExtensionCertificate, isVimFault, TokenError, VimClient, type ManagedObjectReference } from '../../src/index.ts';
+import { createExtensionCertificate, dataObject, isVimFault, TokenError, VimClient, type ManagedObjectReference } from '../../src/index.ts';
 import { addTokenHeader } from '../../src/session/token.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessSetLocalTickets, harnessSetSspi, sspiFirstToken, sspiResponseToken } from '../harness/vcsim.ts';
@@ -173,6 +173,42 @@ describe('the rest of SessionManager', () => {
     const again = await c.requestWithTicket(ticket, url);
     expect(again.status).toBe(401);
     await fault(admin.sessionManager.acquireGenericServiceTicket({ _typeName: 'SessionManagerHttpServiceRequestSpec', url: 'https://elsewhere/x', method: 'httpGet' } as never), 'InvalidArgument');
+    await c.close();
+  });
+});
+
+describe('the faults the SessionManager reference lists, as typed VimFaults', () => {
+  const ext = createExtensionCertificate({ commonName: 'faults-ext', organization: 'Example' });
+
+  it('InvalidLocale on every login, NotAuthenticated without a session, NotSupported and NoSubjectName', async () => {
+    const c = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir(), tunnel: { proxyPort: h.info.tunnelPort } });
+    await fault(c.login({ username: h.info.username, password: h.info.password, locale: 'xx_YY' }), 'InvalidLocale');
+    await fault(c.loginByToken({ token: await c.issueToken({ stsUrl: h.info.stsUrl, username: 'a', password: 'b' }), locale: 'xx_YY' }), 'InvalidLocale');
+    await fault(c.loginBySSPI({ token: sspiFirstToken(h.info.username), next: async (ch) => sspiResponseToken(ch, h.info.username), locale: 'xx_YY' }), 'InvalidLocale');
+    await fault(c.acquireCloneTicket(), 'NotAuthenticated');
+    await fault(c.sessionManager.acquireGenericServiceTicket({ _typeName: 'SessionManagerHttpServiceRequestSpec', url: `${new URL(h.info.url).origin}/folder/x?dcPath=DC0&dsName=LocalDS_0`, method: 'httpGet' } as never), 'NotAuthenticated');
+
+    const em = admin.serviceContent.extensionManager!;
+    const description = dataObject('Description', { label: 'faults', summary: 'faults' });
+    await admin.call('RegisterExtension', em, { extension: dataObject('Extension', { key: 'com.example.faults', version: '1', description, lastHeartbeatTime: new Date() }) });
+    await admin.call('SetExtensionCertificate', em, { extensionKey: 'com.example.faults', certificatePem: ext.cert });
+    await fault(c.loginByCertificate({ extensionKey: 'com.example.faults', cert: ext.cert, key: ext.key, locale: 'xx_YY' }), 'InvalidLocale');
+    await fault(c.loginBySubjectName({ extensionKey: 'com.example.faults', cert: ext.cert, key: ext.key }), 'NoSubjectName');
+
+    await harnessSetLocalTickets(h.info, 'unsupported');
+    try {
+      await fault(c.loginByLocalTicket(h.info.username), 'NotSupported');
+    } finally {
+      await harnessSetLocalTickets(h.info, 'local');
+    }
+    await c.close();
+  });
+
+  it('issues a holder-of-key token to a solution by its certificate alone', async () => {
+    const c = await connect();
+    const token = await c.issueToken({ stsUrl: h.info.stsUrl, certificate: ext.cert, privateKey: ext.key });
+    const s = await c.loginByToken({ token });
+    expect(s.userName).toBe('com.example.faults');
     await c.close();
   });
 });
