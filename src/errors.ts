@@ -1,7 +1,6 @@
 // The library's error hierarchy. Every error a caller can see is one of these classes, with the
 // data needed to branch on it; none of them carries a secret (messages are built from names,
 // paths, status codes and server fault strings, never from request values).
-import { isSubtypeOf } from './binding/metadata.ts';
 
 /** Base class: `err instanceof VimError` catches everything this library throws on purpose. */
 export class VimError extends Error {
@@ -18,18 +17,21 @@ export class VimFault extends VimError {
   readonly faultString: string;
   /** The vim25 method whose call failed. */
   readonly method: string;
+  /** The fault type's ancestors, nearest first (NotAuthenticated: NoPermission, SecurityError, RuntimeFault, MethodFault). */
+  readonly ancestors: readonly string[];
 
-  constructor(method: string, fault: Record<string, unknown> & { _typeName: string }, faultString: string) {
+  constructor(method: string, fault: Record<string, unknown> & { _typeName: string }, faultString: string, ancestors: readonly string[] = []) {
     super(`${method}: ${fault._typeName}${faultString ? `: ${faultString}` : ''}`);
     this.method = method;
     this.fault = fault;
     this.faultName = fault._typeName;
     this.faultString = faultString;
+    this.ancestors = ancestors;
   }
 
   /** True when this fault is `name` or derives from it (NotAuthenticated is a NoPermission, a SecurityError, ...). */
   is(name: string): boolean {
-    return this.faultName === name || isSubtypeOf(this.faultName, name);
+    return this.faultName === name || this.ancestors.includes(name);
   }
 }
 

@@ -89,6 +89,13 @@ export function enumValues(name: string): readonly string[] | undefined {
   return line === undefined ? undefined : line.slice(line.indexOf('|') + 1).split(',');
 }
 
+/** The base types of `name`, nearest first (empty for unknown names). */
+export function ancestorsOf(name: string): string[] {
+  const out: string[] = [];
+  for (let t = typeInfo(name)?.base; t; t = t.base) out.push(t.name);
+  return out;
+}
+
 /** True when `name` derives (directly or not) from `ancestor`; false for equal names. */
 export function isSubtypeOf(name: string, ancestor: string): boolean {
   for (let t = typeInfo(name)?.base; t; t = t.base) if (t.name === ancestor) return true;

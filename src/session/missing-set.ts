@@ -1,7 +1,8 @@
 // A PropertyCollector answer can be a 200 whose missingSet says NotAuthenticated: the session
 // died while the server was collecting. The session layer treats that like the fault itself.
 import { isSubtypeOf } from '../binding/metadata.ts';
-import { VimFault } from '../errors.ts';
+import { vimFault } from '../binding/decode.ts';
+import type { VimFault } from '../errors.ts';
 
 type Obj = Record<string, unknown>;
 type MissingProperty = { path?: string; fault?: { fault?: Obj & { _typeName?: string }; localizedMessage?: string } };
@@ -13,7 +14,7 @@ function fromMissingSet(method: string, objects: unknown): VimFault | undefined 
       const f = m.fault?.fault;
       const name = f?._typeName;
       if (name && (name === 'NotAuthenticated' || isSubtypeOf(name, 'NotAuthenticated'))) {
-        return new VimFault(method, f as Obj & { _typeName: string }, m.fault?.localizedMessage ?? `missingSet: ${m.path ?? ''}`);
+        return vimFault(method, f as Obj & { _typeName: string }, m.fault?.localizedMessage ?? `missingSet: ${m.path ?? ''}`);
       }
     }
   }

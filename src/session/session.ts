@@ -7,7 +7,8 @@
 // the strategy can be replayed, then is retried once. Login methods are never retried.
 import type { CookieJar } from 'tough-cookie';
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
-import { isVimFault, VimFault } from '../errors.ts';
+import { vimFault } from '../binding/decode.ts';
+import { isVimFault } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Invoke } from '../soap/invoke.ts';
 import { notAuthenticatedInResult } from './missing-set.ts';
@@ -101,7 +102,7 @@ export class Session {
     });
     if (!current) {
       this.#clearCookie();
-      throw new VimFault('attachSession', { _typeName: 'NotAuthenticated' }, 'the session id is not (or no longer) valid on this server');
+      throw vimFault('attachSession', { _typeName: 'NotAuthenticated' }, 'the session id is not (or no longer) valid on this server');
     }
     return this.login({ kind: 'attached', replayable: false, login: async () => current });
   }
