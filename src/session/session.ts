@@ -82,7 +82,9 @@ export class Session {
     };
   }
 
+  /** A new login replaces the current session, which is logged out first so it does not linger on the server. */
   async login(strategy: LoginStrategy): Promise<UserSession> {
+    if (this.#strategy !== undefined) await this.logout();
     const session = await strategy.login(this.#loginContext());
     this.#adopt(strategy, session);
     this.#o.logger.info('logged in', { strategy: strategy.kind, user: session.userName });
@@ -95,6 +97,7 @@ export class Session {
     if (typeof sessionId !== 'string' || !/^[\x21-\x7e]+$/.test(sessionId) || /[";,\\]/.test(sessionId)) {
       throw new TypeError('attachSession needs a session id (printable ASCII without quotes, semicolons, commas or backslashes)');
     }
+    if (this.#strategy !== undefined) await this.logout();
     this.#setCookie(`"${sessionId}"`);
     const current = await this.#currentSession().catch((err: unknown) => {
       this.#clearCookie();
@@ -104,7 +107,10 @@ export class Session {
       this.#clearCookie();
       throw vimFault('attachSession', { _typeName: 'NotAuthenticated' }, 'the session id is not (or no longer) valid on this server');
     }
-    return this.login({ kind: 'attached', replayable: false, login: async () => current });
+    this.#adopt({ kind: 'attached', replayable: false, login: async () => current }, current);
+    this.#o.logger.info('attached a session', { user: current.userName });
+    this.#o.emit('login', current);
+    return current;
   }
 
   /** Ends the session on the server if there is one; never throws for a session that is already gone. */

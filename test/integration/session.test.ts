@@ -272,3 +272,18 @@ describe('keepalive and lifecycle', () => {
     expect(code).toBe(0);
   });
 });
+
+describe('a second login', () => {
+  it('logs the first session out instead of leaving it on the server', async () => {
+    const h = await harness();
+    const c = await connect(h);
+    await c.login({ username: h.info.username, password: h.info.password });
+    const first = c.userSession!.key;
+    await c.login({ username: h.info.username, password: h.info.password });
+    expect(c.userSession!.key).not.toBe(first);
+    const observer = await connect(h);
+    await observer.login({ username: h.info.username, password: h.info.password });
+    expect(await observer.sessionManager.sessionIsActive(first, h.info.username)).toBe(false);
+    expect(await c.call('CurrentTime', SI)).toBeInstanceOf(Date);
+  });
+});
