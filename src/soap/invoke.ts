@@ -40,10 +40,18 @@ export class SoapInvoker {
   /** Logs each call by name, time, outcome and its arguments with secret fields redacted; never results. */
   invoke: Invoke = async (method, _this, args, options = {}) => {
     const started = performance.now();
+    const info = methodInfo(method);
     try {
-      const value = await this.send(method, _this, args, options);
-      const info = methodInfo(method);
-      this.logger.debug('call', { method, ms: Math.round(performance.now() - started), ...(info && { args: redactArgs(info, args) }) });
+      if (!info) throw new ValidationError(method, '', 'not a vim25 method');
+      const value = await this.send(info, _this, args, options);
+      // The redacted copy is made only if the logger reads it: no cost on the hot path otherwise.
+      this.logger.debug('call', {
+        method,
+        ms: Math.round(performance.now() - started),
+        get args() {
+          return redactArgs(info, args);
+        },
+      });
       return value;
     } catch (err) {
       const e = err as { name?: string; faultName?: string; code?: string; status?: number };
@@ -52,9 +60,8 @@ export class SoapInvoker {
     }
   };
 
-  private async send(method: string, _this: unknown, args: object | undefined, options: InvokeOptions): Promise<unknown> {
-    const info = methodInfo(method);
-    if (!info) throw new ValidationError(method, '', 'not a vim25 method');
+  private async send(info: MethodInfo, _this: unknown, args: object | undefined, options: InvokeOptions): Promise<unknown> {
+    const method = info.name;
     if (!this.clients.has(method)) throw new ValidationError(method, '', `not an operation of the WSDL at ${this.clients.description.location}`);
     const requestXml = encodeRequest(info, _this, args);
     const client = await this.clients.get(method);

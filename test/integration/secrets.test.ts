@@ -12,7 +12,8 @@ describe('secrets stay out of logs, errors and inspect output', () => {
     const h = await Harness.start({ wsdlDir: bundleDir(), password });
     const lines: string[] = [];
     const errors: unknown[] = [];
-    const log = (level: string) => (m: string, d?: Record<string, unknown>) => lines.push(`${level} ${m} ${inspect(d, { depth: 10 })}`);
+    // JSON.stringify reads every field (getters included), as a structured logger would.
+    const log = (level: string) => (m: string, d?: Record<string, unknown>) => lines.push(`${level} ${m} ${JSON.stringify(d ?? {}, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
     const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
     const options = { tls: { ca: h.ca }, wsdl: bundleDir(), logger };
     const secrets: string[] = [password, 'wrong-Passw0rd-xyz'];
@@ -45,6 +46,9 @@ describe('secrets stay out of logs, errors and inspect output', () => {
       ].join('\n');
       expect(errors.every((e) => e instanceof Error)).toBe(true);
       expect(lines.length).toBeGreaterThan(5);
+      // Arguments were logged, with their secrets redacted.
+      expect(lines.join('\n')).toContain('"password":"[redacted]"');
+      expect(lines.join('\n')).toContain('"cloneTicket":"[redacted]"');
       for (const secret of secrets) {
         expect(secret.length).toBeGreaterThan(8);
         expect(shown.includes(secret), `a secret leaked: ${secret.slice(0, 4)}…`).toBe(false);
