@@ -34,7 +34,7 @@ export interface LoginStrategy {
 /** Methods that create or end a session: never retried, never re-authenticated. */
 export const SESSION_METHODS: ReadonlySet<string> = new Set([
   'Login', 'LoginByToken', 'LoginBySSPI', 'LoginExtensionByCertificate', 'LoginExtensionBySubjectName',
-  'LoginExtensionByCertificate', 'CloneSession', 'ImpersonateUser', 'Logout',
+  'CloneSession', 'ImpersonateUser', 'Logout',
 ]);
 
 function withLocale(locale: string | undefined): { locale?: string } {
