@@ -10,7 +10,7 @@ import type { AboutInfo, ManagedObjectReference, ServiceContent, UserSession } f
 import { TransportError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { startKeepAlive, type KeepAlive } from './session/keepalive.ts';
-import { Session, SESSION_COOKIE, type SessionEvent } from './session/session.ts';
+import { Session, sessionIdIn, type SessionEvent } from './session/session.ts';
 import { cleanUiApiEndpoint, hostAllowed, PluginSessionError, requestCloneTicket } from './session/plugin.ts';
 import { cloneTicketLogin, extensionLogin, passwordLogin, sspiLogin, tokenLogin, type MutualTlsChannel, type TokenSource } from './session/strategies.ts';
 import { localTicketLogin, SessionManagerCalls } from './session/manager.ts';
@@ -323,7 +323,7 @@ export class VimClient extends EventEmitter {
    * on ESXi it goes straight to the SDK URL. Its session cookie lives in a jar of its own.
    */
   #mutualTls(credentials: CertificateAndKey): MutualTlsChannel {
-    const main = new URL(this.url);
+    const host = new URL(this.url).hostname.replace(/^\[|\]$/g, '');
     const viaTunnel = this.about.apiType === 'VirtualCenter';
     const tls = { ...this.#options.tls, cert: credentials.cert, key: credentials.key };
     delete tls.pfx;
@@ -337,11 +337,11 @@ export class VimClient extends EventEmitter {
       maxSockets: 1,
       ...(viaTunnel && {
         tunnel: {
-          proxyHost: main.hostname.replace(/^\[|\]$/g, ''),
+          proxyHost: host,
           proxyPort: this.#options.tunnel?.proxyPort ?? 80,
           target: SDK_TUNNEL,
           timeoutMs: base.timeoutMs,
-          verifyHost: this.#options.tls?.servername ?? main.hostname.replace(/^\[|\]$/g, ''),
+          verifyHost: this.#options.tls?.servername ?? host,
         },
       }),
     });
@@ -349,7 +349,7 @@ export class VimClient extends EventEmitter {
     const invoker = new SoapInvoker(new SoapClients(this.#description, endpoint, transport), this.apiVersion, base.logger);
     return {
       invoke: invoker.invoke,
-      sessionId: () => jar.getCookiesSync(endpoint).find((c) => c.key === SESSION_COOKIE)?.value.replace(/^"(.*)"$/, '$1'),
+      sessionId: () => sessionIdIn(jar, endpoint),
       close: () => transport.close(),
     };
   }

@@ -17,6 +17,11 @@ import type { CertificateAndKey } from '../certs/certificates.ts';
 
 export const SESSION_COOKIE = 'vmware_soap_session';
 
+/** The `vmware_soap_session` value the jar holds for `url`, without the quotes vCenter puts around it. */
+export function sessionIdIn(jar: CookieJar, url: string): string | undefined {
+  return jar.getCookiesSync(url).find((c) => c.key === SESSION_COOKIE)?.value.replace(/^"(.*)"$/, '$1');
+}
+
 export type SessionEvent = 'login' | 'reauthenticated' | 'logout' | 'sessionLost';
 
 export interface SessionOptions {
@@ -50,8 +55,7 @@ export class Session {
 
   /** The current `vmware_soap_session` value (without the quotes vCenter puts around it). */
   get sessionId(): string | undefined {
-    const cookie = this.#o.jar.getCookiesSync(this.#o.url).find((c) => c.key === SESSION_COOKIE);
-    return cookie?.value.replace(/^"(.*)"$/, '$1');
+    return sessionIdIn(this.#o.jar, this.#o.url);
   }
 
   get strategyKind(): string | undefined {

@@ -2,6 +2,7 @@
 // holder-of-key tokens, and acquiring a token from the vCenter STS (WS-Trust 1.3 Issue).
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
+import { escapeText } from '../binding/xml.ts';
 import { TransportError, VimError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
 
@@ -101,7 +102,9 @@ export interface IssueTokenOptions {
 }
 
 function escapeXml(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+  return escapeText(s, false, () => {
+    throw new TokenError('the user name or password contains a character XML cannot carry');
+  });
 }
 
 /**

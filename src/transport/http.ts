@@ -1,6 +1,6 @@
 // HTTP(S) for one client: a bounded keep-alive pool under the TLS policy, the cookie jar read
 // at send time and fed from every answer, gzip, a deadline per exchange, an abort signal and
-// a response-size limit. It is also the IHttpClient node-soap uses for WSDL downloads and calls.
+// a response-size limit. It is also the IHttpClient node-soap sends calls through.
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
@@ -57,7 +57,7 @@ interface SendInit {
 const STALE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 const staleFailures = new WeakMap<object, { sent: boolean }>();
 
-export function tooLarge(limit: number): TransportError {
+function tooLarge(limit: number): TransportError {
   return new TransportError(`response larger than ${limit} bytes`, { code: 'ERESPONSETOOLARGE' });
 }
 
@@ -170,19 +170,17 @@ export class HttpTransport {
         if (decoded !== res) res.on('error', (e) => decoded.destroy(e));
         // The size limit is enforced by whoever reads the body (readAll, the SOAP decoder), which
         // spares every answer a second stream hop.
-        const limited = decoded;
-
-        body = limited;
-        limited.on('end', done);
-        limited.on('close', done);
-        limited.on('error', done);
+        body = decoded;
+        decoded.on('end', done);
+        decoded.on('close', done);
+        decoded.on('error', done);
         settled = true;
         if (ctx) {
           ctx.status = res.statusCode ?? 0;
-          ctx.body = limited;
+          ctx.body = decoded;
           ctx.maxResponseBytes = this.options.maxResponseBytes;
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: limited });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: decoded });
       });
       req.end(payload);
     });
@@ -220,17 +218,6 @@ export class HttpTransport {
   }
 
   // --- node-soap's IHttpClient -------------------------------------------------------------
-
-  /** node-soap downloads WSDL files through this (data === null means GET). */
-  request(rurl: string, data: unknown, callback: (error: unknown, res?: unknown, body?: unknown) => unknown, exheaders?: Record<string, string>, exoptions?: RequestContext): void {
-    const method = data === null || data === undefined ? 'GET' : 'POST';
-    this.send(rurl, { method, body: typeof data === 'string' ? data : undefined, headers: exheaders, ctx: exoptions })
-      .then(async (res) => {
-        const text = await this.text(res.body);
-        callback(null, { status: res.status, headers: res.headers, data: text }, text);
-      })
-      .catch((err: unknown) => callback(err));
-  }
 
   /**
    * node-soap's streaming path for calls. A 200 answer streams into node-soap's SAX stream;
