@@ -1,5 +1,5 @@
 // VimClient: the public surface. It wires one client's pieces together (transport with its TLS
-// policy and cookie jar, the node-soap client over the shared WSDL parse, the session) and
+// policy and cookie jar, the engine that exchanges SOAP messages, the session) and
 // exposes typed calls. Everything on the wire goes through SoapInvoker.invoke.
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
@@ -16,14 +16,26 @@ import { cloneTicketLogin, extensionLogin, passwordLogin, sspiLogin, tokenLogin,
 import { localTicketLogin, SessionManagerCalls } from './session/manager.ts';
 import { issueToken, type IssueTokenOptions, type SamlToken } from './session/token.ts';
 import type { CertificateAndKey } from './certs/certificates.ts';
-import { SoapInvoker, type CallOptions } from './soap/invoke.ts';
+import type { EngineFactory, EngineKind } from './soap/engine.ts';
+import { engineFactory } from './soap/engines.ts';
+import { SoapInvoker, type CallOptions, type WsdlOperations } from './soap/invoke.ts';
 import { fetchServerVersion } from './soap/versions.ts';
 import { HttpTransport } from './transport/http.ts';
 import type { TlsOptions } from './transport/tls.ts';
-import { loadServiceDescription, SoapClients, wsdlLocation, type ServiceDescription } from './wsdl/load.ts';
+import { loadServiceDescription, wsdlLocation } from './wsdl/load.ts';
 
 export interface ConnectOptions {
-  /** Path or URL of vimService.wsdl (or its directory). Default: $VIM25_WSDL_DIR, else the server's `<sdk>/vimService.wsdl`. */
+  /**
+   * How requests are written and answers read. 'direct' (default): by the binding generated
+   * from the vim25 WSDL, straight to the transport. 'node-soap': node-soap, built from the WSDL
+   * at run time, writes the envelope and drives the exchange (same bytes, same values).
+   */
+  engine?: EngineKind;
+  /**
+   * Path or URL of vimService.wsdl (or its directory). Default: $VIM25_WSDL_DIR; the node-soap
+   * engine falls back to the server's `<sdk>/vimService.wsdl`. Calls to operations this WSDL
+   * does not declare are refused before anything is sent.
+   */
   wsdl?: string;
   tls?: TlsOptions;
   /** Deadline for each request, in ms. Default 120 000. */
@@ -85,7 +97,8 @@ interface ClientParts {
   jar: CookieJar;
   invoker: SoapInvoker;
   transport: HttpTransport;
-  description: ServiceDescription;
+  engines: EngineFactory;
+  operations: WsdlOperations | undefined;
   options: ConnectOptions;
   logger: Logger;
 }
@@ -106,7 +119,8 @@ export class VimClient extends EventEmitter {
   readonly #keepAlive: KeepAlive | undefined;
   #closed = false;
 
-  readonly #description: ServiceDescription;
+  readonly #engines: EngineFactory;
+  readonly #operations: WsdlOperations | undefined;
   readonly #options: ConnectOptions;
   /** The rest of SessionManager: properties, tickets, impersonation, locale, service message. */
   readonly sessionManager: SessionManagerCalls;
@@ -119,7 +133,8 @@ export class VimClient extends EventEmitter {
     this.cookieJar = jar;
     this.#invoker = invoker;
     this.#transport = transport;
-    this.#description = parts.description;
+    this.#engines = parts.engines;
+    this.#operations = parts.operations;
     this.#options = options;
     this.#session = new Session({
       invoke: invoker.invoke,
@@ -141,7 +156,7 @@ export class VimClient extends EventEmitter {
       : undefined;
   }
 
-  /** Connects to `https://host/sdk`: loads the WSDL, learns the server's version and reads its ServiceContent. */
+  /** Connects to `https://host/sdk`: learns the server's version, loads the WSDL if one is needed, and reads the ServiceContent. */
   static async connect(url: string, options: ConnectOptions = {}): Promise<VimClient> {
     const sdkUrl = normalizeSdkUrl(url);
     const logger = options.logger ?? silentLogger;
@@ -157,17 +172,21 @@ export class VimClient extends EventEmitter {
       userAgent: USER_AGENT,
     });
     try {
-      const location = wsdlLocation(options.wsdl, sdkUrl);
+      const kind = options.engine ?? 'direct';
+      if (kind !== 'direct' && kind !== 'node-soap') throw new TypeError(`engine must be 'direct' or 'node-soap', not ${JSON.stringify(kind)}`);
+      const location = wsdlLocation(options.wsdl, sdkUrl, kind === 'node-soap');
       const [description, serverVersion] = await Promise.all([
-        loadServiceDescription(location, transport),
+        location === undefined ? undefined : loadServiceDescription(location, transport),
         options.version === undefined ? fetchServerVersion(transport, sdkUrl) : Promise.resolve(options.version),
       ]);
+      const engines = await engineFactory(kind, description);
+      const operations = description && { names: description.operations, location: description.location };
       // Only a server that publishes no version file gets one bootstrap call with the bundle's version.
-      const invoker = new SoapInvoker(new SoapClients(description, sdkUrl, transport), serverVersion ?? WSDL_VERSION, logger);
+      const invoker = new SoapInvoker(engines(sdkUrl, transport), serverVersion ?? WSDL_VERSION, logger, operations);
       const content = (await invoker.invoke('RetrieveServiceContent', SERVICE_INSTANCE, {})) as ServiceContent;
       if (options.version === undefined) invoker.version = content.about.apiVersion;
       logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });
-      return new VimClient({ url: sdkUrl, serviceContent: content, jar, invoker, transport, description, options, logger });
+      return new VimClient({ url: sdkUrl, serviceContent: content, jar, invoker, transport, engines, operations, options, logger });
     } catch (err) {
       transport.close();
       throw err;
@@ -346,7 +365,7 @@ export class VimClient extends EventEmitter {
       }),
     });
     const endpoint = viaTunnel ? `https://${SDK_TUNNEL}/sdk` : this.url;
-    const invoker = new SoapInvoker(new SoapClients(this.#description, endpoint, transport), this.apiVersion, base.logger);
+    const invoker = new SoapInvoker(this.#engines(endpoint, transport), this.apiVersion, base.logger, this.#operations);
     return {
       invoke: invoker.invoke,
       sessionId: () => sessionIdIn(jar, endpoint),

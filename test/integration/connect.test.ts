@@ -1,20 +1,24 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TransportError, VimClient, VimFault, isVimFault } from '../../src/index.ts';
+import { TransportError, ValidationError, VimClient, VimFault, isVimFault } from '../../src/index.ts';
+import { bundleDir } from '../../scripts/lib/paths.ts';
 import { harnessReset, harnessStats } from '../harness/vcsim.ts';
 
 const h = inject('harness');
 const tls = { ca: readFileSync(h.certFile) };
 
-describe('VimClient against vcsim, WSDL fetched from the server', () => {
+// No wsdl option and no VIM25_WSDL_DIR: the direct engine needs no WSDL at run time; the
+// node-soap engine must load <sdk>/vimService.wsdl from the server.
+describe.each(['direct', 'node-soap'] as const)('VimClient against vcsim, %s engine, no WSDL given', (engine) => {
   let client: VimClient;
 
   beforeAll(async () => {
     await harnessReset(h);
-    // No wsdl option and no VIM25_WSDL_DIR: the client must load <sdk>/vimService.wsdl from the server.
     delete process.env.VIM25_WSDL_DIR;
-    client = await VimClient.connect(h.url, { tls });
+    client = await VimClient.connect(h.url, { tls, engine });
   });
   afterAll(() => client?.close());
 
@@ -100,5 +104,36 @@ describe('VimClient.connect failures', () => {
     await c.call('CurrentTime', c.ref('ServiceInstance', 'ServiceInstance')).catch(() => undefined);
     await c.close();
     expect(Object.keys((await harnessStats(h)).soapActions)).toEqual(['"urn:vim25/8.0.1.0"']);
+  });
+
+  it('refuses an unknown engine, and a node-soap engine whose WSDL is missing or not a WSDL', async () => {
+    await expect(VimClient.connect(h.url, { tls, engine: 'fast' as never })).rejects.toThrow(TypeError);
+    const missing = await VimClient.connect(h.url, { tls, engine: 'node-soap', wsdl: '/nonexistent/vimService.wsdl' }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(TransportError);
+    expect((missing as TransportError).code).toBe('EWSDL');
+    const dir = mkdtempSync(join(os.tmpdir(), 'vim25-wsdl-'));
+    writeFileSync(join(dir, 'vimService.wsdl'), '<html><body>Not Found</body></html>');
+    const html = await VimClient.connect(h.url, { tls, engine: 'node-soap', wsdl: dir }).catch((e: unknown) => e);
+    expect((html as TransportError).code).toBe('EWSDL');
+    expect((html as TransportError).message).toContain('HTML page');
+  });
+
+  it.each(['direct', 'node-soap'] as const)('with a given WSDL, the %s engine refuses operations it does not declare, before sending', async (engine) => {
+    // A server's WSDL without CurrentTime (as an older API version lacks newer methods).
+    const dir = mkdtempSync(join(os.tmpdir(), 'vim25-wsdl-'));
+    writeFileSync(join(dir, 'vimService.wsdl'), readFileSync(join(bundleDir(), 'vimService.wsdl')));
+    const wsdl = readFileSync(join(bundleDir(), 'vim.wsdl'), 'utf8');
+    const portType = /<portType\b[\s\S]*?<\/portType>/.exec(wsdl)![0];
+    writeFileSync(join(dir, 'vim.wsdl'), wsdl.replace(portType, portType.replace(/<operation name="CurrentTime">[\s\S]*?<\/operation>/, '')));
+    await harnessReset(h);
+    const c = await VimClient.connect(h.url, { tls, engine, wsdl: dir });
+    try {
+      const err = await c.call('CurrentTime', c.ref('ServiceInstance', 'ServiceInstance')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ValidationError);
+      expect((err as Error).message).toContain('not an operation of the WSDL');
+      expect((await harnessStats(h)).methods.CurrentTime).toBeUndefined();
+    } finally {
+      await c.close();
+    }
   });
 });
