@@ -3,7 +3,7 @@
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
 import { loadCertificate, type CertificateAndKey, type CertificateSource } from '../certs/certificates.ts';
 import { isVimFault, TransportError } from '../errors.ts';
-import { addTokenHeader, TokenError, type SamlToken } from './token.ts';
+import { tokenHeader, TokenError, type SamlToken } from './token.ts';
 import type { Invoke } from '../soap/invoke.ts';
 
 /** A short-lived connection presenting a client certificate, for extension logins. */
@@ -102,7 +102,7 @@ export function tokenLogin(source: TokenSource, locale?: string): LoginStrategy 
     replayable: provider !== undefined,
     login: async ({ invoke, sessionManager }) => {
       const token = provider ? await provider() : (source as SamlToken);
-      return (await invoke('LoginByToken', sessionManager, withLocale(locale), { envelope: (xml) => addTokenHeader(xml, token) })) as UserSession;
+      return (await invoke('LoginByToken', sessionManager, withLocale(locale), { envelope: await tokenHeader(token) })) as UserSession;
     },
   };
 }

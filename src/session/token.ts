@@ -1,7 +1,7 @@
 // SAML token (SSO) logins: the WS-Security header LoginByToken carries, signed for
 // holder-of-key tokens, and acquiring a token from the vCenter STS (WS-Trust 1.3 Issue).
 import { randomUUID, X509Certificate } from 'node:crypto';
-import { SignedXml } from 'xml-crypto';
+import type { SignedXml as SignedXmlClass } from 'xml-crypto';
 import { escapeText } from '../binding/xml.ts';
 import { TransportError, VimError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
@@ -39,13 +39,27 @@ function timestamp(id: string, lifetimeSeconds: number): string {
   return `<wsu:Timestamp wsu:Id="${id}"><wsu:Created>${now.toISOString()}</wsu:Created><wsu:Expires>${expires.toISOString()}</wsu:Expires></wsu:Timestamp>`;
 }
 
+type SignedXml = typeof SignedXmlClass;
+let signedXml: Promise<SignedXml> | undefined;
+
+/** xml-crypto, loaded on the first holder-of-key signature: most processes never sign, and it costs every start. */
+function loadSignedXml(): Promise<SignedXml> {
+  signedXml ??= import('xml-crypto').then((m) => m.SignedXml);
+  return signedXml;
+}
+
 /**
- * Puts the token into a WS-Security header of `envelope` (node-soap's serialized request).
- * Bearer: the assertion alone. Holder-of-key: the Timestamp and the Body are signed (exclusive
- * c14n, RSA-SHA256) with the token's key, the signature pointing at the assertion.
+ * What puts the token into a WS-Security header of a serialized request envelope. Bearer: the
+ * assertion alone. Holder-of-key: the Timestamp and the Body are signed (exclusive c14n,
+ * RSA-SHA256) with the token's key, the signature pointing at the assertion.
  */
-export function addTokenHeader(envelope: string, token: SamlToken): string {
+export async function tokenHeader(token: SamlToken): Promise<(envelope: string) => string> {
   if (typeof token?.assertion !== 'string') throw new TokenError('token.assertion must be the SAML assertion XML');
+  const signer = token.privateKey === undefined ? undefined : await loadSignedXml();
+  return (envelope) => addTokenHeader(envelope, token, signer);
+}
+
+function addTokenHeader(envelope: string, token: SamlToken, signer: SignedXml | undefined): string {
   const id = assertionId(token.assertion);
   const tsId = `_${randomUUID()}`;
   const security = `<wsse:Security xmlns:wsse="${WSSE}" xmlns:wsu="${WSU}">${timestamp(tsId, 600)}${token.assertion}</wsse:Security>`;
@@ -53,9 +67,9 @@ export function addTokenHeader(envelope: string, token: SamlToken): string {
   if (bodyAt < 0) throw new TokenError('no SOAP Body to attach the token to');
   const prefix = /<(\w+:)?Body/.exec(envelope.slice(bodyAt))![1] ?? '';
   const xml = `${envelope.slice(0, bodyAt)}<${prefix}Header>${security}</${prefix}Header>${envelope.slice(bodyAt)}`;
-  if (token.privateKey === undefined) return xml;
+  if (token.privateKey === undefined || !signer) return xml;
 
-  return signTimestampAndBody(xml, prefix, tsId, token.privateKey,
+  return signTimestampAndBody(signer, xml, prefix, tsId, token.privateKey,
     `<wsse:SecurityTokenReference xmlns:wsse="${WSSE}" xmlns:wsse11="${WSSE11}" wsse11:TokenType="${SAML_TOKEN_PROFILE}#SAMLV2.0">`
     + `<wsse:KeyIdentifier ValueType="${SAML_TOKEN_PROFILE}#SAMLID">${id}</wsse:KeyIdentifier></wsse:SecurityTokenReference>`);
 }
@@ -64,7 +78,7 @@ export function addTokenHeader(envelope: string, token: SamlToken): string {
  * Signs the wsu:Timestamp `tsId` and the Body of a WS-Security envelope (exclusive c14n,
  * RSA-SHA256), appending the signature to wsse:Security with `keyInfo` naming the key.
  */
-function signTimestampAndBody(envelope: string, prefix: string, tsId: string, privateKey: string, keyInfo: string): string {
+function signTimestampAndBody(SignedXml: SignedXml, envelope: string, prefix: string, tsId: string, privateKey: string, keyInfo: string): string {
   const bodyId = `_${randomUUID()}`;
   const xml = envelope.replace(new RegExp(`<${prefix}Body(?=[\\s>])`), `<${prefix}Body xmlns:wsu="${WSU}" wsu:Id="${bodyId}"`);
   const sig = new SignedXml({
@@ -139,7 +153,7 @@ export async function issueToken(transport: HttpTransport, o: IssueTokenOptions)
     + '<wst:SignatureAlgorithm>http://www.w3.org/2001/04/xmldsig-more#rsa-sha256</wst:SignatureAlgorithm>'
     + '</wst:RequestSecurityToken></soapenv:Body></soapenv:Envelope>';
   if (hok) {
-    body = signTimestampAndBody(body, 'soapenv:', tsId, o.privateKey!,
+    body = signTimestampAndBody(await loadSignedXml(), body, 'soapenv:', tsId, o.privateKey!,
       `<wsse:SecurityTokenReference xmlns:wsse="${WSSE}"><wsse:Reference URI="#${bstId}" ValueType="${X509V3}"/></wsse:SecurityTokenReference>`);
   }
   const res = await transport.send(o.stsUrl, {
