@@ -1,4 +1,4 @@
-// The demo: connect (WSDL fetched from the server), log in, print about and the user session, log out.
+// The demo: connect, log in, print about and the user session, log out.
 // Against a local vcsim by default; set VC_URL, VC_USER, VC_PASSWORD (and VC_CA or VC_THUMBPRINT)
 // to run it against a real vCenter or ESXi.
 import { readFileSync } from 'node:fs';
