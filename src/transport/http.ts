@@ -1,14 +1,14 @@
-// HTTP(S) for one client: a bounded keep-alive pool under the TLS policy, the cookie jar read
-// at send time and fed from every answer, gzip, a deadline per exchange, an abort signal and
-// a response-size limit. It is also the IHttpClient node-soap sends calls through.
-import http, { type IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
-import { Readable } from 'node:stream';
+// HTTP(S) for one client: bounded keep-alive pools (undici) under the TLS policy, the cookie jar
+// read at send time and fed from every answer, gzip, a deadline per exchange, an abort signal
+// and a response-size limit. It is also the IHttpClient node-soap sends calls through.
+import type { IncomingHttpHeaders } from 'node:http';
+import { pipeline, Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { CookieJar } from 'tough-cookie';
+import { Agent, Client, type Dispatcher } from 'undici';
 import { TransportError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { PolicyAgent, type AgentOptions, type TlsOptions } from './tls.ts';
+import { policyConnector, type Connector, type ConnectorOptions, type TlsOptions } from './tls.ts';
 
 export interface HttpTransportOptions {
   tls: TlsOptions;
@@ -18,9 +18,10 @@ export interface HttpTransportOptions {
   timeoutMs: number;
   maxResponseBytes: number;
   maxSockets: number;
+  /** Idle keep-alive sockets are closed after this long, below vCenter's own idle limit. */
   idleSocketMs: number;
   userAgent: string;
-  tunnel?: AgentOptions['tunnel'];
+  tunnel?: ConnectorOptions['tunnel'];
 }
 
 /** Per-call state threaded through node-soap (its `options` argument reaches us as exoptions). */
@@ -54,8 +55,12 @@ interface SendInit {
   cookies?: boolean | undefined;
 }
 
-const STALE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
-const staleFailures = new WeakMap<object, { sent: boolean }>();
+/** Errors by which a connection ended under undici: the server closed (FIN) or reset it. */
+const closedByServer = new WeakSet<Error>();
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+const staleFailures = new WeakMap<TransportError, { sent: boolean }>();
+/** undici's names for what node:net calls otherwise. */
+const CODES: Record<string, string> = { UND_ERR_SOCKET: 'ECONNRESET', UND_ERR_CONNECT_TIMEOUT: 'ETIMEDOUT', UND_ERR_CLOSED: 'ECLOSED', UND_ERR_DESTROYED: 'ECLOSED' };
 
 function tooLarge(limit: number): TransportError {
   return new TransportError(`response larger than ${limit} bytes`, { code: 'ERESPONSETOOLARGE' });
@@ -65,124 +70,95 @@ export function excerpt(text: string): string {
   return text.replace(/\s+/g, ' ').trim().slice(0, 200);
 }
 
+function wrap(err: unknown, sent: boolean): TransportError {
+  if (err instanceof TransportError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const code = CODES[e.code ?? ''] ?? e.code ?? 'ENETWORK';
+  return new TransportError(`${code}: ${e.message}`, { code, outcomeUnknown: sent, cause: err });
+}
+
+// Only sockets handed over to undici are watched, so failing to connect (refused, TLS) never
+// counts as the server closing a connection.
+function noticingClosedConnections(connect: Connector): Connector {
+  return (params, callback) =>
+    connect(params, (...args) => {
+      const socket = args[1];
+      if (socket) {
+        let ended = false;
+        socket.once('end', () => (ended = true));
+        socket.on('error', (err: NodeJS.ErrnoException) => {
+          if (ended || RESET_CODES.has(err.code ?? '')) closedByServer.add(err);
+        });
+      }
+      callback(...args);
+    });
+}
+
 export class HttpTransport {
-  readonly agent: PolicyAgent;
-  private readonly plainAgent = new http.Agent({ keepAlive: true });
+  private readonly clientOptions: Client.Options;
+  private readonly pools: Agent;
+  private lastUrl: [string, URL] | undefined;
 
   constructor(readonly options: HttpTransportOptions) {
-    this.agent = new PolicyAgent({ tls: options.tls, maxSockets: options.maxSockets, idleSocketMs: options.idleSocketMs, ...(options.tunnel && { tunnel: options.tunnel }) });
+    const connect = policyConnector({ tls: options.tls, timeoutMs: options.timeoutMs, ...(options.tunnel && { tunnel: options.tunnel }) });
+    this.clientOptions = {
+      connect: noticingClosedConnections(connect),
+      keepAliveTimeout: options.idleSocketMs,
+      keepAliveMaxTimeout: options.idleSocketMs,
+      // The exchange deadline covers headers and body.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    };
+    this.pools = new Agent({ ...this.clientOptions, connections: options.maxSockets });
     if (options.tls.insecure) options.logger.warn('TLS verification is disabled (tls.insecure): the server is not authenticated');
   }
 
   /**
-   * One exchange, replayed once on a fresh socket when a reused keep-alive socket turned out to
-   * be dead: always if the request was not fully written, and if it was, only for idempotent
-   * requests; otherwise the caller learns that the outcome is unknown.
+   * One exchange, replayed once on a fresh connection when the server closed the connection
+   * under it before answering (typically a keep-alive socket it had just closed as idle):
+   * always if the request was not yet written, and if it was, only for idempotent requests;
+   * otherwise the caller learns that the outcome is unknown. The pool decides which socket a
+   * request goes on, reused or new, so both count the same.
    */
   async send(url: string, init: SendInit): Promise<HttpResponse> {
-    const u = new URL(url);
+    // Calls all go to the same URL: parse it once.
+    if (this.lastUrl?.[0] !== url) this.lastUrl = [url, new URL(url)];
+    const u = this.lastUrl[1];
     if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new TransportError(`unsupported URL scheme ${u.protocol}`, { code: 'EPROTOCOL' });
     const deadline = Date.now() + (init.ctx?.timeoutMs ?? this.options.timeoutMs);
     try {
-      return await this.exchange(u, init, deadline);
+      return await this.exchange(this.pools, u, init, deadline);
     } catch (err) {
-      const stale = staleFailures.get(err as object);
+      const stale = staleFailures.get(err as TransportError);
       if (!stale) throw err;
-      this.dropIdleSockets();
       if (stale.sent && !(init.ctx?.idempotent ?? init.method === 'GET')) {
         throw new TransportError('the connection closed after the request was sent: its outcome is unknown and it was not replayed', { code: 'EOUTCOMEUNKNOWN', outcomeUnknown: true, cause: err });
       }
-      this.options.logger.debug('replaying a request that met a stale keep-alive socket', { url: u.origin + u.pathname });
-      return this.exchange(u, init, deadline);
+      this.options.logger.debug('replaying a request whose connection the server closed', { url: u.origin + u.pathname });
+      // A connection of its own: the pool's other idle sockets may be as dead as that one.
+      const fresh = new Client(u.origin, this.clientOptions);
+      try {
+        return await this.exchange(fresh, u, init, deadline);
+      } finally {
+        // Closes once the answer has been read.
+        fresh.close().catch(() => undefined);
+      }
     }
   }
 
-  /** Closes idle keep-alive sockets: after one was found dead, its siblings are suspect too. */
-  private dropIdleSockets(): void {
-    for (const agent of [this.agent, this.plainAgent]) {
-      for (const list of Object.values(agent.freeSockets)) for (const socket of list ?? []) socket.destroy();
-    }
-  }
-
-  private exchange(u: URL, init: SendInit, deadline: number): Promise<HttpResponse> {
-    const { jar } = this.options;
+  private exchange(dispatcher: Dispatcher, u: URL, init: SendInit, deadline: number): Promise<HttpResponse> {
     const headers: Record<string, string> = {
       'User-Agent': this.options.userAgent,
       'Accept-Encoding': 'gzip, deflate',
       ...init.headers,
     };
-    const useJar = init.cookies !== false;
-    const cookie = useJar ? jar.getCookieStringSync(u) : '';
+    const jar = init.cookies === false ? undefined : this.options.jar;
+    const cookie = jar?.getCookieStringSync(u);
     if (cookie) headers.Cookie = cookie;
-    const payload = init.body === undefined ? undefined : Buffer.from(init.body, 'utf8');
-    if (payload) headers['Content-Length'] = String(payload.length);
-    const ctx = init.ctx;
-    const timeoutMs = Math.max(0, deadline - Date.now());
-    const secure = u.protocol === 'https:';
-
     return new Promise<HttpResponse>((resolve, reject) => {
-      let sent = false;
-      let settled = false;
-      let body: Readable | undefined;
-      const fail = (err: unknown): void => {
-        const te = err instanceof TransportError ? err : this.wrap(err, sent);
-        if (!settled) {
-          settled = true;
-          // A reused socket that died before any answer: the server closed an idle connection.
-          if (req.reusedSocket && !(err instanceof TransportError) && STALE_CODES.has((err as NodeJS.ErrnoException).code ?? '')) {
-            staleFailures.set(te, { sent });
-          }
-          reject(te);
-        } else {
-          body?.destroy(te);
-        }
-        req.destroy();
-      };
-      const req = (secure ? https : http).request(u, { method: init.method, headers, agent: secure ? this.agent : this.plainAgent });
-      const timer = setTimeout(() => fail(new TransportError(`no complete answer within the deadline`, { code: 'ETIMEDOUT', outcomeUnknown: sent })), timeoutMs);
-      const onAbort = (): void => fail(new TransportError('request aborted', { code: 'EABORTED', outcomeUnknown: sent }));
-      if (ctx?.signal?.aborted) {
-        clearTimeout(timer);
-        req.destroy();
-        reject(new TransportError('request aborted', { code: 'EABORTED' }));
-        return;
-      }
-      ctx?.signal?.addEventListener('abort', onAbort, { once: true });
-      const done = (): void => {
-        clearTimeout(timer);
-        ctx?.signal?.removeEventListener('abort', onAbort);
-      };
-      req.on('finish', () => (sent = true));
-      req.on('error', (err) => {
-        done();
-        fail(err);
-      });
-      req.on('response', (res) => {
-        for (const c of useJar ? res.headers['set-cookie'] ?? [] : []) {
-          try {
-            jar.setCookieSync(c, u);
-          } catch {
-            // A cookie the jar refuses (wrong domain, malformed) is simply not stored.
-          }
-        }
-        const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
-        const decoded: Readable = encoding === 'gzip' ? res.pipe(zlib.createGunzip()) : encoding === 'deflate' ? res.pipe(zlib.createInflate()) : res;
-        if (decoded !== res) res.on('error', (e) => decoded.destroy(e));
-        // The size limit is enforced by whoever reads the body (readAll, the SOAP decoder), which
-        // spares every answer a second stream hop.
-        body = decoded;
-        decoded.on('end', done);
-        decoded.on('close', done);
-        decoded.on('error', done);
-        settled = true;
-        if (ctx) {
-          ctx.status = res.statusCode ?? 0;
-          ctx.body = decoded;
-          ctx.maxResponseBytes = this.options.maxResponseBytes;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: decoded });
-      });
-      req.end(payload);
+      const exchange = new Exchange(u, jar, init.ctx, this.options.maxResponseBytes, Math.max(0, deadline - Date.now()), resolve, reject);
+      if (exchange.settled) return;
+      dispatcher.dispatch({ origin: u.origin, path: u.pathname + u.search, method: init.method, headers, body: init.body ?? null }, exchange);
     });
   }
 
@@ -201,7 +177,7 @@ export class HttpTransport {
         chunks.push(chunk as Buffer);
       }
     } catch (err) {
-      throw this.wrap(err, true);
+      throw wrap(err, true);
     }
     return Buffer.concat(chunks);
   }
@@ -209,12 +185,6 @@ export class HttpTransport {
   /** A whole answer as text, for WSDL files and non-200 answers. */
   async text(body: Readable): Promise<string> {
     return (await this.readAll(body)).toString('utf8');
-  }
-
-  private wrap(err: unknown, sent: boolean): TransportError {
-    if (err instanceof TransportError) return err;
-    const e = err as NodeJS.ErrnoException;
-    return new TransportError(`${e.code ?? 'network error'}: ${e.message}`, { code: e.code ?? 'ENETWORK', outcomeUnknown: sent, cause: err });
   }
 
   // --- node-soap's IHttpClient -------------------------------------------------------------
@@ -232,8 +202,154 @@ export class HttpTransport {
     return { status: res.status, headers: res.headers, data: Readable.from([text]), config: {} };
   }
 
+  /** Closes every socket; requests still running fail. */
   close(): void {
-    this.agent.destroy();
-    this.plainAgent.destroy();
+    this.pools.destroy().catch(() => undefined);
+  }
+}
+
+/**
+ * One request and its answer, as undici drives it: settles the promise when the answer's head
+ * arrives (or the exchange fails), then streams the body, under the deadline and the signal
+ * until the body is read to its end or dropped.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  settled = false;
+  /** undici writes the whole request right after starting it on a socket, so from then on it counts as sent. */
+  private started = false;
+  /** undici is done with the request: answered in full, or failed. */
+  private over = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  /** Why the request was stopped before undici started it. */
+  private stopped: Error | undefined;
+  private raw: ResponseBody | undefined;
+  private body: Readable | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly url: URL,
+    private readonly jar: CookieJar | undefined,
+    private readonly ctx: RequestContext | undefined,
+    private readonly maxResponseBytes: number,
+    timeoutMs: number,
+    private readonly resolve: (res: HttpResponse) => void,
+    private readonly reject: (err: TransportError) => void,
+  ) {
+    if (ctx?.signal?.aborted) {
+      this.settled = true;
+      reject(new TransportError('request aborted', { code: 'EABORTED' }));
+      return;
+    }
+    this.timer = setTimeout(() => this.fail(new TransportError('no complete answer within the deadline', { code: 'ETIMEDOUT', outcomeUnknown: this.started })), timeoutMs);
+    ctx?.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private readonly onAbort = (): void => this.fail(new TransportError('request aborted', { code: 'EABORTED', outcomeUnknown: this.started }));
+
+  /** The deadline passed or the signal fired: the caller learns it at once, wherever the exchange is. */
+  private fail(err: TransportError): void {
+    this.finish();
+    if (this.settled) {
+      this.body?.destroy(err);
+      return;
+    }
+    this.settled = true;
+    this.reject(err);
+    this.stop(err);
+  }
+
+  /** Ends the request in undici, which closes its socket if it is running. */
+  stop(reason: Error | null): void {
+    if (this.over) return;
+    reason ??= new TransportError('the answer was not read to its end', { code: 'EABORTED' });
+    if (this.controller) this.controller.abort(reason);
+    else this.stopped = reason;
+  }
+
+  resume(): void {
+    this.controller?.resume();
+  }
+
+  private finish(): void {
+    clearTimeout(this.timer);
+    this.ctx?.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.stopped) {
+      controller.abort(this.stopped);
+      return;
+    }
+    this.controller = controller;
+    this.started = true;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    if (status < 200 || this.settled) return;
+    let cookies = headers['set-cookie'];
+    if (typeof cookies === 'string') headers['set-cookie'] = cookies = [cookies];
+    if (this.jar && cookies) {
+      for (const c of cookies) {
+        try {
+          this.jar.setCookieSync(c, this.url);
+        } catch {
+          // A cookie the jar refuses (wrong domain, malformed) is simply not stored.
+        }
+      }
+    }
+    this.raw = new ResponseBody(this);
+    const encoding = String(headers['content-encoding'] ?? '').toLowerCase();
+    const inflate = encoding === 'gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : undefined;
+    // pipeline: a reader dropping the inflated stream drops the request too.
+    const body: Readable = inflate ? pipeline(this.raw, inflate, () => undefined) : this.raw;
+    // The size limit is enforced by whoever reads the body (readAll, the SOAP decoder), which
+    // spares every answer a second stream hop.
+    body.once('close', () => this.finish());
+    this.body = body;
+    this.settled = true;
+    if (this.ctx) {
+      this.ctx.status = status;
+      this.ctx.body = body;
+      this.ctx.maxResponseBytes = this.maxResponseBytes;
+    }
+    this.resolve({ status, headers: headers as IncomingHttpHeaders, body });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.raw?.push(chunk) === false) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.over = true;
+    this.raw?.push(null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.over = true;
+    this.finish();
+    const te = wrap(err, this.started);
+    if (this.settled) {
+      this.body?.destroy(te);
+      return;
+    }
+    this.settled = true;
+    if (closedByServer.has(err)) staleFailures.set(te, { sent: this.started });
+    this.reject(te);
+  }
+}
+
+/** The answer body as undici delivers it, paced by its reader. */
+class ResponseBody extends Readable {
+  constructor(private readonly exchange: Exchange) {
+    super({ highWaterMark: 64 * 1024 });
+  }
+
+  override _read(): void {
+    this.exchange.resume();
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.exchange.stop(err);
+    callback(err);
   }
 }

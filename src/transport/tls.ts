@@ -2,12 +2,9 @@
 // opens (WSDL download, calls, tunnels). Verification is on unless `insecure` is asked for;
 // a thumbprint pin is checked on the finished handshake before the socket is handed to HTTP,
 // so no request byte reaches a server whose certificate does not match.
-import type http from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
-import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { buildConnector } from 'undici';
 import { TransportError } from '../errors.ts';
 import { connectTunnel, type TunnelOptions } from './tunnel.ts';
 
@@ -48,90 +45,71 @@ export function checkPin(socket: TLSSocket, pin: Pin): TransportError | undefine
   return new TransportError(`server certificate ${pin.algorithm} thumbprint ${actual ?? '(none)'} does not match the pinned thumbprint`, { code: 'ECERTPIN' });
 }
 
-export interface AgentOptions {
+/** undici's `connect` option: opens one connection for a pool. */
+export type Connector = buildConnector.connector;
+
+export interface ConnectorOptions {
   tls: TlsOptions;
-  maxSockets: number;
-  /** Idle keep-alive sockets are closed after this long, below vCenter's own idle limit. */
-  idleSocketMs: number;
+  /** Opening a connection (TCP, handshakes) fails after this long. */
+  timeoutMs: number;
   /** Reach the server through an HTTP CONNECT tunnel (vCenter's sdkTunnel), verifying it as `verifyHost`. */
   tunnel?: TunnelOptions & { verifyHost: string };
 }
 
-type ConnectOptions = tls.ConnectionOptions & { host?: string; servername?: string };
-
 /**
- * An https.Agent that applies the TLS policy to every socket it creates. Sockets reach HTTP
- * only after the handshake and every check passed; with a client certificate, the server is
- * first verified in a handshake without it, so the certificate is never shown to a server
- * that fails verification or the pin.
+ * The connect function of a transport's undici pools, applying the TLS policy to every socket.
+ * undici writes to a socket only once it is handed over, so sockets are handed over only after
+ * the handshake and every check passed; with a client certificate, the server is first
+ * verified in a handshake without it, so the certificate is never shown to a server that fails
+ * verification or the pin. Plain http:// connections pass through.
  */
-export class PolicyAgent extends https.Agent {
-  private readonly pin: Pin | undefined;
-  private readonly hasClientCert: boolean;
-  private readonly tunnel: AgentOptions['tunnel'];
+export function policyConnector(o: ConnectorOptions): Connector {
+  const t = o.tls;
+  const pin = t.thumbprint === undefined ? undefined : parseThumbprint(t.thumbprint);
+  const clientCert = t.cert !== undefined || t.pfx !== undefined;
+  const verify = {
+    timeout: o.timeoutMs,
+    // A resumed TLS session shows no server certificate to check the pin against, and may
+    // carry no client certificate to a server that reads it per connection: full handshakes.
+    ...((pin || clientCert) && { maxCachedSessions: 0 }),
+    // A pin without a CA stands in for chain verification (self-signed vCenter/ESXi).
+    rejectUnauthorized: !t.insecure && !(pin && t.ca === undefined),
+    ...(t.ca !== undefined && { ca: t.ca }),
+    ...(t.servername !== undefined && { servername: t.servername }),
+  };
+  const connect = buildConnector({
+    ...verify,
+    ...(t.cert !== undefined && { cert: t.cert }),
+    ...(t.key !== undefined && { key: t.key }),
+    ...(t.pfx !== undefined && { pfx: t.pfx }),
+    ...(t.passphrase !== undefined && { passphrase: t.passphrase }),
+  });
+  const probe = clientCert ? buildConnector(verify) : undefined;
 
-  constructor(options: AgentOptions) {
-    const { tls: t } = options;
-    const pin = t.thumbprint === undefined ? undefined : parseThumbprint(t.thumbprint);
-    super({
-      keepAlive: true,
-      maxSockets: options.maxSockets,
-      maxFreeSockets: Math.min(options.maxSockets, 8),
-      timeout: options.idleSocketMs,
-      // A pin without a CA stands in for chain verification (self-signed vCenter/ESXi).
-      rejectUnauthorized: !t.insecure && !(pin && t.ca === undefined),
-      ...(t.ca !== undefined && { ca: t.ca }),
-      ...(t.cert !== undefined && { cert: t.cert }),
-      ...(t.key !== undefined && { key: t.key }),
-      ...(t.pfx !== undefined && { pfx: t.pfx }),
-      ...(t.passphrase !== undefined && { passphrase: t.passphrase }),
-      ...(t.servername !== undefined && { servername: t.servername }),
-    });
-    this.pin = pin;
-    this.hasClientCert = t.cert !== undefined || t.pfx !== undefined;
-    this.tunnel = options.tunnel;
-  }
-
-  // http.Agent waits for the callback when createConnection returns nothing, so the request
-  // is attached (and written) only once the socket is verified.
-  override createConnection(options: http.ClientRequestArgs, callback?: (err: Error | null, socket: Duplex) => void): Duplex | null | undefined {
-    if (!callback || (!this.pin && !this.hasClientCert && !this.tunnel)) {
-      return (https.Agent.prototype as unknown as { createConnection(o: object): TLSSocket }).createConnection.call(this, options);
+  const handshake = async (via: Connector, params: buildConnector.Options): Promise<Socket> => {
+    if (o.tunnel) {
+      const { verifyHost, ...tunnel } = o.tunnel;
+      // Verify the vCenter's own name, not "sdkTunnel" (undici sends no SNI for an IP).
+      params = { ...params, hostname: verifyHost, host: verifyHost, httpSocket: await connectTunnel(tunnel) };
     }
-    this.verifiedSocket(options as ConnectOptions).then(
-      (socket) => callback(null, socket),
-      (err: Error) => callback(err, undefined as unknown as Duplex),
-    );
-    return undefined;
-  }
-
-  private async verifiedSocket(options: ConnectOptions): Promise<TLSSocket> {
-    if (this.hasClientCert) {
-      const { cert: _c, key: _k, pfx: _p, passphrase: _pp, ...probe } = options;
-      (await this.handshake(probe)).destroy();
-    }
-    return this.handshake(options);
-  }
-
-  private async handshake(options: ConnectOptions): Promise<TLSSocket> {
-    let connect: ConnectOptions = options;
-    if (this.tunnel) {
-      const { verifyHost, ...tunnel } = this.tunnel;
-      const socket = await connectTunnel(tunnel);
-      // Verify the vCenter's own name, not "sdkTunnel"; SNI only carries DNS names.
-      connect = { ...options, socket, host: verifyHost, servername: net.isIP(verifyHost) ? '' : verifyHost };
-    }
-    const socket = tls.connect(connect);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('secureConnect', resolve);
-      socket.once('error', reject);
-    });
-    socket.removeAllListeners('error');
-    const err = this.pin && checkPin(socket, this.pin);
-    if (err) {
+    const socket = await new Promise<Socket>((resolve, reject) => via(params, (err, s) => (err ? reject(err) : resolve(s))));
+    const mismatch = pin && checkPin(socket as TLSSocket, pin);
+    if (mismatch) {
       socket.destroy();
-      throw err;
+      throw mismatch;
     }
     return socket;
-  }
+  };
+
+  return (params, callback) => {
+    if (params.protocol !== 'https:') {
+      connect(params, callback);
+      return;
+    }
+    const verified = async (): Promise<Socket> => {
+      if (probe) (await handshake(probe, params)).destroy();
+      return handshake(connect, params);
+    };
+    verified().then((socket) => callback(null, socket), (err: Error) => callback(err, null));
+  };
 }

@@ -1,6 +1,8 @@
 // The transport against small local TLS servers that misbehave on purpose.
+import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import zlib from 'node:zlib';
 import { CookieJar } from 'tough-cookie';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +90,48 @@ describe('TLS policy', () => {
   });
 });
 
+describe('mutual TLS', () => {
+  // A server that asks for a client certificate and records its connections and, per finished
+  // handshake, whether it got one (a probe closed right after its handshake may not finish here).
+  async function withCertServer(run: (url: string, seen: { connections: number; shown: boolean[] }) => Promise<void>): Promise<void> {
+    const seen = { connections: 0, shown: [] as boolean[] };
+    const s = https.createServer({ cert: tlsPair.cert, key: tlsPair.key, requestCert: true, rejectUnauthorized: false }, (_req, res) => res.end('mtls'));
+    s.on('connection', () => seen.connections++);
+    s.on('secureConnection', (socket: TLSSocket) => seen.shown.push(Object.keys(socket.getPeerCertificate()).length > 0));
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    try {
+      await run(`https://127.0.0.1:${(s.address() as AddressInfo).port}/`, seen);
+    } finally {
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  }
+  const client = createExtensionCertificate({ commonName: 'client' });
+
+  it('verifies the server in a handshake without the certificate, then presents it', async () => {
+    await withCertServer(async (url, seen) => {
+      const t = transport({ ca: tlsPair.cert, cert: client.cert, key: client.key });
+      const res = await t.send(url, { method: 'GET' });
+      expect(await t.text(res.body)).toBe('mtls');
+      expect(seen.connections).toBe(2);
+      expect(seen.shown.filter(Boolean)).toHaveLength(1);
+      expect(seen.shown.at(-1)).toBe(true);
+      t.close();
+    });
+  });
+
+  it('never presents the certificate to a server that fails the pin', async () => {
+    await withCertServer(async (url, seen) => {
+      const other = createExtensionCertificate({ commonName: 'other' });
+      const t = transport({ thumbprint: thumbprint(other.cert, 'sha256'), cert: client.cert, key: client.key });
+      await expect(t.send(url, { method: 'GET' })).rejects.toMatchObject({ code: 'ECERTPIN' });
+      expect(seen.connections).toBe(1);
+      expect(seen.shown).not.toContain(true);
+      t.close();
+    });
+  });
+});
+
 describe('HTTP behaviour', () => {
   it('asks for gzip and inflates it', async () => {
     let accept = '';
@@ -148,16 +192,80 @@ describe('HTTP behaviour', () => {
   });
 });
 
+describe('connections', () => {
+  it('opens at most maxSockets connections per origin', async () => {
+    handler = (_req, res) => setTimeout(() => res.end('slow'), 30);
+    const t = transport(undefined, { maxSockets: 2 });
+    let opened = 0;
+    const count = (): number => opened++;
+    server.on('secureConnection', count);
+    const bodies = await Promise.all(Array.from({ length: 6 }, () => text(t)));
+    server.off('secureConnection', count);
+    expect(bodies.map((b) => b.body)).toEqual(Array(6).fill('slow'));
+    expect(opened).toBeLessThanOrEqual(2);
+    t.close();
+  });
+
+  it('closes idle sockets after idleSocketMs', async () => {
+    handler = (_req, res) => res.end('idle');
+    const t = transport(undefined, { idleSocketMs: 100 });
+    await text(t);
+    const socket = [...sockets].at(-1)!;
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    const started = Date.now();
+    await closed;
+    expect(Date.now() - started).toBeLessThan(1000);
+    t.close();
+  });
+
+  it('names network errors by their code, and a refused connection is no unknown outcome', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const t = transport();
+    const err = await t.send(`https://127.0.0.1:${port}/`, { method: 'POST', body: 'x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect(err).toMatchObject({ code: 'ECONNREFUSED', outcomeUnknown: false });
+    t.close();
+  });
+
+  it('speaks plain http too, with cookies, lower-cased answer headers and Set-Cookie as an array', async () => {
+    let cookie = '';
+    const plain = http.createServer((req, res) => {
+      cookie = String(req.headers.cookie ?? '');
+      res.setHeader('Set-Cookie', 'a=1; Path=/');
+      res.setHeader('X-Thing', 'yes');
+      res.setHeader('Content-Encoding', 'deflate');
+      res.end(zlib.deflateSync('plain body'));
+    });
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/x?y=1`;
+    const t = transport();
+    const res = await t.send(url, { method: 'GET' });
+    expect(await t.text(res.body)).toBe('plain body');
+    expect(res.headers['set-cookie']).toEqual(['a=1; Path=/']);
+    expect(res.headers['x-thing']).toBe('yes');
+    await t.text((await t.send(url, { method: 'GET' })).body);
+    expect(cookie).toBe('a=1');
+    t.close();
+    plain.closeAllConnections();
+    await new Promise<void>((r) => plain.close(() => r()));
+  });
+});
+
 describe('stale keep-alive sockets', () => {
   // The first request opens a keep-alive socket; then the server kills idle sockets the way a
   // vCenter reverse proxy does, and the next request meets a dead socket.
   async function withStaleSocket(t: HttpTransport, next: () => Promise<unknown>): Promise<unknown> {
     handler = (_req, res) => res.end('first');
     await text(t);
+    // A stale socket is one that sat idle in the pool for a while.
+    await new Promise((r) => setTimeout(r, 20));
     let killed = 0;
     handler = (req, res, n) => res.end(`after-${n}`);
     // Kill the pooled socket only when the next request arrives on it: it reads the request, then dies without answering.
-    const [pooled] = [...sockets];
+    const pooled = [...sockets].at(-1);
     pooled!.once('data', () => {
       killed++;
       pooled!.destroy();
@@ -182,6 +290,24 @@ describe('stale keep-alive sockets', () => {
     expect((r as TransportError).code).toBe('EOUTCOMEUNKNOWN');
     expect((r as TransportError).outcomeUnknown).toBe(true);
     expect(requests).toBe(before + 2); // the first request and the killed one, which the server saw once and was not sent again
+    t.close();
+  });
+
+  it('treats a new connection the server drops before answering the same way', async () => {
+    // The pool picks the socket, reused or new: the server closing it under a request is what counts.
+    handler = (_req, res, n) => res.end(`after-${n}`);
+    let dropped = 0;
+    const drop = (socket: Socket): void => {
+      server.off('secureConnection', drop);
+      socket.once('data', () => {
+        dropped++;
+        socket.destroy();
+      });
+    };
+    server.on('secureConnection', drop);
+    const t = transport();
+    expect((await text(t, '/', { method: 'POST', body: '<x/>', ctx: { idempotent: true } })).body).toMatch(/^after-/);
+    expect(dropped).toBe(1);
     t.close();
   });
 });
