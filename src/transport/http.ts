@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline, Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { CookieJar } from 'tough-cookie';
-import { Agent, Client, type Dispatcher } from 'undici';
+import { Agent, Client, type ClientOptions, type Dispatcher, type Pools } from './undici.ts';
 import { TransportError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { policyConnector, type Connector, type ConnectorOptions, type TlsOptions } from './tls.ts';
@@ -95,8 +95,8 @@ function noticingClosedConnections(connect: Connector): Connector {
 }
 
 export class HttpTransport {
-  private readonly clientOptions: Client.Options;
-  private readonly pools: Agent;
+  private readonly clientOptions: ClientOptions;
+  private readonly pools: Pools;
   private lastUrl: [string, URL] | undefined;
 
   constructor(readonly options: HttpTransportOptions) {

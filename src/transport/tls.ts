@@ -3,8 +3,8 @@
 // a thumbprint pin is checked on the finished handshake before the socket is handed to HTTP,
 // so no request byte reaches a server whose certificate does not match.
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
-import { buildConnector } from 'undici';
+import tls, { type TLSSocket } from 'node:tls';
+import { buildConnector, type ConnectFunction, type ConnectParams } from './undici.ts';
 import { TransportError } from '../errors.ts';
 import { connectTunnel, type TunnelOptions } from './tunnel.ts';
 
@@ -46,7 +46,7 @@ export function checkPin(socket: TLSSocket, pin: Pin): TransportError | undefine
 }
 
 /** undici's `connect` option: opens one connection for a pool. */
-export type Connector = buildConnector.connector;
+export type Connector = ConnectFunction;
 
 export interface ConnectorOptions {
   tls: TlsOptions;
@@ -74,19 +74,37 @@ export function policyConnector(o: ConnectorOptions): Connector {
     ...((pin || clientCert) && { maxCachedSessions: 0 }),
     // A pin without a CA stands in for chain verification (self-signed vCenter/ESXi).
     rejectUnauthorized: !t.insecure && !(pin && t.ca === undefined),
-    ...(t.ca !== undefined && { ca: t.ca }),
     ...(t.servername !== undefined && { servername: t.servername }),
   };
-  const connect = buildConnector({
-    ...verify,
-    ...(t.cert !== undefined && { cert: t.cert }),
-    ...(t.key !== undefined && { key: t.key }),
-    ...(t.pfx !== undefined && { pfx: t.pfx }),
-    ...(t.passphrase !== undefined && { passphrase: t.passphrase }),
-  });
-  const probe = clientCert ? buildConnector(verify) : undefined;
+  // One secure context per connector, made on first use: with a CA, making one costs ~10 ms of
+  // CPU (Node builds a certificate store), which every new connection would pay again.
+  const connector = (withClientCert: boolean): Connector => {
+    let built: Connector | undefined;
+    return (params, callback) => {
+      try {
+        built ??= buildConnector({
+          ...verify,
+          secureContext: tls.createSecureContext({
+            ...(t.ca !== undefined && { ca: t.ca }),
+            ...(withClientCert && {
+              ...(t.cert !== undefined && { cert: t.cert }),
+              ...(t.key !== undefined && { key: t.key }),
+              ...(t.pfx !== undefined && { pfx: t.pfx }),
+              ...(t.passphrase !== undefined && { passphrase: t.passphrase }),
+            }),
+          }),
+        });
+      } catch (err) {
+        callback(err as Error, null);
+        return;
+      }
+      built(params, callback);
+    };
+  };
+  const connect = connector(true);
+  const probe = clientCert ? connector(false) : undefined;
 
-  const handshake = async (via: Connector, params: buildConnector.Options): Promise<Socket> => {
+  const handshake = async (via: Connector, params: ConnectParams): Promise<Socket> => {
     if (o.tunnel) {
       const { verifyHost, ...tunnel } = o.tunnel;
       // Verify the vCenter's own name, not "sdkTunnel" (undici sends no SNI for an IP).
