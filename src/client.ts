@@ -3,7 +3,7 @@
 // exposes typed calls. Everything on the wire goes through SoapInvoker.invoke.
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
-import { CookieJar } from 'tough-cookie';
+import type { CookieJar } from 'tough-cookie';
 import { WSDL_VERSION } from './generated/metadata.ts';
 import type { MethodName, VimMethods } from './generated/methods.ts';
 import type { AboutInfo, ManagedObjectReference, ServiceContent, UserSession } from './generated/types.ts';
@@ -20,6 +20,7 @@ import type { EngineFactory, EngineKind } from './soap/engine.ts';
 import { engineFactory } from './soap/engines.ts';
 import { SoapInvoker, type CallOptions, type WsdlOperations } from './soap/invoke.ts';
 import { fetchServerVersion } from './soap/versions.ts';
+import { cookieJar } from './transport/cookies.ts';
 import { HttpTransport } from './transport/http.ts';
 import type { TlsOptions } from './transport/tls.ts';
 import { loadServiceDescription, wsdlLocation } from './wsdl/load.ts';
@@ -160,7 +161,7 @@ export class VimClient extends EventEmitter {
   static async connect(url: string, options: ConnectOptions = {}): Promise<VimClient> {
     const sdkUrl = normalizeSdkUrl(url);
     const logger = options.logger ?? silentLogger;
-    const jar = new CookieJar();
+    const jar = cookieJar();
     const transport = new HttpTransport({
       tls: options.tls ?? {},
       jar,
@@ -347,7 +348,7 @@ export class VimClient extends EventEmitter {
     const tls = { ...this.#options.tls, cert: credentials.cert, key: credentials.key };
     delete tls.pfx;
     delete tls.passphrase;
-    const jar = new CookieJar();
+    const jar = cookieJar();
     const base = this.#transport.options;
     const transport = new HttpTransport({
       ...base,

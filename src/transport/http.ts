@@ -8,6 +8,7 @@ import type { CookieJar } from 'tough-cookie';
 import { Agent, Client, type ClientOptions, type Dispatcher, type Pools } from './undici.ts';
 import { TransportError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { CookieHeaders } from './cookies.ts';
 import { policyConnector, type Connector, type ConnectorOptions, type TlsOptions } from './tls.ts';
 
 export interface HttpTransportOptions {
@@ -98,6 +99,7 @@ export class HttpTransport {
   private readonly clientOptions: ClientOptions;
   private readonly pools: Pools;
   private lastUrl: [string, URL] | undefined;
+  private readonly cookieHeaders: CookieHeaders;
 
   constructor(readonly options: HttpTransportOptions) {
     const connect = policyConnector({ tls: options.tls, timeoutMs: options.timeoutMs, ...(options.tunnel && { tunnel: options.tunnel }) });
@@ -110,6 +112,7 @@ export class HttpTransport {
       bodyTimeout: 0,
     };
     this.pools = new Agent({ ...this.clientOptions, connections: options.maxSockets });
+    this.cookieHeaders = new CookieHeaders(options.jar);
     if (options.tls.insecure) options.logger.warn('TLS verification is disabled (tls.insecure): the server is not authenticated');
   }
 
@@ -153,7 +156,7 @@ export class HttpTransport {
       ...init.headers,
     };
     const jar = init.cookies === false ? undefined : this.options.jar;
-    const cookie = jar?.getCookieStringSync(u);
+    const cookie = jar && this.cookieHeaders.for(u);
     if (cookie) headers.Cookie = cookie;
     return new Promise<HttpResponse>((resolve, reject) => {
       const exchange = new Exchange(u, jar, init.ctx, this.options.maxResponseBytes, Math.max(0, deadline - Date.now()), resolve, reject);
