@@ -22,7 +22,7 @@ const INVENTORY: Required<HarnessInventory> = { datacenters: 1, clusters: 4, hos
 const EXPECTED_VMS = INVENTORY.datacenters * (INVENTORY.clusters + INVENTORY.standaloneHosts) * INVENTORY.vms;
 // A busy service has a warm JIT: 2000 calls first (the same for every client), then the measured 1000.
 const SEQ = { calls: 1000, warmup: 2000, maxSeconds: 20 };
-const CONCURRENT = { calls: 4000, callers: 16, maxSeconds: 20 };
+const CONCURRENT = { calls: 4000, callers: 16, maxSeconds: 20, warmup: 2000 };
 const CHILD_TIMEOUT_MS = 120_000;
 const TIME = '/usr/bin/time';
 const PYTHON = '/usr/bin/python3'; // Debian's, where python3-pyvmomi lives (not a pyenv python3)
@@ -316,7 +316,7 @@ async function main(): Promise<void> {
     if (opts.only.has('concurrent')) {
       const clients = ['vim25-soap', 'govmomi'] as const;
       const conc = await rounds(clients, opts.runs, opts.warmup, `${CONCURRENT.callers} concurrent callers`, async (c) => {
-        const r = await runClient(c, info, 'concurrent', [CONCURRENT.calls, CONCURRENT.callers, CONCURRENT.maxSeconds], false);
+        const r = await runClient(c, info, 'concurrent', [CONCURRENT.calls, CONCURRENT.callers, CONCURRENT.maxSeconds, CONCURRENT.warmup], false);
         if (field(r, 'calls') < CONCURRENT.calls) process.stderr.write(`\nbench: ${c} made only ${field(r, 'calls')} calls in ${CONCURRENT.maxSeconds} s\n`);
         return field(r, 'callsPerSec');
       });

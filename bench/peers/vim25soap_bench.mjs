@@ -5,7 +5,8 @@
 //
 //   once                        login, CurrentTime, logout
 //   seq N WARMUP MAX_SECONDS    N sequential CurrentTime calls after WARMUP ones
-//   concurrent N CALLERS MAX_SECONDS  N CurrentTime calls from CALLERS async callers on one client
+//   concurrent N CALLERS MAX_SECONDS [WARMUP]  N CurrentTime calls from CALLERS async callers on
+//                               one client, after WARMUP ones (default CALLERS × 4)
 //   retrieve                    RetrievePropertiesEx (+Continue) of every VM via a ContainerView,
 //                               with the event-loop delay during it
 //
@@ -52,7 +53,7 @@ switch (workload) {
     break;
   }
   case 'concurrent': {
-    const n = param(0, 4000), callers = param(1, 16), maxSeconds = param(2, 20);
+    const n = param(0, 4000), callers = param(1, 16), maxSeconds = param(2, 20), warmup = param(3, callers * 4);
     const run = async (total, deadline) => {
       let next = 0, done = 0;
       await Promise.all(Array.from({ length: callers }, async () => {
@@ -63,7 +64,7 @@ switch (workload) {
       }));
       return done;
     };
-    await run(callers * 4, performance.now() + 60_000); // opens the connections
+    await run(warmup, performance.now() + 60_000); // opens the connections (and warms up, as in seq)
     const start = performance.now();
     const calls = await run(n, start + maxSeconds * 1000);
     const wall = performance.now() - start;

@@ -6,7 +6,7 @@
 //
 //	once                               login, CurrentTime, logout
 //	seq N WARMUP MAX_SECONDS           N sequential CurrentTime calls after WARMUP ones
-//	concurrent N CALLERS MAX_SECONDS   N CurrentTime calls from CALLERS goroutines on one client
+//	concurrent N CALLERS MAX_SECONDS [WARMUP]  N CurrentTime calls from CALLERS goroutines on one client, after WARMUP ones
 //	retrieve                           RetrievePropertiesEx (+Continue) of every VM via a ContainerView
 //
 // Prints one JSON line. The server certificate is verified against CA-FILE (SetRootCAs).
@@ -80,6 +80,7 @@ func main() {
 		out["wallMs"] = ms(wall)
 	case "concurrent":
 		n, callers, maxSeconds := intParam(params, 0, 4000), intParam(params, 1, 16), intParam(params, 2, 20)
+		warmup := intParam(params, 3, callers*4)
 		run := func(total int, deadline time.Time) int {
 			var next, done int64
 			var wg sync.WaitGroup
@@ -97,7 +98,7 @@ func main() {
 			wg.Wait()
 			return int(done)
 		}
-		run(callers*4, time.Now().Add(time.Minute)) // opens the connections
+		run(warmup, time.Now().Add(time.Minute)) // opens the connections (and warms up, as in seq)
 		start := time.Now()
 		calls := run(n, start.Add(time.Duration(maxSeconds)*time.Second))
 		wall := time.Since(start)
