@@ -42,6 +42,16 @@ export type DecodedResponse = { kind: 'result'; value: unknown } | { kind: 'faul
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+/**
+ * A copy of `s` that holds only its own characters. Text and attribute values are slices of
+ * the chunk being parsed, and V8 keeps a whole chunk alive for any slice of 13 characters or
+ * more: the objects decoded from a large answer kept most of its chunks (~1 byte per byte of
+ * answer) until they were dropped. Prepending a character makes V8 build a new flat string.
+ */
+function own(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
+
 /** Text of a primitive element -> its JS value. */
 export function decodePrimitive(type: string, text: string): unknown {
   switch (type) {
@@ -69,7 +79,7 @@ export function decodePrimitive(type: string, text: string): unknown {
     case 'base64Binary':
       return Uint8Array.from(Buffer.from(text, 'base64'));
     default:
-      return text;
+      return own(text);
   }
 }
 
@@ -86,7 +96,16 @@ export class ResponseDecoder implements XmlHandler {
   private sawEnvelope = false;
   private sawResponse = false;
 
+  /** MoRef types, one string each however many MoRefs name them. */
+  private readonly moTypes = new Map<string, string>();
+
   constructor(private readonly method: MethodInfo) {}
+
+  private moType(type: string): string {
+    let t = this.moTypes.get(type);
+    if (t === undefined) this.moTypes.set(type, (t = own(type)));
+    return t;
+  }
 
   private frame(name: string, fieldInfo: FieldInfo | undefined, xsiType: string | undefined, attrs: Record<string, string>): Frame {
     const f: Frame = { name, field: fieldInfo, type: undefined, prim: undefined, unknownType: undefined, moType: undefined, unwrap: false, value: undefined, text: '', children: undefined, repeated: undefined };
@@ -229,9 +248,9 @@ export class ResponseDecoder implements XmlHandler {
     }
     if (f.prim) return decodePrimitive(f.prim, f.text);
     if (f.value) return f.unknownType ? { _typeName: f.unknownType, ...f.value } : f.value;
-    if (f.moType !== undefined) return { type: f.moType, value: f.text };
-    if (f.unknownType) return { _typeName: f.unknownType, _value: f.text };
-    return f.text;
+    if (f.moType !== undefined) return { type: this.moType(f.moType), value: own(f.text) };
+    if (f.unknownType) return { _typeName: f.unknownType, _value: own(f.text) };
+    return own(f.text);
   }
 
   finish(): DecodedResponse {
