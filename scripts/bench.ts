@@ -251,6 +251,9 @@ function versions() {
     python: quiet(PYTHON, ['--version']).replace(/^Python /, ''),
     go: quiet('go', ['version']).replace(/^go version /, ''),
     'vim25-soap': pkg('package.json'),
+    // The default engine (direct) sends through undici; soap is loaded only by the node-soap engine.
+    undici: pkg('node_modules/undici/package.json'),
+    'tough-cookie': pkg('node_modules/tough-cookie/package.json'),
     soap: pkg('node_modules/soap/package.json'),
     pyvmomi: `python3-pyvmomi ${dpkg('python3-pyvmomi')}`,
     govmomi: `golang-github-vmware-govmomi-dev ${dpkg('golang-github-vmware-govmomi-dev')}`,
