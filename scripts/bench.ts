@@ -4,7 +4,7 @@
 // writes bench/results.json (the record). See bench/README.md.
 //
 //   node --import tsx scripts/bench.ts [--runs N] [--warmup N] [--only process,seq,concurrent,retrieve]
-//                                      [--wsdl server|local] [--out FILE]
+//                                      [--wsdl none|local] [--out FILE]
 //
 // Every measurement is a child process running one of bench/peers/* with the same arguments
 // (url, CA file, user, password, workload, parameters); each prints one JSON line. Wall time of
@@ -64,13 +64,13 @@ function parseOptions() {
       runs: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '1' },
       only: { type: 'string' },
-      wsdl: { type: 'string', default: 'server' },
+      wsdl: { type: 'string', default: 'none' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: npm run bench -- [--runs N] [--warmup N] [--only process,seq,concurrent,retrieve] [--wsdl server|local] [--out FILE]');
+    console.log('usage: npm run bench -- [--runs N] [--warmup N] [--only process,seq,concurrent,retrieve] [--wsdl none|local] [--out FILE]');
     process.exit(0);
   }
   const runs = Number(values.runs);
@@ -79,10 +79,10 @@ function parseOptions() {
   if (!Number.isInteger(warmup) || warmup < 0) throw new Error('--warmup takes an integer ≥ 0');
   const only = values.only === undefined ? [...WORKLOADS] : values.only.split(',').map((w) => w.trim());
   for (const w of only) if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`--only: unknown workload ${w} (${WORKLOADS.join(', ')})`);
-  if (values.wsdl !== 'server' && values.wsdl !== 'local') throw new Error('--wsdl takes server or local');
+  if (values.wsdl !== 'none' && values.wsdl !== 'local') throw new Error('--wsdl takes none or local');
   const complete = only.length === WORKLOADS.length && runs >= 5;
   const out = values.out ?? join(ROOT, complete ? 'bench/results.json' : 'bench/results-partial.json');
-  return { runs, warmup, only: new Set(only as Workload[]), wsdl: values.wsdl as 'server' | 'local', out };
+  return { runs, warmup, only: new Set(only as Workload[]), wsdl: values.wsdl as 'none' | 'local', out };
 }
 
 // ---- statistics and formatting ----
@@ -371,7 +371,7 @@ async function main(): Promise<void> {
     settings: {
       runs: opts.runs,
       warmupRounds: opts.warmup,
-      wsdlSource: opts.wsdl === 'server' ? "the server's /sdk/vimService.wsdl (the library's default)" : `local bundle via VIM25_WSDL_DIR`,
+      wsdlSource: opts.wsdl === 'none' ? 'none: the default (direct) engine reads no WSDL at run time' : 'the local bundle via VIM25_WSDL_DIR, read at connect to check operations',
       sequential: SEQ,
       concurrent: CONCURRENT,
       childEnvironment: Object.keys(childEnv).join(', '),
