@@ -25,13 +25,13 @@ export interface HttpTransportOptions {
   tunnel?: ConnectorOptions['tunnel'];
 }
 
-/** Per-call state threaded through node-soap (its `options` argument reaches us as exoptions). */
+/** Per-call state an engine hands the transport (the node-soap engine through node-soap, whose `options` reach us as exoptions). */
 export interface RequestContext {
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
   /** Safe to send twice (reads). Decides whether a request whose outcome is unknown may be replayed. */
   idempotent?: boolean | undefined;
-  /** node-soap calls this with the serialized envelope before sending it. */
+  /** Rewrites the serialized envelope before it is sent (token logins add WS-Security headers). */
   postProcess?: ((xml: string) => string) | undefined;
   /** Filled in by the transport: the answer's HTTP status, its (decompressed) body stream, and for non-200 answers the whole text. */
   status?: number;

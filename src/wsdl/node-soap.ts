@@ -60,10 +60,6 @@ export class SoapClients {
 
   constructor(readonly description: ServiceDescription, private readonly endpoint: string, private readonly transport: HttpTransport) {}
 
-  has(method: string): boolean {
-    return this.description.operations.has(method);
-  }
-
   get(method: string): Promise<soap.Client> {
     let p = this.#clients.get(method);
     if (!p) {
