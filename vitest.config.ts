@@ -14,8 +14,6 @@ export default defineConfig({
         test: {
           name: 'main',
           include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/harness-tests/**/*.test.ts'],
-          // Every call the tests make goes through both engines (issue 9's differential check).
-          setupFiles: ['test/harness/differential-setup.ts'],
           ...timeouts,
         },
       },

@@ -251,10 +251,8 @@ function versions() {
     python: quiet(PYTHON, ['--version']).replace(/^Python /, ''),
     go: quiet('go', ['version']).replace(/^go version /, ''),
     'vim25-soap': pkg('package.json'),
-    // The default engine (direct) sends through undici; soap is loaded only by the node-soap engine.
     undici: pkg('node_modules/undici/package.json'),
     'tough-cookie': pkg('node_modules/tough-cookie/package.json'),
-    soap: pkg('node_modules/soap/package.json'),
     pyvmomi: `python3-pyvmomi ${dpkg('python3-pyvmomi')}`,
     govmomi: `golang-github-vmware-govmomi-dev ${dpkg('golang-github-vmware-govmomi-dev')}`,
   };
@@ -371,7 +369,7 @@ async function main(): Promise<void> {
     settings: {
       runs: opts.runs,
       warmupRounds: opts.warmup,
-      wsdlSource: opts.wsdl === 'none' ? 'none: the default (direct) engine reads no WSDL at run time' : 'the local bundle via VIM25_WSDL_DIR, read at connect to check operations',
+      wsdlSource: opts.wsdl === 'none' ? 'none: the client reads no WSDL at run time' : 'the local bundle via VIM25_WSDL_DIR, read at connect to check operations',
       sequential: SEQ,
       concurrent: CONCURRENT,
       childEnvironment: Object.keys(childEnv).join(', '),

@@ -1,5 +1,5 @@
 // VimClient: the public surface. It wires one client's pieces together (transport with its TLS
-// policy and cookie jar, the engine that exchanges SOAP messages, the session) and
+// policy and cookie jar, the SOAP exchange, the session) and
 // exposes typed calls. Everything on the wire goes through SoapInvoker.invoke.
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
@@ -16,8 +16,7 @@ import { cloneTicketLogin, extensionLogin, passwordLogin, sspiLogin, tokenLogin,
 import { localTicketLogin, SessionManagerCalls } from './session/manager.ts';
 import { issueToken, type IssueTokenOptions, type SamlToken } from './session/token.ts';
 import type { CertificateAndKey } from './certs/certificates.ts';
-import type { EngineFactory, EngineKind } from './soap/engine.ts';
-import { engineFactory } from './soap/engines.ts';
+import { SoapExchange } from './soap/exchange.ts';
 import { SoapInvoker, type CallOptions, type WsdlOperations } from './soap/invoke.ts';
 import { fetchServerVersion } from './soap/versions.ts';
 import { cookieJar } from './transport/cookies.ts';
@@ -27,15 +26,9 @@ import { loadServiceDescription, wsdlLocation } from './wsdl/load.ts';
 
 export interface ConnectOptions {
   /**
-   * How requests are written and answers read. 'direct' (default): by the binding generated
-   * from the vim25 WSDL, straight to the transport. 'node-soap': node-soap, built from the WSDL
-   * at run time, writes the envelope and drives the exchange (same bytes, same values).
-   */
-  engine?: EngineKind;
-  /**
-   * Path or URL of vimService.wsdl (or its directory). Default: $VIM25_WSDL_DIR; the node-soap
-   * engine falls back to the server's `<sdk>/vimService.wsdl`. Calls to operations this WSDL
-   * does not declare are refused before anything is sent.
+   * Path or URL of vimService.wsdl (or its directory), e.g. an older server's: calls to
+   * operations it does not declare are refused before anything is sent. Default: none needed
+   * (every type comes from the WSDL the library was generated from).
    */
   wsdl?: string;
   tls?: TlsOptions;
@@ -98,7 +91,6 @@ interface ClientParts {
   jar: CookieJar;
   invoker: SoapInvoker;
   transport: HttpTransport;
-  engines: EngineFactory;
   operations: WsdlOperations | undefined;
   options: ConnectOptions;
   logger: Logger;
@@ -120,7 +112,6 @@ export class VimClient extends EventEmitter {
   readonly #keepAlive: KeepAlive | undefined;
   #closed = false;
 
-  readonly #engines: EngineFactory;
   readonly #operations: WsdlOperations | undefined;
   readonly #options: ConnectOptions;
   /** The rest of SessionManager: properties, tickets, impersonation, locale, service message. */
@@ -134,7 +125,6 @@ export class VimClient extends EventEmitter {
     this.cookieJar = jar;
     this.#invoker = invoker;
     this.#transport = transport;
-    this.#engines = parts.engines;
     this.#operations = parts.operations;
     this.#options = options;
     this.#session = new Session({
@@ -173,21 +163,17 @@ export class VimClient extends EventEmitter {
       userAgent: USER_AGENT,
     });
     try {
-      const kind = options.engine ?? 'direct';
-      if (kind !== 'direct' && kind !== 'node-soap') throw new TypeError(`engine must be 'direct' or 'node-soap', not ${JSON.stringify(kind)}`);
-      const location = wsdlLocation(options.wsdl, sdkUrl, kind === 'node-soap');
       const [description, serverVersion] = await Promise.all([
-        location === undefined ? undefined : loadServiceDescription(location, transport),
+        options.wsdl === undefined ? undefined : loadServiceDescription(wsdlLocation(options.wsdl), transport),
         options.version === undefined ? fetchServerVersion(transport, sdkUrl) : Promise.resolve(options.version),
       ]);
-      const engines = await engineFactory(kind, description);
       const operations = description && { names: description.operations, location: description.location };
       // Only a server that publishes no version file gets one bootstrap call with the bundle's version.
-      const invoker = new SoapInvoker(engines(sdkUrl, transport), serverVersion ?? WSDL_VERSION, logger, operations);
+      const invoker = new SoapInvoker(new SoapExchange(sdkUrl, transport), serverVersion ?? WSDL_VERSION, logger, operations);
       const content = (await invoker.invoke('RetrieveServiceContent', SERVICE_INSTANCE, {})) as ServiceContent;
       if (options.version === undefined) invoker.version = content.about.apiVersion;
       logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });
-      return new VimClient({ url: sdkUrl, serviceContent: content, jar, invoker, transport, engines, operations, options, logger });
+      return new VimClient({ url: sdkUrl, serviceContent: content, jar, invoker, transport, operations, options, logger });
     } catch (err) {
       transport.close();
       throw err;
@@ -366,7 +352,7 @@ export class VimClient extends EventEmitter {
       }),
     });
     const endpoint = viaTunnel ? `https://${SDK_TUNNEL}/sdk` : this.url;
-    const invoker = new SoapInvoker(this.#engines(endpoint, transport), this.apiVersion, base.logger, this.#operations);
+    const invoker = new SoapInvoker(new SoapExchange(endpoint, transport), this.apiVersion, base.logger, this.#operations);
     return {
       invoke: invoker.invoke,
       sessionId: () => sessionIdIn(jar, endpoint),

@@ -1,6 +1,6 @@
-// The SOAP 1.1 envelope around a vim25 request, byte for byte what node-soap writes for our
-// per-operation WSDL (the differential tests compare the two), so both engines put the same
-// request on the wire.
+// The SOAP 1.1 envelope around a vim25 request. The vim25 namespace is declared on the request
+// element itself (and as the default namespace there), so a body written by the binding needs
+// no prefix of its own.
 import { VIM25_NS, XSD_NS, XSI_NS } from '../binding/xml.ts';
 
 const HEAD = '<?xml version="1.0" encoding="utf-8"?>'

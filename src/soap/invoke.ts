@@ -1,6 +1,6 @@
-// The one seam every vim25 call goes through: encode with the binding, exchange through the
-// engine (envelope, SOAPAction, transport, decoding), and turn whatever came back into a value,
-// a VimFault or a TransportError.
+// The one seam every vim25 call goes through: encode with the binding, exchange (envelope,
+// SOAPAction, transport, decoding), and turn whatever came back into a value, a VimFault or a
+// TransportError.
 import { ValidationError } from '../errors.ts';
 import { faultError } from '../binding/decode.ts';
 import { encodeRequest } from '../binding/encode.ts';
@@ -8,7 +8,7 @@ import { methodInfo, type MethodInfo } from '../binding/metadata.ts';
 import { redactArgs } from '../binding/redact.ts';
 import type { RequestContext } from '../transport/http.ts';
 import type { Logger } from '../logger.ts';
-import type { SoapEngine } from './engine.ts';
+import type { SoapExchange } from './exchange.ts';
 import { isIdempotent } from './idempotency.ts';
 
 export interface CallOptions {
@@ -35,7 +35,7 @@ export class SoapInvoker {
   /** vim25 version sent in SOAPAction: the server's, set once it is known. */
   version: string;
 
-  constructor(private readonly engine: SoapEngine, version: string, private readonly logger: Logger, private readonly operations?: WsdlOperations) {
+  constructor(private readonly exchange: SoapExchange, version: string, private readonly logger: Logger, private readonly operations?: WsdlOperations) {
     this.version = version;
   }
 
@@ -66,8 +66,8 @@ export class SoapInvoker {
     const method = info.name;
     if (this.operations && !this.operations.names.has(method)) throw new ValidationError(method, '', `not an operation of the WSDL at ${this.operations.location}`);
     const body = encodeRequest(info, _this, args);
-    const ctx: RequestContext = { timeoutMs: options.timeoutMs, signal: options.signal, idempotent: isIdempotent(method), postProcess: options.envelope };
-    const decoded = await this.engine.exchange({ info, body, soapAction: `"urn:vim25/${this.version}"`, ctx });
+    const ctx: RequestContext = { timeoutMs: options.timeoutMs, signal: options.signal, idempotent: isIdempotent(method) };
+    const decoded = await this.exchange.exchange({ info, body, soapAction: `"urn:vim25/${this.version}"`, ctx, rewrite: options.envelope });
     if (decoded.kind === 'fault') throw faultError(method, decoded.fault);
     return decoded.value;
   }

@@ -1,6 +1,6 @@
 // HTTP(S) for one client: bounded keep-alive pools (undici) under the TLS policy, the cookie jar
 // read at send time and fed from every answer, gzip, a deadline per exchange, an abort signal
-// and a response-size limit. It is also the IHttpClient node-soap sends calls through.
+// and a response-size limit.
 import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline, Readable } from 'node:stream';
 import zlib from 'node:zlib';
@@ -25,20 +25,12 @@ export interface HttpTransportOptions {
   tunnel?: ConnectorOptions['tunnel'];
 }
 
-/** Per-call state an engine hands the transport (the node-soap engine through node-soap, whose `options` reach us as exoptions). */
+/** What a caller decides per request. */
 export interface RequestContext {
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
   /** Safe to send twice (reads). Decides whether a request whose outcome is unknown may be replayed. */
   idempotent?: boolean | undefined;
-  /** Rewrites the serialized envelope before it is sent (token logins add WS-Security headers). */
-  postProcess?: ((xml: string) => string) | undefined;
-  /** Filled in by the transport: the answer's HTTP status, its (decompressed) body stream, and for non-200 answers the whole text. */
-  status?: number;
-  body?: Readable;
-  text?: string;
-  /** The response-size limit the reader of `body` enforces. */
-  maxResponseBytes?: number;
 }
 
 export interface HttpResponse {
@@ -159,7 +151,7 @@ export class HttpTransport {
     const cookie = jar && this.cookieHeaders.for(u);
     if (cookie) headers.Cookie = cookie;
     return new Promise<HttpResponse>((resolve, reject) => {
-      const exchange = new Exchange(u, jar, init.ctx, this.options.maxResponseBytes, Math.max(0, deadline - Date.now()), resolve, reject);
+      const exchange = new Exchange(u, jar, init.ctx, Math.max(0, deadline - Date.now()), resolve, reject);
       if (exchange.settled) return;
       dispatcher.dispatch({ origin: u.origin, path: u.pathname + u.search, method: init.method, headers, body: init.body ?? null }, exchange);
     });
@@ -190,21 +182,6 @@ export class HttpTransport {
     return (await this.readAll(body)).toString('utf8');
   }
 
-  // --- node-soap's IHttpClient -------------------------------------------------------------
-
-  /**
-   * node-soap's streaming path for calls. A 200 answer streams into node-soap's SAX stream;
-   * any other status is read here (bounded) and handed over whole, because node-soap reads
-   * those with a promise it never catches.
-   */
-  async requestStream(rurl: string, data: unknown, exheaders?: Record<string, string>, exoptions?: RequestContext): Promise<{ status: number; headers: IncomingHttpHeaders; data: Readable; config: object }> {
-    const res = await this.send(rurl, { method: 'POST', body: String(data), headers: exheaders, ctx: exoptions });
-    if (res.status === 200) return { status: res.status, headers: res.headers, data: res.body, config: {} };
-    const text = await this.text(res.body);
-    if (exoptions) exoptions.text = text;
-    return { status: res.status, headers: res.headers, data: Readable.from([text]), config: {} };
-  }
-
   /** Closes every socket; requests still running fail. */
   close(): void {
     this.pools.destroy().catch(() => undefined);
@@ -233,7 +210,6 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly url: URL,
     private readonly jar: CookieJar | undefined,
     private readonly ctx: RequestContext | undefined,
-    private readonly maxResponseBytes: number,
     timeoutMs: number,
     private readonly resolve: (res: HttpResponse) => void,
     private readonly reject: (err: TransportError) => void,
@@ -310,11 +286,6 @@ class Exchange implements Dispatcher.DispatchHandler {
     body.once('close', () => this.finish());
     this.body = body;
     this.settled = true;
-    if (this.ctx) {
-      this.ctx.status = status;
-      this.ctx.body = body;
-      this.ctx.maxResponseBytes = this.maxResponseBytes;
-    }
     this.resolve({ status, headers: headers as IncomingHttpHeaders, body });
   }
 

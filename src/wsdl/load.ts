@@ -1,23 +1,16 @@
-// Locates the vim25 WSDL and reads what a client needs of it, cheaply.
-//
-// node-soap parsing the whole bundle (3.4 MB of WSDL and XSD) costs over a second and 150 MB
-// at every start, and our binding takes every type from the generated metadata anyway. So the
-// service description is read once per process and location in a compact form: the operations
-// of the WSDL's portType, its target namespace and soapAction (node-soap.ts builds node-soap's
-// one-operation WSDLs from it).
+// Locates a vim25 WSDL a client was given and reads what it needs of it, cheaply: the
+// operations of the WSDL's portType (calls to others are refused before anything is sent),
+// its target namespace and soapAction. Every type comes from the generated metadata, so the
+// 3.4 MB of schema are never parsed at run time; the description is read once per process and
+// location.
 import { readFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { TransportError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
 
-/**
- * Where the WSDL comes from: the `wsdl` option (a directory, a vimService.wsdl path or a URL),
- * else $VIM25_WSDL_DIR, else (when `orServer`) the server's own `<sdk>/vimService.wsdl`.
- */
-export function wsdlLocation(option: string | undefined, sdkUrl: string, orServer: boolean): string | undefined {
-  const given = option ?? process.env.VIM25_WSDL_DIR;
-  if (given === undefined || given === '') return orServer ? `${sdkUrl.replace(/\/+$/, '')}/vimService.wsdl` : undefined;
+/** The vimService.wsdl that the `wsdl` option (a directory, a vimService.wsdl path or a URL) names. */
+export function wsdlLocation(given: string): string {
   if (/^https?:\/\//i.test(given)) return given;
   const path = resolve(given);
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'vimService.wsdl') : path;

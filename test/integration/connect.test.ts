@@ -10,15 +10,21 @@ import { harnessReset, harnessStats } from '../harness/vcsim.ts';
 const h = inject('harness');
 const tls = { ca: readFileSync(h.certFile) };
 
-// No wsdl option and no VIM25_WSDL_DIR: the direct engine needs no WSDL at run time; the
-// node-soap engine must load <sdk>/vimService.wsdl from the server.
-describe.each(['direct', 'node-soap'] as const)('VimClient against vcsim, %s engine, no WSDL given', (engine) => {
+// No wsdl option: the client needs no WSDL at run time, and reads no environment variable
+// (a VIM25_WSDL_DIR pointing nowhere must not change connect).
+describe('VimClient against vcsim, no WSDL given', () => {
   let client: VimClient;
 
   beforeAll(async () => {
     await harnessReset(h);
-    delete process.env.VIM25_WSDL_DIR;
-    client = await VimClient.connect(h.url, { tls, engine });
+    const before = process.env.VIM25_WSDL_DIR;
+    process.env.VIM25_WSDL_DIR = '/nonexistent';
+    try {
+      client = await VimClient.connect(h.url, { tls });
+    } finally {
+      if (before === undefined) delete process.env.VIM25_WSDL_DIR;
+      else process.env.VIM25_WSDL_DIR = before;
+    }
   });
   afterAll(() => client?.close());
 
@@ -106,19 +112,18 @@ describe('VimClient.connect failures', () => {
     expect(Object.keys((await harnessStats(h)).soapActions)).toEqual(['"urn:vim25/8.0.1.0"']);
   });
 
-  it('refuses an unknown engine, and a node-soap engine whose WSDL is missing or not a WSDL', async () => {
-    await expect(VimClient.connect(h.url, { tls, engine: 'fast' as never })).rejects.toThrow(TypeError);
-    const missing = await VimClient.connect(h.url, { tls, engine: 'node-soap', wsdl: '/nonexistent/vimService.wsdl' }).catch((e: unknown) => e);
+  it('refuses a given WSDL that is missing or not a WSDL', async () => {
+    const missing = await VimClient.connect(h.url, { tls, wsdl: '/nonexistent/vimService.wsdl' }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(TransportError);
     expect((missing as TransportError).code).toBe('EWSDL');
     const dir = mkdtempSync(join(os.tmpdir(), 'vim25-wsdl-'));
     writeFileSync(join(dir, 'vimService.wsdl'), '<html><body>Not Found</body></html>');
-    const html = await VimClient.connect(h.url, { tls, engine: 'node-soap', wsdl: dir }).catch((e: unknown) => e);
+    const html = await VimClient.connect(h.url, { tls, wsdl: dir }).catch((e: unknown) => e);
     expect((html as TransportError).code).toBe('EWSDL');
     expect((html as TransportError).message).toContain('HTML page');
   });
 
-  it.each(['direct', 'node-soap'] as const)('with a given WSDL, the %s engine refuses operations it does not declare, before sending', async (engine) => {
+  it('with a given WSDL, refuses operations it does not declare, before sending', async () => {
     // A server's WSDL without CurrentTime (as an older API version lacks newer methods).
     const dir = mkdtempSync(join(os.tmpdir(), 'vim25-wsdl-'));
     writeFileSync(join(dir, 'vimService.wsdl'), readFileSync(join(bundleDir(), 'vimService.wsdl')));
@@ -126,7 +131,7 @@ describe('VimClient.connect failures', () => {
     const portType = /<portType\b[\s\S]*?<\/portType>/.exec(wsdl)![0];
     writeFileSync(join(dir, 'vim.wsdl'), wsdl.replace(portType, portType.replace(/<operation name="CurrentTime">[\s\S]*?<\/operation>/, '')));
     await harnessReset(h);
-    const c = await VimClient.connect(h.url, { tls, engine, wsdl: dir });
+    const c = await VimClient.connect(h.url, { tls, wsdl: dir });
     try {
       const err = await c.call('CurrentTime', c.ref('ServiceInstance', 'ServiceInstance')).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ValidationError);
