@@ -8,6 +8,7 @@ import { WSDL_VERSION } from './generated/metadata.ts';
 import type { MethodName, VimMethods } from './generated/methods.ts';
 import type { AboutInfo, ManagedObjectReference, ServiceContent, UserSession } from './generated/types.ts';
 import { TransportError } from './errors.ts';
+import { CLIENT_INTERNALS, type ClientInternals } from './internals.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { startKeepAlive, type KeepAlive } from './session/keepalive.ts';
 import { Session, sessionIdIn, type SessionEvent } from './session/session.ts';
@@ -383,6 +384,19 @@ export class VimClient extends EventEmitter {
   /** A ManagedObjectReference, e.g. `client.ref('VirtualMachine', 'vm-42')`. */
   ref(type: string, value: string): ManagedObjectReference {
     return { type, value };
+  }
+
+  /** The wiring the library's subpaths run on (see internals.ts). */
+  [CLIENT_INTERNALS](): ClientInternals {
+    const client = this;
+    return {
+      transport: this.#transport,
+      url: this.url,
+      get apiVersion() {
+        return client.apiVersion;
+      },
+      guard: (attempt) => this.#session.guard(attempt),
+    };
   }
 
   override on(event: ClientEvent, listener: (...args: any[]) => void): this {

@@ -66,16 +66,26 @@ export class Session {
   call: Invoke = async (method, _this, args, options) => {
     const invoke = this.#o.invoke;
     if (SESSION_METHODS.has(method)) return invoke(method, _this, args, options);
+    return this.guard(async () => checked(method, await invoke(method, _this, args, options)));
+  };
+
+  /**
+   * Runs one attempt of a (non-login) exchange under the session: it waits for a re-login in
+   * flight, and when the attempt fails with NotAuthenticated it joins the single re-login of all
+   * concurrent callers and runs once more. Exchanges that do not go through `call` (node-soap
+   * clients on this session) use it too, so they share the same single flight.
+   */
+  async guard<T>(attempt: () => Promise<T>): Promise<T> {
     if (this.#pending) await this.#pending;
     const generation = this.#generation;
     try {
-      return checked(method, await invoke(method, _this, args, options));
+      return await attempt();
     } catch (err) {
       if (!isVimFault(err, 'NotAuthenticated')) throw err;
       await this.#recover(generation, err);
-      return checked(method, await invoke(method, _this, args, options));
+      return attempt();
     }
-  };
+  }
 
   #loginContext(): LoginContext {
     return {
