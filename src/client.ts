@@ -15,9 +15,11 @@ import { Session, sessionIdIn, type SessionEvent } from './session/session.ts';
 import { cleanUiApiEndpoint, hostAllowed, PluginSessionError, requestCloneTicket } from './session/plugin.ts';
 import { cloneTicketLogin, extensionLogin, passwordLogin, sspiLogin, tokenLogin, type MutualTlsChannel, type TokenSource } from './session/strategies.ts';
 import { localTicketLogin, SessionManagerCalls } from './session/manager.ts';
+import { DEFAULT_LOCAL_TICKET_DIRECTORIES, isLoopbackUrl, LocalTicketError } from './session/local-ticket.ts';
 import { issueToken, type IssueTokenOptions, type SamlToken } from './session/token.ts';
 import type { CertificateAndKey } from './certs/certificates.ts';
 import { SoapExchange } from './soap/exchange.ts';
+import type { DecodeLimits } from './binding/decode.ts';
 import { SoapInvoker, type CallOptions, type WsdlOperations } from './soap/invoke.ts';
 import { fetchServerVersion } from './soap/versions.ts';
 import { cookieJar } from './transport/cookies.ts';
@@ -43,8 +45,16 @@ export interface ConnectOptions {
   logger?: Logger;
   /** vim25 version for SOAPAction. Default: the server's (vimServiceVersions.xml, then about.apiVersion). */
   version?: string;
-  /** Answers larger than this (decompressed) fail instead of being buffered. Default 256 MiB. */
+  /** Answers larger than this (decompressed) fail instead of being read further. Default 256 MiB. */
   maxResponseBytes?: number;
+  /**
+   * Elements one answer may hold, checked while it is decoded, so that memory is bounded by
+   * what the caller allows and not only by the bytes on the wire. Default 3 000 000 (a
+   * 2048-VM RetrievePropertiesEx page with every device has ~350 000).
+   */
+  maxResponseElements?: number;
+  /** How deep elements of an answer may nest. Default 256 (vim25 answers are under 20 deep). */
+  maxResponseDepth?: number;
   /** Concurrent connections to the server. Default 16. */
   maxSockets?: number;
 }
@@ -170,7 +180,7 @@ export class VimClient extends EventEmitter {
       ]);
       const operations = description && { names: description.operations, location: description.location };
       // Only a server that publishes no version file gets one bootstrap call with the bundle's version.
-      const invoker = new SoapInvoker(new SoapExchange(sdkUrl, transport), serverVersion ?? WSDL_VERSION, logger, operations);
+      const invoker = new SoapInvoker(new SoapExchange(sdkUrl, transport, decodeLimits(options)), serverVersion ?? WSDL_VERSION, logger, operations);
       const content = (await invoker.invoke('RetrieveServiceContent', SERVICE_INSTANCE, {})) as ServiceContent;
       if (options.version === undefined) invoker.version = content.about.apiVersion;
       logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });
@@ -259,9 +269,15 @@ export class VimClient extends EventEmitter {
     return this.#session.login(sspiLogin(options?.token, options?.next, options?.locale));
   }
 
-  /** AcquireLocalTicket, then Login with the one-time password file's content (local clients only). */
-  async loginByLocalTicket(userName: string): Promise<UserSession> {
-    return this.#session.login(localTicketLogin(userName));
+  /**
+   * AcquireLocalTicket, then Login with the one-time password file's content. Only for a server
+   * on this host, and only a regular file directly inside `directories` (default: ESXi's
+   * /var/run/vmware-hostd-ticket), owned by root or this process's user, is read; anything
+   * else is a LocalTicketError and nothing is read.
+   */
+  async loginByLocalTicket(userName: string, options: { directories?: readonly string[] } = {}): Promise<UserSession> {
+    if (!isLoopbackUrl(this.url)) throw new LocalTicketError('notLocal', `local tickets are files on the server's host: ${new URL(this.url).host} is not this host`);
+    return this.#session.login(localTicketLogin(userName, options.directories ?? DEFAULT_LOCAL_TICKET_DIRECTORIES));
   }
 
   /** ImpersonateUser: the session takes `userName`'s identity (a re-login restores the original one). */
@@ -353,7 +369,7 @@ export class VimClient extends EventEmitter {
       }),
     });
     const endpoint = viaTunnel ? `https://${SDK_TUNNEL}/sdk` : this.url;
-    const invoker = new SoapInvoker(new SoapExchange(endpoint, transport), this.apiVersion, base.logger, this.#operations);
+    const invoker = new SoapInvoker(new SoapExchange(endpoint, transport, decodeLimits(this.#options)), this.apiVersion, base.logger, this.#operations);
     return {
       invoke: invoker.invoke,
       sessionId: () => sessionIdIn(jar, endpoint),
@@ -366,6 +382,7 @@ export class VimClient extends EventEmitter {
     if (this.#closed) return;
     this.#closed = true;
     this.#keepAlive?.stop();
+    this.#session.close();
     try {
       await this.#session.logout();
     } catch (err) {
@@ -411,6 +428,13 @@ export class VimClient extends EventEmitter {
   [inspect.custom](): string {
     return `VimClient { url: '${this.url}', apiVersion: '${this.apiVersion}', user: ${this.userSession ? `'${this.userSession.userName}'` : 'none'} }`;
   }
+}
+
+function decodeLimits(options: ConnectOptions): DecodeLimits {
+  return {
+    ...(options.maxResponseElements !== undefined && { maxElements: options.maxResponseElements }),
+    ...(options.maxResponseDepth !== undefined && { maxDepth: options.maxResponseDepth }),
+  };
 }
 
 function normalizeSdkUrl(url: string): string {

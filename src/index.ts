@@ -1,6 +1,7 @@
 // Public exports only.
 export { VimClient, type ConnectOptions, type LoginOptions, type ClientEvent, type PluginSessionOptions, type CertificateLoginOptions } from './client.ts';
 export { PluginSessionError, type PluginSessionErrorReason } from './session/plugin.ts';
+export { LocalTicketError, DEFAULT_LOCAL_TICKET_DIRECTORIES, type LocalTicketProblem } from './session/local-ticket.ts';
 export { TokenError, type SamlToken, type IssueTokenOptions } from './session/token.ts';
 export type { SessionManagerCalls, SessionManagerProperties } from './session/manager.ts';
 export { VimError, VimFault, TransportError, ValidationError, isVimFault, type TransportErrorOptions } from './errors.ts';

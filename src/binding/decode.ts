@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { TransportError, VimFault } from '../errors.ts';
 import { ancestorsOf, MOREF, PRIMITIVES, isEnum, typeInfo, type FieldInfo, type MethodInfo, type TypeInfo } from './metadata.ts';
 import { XSI_NS, localName } from './xml.ts';
-import { NO_ATTRIBUTES, XmlReader, XmlSyntaxError, type XmlHandler } from './xml-reader.ts';
+import { NO_ATTRIBUTES, XmlLimitError, XmlReader, XmlSyntaxError, type XmlHandler, type XmlLimits } from './xml-reader.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -99,7 +99,7 @@ export class ResponseDecoder implements XmlHandler {
   /** MoRef types, one string each however many MoRefs name them. */
   private readonly moTypes = new Map<string, string>();
 
-  constructor(private readonly method: MethodInfo) {}
+  constructor(private readonly method: MethodInfo, private readonly status = 200) {}
 
   private moType(type: string): string {
     let t = this.moTypes.get(type);
@@ -152,7 +152,9 @@ export class ResponseDecoder implements XmlHandler {
     const name = localName(qname);
     const parent = this.stack[this.stack.length - 1];
     if (!parent) {
-      if (name !== 'Envelope') throw new TransportError(`expected a SOAP Envelope, got <${name}>`, { code: 'ENOTSOAP' });
+      if (name !== 'Envelope') {
+        throw new TransportError(`${this.method.name}: the HTTP ${this.status} answer is not SOAP (a <${name.slice(0, 64)}> document)`, { code: 'ENOTSOAP', status: this.status });
+      }
       this.sawEnvelope = true;
       this.stack.push(this.structural(name, (n) => (n === 'Body' || n === 'Header' ? field(n, '#struct') : undefined)));
       return;
@@ -254,30 +256,38 @@ export class ResponseDecoder implements XmlHandler {
   }
 
   finish(): DecodedResponse {
-    if (!this.sawEnvelope || this.stack.length) throw new TransportError('truncated SOAP answer', { code: 'ETRUNCATED' });
+    if (!this.sawEnvelope || this.stack.length) throw new TransportError(`${this.method.name}: truncated SOAP answer`, { code: 'ETRUNCATED', status: this.status });
     if (this.fault) return { kind: 'fault', fault: this.fault };
-    if (!this.sawResponse) throw new TransportError(`SOAP answer has neither ${this.method.name}Response nor a Fault`, { code: 'ENOTSOAP' });
+    if (!this.sawResponse) throw new TransportError(`${this.method.name}: the HTTP ${this.status} SOAP answer has neither ${this.method.name}Response nor a Fault`, { code: 'ENOTSOAP', status: this.status });
     if (!this.resultSeen && this.method.result?.array) return { kind: 'result', value: [] };
     return { kind: 'result', value: this.result };
   }
 }
 
-/** XML syntax errors become TransportErrors; anything else (a bug of ours) stays what it is. */
+/** XML syntax and limit errors become TransportErrors; anything else (a bug of ours) stays what it is. */
 function asTransportError(method: string, err: unknown, status?: number): unknown {
+  if (err instanceof XmlLimitError) {
+    return new TransportError(`${method}: the answer is beyond the decoding limits: ${err.message}`, { code: 'ERESPONSELIMIT', status, cause: err });
+  }
   if (!(err instanceof XmlSyntaxError)) return err;
   const code = /DOCTYPE/.test(err.message) ? 'EDOCTYPE' : 'EBADXML';
   return new TransportError(`${method}: malformed SOAP answer: ${err.message}`, { code, status, cause: err });
 }
 
+/** What an answer may cost to decode: its (decompressed) bytes and its XML's shape. */
+export interface DecodeLimits extends Partial<XmlLimits> {
+  maxBytes?: number;
+}
+
 /** Decodes a complete SOAP answer held in memory (faults, small answers, tests). */
-export function decodeResponseText(method: MethodInfo, xml: string): DecodedResponse {
-  const decoder = new ResponseDecoder(method);
+export function decodeResponseText(method: MethodInfo, xml: string, limits: DecodeLimits = {}, status = 200): DecodedResponse {
+  const decoder = new ResponseDecoder(method, status);
   try {
-    const reader = new XmlReader(decoder);
+    const reader = new XmlReader(decoder, limits);
     reader.write(xml);
     reader.end();
   } catch (err) {
-    throw asTransportError(method.name, err);
+    throw asTransportError(method.name, err, status);
   }
   return decoder.finish();
 }
@@ -285,10 +295,11 @@ export function decodeResponseText(method: MethodInfo, xml: string): DecodedResp
 const YIELD_EVERY_BYTES = 256 * 1024;
 
 /** Decodes a SOAP answer as its chunks arrive, so a large answer never blocks the event loop at once. */
-export function decodeResponseStream(method: MethodInfo, body: Readable, status: number, maxBytes = Infinity): Promise<DecodedResponse> {
+export function decodeResponseStream(method: MethodInfo, body: Readable, status: number, limits: DecodeLimits = {}): Promise<DecodedResponse> {
+  const maxBytes = limits.maxBytes ?? Infinity;
   return new Promise((resolve, reject) => {
-    const decoder = new ResponseDecoder(method);
-    const reader = new XmlReader(decoder);
+    const decoder = new ResponseDecoder(method, status);
+    const reader = new XmlReader(decoder, limits);
     let failed = false;
     const fail = (err: unknown): void => {
       if (failed) return;
@@ -322,7 +333,9 @@ export function decodeResponseStream(method: MethodInfo, body: Readable, status:
       }
     });
     body.on('error', (e: NodeJS.ErrnoException) => {
-      fail(e instanceof TransportError ? e : new TransportError(`${method.name}: answer cut off: ${e.code ?? e.message}`, { code: e.code ?? 'ENETWORK', status, outcomeUnknown: true, cause: e }));
+      // Cut off mid-answer: the request was answered, so it may have taken effect, as with a
+      // connection that died before the answer (the same code for the same meaning).
+      fail(e instanceof TransportError ? e : new TransportError(`${method.name}: answer cut off (${e.code ?? e.message}): its outcome is unknown`, { code: 'EOUTCOMEUNKNOWN', status, outcomeUnknown: true, cause: e }));
     });
     body.on('end', () => {
       if (failed) return;

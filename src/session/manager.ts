@@ -1,11 +1,11 @@
 // The rest of SessionManager as typed calls: properties, tickets, impersonation, locale and
 // the service message. Faults stay VimFaults with the names the reference lists.
-import { readFile } from 'node:fs/promises';
 import type {
   ManagedObjectReference, SessionManagerGenericServiceTicket, SessionManagerLocalTicket, SessionManagerServiceRequestSpec, UserSession,
 } from '../generated/types.ts';
 import type { Invoke } from '../soap/invoke.ts';
 import type { LoginStrategy } from './strategies.ts';
+import { readLocalTicket } from './local-ticket.ts';
 
 export interface SessionManagerProperties {
   currentSession?: UserSession;
@@ -62,15 +62,16 @@ export class SessionManagerCalls {
 
 /**
  * Logs in with a local ticket: AcquireLocalTicket names a one-time password file readable only
- * by that user on the server's machine; its content is the password. Single use, so not replayable.
+ * by that user on the server's machine; its content is the password (read only after the checks
+ * of local-ticket.ts). Single use, so not replayable.
  */
-export function localTicketLogin(userName: string): LoginStrategy {
+export function localTicketLogin(userName: string, directories: readonly string[]): LoginStrategy {
   return {
     kind: 'localTicket',
     replayable: false,
     login: async ({ invoke, sessionManager }) => {
       const ticket = (await invoke('AcquireLocalTicket', sessionManager, { userName })) as SessionManagerLocalTicket;
-      const password = (await readFile(ticket.passwordFilePath, 'utf8')).trim();
+      const password = await readLocalTicket(ticket.passwordFilePath, directories);
       return (await invoke('Login', sessionManager, { userName: ticket.userName, password })) as UserSession;
     },
   };

@@ -67,7 +67,8 @@ export async function requestCloneTicket(transport: HttpTransport, endpoint: URL
     headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'vmware-api-session-id': sessionToken },
     body: JSON.stringify({ vc_guid: vcGuid }),
   });
-  const text = await transport.text(res.body);
+  // The answer is a short JSON object; a larger one is refused rather than buffered.
+  const text = await transport.text(res.body, 64 * 1024);
   if (res.status === 401) throw new PluginSessionError('unauthorized', 'the vSphere Client refused the plug-in session token (expired or invalid)', 401);
   if (res.status === 404) throw new PluginSessionError('unknownVcenter', `the vSphere Client does not know vCenter ${vcGuid}`, 404);
   if (res.status !== 200 && res.status !== 201) throw new PluginSessionError('badAnswer', `clone-ticket request failed with HTTP ${res.status}`, res.status);

@@ -2,7 +2,8 @@
 // holder-of-key tokens, and acquiring a token from the vCenter STS (WS-Trust 1.3 Issue).
 import { randomUUID, X509Certificate } from 'node:crypto';
 import type { SignedXml as SignedXmlClass } from 'xml-crypto';
-import { escapeText } from '../binding/xml.ts';
+import { escapeText, localName } from '../binding/xml.ts';
+import { readXml } from '../binding/xml-reader.ts';
 import { TransportError, VimError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
 
@@ -28,9 +29,54 @@ export class TokenError extends VimError {
 }
 
 function assertionId(assertion: string): string {
-  const id = /<(?:\w+:)?Assertion\b[^>]*\bID\s*=\s*"([^"]+)"/.exec(assertion)?.[1];
+  let id: string | undefined;
+  try {
+    readXml(assertion, {
+      open(qname, attributes) {
+        if (id === undefined && localName(qname) === 'Assertion') id = attributes.ID ?? '';
+      },
+    });
+  } catch {
+    id = undefined;
+  }
   if (!id) throw new TokenError('the token is not a SAML 2.0 assertion with an ID');
   return id;
+}
+
+/** An STS answer is a few KB (a holder-of-key assertion with its certificate under 20 KB). */
+const MAX_STS_ANSWER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The first SAML Assertion element of an STS answer, character for character (it is signed), and
+ * the SOAP faultstring if the answer is a fault. The answer is checked to be well-formed XML in
+ * one linear pass; the assertion's text is then cut out by plain string search.
+ */
+function readStsAnswer(text: string): { assertion: string | undefined; faultString: string | undefined } {
+  let inFaultString = false;
+  let faultString: string | undefined;
+  let prefix: string | undefined;
+  try {
+    readXml(text, {
+      open(qname) {
+        const name = localName(qname);
+        if (name === 'faultstring') inFaultString = true;
+        else if (name === 'Assertion' && prefix === undefined) prefix = qname.slice(0, qname.length - name.length);
+      },
+      text(t) {
+        if (inFaultString) faultString = (faultString ?? '') + t;
+      },
+      close() {
+        inFaultString = false;
+      },
+    });
+  } catch (err) {
+    throw new TokenError(`the STS answer is not well-formed XML: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (prefix === undefined) return { assertion: undefined, faultString };
+  const open = text.search(new RegExp(`<${prefix.replace(/[.]/g, '\\.')}Assertion[\\s>/]`));
+  const closeTag = `</${prefix}Assertion>`;
+  const close = text.lastIndexOf(closeTag);
+  return { assertion: open >= 0 && close > open ? text.slice(open, close + closeTag.length) : undefined, faultString };
 }
 
 function timestamp(id: string, lifetimeSeconds: number): string {
@@ -163,12 +209,17 @@ export async function issueToken(transport: HttpTransport, o: IssueTokenOptions)
     // Unquoted, as govmomi sends it to vCenter's STS (and the only form vcsim's STS reads).
     headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue' },
   });
-  const text = await transport.text(res.body);
+  const text = await transport.text(res.body, MAX_STS_ANSWER_BYTES);
   if (res.status !== 200) {
-    const fault = /<faultstring>([^<]*)<\/faultstring>/.exec(text)?.[1];
+    let fault: string | undefined;
+    try {
+      fault = readStsAnswer(text).faultString?.slice(0, 500);
+    } catch {
+      // Not XML (a proxy's page): the status says enough.
+    }
     throw new TransportError(`STS refused to issue a token: HTTP ${res.status}${fault ? `: ${fault}` : ''}`, { status: res.status, code: `HTTP_${res.status}` });
   }
-  const assertion = /<(\w+:)?Assertion\b[\s\S]*<\/\1?Assertion>/.exec(text)?.[0];
+  const { assertion } = readStsAnswer(text);
   if (!assertion) throw new TokenError('the STS answer holds no SAML assertion');
   return hok ? { assertion, privateKey: o.privateKey!, certificate: o.certificate! } : { assertion };
 }

@@ -6,6 +6,7 @@ import { faultError } from '../binding/decode.ts';
 import { encodeRequest } from '../binding/encode.ts';
 import { methodInfo, type MethodInfo } from '../binding/metadata.ts';
 import { redactArgs } from '../binding/redact.ts';
+import type { CookieJar } from 'tough-cookie';
 import type { RequestContext } from '../transport/http.ts';
 import type { Logger } from '../logger.ts';
 import type { SoapExchange } from './exchange.ts';
@@ -21,6 +22,8 @@ export interface CallOptions {
 export interface InvokeOptions extends CallOptions {
   /** Rewrites the serialized envelope before it is sent (WS-Security headers of token logins). */
   envelope?: ((xml: string) => string) | undefined;
+  /** The cookie jar of a login made on the side, instead of the client's. */
+  jar?: CookieJar | undefined;
 }
 
 export type Invoke = (method: string, _this: unknown, args: object | undefined, options?: InvokeOptions) => Promise<unknown>;
@@ -66,7 +69,7 @@ export class SoapInvoker {
     const method = info.name;
     if (this.operations && !this.operations.names.has(method)) throw new ValidationError(method, '', `not an operation of the WSDL at ${this.operations.location}`);
     const body = encodeRequest(info, _this, args);
-    const ctx: RequestContext = { timeoutMs: options.timeoutMs, signal: options.signal, idempotent: isIdempotent(method) };
+    const ctx: RequestContext = { timeoutMs: options.timeoutMs, signal: options.signal, idempotent: isIdempotent(method), jar: options.jar };
     const decoded = await this.exchange.exchange({ info, body, soapAction: `"urn:vim25/${this.version}"`, ctx, rewrite: options.envelope });
     if (decoded.kind === 'fault') throw faultError(method, decoded.fault);
     return decoded.value;

@@ -31,6 +31,8 @@ export interface RequestContext {
   signal?: AbortSignal | undefined;
   /** Safe to send twice (reads). Decides whether a request whose outcome is unknown may be replayed. */
   idempotent?: boolean | undefined;
+  /** The jar this request reads and feeds instead of the transport's (a login made on the side). */
+  jar?: CookieJar | undefined;
 }
 
 export interface HttpResponse {
@@ -60,7 +62,7 @@ function tooLarge(limit: number): TransportError {
 }
 
 export function excerpt(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
+  return text.slice(0, 1000).replace(/\s+/g, ' ').trim().slice(0, 200);
 }
 
 function wrap(err: unknown, sent: boolean): TransportError {
@@ -147,8 +149,9 @@ export class HttpTransport {
       'Accept-Encoding': 'gzip, deflate',
       ...init.headers,
     };
-    const jar = init.cookies === false ? undefined : this.options.jar;
-    const cookie = jar && this.cookieHeaders.for(u);
+    const own = init.ctx?.jar;
+    const jar = init.cookies === false ? undefined : own ?? this.options.jar;
+    const cookie = jar && (own ? own.getCookieStringSync(u) : this.cookieHeaders.for(u));
     if (cookie) headers.Cookie = cookie;
     return new Promise<HttpResponse>((resolve, reject) => {
       const exchange = new Exchange(u, jar, init.ctx, Math.max(0, deadline - Date.now()), resolve, reject);
@@ -157,9 +160,8 @@ export class HttpTransport {
     });
   }
 
-  /** A whole answer, refused past the response-size limit instead of buffered without bound. */
-  async readAll(body: Readable): Promise<Buffer> {
-    const limit = this.options.maxResponseBytes;
+  /** A whole answer, refused past `limit` (default: the response-size limit) instead of buffered without bound. */
+  async readAll(body: Readable, limit = this.options.maxResponseBytes): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     try {
@@ -178,8 +180,8 @@ export class HttpTransport {
   }
 
   /** A whole answer as text, for WSDL files and non-200 answers. */
-  async text(body: Readable): Promise<string> {
-    return (await this.readAll(body)).toString('utf8');
+  async text(body: Readable, limit?: number): Promise<string> {
+    return (await this.readAll(body, limit)).toString('utf8');
   }
 
   /** Closes every socket; requests still running fail. */

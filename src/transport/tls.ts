@@ -103,6 +103,12 @@ export function policyConnector(o: ConnectorOptions): Connector {
   };
   const connect = connector(true);
   const probe = clientCert ? connector(false) : undefined;
+  // Only to show the user which certificate was refused: no client certificate, no request.
+  let inspector: Connector | undefined;
+  const inspect = (params: ConnectParams, cb: Parameters<Connector>[1]): void => {
+    inspector ??= buildConnector({ timeout: o.timeoutMs, rejectUnauthorized: false, maxCachedSessions: 0, ...(t.servername !== undefined && { servername: t.servername }) });
+    inspector(params, cb);
+  };
 
   const handshake = async (via: Connector, params: ConnectParams): Promise<Socket> => {
     if (o.tunnel) {
@@ -125,9 +131,41 @@ export function policyConnector(o: ConnectorOptions): Connector {
       return;
     }
     const verified = async (): Promise<Socket> => {
-      if (probe) (await handshake(probe, params)).destroy();
-      return handshake(connect, params);
+      try {
+        if (probe) (await handshake(probe, params)).destroy();
+        return await handshake(connect, params);
+      } catch (err) {
+        if (!isVerificationError(err)) throw err;
+        throw await untrusted(err as NodeJS.ErrnoException, () => handshake(inspect, params));
+      }
     };
     verified().then((socket) => callback(null, socket), (err: Error) => callback(err, null));
   };
+}
+
+/** OpenSSL's and Node's codes for a server certificate that failed verification. */
+function isVerificationError(err: unknown): boolean {
+  if (err instanceof TransportError) return false; // ours: a pin mismatch, a tunnel refusal
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+  return code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /CERT|SELF_SIGNED|ISSUER|UNABLE_TO_VERIFY/.test(code);
+}
+
+/**
+ * A refused server certificate, named by its thumbprints so the user can decide to trust it:
+ * what they need is `tls.thumbprint` (a self-signed vCenter or ESXi) or `tls.ca`.
+ */
+async function untrusted(err: NodeJS.ErrnoException, peek: () => Promise<Socket>): Promise<TransportError> {
+  let seen = '';
+  try {
+    const socket = (await peek()) as TLSSocket;
+    const cert = socket.getPeerCertificate();
+    socket.destroy();
+    if (cert?.fingerprint) seen = ` (SHA-1 ${cert.fingerprint}, SHA-256 ${cert.fingerprint256})`;
+  } catch {
+    // The certificate could not be seen a second time: the refusal is still reported.
+  }
+  return new TransportError(
+    `the server certificate${seen} is not trusted: ${err.code}: ${err.message}. Pass tls.thumbprint to pin that certificate, or tls.ca with the CA that issued it`,
+    { code: err.code ?? 'ECERTUNTRUSTED', cause: err },
+  );
 }

@@ -6,6 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { localName } from '../binding/xml.ts';
+import { readXml } from '../binding/xml-reader.ts';
 import { TransportError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
 
@@ -43,42 +45,74 @@ export function loadServiceDescription(location: string, transport: HttpTranspor
   return p;
 }
 
+/** vim.wsdl is 1.6 MB; a server's answer is read no further than this. */
+const MAX_WSDL_BYTES = 16 * 1024 * 1024;
+
 async function fetchText(location: string, transport: HttpTransport): Promise<string> {
   if (!/^https?:\/\//i.test(location)) return readFile(location, 'utf8');
   const res = await transport.send(location, { method: 'GET' });
-  const text = await transport.text(res.body);
+  const text = await transport.text(res.body, MAX_WSDL_BYTES);
   if (res.status !== 200) throw new TransportError(`cannot load ${location}: HTTP ${res.status}`, { code: 'EWSDL', status: res.status });
   return text;
-}
-
-function requireWsdl(location: string, text: string): void {
-  if (!/^\s*(<\?xml[^>]*\?>\s*)?(<!--[\s\S]*?-->\s*)*<(\w+:)?definitions\b/.test(text)) {
-    const what = /<html\b/i.test(text) ? 'an HTML page' : 'something else';
-    throw new TransportError(`${location} is not a WSDL document (got ${what})`, { code: 'EWSDL' });
-  }
 }
 
 function relative(base: string, ref: string): string {
   return /^https?:\/\//i.test(base) ? new URL(ref, base).href : join(dirname(base), ref);
 }
 
-async function readDescription(location: string, transport: HttpTransport): Promise<ServiceDescription> {
-  const service = await fetchText(location, transport);
-  requireWsdl(location, service);
-  // vimService.wsdl only names the service; the interface WSDL it imports holds the operations.
-  const imported = /<(?:\w+:)?import\b[^>]*\blocation\s*=\s*"([^"]+)"/.exec(service)?.[1];
-  const interfaceLocation = imported ? relative(location, imported) : location;
-  const text = imported ? await fetchText(interfaceLocation, transport) : service;
-  requireWsdl(interfaceLocation, text);
-  const targetNamespace = /<(?:\w+:)?definitions\b[^>]*\btargetNamespace\s*=\s*"([^"]+)"/.exec(text)?.[1];
-  const portType = /<(?:\w+:)?portType\b[\s\S]*?<\/(?:\w+:)?portType>/.exec(text)?.[0];
-  const soapAction = /\bsoapAction\s*=\s*"([^"]*)"/.exec(text)?.[1];
-  if (!targetNamespace || !portType || soapAction === undefined) throw new TransportError(`${interfaceLocation} has no vim25 portType and binding`, { code: 'EWSDL' });
-  const operations = new Set<string>();
-  for (const m of portType.matchAll(/<(?:\w+:)?operation\s+name\s*=\s*"([^"]+)"/g)) {
-    if (!/^[A-Za-z_][\w.-]*$/.test(m[1]!)) throw new TransportError(`${interfaceLocation}: operation name ${JSON.stringify(m[1])} is not an XML name`, { code: 'EWSDL' });
-    operations.add(m[1]!);
+/** What a client needs of one WSDL document, read in one linear pass. */
+interface WsdlFacts {
+  targetNamespace: string | undefined;
+  /** The interface WSDL that vimService.wsdl imports. */
+  imported: string | undefined;
+  soapAction: string | undefined;
+  operations: string[];
+}
+
+function readWsdl(location: string, text: string): WsdlFacts {
+  const facts: WsdlFacts = { targetNamespace: undefined, imported: undefined, soapAction: undefined, operations: [] };
+  const path: string[] = [];
+  let root: string | undefined;
+  try {
+    readXml(text, {
+      open(qname, attributes) {
+        const name = localName(qname);
+        path.push(name);
+        if (path.length === 1) {
+          root = name;
+          if (name !== 'definitions') throw new TransportError(`${location} is not a WSDL document (got ${name.toLowerCase() === 'html' ? 'an HTML page' : `<${name}>`})`, { code: 'EWSDL' });
+          facts.targetNamespace = attributes.targetNamespace;
+        } else if (path.length === 2 && name === 'import') {
+          facts.imported ??= attributes.location;
+        } else if (path.length === 3 && name === 'operation' && path[1] === 'portType' && attributes.name !== undefined) {
+          facts.operations.push(attributes.name);
+        } else if (name === 'operation' && path[1] === 'binding' && attributes.soapAction !== undefined) {
+          facts.soapAction ??= attributes.soapAction;
+        }
+      },
+      close() {
+        path.pop();
+      },
+    });
+  } catch (err) {
+    if (err instanceof TransportError) throw err;
+    const what = root === undefined && /<html\b/i.test(text.slice(0, 4096)) ? 'an HTML page' : `malformed XML: ${err instanceof Error ? err.message : String(err)}`;
+    throw new TransportError(`${location} is not a WSDL document (${what})`, { code: 'EWSDL', cause: err });
   }
-  if (operations.size === 0) throw new TransportError(`${interfaceLocation} declares no operations`, { code: 'EWSDL' });
-  return { location, targetNamespace, soapAction, operations };
+  return facts;
+}
+
+async function readDescription(location: string, transport: HttpTransport): Promise<ServiceDescription> {
+  const service = readWsdl(location, await fetchText(location, transport));
+  // vimService.wsdl only names the service; the interface WSDL it imports holds the operations.
+  const interfaceLocation = service.imported ? relative(location, service.imported) : location;
+  const facts = service.imported ? readWsdl(interfaceLocation, await fetchText(interfaceLocation, transport)) : service;
+  const { targetNamespace, soapAction } = facts;
+  if (!targetNamespace || facts.operations.length === 0 || soapAction === undefined) {
+    throw new TransportError(`${interfaceLocation} has no vim25 portType and binding`, { code: 'EWSDL' });
+  }
+  for (const name of facts.operations) {
+    if (!/^[A-Za-z_][\w.-]*$/.test(name)) throw new TransportError(`${interfaceLocation}: operation name ${JSON.stringify(name.slice(0, 64))} is not an XML name`, { code: 'EWSDL' });
+  }
+  return { location, targetNamespace, soapAction, operations: new Set(facts.operations) };
 }

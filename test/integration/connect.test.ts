@@ -89,9 +89,14 @@ describe('VimClient against vcsim, no WSDL given', () => {
 });
 
 describe('VimClient.connect failures', () => {
-  it('fails with a TransportError when the server certificate is not trusted', async () => {
+  it('fails with a TransportError naming the untrusted certificate and what to pass', async () => {
     const err = await VimClient.connect(h.url).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
+    const message = (err as Error).message;
+    expect(message).toContain(h.sha1);
+    expect(message).toContain(h.sha256);
+    expect(message).toMatch(/tls\.thumbprint.*tls\.ca/);
+    expect((err as TransportError).code).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY/);
   });
 
   it('accepts a pinned thumbprint instead of a CA, and refuses a wrong one', async () => {

@@ -2,6 +2,7 @@
 // harness verifies our signature with xmlsec1), SSPI, local and service tickets, impersonation,
 // locale and the service message, with the faults the reference lists.
 import https from 'node:https';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExtensionCertificate, dataObject, isVimFault, TokenError, VimClient, type ManagedObjectReference } from '../../src/index.ts';
 import { tokenHeader } from '../../src/session/token.ts';
@@ -147,7 +148,8 @@ describe('the rest of SessionManager', () => {
 
   it('logs in with a local ticket once, and is refused remotely', async () => {
     const c = await connect();
-    const s = await c.loginByLocalTicket(h.info.username);
+    const directories = [join(h.info.stateDir, 'local-tickets')];
+    const s = await c.loginByLocalTicket(h.info.username, { directories });
     expect(s.userName).toBe(h.info.username);
     const ticket = await admin.sessionManager.acquireLocalTicket(h.info.username);
     expect(ticket.passwordFilePath).toContain(h.info.stateDir);
@@ -155,7 +157,7 @@ describe('the rest of SessionManager', () => {
     await harnessSetLocalTickets(h.info, 'remote');
     try {
       const remote = await connect();
-      await fault(remote.loginByLocalTicket(h.info.username), 'InvalidRequest');
+      await fault(remote.loginByLocalTicket(h.info.username, { directories }), 'InvalidRequest');
       await remote.close();
     } finally {
       await harnessSetLocalTickets(h.info, 'local');

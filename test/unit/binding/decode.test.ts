@@ -110,8 +110,8 @@ describe('decodeResponseStream limits', () => {
     const { decodeResponseStream } = await import('../../../src/binding/decode.ts');
     const big = envelope(`<RetrievePropertiesResponse xmlns="urn:vim25">${'<returnval><obj type="VirtualMachine">vm-1</obj></returnval>'.repeat(2000)}</RetrievePropertiesResponse>`);
     const chunks = Array.from({ length: Math.ceil(big.length / 4096) }, (_, i) => Buffer.from(big.slice(i * 4096, (i + 1) * 4096)));
-    await expect(decodeResponseStream(methodInfo('RetrieveProperties')!, Readable.from(chunks), 200, 10_000)).rejects.toMatchObject({ code: 'ERESPONSETOOLARGE' });
-    const ok = await decodeResponseStream(methodInfo('RetrieveProperties')!, Readable.from(chunks), 200, big.length);
+    await expect(decodeResponseStream(methodInfo('RetrieveProperties')!, Readable.from(chunks), 200, { maxBytes: 10_000 })).rejects.toMatchObject({ code: 'ERESPONSETOOLARGE' });
+    const ok = await decodeResponseStream(methodInfo('RetrieveProperties')!, Readable.from(chunks), 200, { maxBytes: big.length });
     expect(ok.kind).toBe('result');
   });
 });

@@ -12,14 +12,22 @@ const SM = { type: 'SessionManager', value: 'SessionManager' };
 const PC = { type: 'PropertyCollector', value: 'propertyCollector' };
 const URL_ = 'https://vc.example.com/sdk';
 
-function setup(script: (method: string, generation: number) => unknown) {
+/** A scripted server: Login answers with a new session (a cookie in the jar the request used) unless the password is 'wrong' or `loginGate` holds it. */
+function setup(script: (method: string, generation: number) => unknown, loginGate?: () => Promise<void>) {
   const calls: string[] = [];
   const events: string[] = [];
+  const cookies: (string | undefined)[] = [];
   let generation = 0;
-  const invoke: Invoke = async (method) => {
+  const jar = new CookieJar();
+  const invoke: Invoke = async (method, _this, args, options) => {
     calls.push(method);
+    const used = options?.jar ?? jar;
+    cookies.push(used.getCookiesSync(URL_).find((c) => c.key === 'vmware_soap_session')?.value);
     if (method === 'Login') {
+      await loginGate?.();
+      if ((args as { password?: string }).password === 'wrong') throw new VimFault('Login', { _typeName: 'InvalidLogin' }, 'wrong');
       generation++;
+      used.setCookieSync(`vmware_soap_session="s${generation}"; Path=/`, URL_);
       return { _typeName: 'UserSession', key: `s${generation}`, userName: 'u' };
     }
     const r = script(method, generation);
@@ -27,11 +35,11 @@ function setup(script: (method: string, generation: number) => unknown) {
     return r;
   };
   const session = new Session({
-    invoke, sessionManager: SM, propertyCollector: PC, jar: new CookieJar(), url: URL_, logger: silentLogger, reauthenticate: true,
+    invoke, sessionManager: SM, propertyCollector: PC, jar, url: URL_, logger: silentLogger, reauthenticate: true,
     emit: (e) => events.push(e),
     mutualTls: () => { throw new Error('not used'); },
   });
-  return { session, calls, events };
+  return { session, calls, events, cookies };
 }
 
 const notAuthenticated = () => new VimFault('X', { _typeName: 'NotAuthenticated' }, '');
@@ -71,5 +79,67 @@ describe('Session', () => {
     await session.login(passwordLogin('u', 'p'));
     await expect(session.call('Logout', SM, {})).rejects.toBeInstanceOf(VimFault);
     expect(calls).toEqual(['Login', 'Logout']);
+  });
+});
+
+describe('Session, replacing and ending sessions', () => {
+  it('a refused login leaves the working session as it was: no Logout, same cookie, calls go on', async () => {
+    const { session, calls, cookies } = setup(() => 'ok');
+    await session.login(passwordLogin('u', 'p'));
+    const before = session.sessionId;
+    const err = await session.login(passwordLogin('u', 'wrong')).catch((e: unknown) => e);
+    expect(isVimFault(err, 'InvalidLogin')).toBe(true);
+    expect(session.sessionId).toBe(before);
+    expect(session.userSession?.key).toBe('s1');
+    expect(await session.call('CurrentTime', {}, {})).toBe('ok');
+    expect(calls).toEqual(['Login', 'Login', 'CurrentTime']);
+    // The refused Login went without the client's session cookie; the call after it with it.
+    expect(cookies).toEqual([undefined, undefined, '"s1"']);
+  });
+
+  it('a successful second login logs the old session out, then switches', async () => {
+    const { session, calls, cookies, events } = setup(() => 'ok');
+    await session.login(passwordLogin('u', 'p'));
+    await session.login(passwordLogin('u', 'p'));
+    expect(calls).toEqual(['Login', 'Login', 'Logout']);
+    expect(cookies).toEqual([undefined, undefined, '"s1"']);
+    expect(session.sessionId).toBe('s2');
+    expect(events).toEqual(['login', 'logout', 'login']);
+  });
+
+  it('calls waiting for a re-login reject with ECLOSED when the client closes', async () => {
+    let release!: () => void;
+    let gate: Promise<void> | undefined;
+    const { session } = setup((_m, generation) => (generation === 1 ? notAuthenticated() : 'ok'), () => gate ?? Promise.resolve());
+    await session.login(passwordLogin('u', 'p'));
+    gate = new Promise<void>((r) => (release = r));
+    const waiting = Array.from({ length: 3 }, () => session.call('CurrentTime', {}, {}).catch((e: unknown) => e));
+    await new Promise((r) => setImmediate(r));
+    session.close();
+    release();
+    for (const err of await Promise.all(waiting)) expect(err).toMatchObject({ name: 'TransportError', code: 'ECLOSED' });
+  });
+
+  it('a signal stops a call waiting for a re-login', async () => {
+    let release!: () => void;
+    let gate: Promise<void> | undefined;
+    const { session } = setup((_m, generation) => (generation === 1 ? notAuthenticated() : 'ok'), () => gate ?? Promise.resolve());
+    await session.login(passwordLogin('u', 'p'));
+    gate = new Promise<void>((r) => (release = r));
+    const first = session.call('CurrentTime', {}, {});
+    await new Promise((r) => setImmediate(r));
+    const controller = new AbortController();
+    const second = session.call('CurrentTime', {}, {}, { signal: controller.signal }).catch((e: unknown) => e);
+    controller.abort();
+    expect(await second).toMatchObject({ name: 'TransportError', code: 'EABORTED' });
+    release();
+    expect(await first).toBe('ok');
+  });
+
+  it('a call before any login says to log in', async () => {
+    const { session } = setup(() => notAuthenticated());
+    const err = await session.call('CurrentTime', {}, {}).catch((e: unknown) => e);
+    expect(isVimFault(err, 'NotAuthenticated')).toBe(true);
+    expect((err as Error).message).toMatch(/log in first/);
   });
 });
