@@ -49,8 +49,8 @@ export interface ConnectOptions {
   maxResponseBytes?: number;
   /**
    * Elements one answer may hold, checked while it is decoded, so that memory is bounded by
-   * what the caller allows and not only by the bytes on the wire. Default 3 000 000 (a
-   * 2048-VM RetrievePropertiesEx page with every device has ~350 000).
+   * what the caller allows and not only by the bytes on the wire. Default 2 000 000 (a
+   * 2048-VM RetrievePropertiesEx page with every device has 299 012).
    */
   maxResponseElements?: number;
   /** How deep elements of an answer may nest. Default 256 (vim25 answers are under 20 deep). */
@@ -116,7 +116,7 @@ const USER_AGENT = 'vim25-soap/0.1 (node)';
 export class VimClient extends EventEmitter {
   readonly url: string;
   readonly serviceContent: ServiceContent;
-  readonly cookieJar: CookieJar;
+  readonly #jar: CookieJar;
   readonly #invoker: SoapInvoker;
   readonly #transport: HttpTransport;
   readonly #session: Session;
@@ -133,7 +133,7 @@ export class VimClient extends EventEmitter {
     const { url, serviceContent, jar, invoker, transport, options, logger } = parts;
     this.url = url;
     this.serviceContent = serviceContent;
-    this.cookieJar = jar;
+    this.#jar = jar;
     this.#invoker = invoker;
     this.#transport = transport;
     this.#operations = parts.operations;
@@ -219,6 +219,14 @@ export class VimClient extends EventEmitter {
       await client.close();
       throw err;
     }
+  }
+
+  /**
+   * The client's tough-cookie jar, which holds the session cookie. A getter, so that spreading
+   * or enumerating a client does not copy the credential; its JSON and inspect() hide values.
+   */
+  get cookieJar(): CookieJar {
+    return this.#jar;
   }
 
   get about(): AboutInfo {

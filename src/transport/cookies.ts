@@ -3,12 +3,30 @@
 // that changes only when the jar does or when a cookie expires. Jars made by cookieJar() count
 // their store's changes; the header is cached per URL until the next change or expiry. Other
 // jars are asked every time.
-import { CookieJar, MemoryCookieStore } from 'tough-cookie';
+import { inspect } from 'node:util';
+import { CookieJar, MemoryCookieStore, type SerializedCookieJar } from 'tough-cookie';
 
 const MUTATORS = ['putCookie', 'updateCookie', 'removeCookie', 'removeCookies', 'removeAllCookies'] as const;
 
 interface CountingStore extends MemoryCookieStore {
   changes: number;
+}
+
+/**
+ * The jar holds the session cookie, a bearer credential: JSON.stringify and inspect() of it show
+ * which cookies it holds, never their values. serializeSync() still gives everything, for a
+ * caller who asks for it on purpose (to persist a session).
+ */
+class ClientCookieJar extends CookieJar {
+  override toJSON(): SerializedCookieJar | undefined {
+    const all = this.serializeSync();
+    return all && { ...all, cookies: all.cookies.map((c) => ({ ...c, value: '[redacted]' })) };
+  }
+
+  [inspect.custom](): string {
+    const keys = (this.serializeSync()?.cookies ?? []).map((c) => String(c.key));
+    return `CookieJar { cookies: [${keys.join(', ')}], values hidden }`;
+  }
 }
 
 /** A cookie jar whose store counts every change, so CookieHeaders can cache what it answers. */
@@ -22,7 +40,7 @@ export function cookieJar(): CookieJar {
       return original(...args);
     };
   }
-  return new CookieJar(store);
+  return new ClientCookieJar(store);
 }
 
 export class CookieHeaders {

@@ -305,7 +305,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.finish();
     const te = wrap(err, this.started);
     if (this.settled) {
-      this.body?.destroy(te);
+      // Cut off in the middle of the answer: the request was answered, so it may have taken
+      // effect; the same code as a connection lost before the answer, for the same meaning.
+      this.body?.destroy(new TransportError(`the connection closed in the middle of the answer (${te.code}): its outcome is unknown`, { code: 'EOUTCOMEUNKNOWN', outcomeUnknown: true, cause: err }));
       return;
     }
     this.settled = true;

@@ -1,80 +1,286 @@
-// A man in the middle that forwards to the harness but answers CurrentTime with hostile or
-// broken content: every case must end in a TransportError, never a crash or an expansion.
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TransportError, VimClient, type ManagedObjectReference } from '../../src/index.ts';
-import { readFileSync } from 'node:fs';
-import { loopbackServerCertificate } from '../harness/tls-fixtures.ts';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+// A hostile or broken server, played by a small vim25 server of our own on 127.0.0.1
+// (test/harness/hostile-server.ts): every answer must end in a typed error or a correct value,
+// in time (parsing is linear, so timeoutMs and signals fire), with the event loop free and
+// memory bounded by the client's limits, and nothing of the client's may be taken.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LocalTicketError, TransportError, VimClient, type ManagedObjectReference } from '../../src/index.ts';
+import { ENV, startHostileServer, streamed, type Answer, type HostileServer } from '../harness/hostile-server.ts';
 
-const h = inject('harness');
 const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
-type Answer = { status: number; type?: string; body: string | Buffer };
-let answer: Answer | undefined;
-let server: https.Server;
+const MiB = 1024 * 1024;
+let server: HostileServer;
 let client: VimClient;
 
-const ENV = (body: string) => `<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
-
 beforeAll(async () => {
-  const ca = readFileSync(h.certFile);
-  const upstream = new URL(h.url);
-  // The proxy has a certificate of its own, which the client trusts.
-  const mitm = loopbackServerCertificate('mitm');
-  const mitmCert = mitm.cert;
-  server = https.createServer({ cert: mitm.cert, key: mitm.key }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      if (answer && body.includes('CurrentTime')) {
-        res.writeHead(answer.status, { 'Content-Type': answer.type ?? 'text/xml' });
-        res.end(answer.body);
-        return;
-      }
-      const up = https.request(new URL(req.url!, upstream), { method: req.method, headers: { ...req.headers, host: upstream.host }, ca }, (ur) => {
-        res.writeHead(ur.statusCode ?? 502, ur.headers);
-        ur.pipe(res);
-      });
-      up.end(body);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/sdk`;
-  client = await VimClient.connect(url, { tls: { ca: mitmCert }, wsdl: bundleDir() });
-  await client.login({ username: h.username, password: h.password });
+  server = await startHostileServer();
+  client = await VimClient.connect(server.url, { tls: { ca: server.cert }, timeoutMs: 10_000 });
+  await client.login({ username: 'root', password: 'the-Passw0rd' });
 });
 afterAll(async () => {
-  answer = undefined;
   await client?.close();
-  server?.close();
+  await server?.close();
+});
+beforeEach(() => {
+  server.answers.clear();
 });
 
-const cases: [string, Answer, string][] = [
-  ['an XXE payload', { status: 200, body: `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>${ENV('<CurrentTimeResponse xmlns="urn:vim25"><returnval>&xxe;</returnval></CurrentTimeResponse>').replace(/^<\?xml version="1.0"\?>/, '')}` }, 'EDOCTYPE'],
-  ['entity expansion (billion laughs)', { status: 200, body: `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>` }, 'EDOCTYPE'],
-  ['a 502 HTML page', { status: 502, type: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' }, 'HTTP_502'],
-  ['a 504 HTML page', { status: 504, type: 'text/html', body: '<html><body>Gateway Timeout</body></html>' }, 'HTTP_504'],
-  ['an empty 200', { status: 200, body: '' }, 'EBADXML'],
-  ['a truncated answer', { status: 200, body: ENV('<CurrentTimeResponse xmlns="urn:vim25"><returnval>2024-01-01T00:00:00Z</returnval></CurrentTimeResponse>').slice(0, 120) }, 'EBADXML'],
-  ['plain text', { status: 200, type: 'text/plain', body: 'hello, I am not SOAP' }, 'EBADXML'],
-  ['an HTML 200 page', { status: 200, type: 'text/html', body: '<html><body>Login</body></html>' }, 'ENOTSOAP'],
-  ['a 500 without a SOAP fault', { status: 500, type: 'text/html', body: '<html>Internal error</html>' }, 'HTTP_500'],
+interface Measured {
+  value: unknown;
+  error: unknown;
+  ms: number;
+  /** Longest the event loop was blocked while it ran. */
+  maxDelayMs: number;
+  peakRssMiB: number;
+}
+
+/** Runs `work`, measuring its time, the event loop's longest delay and the process's peak RSS. */
+async function measure(work: () => Promise<unknown>): Promise<Measured> {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
+  delay.enable();
+  const started = performance.now();
+  let value: unknown;
+  let error: unknown;
+  try {
+    value = await work();
+  } catch (err) {
+    error = err;
+  }
+  const ms = performance.now() - started;
+  delay.disable();
+  clearInterval(sampler);
+  return { value, error, ms, maxDelayMs: delay.max / 1e6, peakRssMiB: Math.max(peak, process.memoryUsage.rss()) / MiB };
+}
+
+function answerWith(method: string, answer: Answer): void {
+  server.answers.set(method, answer);
+}
+
+/** The client still works after the hostile answer (nothing left broken). */
+async function stillWorks(): Promise<void> {
+  server.answers.clear();
+  expect(await client.call('CurrentTime', SI)).toBeInstanceOf(Date);
+}
+
+function expectTransportError(m: Measured, code: string): TransportError {
+  expect(m.error, `expected ${code}, got ${String(m.error)}`).toBeInstanceOf(TransportError);
+  expect((m.error as TransportError).code).toBe(code);
+  return m.error as TransportError;
+}
+
+// The bounds are far above what linear reading needs and far below what the quadratic reading
+// of these answers took (17 s to 51 s of a blocked event loop). Alone on the 2-core machine the
+// longest event-loop delay of any case here is 20–55 ms; the bound leaves room for a machine
+// busy with the rest of the suite, whose scheduling delays count in the same measure.
+const QUICK_MS = 5_000;
+const LOOP_MAX_MS = 1_000;
+
+describe('answers that were quadratic to read', () => {
+  it.each([
+    ['a <namespace> repeated and never closed (2.2 MB)', `<?xml version="1.0"?><namespaces>${'<namespace><name>urn:vim25</name><version>1</version>'.repeat(40_000)}`],
+    ['a <priorVersions> never closed (1.5 MB)', `<?xml version="1.0"?><namespaces><namespace><name>urn:vim25</name><version>8.0.3.0</version>${'<priorVersions><version>1</version>'.repeat(42_000)}`],
+  ])('vimServiceVersions.xml with %s: connect still works, on about.apiVersion', async (_what, body) => {
+    expect(body.length).toBeGreaterThan(1.4 * MiB);
+    answerWith('versions', { body });
+    const m = await measure(async () => {
+      const c = await VimClient.connect(server.url, { tls: { ca: server.cert }, timeoutMs: 5_000 });
+      await c.close();
+      return c.apiVersion;
+    });
+    expect(m.error).toBeUndefined();
+    expect(m.value).toBe('8.0.3.0');
+    expect(m.ms).toBeLessThan(QUICK_MS);
+    expect(m.maxDelayMs).toBeLessThan(LOOP_MAX_MS);
+  });
+
+  it('one start tag with a 200 KB attribute-like run: EBADXML at once', async () => {
+    answerWith('CurrentTime', { body: ENV(`<CurrentTimeResponse xmlns="urn:vim25"><returnval ${'a'.repeat(200_000)}=x>2026-01-01T00:00:00Z</returnval></CurrentTimeResponse>`) });
+    const m = await measure(() => client.call('CurrentTime', SI));
+    expectTransportError(m, 'EBADXML');
+    expect(m.ms).toBeLessThan(QUICK_MS);
+    expect(m.maxDelayMs).toBeLessThan(LOOP_MAX_MS);
+    await stillWorks();
+  });
+
+  it.each([[8], [64]])('a %i MB attribute value: refused once past the markup limit (1 MiB), not read to its end', async (mb) => {
+    answerWith('CurrentTime', streamed(`${ENV('').replace('</soapenv:Body></soapenv:Envelope>', '')}<CurrentTimeResponse xmlns="urn:vim25"><returnval a="`, 'x', mb * MiB, '">2026-01-01T00:00:00Z</returnval></CurrentTimeResponse></soapenv:Body></soapenv:Envelope>'));
+    const m = await measure(() => client.call('CurrentTime', SI));
+    expect(expectTransportError(m, 'ERESPONSELIMIT').message).toMatch(/markup/);
+    expect(m.ms).toBeLessThan(QUICK_MS);
+    expect(m.maxDelayMs).toBeLessThan(LOOP_MAX_MS);
+    await stillWorks();
+  });
+
+  it('8 MB of text: read whole, in linear time', async () => {
+    const text = 'x'.repeat(8 * MiB);
+    answerWith('AcquireCloneTicket', { body: ENV(`<AcquireCloneTicketResponse xmlns="urn:vim25"><returnval>${text}</returnval></AcquireCloneTicketResponse>`) });
+    const m = await measure(() => client.acquireCloneTicket());
+    expect(m.error).toBeUndefined();
+    expect((m.value as string).length).toBe(text.length);
+    expect(m.ms).toBeLessThan(QUICK_MS);
+    expect(m.maxDelayMs).toBeLessThan(LOOP_MAX_MS);
+  });
+});
+
+const OPEN = `${ENV('').replace('</soapenv:Body></soapenv:Envelope>', '')}<AcquireCloneTicketResponse xmlns="urn:vim25"><returnval>`;
+const CLOSE = '</returnval></AcquireCloneTicketResponse></soapenv:Body></soapenv:Envelope>';
+
+describe('answers that exhausted memory', () => {
+  it.each([
+    ['238 MiB of empty elements', '<a/>'],
+    ['238 MiB of small objects', '<a><b>x</b><c>y</c></a>'],
+  ])('%s (under maxResponseBytes): refused at the element limit, the process stays under 600 MB', async (_what, unit) => {
+    answerWith('AcquireCloneTicket', streamed(OPEN, unit, 238 * MiB, CLOSE));
+    const m = await measure(() => client.acquireCloneTicket());
+    expect(expectTransportError(m, 'ERESPONSELIMIT').message).toMatch(/elements/);
+    expect(m.peakRssMiB).toBeLessThan(600);
+    expect(m.maxDelayMs).toBeLessThan(LOOP_MAX_MS);
+    await stillWorks();
+  });
+
+  it('2 MB of gzip that inflates to 2 GB: refused at the element limit, bounded memory', async () => {
+    answerWith('AcquireCloneTicket', {
+      write: (res) => {
+        res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Encoding': 'gzip' });
+        const gz = zlib.createGzip({ level: 9 });
+        gz.pipe(res);
+        let gone = false;
+        res.on('close', () => (gone = true));
+        gz.write(OPEN);
+        const block = Buffer.from('<a/>'.repeat(MiB / 4));
+        let n = 0;
+        const pump = (): void => {
+          while (!gone && n < 2048) {
+            n++;
+            if (!gz.write(block)) {
+              gz.once('drain', pump);
+              return;
+            }
+          }
+          if (!gone) gz.end(CLOSE);
+        };
+        pump();
+      },
+    });
+    const m = await measure(() => client.acquireCloneTicket());
+    expectTransportError(m, 'ERESPONSELIMIT');
+    expect(m.peakRssMiB).toBeLessThan(600);
+    expect(m.maxDelayMs).toBeLessThan(LOOP_MAX_MS);
+    await stillWorks();
+  });
+
+  it('1 000 000 nested elements: refused at the depth limit', async () => {
+    answerWith('AcquireCloneTicket', { body: `${OPEN}${'<a>'.repeat(1_000_000)}${'</a>'.repeat(1_000_000)}${CLOSE}` });
+    const m = await measure(() => client.acquireCloneTicket());
+    expect(expectTransportError(m, 'ERESPONSELIMIT').message).toMatch(/deeper/);
+    expect(m.maxDelayMs).toBeLessThan(LOOP_MAX_MS);
+    await stillWorks();
+  });
+
+  it('a 5 MB error answer is not read whole', async () => {
+    answerWith('CurrentTime', { status: 500, body: `<html>${'x'.repeat(5 * MiB)}</html>` });
+    const m = await measure(() => client.call('CurrentTime', SI));
+    expect(expectTransportError(m, 'HTTP_500').status).toBe(500);
+    await stillWorks();
+  });
+});
+
+describe('a server that names a file as the local ticket', () => {
+  it.each(['/etc/passwd', '/proc/self/environ', '/var/run/vmware-hostd-ticket/../../../etc/shadow'])('%s: LocalTicketError, nothing read, no Login sent', async (path) => {
+    answerWith('AcquireLocalTicket', { body: ENV(`<AcquireLocalTicketResponse xmlns="urn:vim25"><returnval><userName>root</userName><passwordFilePath>${path}</passwordFilePath></returnval></AcquireLocalTicketResponse>`) });
+    const before = server.requests.length;
+    const err = await client.loginByLocalTicket('root').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LocalTicketError);
+    expect((err as LocalTicketError).reason).toBe('outsideTicketDirectory');
+    const sent = server.requests.slice(before);
+    expect(sent.map((r) => r.method)).toEqual(['AcquireLocalTicket']);
+    // The working session was left alone.
+    await stillWorks();
+  });
+});
+
+const DOCUMENT_CASES: [string, Answer, string][] = [
+  ['an XXE payload', { body: `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>${ENV('<CurrentTimeResponse xmlns="urn:vim25"><returnval>&xxe;</returnval></CurrentTimeResponse>').replace(/^<\?xml[^>]*\?>/, '')}` }, 'EDOCTYPE'],
+  ['entity expansion (billion laughs)', { body: '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>' }, 'EDOCTYPE'],
+  ['a 502 HTML page', { status: 502, headers: { 'Content-Type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' }, 'HTTP_502'],
+  ['a 504 HTML page', { status: 504, headers: { 'Content-Type': 'text/html' }, body: '<html><body>Gateway Timeout</body></html>' }, 'HTTP_504'],
+  ['an empty 200', { body: '' }, 'EBADXML'],
+  ['a truncated document', { body: ENV('<CurrentTimeResponse xmlns="urn:vim25"><returnval>2024-01-01T00:00:00Z</returnval></CurrentTimeResponse>').slice(0, 120) }, 'EBADXML'],
+  ['plain text', { headers: { 'Content-Type': 'text/plain' }, body: 'hello, I am not SOAP' }, 'EBADXML'],
+  ['an HTML 200 page', { headers: { 'Content-Type': 'text/html' }, body: '<html><body>Login</body></html>' }, 'ENOTSOAP'],
+  ['a 500 without a SOAP fault', { status: 500, headers: { 'Content-Type': 'text/html' }, body: '<html>Internal error</html>' }, 'HTTP_500'],
+  ['a redirect elsewhere (not followed)', { status: 302, headers: { Location: 'https://elsewhere.example/sdk' }, body: '' }, 'HTTP_302'],
 ];
 
-describe('hostile and broken answers', () => {
-  it.each(cases)('%s -> TransportError', async (_what, a, code) => {
-    answer = a;
-    const err = await client.call('CurrentTime', SI).catch((e: unknown) => e);
-    answer = undefined;
-    expect(err).toBeInstanceOf(TransportError);
-    expect((err as TransportError).code).toBe(code);
-    expect(String((err as Error).message)).not.toMatch(/root:x:0:0/);
-    if (a.status !== 200) {
-      expect((err as TransportError).status).toBe(a.status);
-      expect((err as TransportError).excerpt).toBeTruthy();
+describe('broken and malicious documents', () => {
+  it.each(DOCUMENT_CASES)('%s -> TransportError', async (_what, answer, code) => {
+    answerWith('CurrentTime', answer);
+    const before = server.requests.length;
+    const err = expectTransportError(await measure(() => client.call('CurrentTime', SI)), code);
+    expect(err.message).not.toMatch(/root:x:0:0/);
+    if ('status' in answer && answer.status) expect(err.status).toBe(answer.status);
+    if (code === 'ENOTSOAP') expect(err.message).toMatch(/CurrentTime: the HTTP 200 answer is not SOAP/);
+    expect(server.requests.length - before).toBe(1);
+    await stillWorks();
+  });
+});
+
+describe('cut and slow answers', () => {
+  it('a body cut off mid-answer: EOUTCOMEUNKNOWN, as a connection lost before the answer', async () => {
+    answerWith('AcquireCloneTicket', {
+      write: (res) => {
+        res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': '5000' });
+        res.write(OPEN);
+        setImmediate(() => res.socket?.destroy());
+      },
+    });
+    const cut = expectTransportError(await measure(() => client.acquireCloneTicket()), 'EOUTCOMEUNKNOWN');
+    expect(cut.outcomeUnknown).toBe(true);
+    answerWith('AcquireCloneTicket', { write: (_res, req) => req.socket.destroy() });
+    const lost = expectTransportError(await measure(() => client.acquireCloneTicket()), 'EOUTCOMEUNKNOWN');
+    expect(lost.outcomeUnknown).toBe(true);
+    await stillWorks();
+  });
+
+  it('a body that stalls: ETIMEDOUT at the deadline', async () => {
+    const c = await VimClient.connect(server.url, { tls: { ca: server.cert }, timeoutMs: 800 });
+    try {
+      answerWith('CurrentTime', {
+        write: (res) => {
+          res.writeHead(200, { 'Content-Type': 'text/xml' });
+          res.write(OPEN.slice(0, 100));
+        },
+      });
+      const m = await measure(() => c.call('CurrentTime', SI));
+      expectTransportError(m, 'ETIMEDOUT');
+      expect(m.ms).toBeGreaterThanOrEqual(700);
+      expect(m.ms).toBeLessThan(2_000);
+    } finally {
+      server.answers.clear();
+      await c.close();
     }
-    expect(await client.call('CurrentTime', SI)).toBeInstanceOf(Date);
+  });
+});
+
+describe('cookies', () => {
+  it('stores only cookies for the server itself, and sends back only those', async () => {
+    const c = await VimClient.connect(server.url, { tls: { ca: server.cert } });
+    try {
+      answerWith('Login', {
+        headers: { 'Set-Cookie': ['vmware_soap_session="fresh-one"; Path=/; Secure', 'evil=1; Domain=evil.example; Path=/', 'tracker=2; Domain=.example; Path=/'] },
+        body: ENV('<LoginResponse xmlns="urn:vim25"><returnval><key>k</key><userName>root</userName><fullName>root</fullName><loginTime>2026-01-01T00:00:00Z</loginTime><lastActiveTime>2026-01-01T00:00:00Z</lastActiveTime><locale>en</locale><messageLocale>en</messageLocale><extensionSession>false</extensionSession><ipAddress>127.0.0.1</ipAddress><userAgent>x</userAgent><callCount>0</callCount></returnval></LoginResponse>'),
+      });
+      await c.login({ username: 'root', password: 'x' });
+      server.answers.clear();
+      const before = server.requests.length;
+      await c.call('CurrentTime', SI);
+      expect(server.requests[before]?.cookie).toBe('vmware_soap_session="fresh-one"');
+      expect(c.sessionId).toBe('fresh-one');
+    } finally {
+      await c.close();
+    }
   });
 });

@@ -42,7 +42,12 @@ describe('secrets stay out of logs, errors and inspect output', () => {
       const shown = [
         lines.join('\n'),
         ...errors.map((e) => `${String(e)}\n${(e as Error)?.stack}\n${inspect(e, { depth: 10 })}\n${JSON.stringify(e)}`),
-        ...[a, b, p].map((c) => `${inspect(c, { depth: 10, showHidden: true })}\n${JSON.stringify(c)}`),
+        ...[a, b, p].map((c) => [
+          inspect(c, { depth: 10, showHidden: true }), JSON.stringify(c),
+          // Enumeration and the jar itself, as a careless log line would show them.
+          inspect({ ...c }, { depth: 10, showHidden: true }), JSON.stringify({ ...c }), inspect(Object.entries(c), { depth: 10 }),
+          JSON.stringify(c.cookieJar), inspect(c.cookieJar, { depth: 10 }),
+        ].join('\n')),
       ].join('\n');
       expect(errors.every((e) => e instanceof Error)).toBe(true);
       expect(lines.length).toBeGreaterThan(5);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { XmlReader, XmlSyntaxError } from '../../../src/binding/xml-reader.ts';
+import { XmlLimitError, XmlReader, XmlSyntaxError } from '../../../src/binding/xml-reader.ts';
 
 type Event = [string, string, Record<string, string>?];
 
@@ -88,3 +88,54 @@ describe('XmlReader', () => {
     })).toThrow(XmlSyntaxError);
   });
 });
+
+describe('XmlReader limits and markup cut by chunks', () => {
+  const feedAll = (xml: string, chunk: number, limits?: Parameters<typeof readerWith>[0]) => {
+    const r = readerWith(limits);
+    for (let i = 0; i < xml.length; i += chunk) r.write(xml.slice(i, i + chunk));
+    r.end();
+  };
+
+  it('gives the same events for every chunk size, with comments, CDATA and PIs straddling the boundaries', () => {
+    const doc = '<?pi a?><r><!-- x -- y --><![CDATA[a]]b]]]><!---->t<?q?><e a="1>2" b=\'"\'/></r>';
+    const expected = events((r) => {
+      r.write(doc);
+      r.end();
+    });
+    for (let size = 1; size <= 12; size++) {
+      expect(events((r) => {
+        for (let i = 0; i < doc.length; i += size) r.write(doc.slice(i, i + size));
+        r.end();
+      }), `chunks of ${size}`).toEqual(expected);
+    }
+  });
+
+  it.each([
+    ['maxDepth', '<a><b><c><d/></c></b></a>', { maxDepth: 3 }],
+    ['maxElements', '<a><b/><b/><b/><b/></a>', { maxElements: 4 }],
+    ['maxMarkup', `<a><b x="${'y'.repeat(100)}"/></a>`, { maxMarkup: 50 }],
+    ['maxMarkup', `<a><!--${'y'.repeat(100)}--></a>`, { maxMarkup: 50 }],
+  ] as const)('stops at %s', (limit, xml, limits) => {
+    expect(() => feedAll(xml, 16, limits)).toThrow(XmlLimitError);
+    try {
+      feedAll(xml, 16, limits);
+    } catch (err) {
+      expect((err as XmlLimitError).limit).toBe(limit);
+    }
+    // Within the limits the same document is read.
+    expect(() => feedAll(xml, 16)).not.toThrow();
+  });
+
+  it.each([
+    ['an attribute without a value', '<a b></a>'],
+    ['an unquoted value', '<a b=c></a>'],
+    ['an attribute-like run without =', `<a ${'b'.repeat(1000)}></a>`],
+    ['an unterminated value', '<a b="c></a>'],
+  ])('refuses %s', (_what, xml) => {
+    expect(() => feedAll(xml, 7)).toThrow(XmlSyntaxError);
+  });
+});
+
+function readerWith(limits?: Partial<{ maxDepth: number; maxElements: number; maxMarkup: number }>): XmlReader {
+  return new XmlReader({ open: () => undefined, text: () => undefined, close: () => undefined }, limits);
+}
