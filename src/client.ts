@@ -1,29 +1,29 @@
-// VimClient: the public surface. It wires one client's pieces together (transport with its TLS
-// policy and cookie jar, the SOAP exchange, the session) and
-// exposes typed calls. Everything on the wire goes through SoapInvoker.invoke.
+// VimClient: the public surface, wiring only. It builds one client's pieces (the transport with
+// its TLS policy and cookie jar, the call pipeline, the session and its keepalive) and exposes
+// typed calls. Every call on the wire goes through the pipeline of soap/pipeline.ts.
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import type { CookieJar } from 'tough-cookie';
 import { WSDL_VERSION } from './generated/metadata.ts';
 import type { MethodName, VimMethods } from './generated/methods.ts';
 import type { AboutInfo, ManagedObjectReference, ServiceContent, UserSession } from './generated/types.ts';
-import { TransportError } from './errors.ts';
+import { TransportError, type VimFault } from './errors.ts';
 import { CLIENT_INTERNALS, type ClientInternals } from './internals.ts';
 import { silentLogger, type Logger } from './logger.ts';
-import { startKeepAlive, type KeepAlive } from './session/keepalive.ts';
-import { Session, sessionIdIn, type SessionEvent } from './session/session.ts';
+import type { DecodeLimits } from './binding/decode.ts';
+import { KeepAlive } from './session/keepalive.ts';
+import { Session, type SessionEvent } from './session/session.ts';
 import { cleanUiApiEndpoint, hostAllowed, PluginSessionError, requestCloneTicket } from './session/plugin.ts';
-import { cloneTicketLogin, extensionLogin, passwordLogin, sspiLogin, tokenLogin, type MutualTlsChannel, type TokenSource } from './session/strategies.ts';
+import { cloneTicketLogin, extensionLogin, passwordLogin, sspiLogin, tokenLogin, type TokenSource } from './session/strategies.ts';
 import { localTicketLogin, SessionManagerCalls } from './session/manager.ts';
 import { DEFAULT_LOCAL_TICKET_DIRECTORIES, isLoopbackUrl, LocalTicketError } from './session/local-ticket.ts';
 import { issueToken, type IssueTokenOptions, type SamlToken } from './session/token.ts';
-import type { CertificateAndKey } from './certs/certificates.ts';
-import { SoapExchange } from './soap/exchange.ts';
-import type { DecodeLimits } from './binding/decode.ts';
-import { SoapInvoker, type CallOptions, type WsdlOperations } from './soap/invoke.ts';
+import type { WsdlOperations } from './soap/exchange.ts';
+import { soapPipeline, type CallOptions, type Invoke, type PipelineOptions } from './soap/pipeline.ts';
 import { fetchServerVersion } from './soap/versions.ts';
 import { cookieJar } from './transport/cookies.ts';
 import { HttpTransport } from './transport/http.ts';
+import { plainRequest } from './transport/plain.ts';
 import type { TlsOptions } from './transport/tls.ts';
 import { loadServiceDescription, wsdlLocation } from './wsdl/load.ts';
 
@@ -57,9 +57,16 @@ export interface ConnectOptions {
   maxResponseDepth?: number;
   /** Concurrent connections to the server. Default 16. */
   maxSockets?: number;
+  /** Aborts the connect. */
+  signal?: AbortSignal | undefined;
 }
 
-export interface LoginOptions {
+/** What every login and logout takes besides its credentials. */
+export interface SessionCallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+export interface LoginOptions extends SessionCallOptions {
   username: string;
   password: string;
   locale?: string;
@@ -67,7 +74,16 @@ export interface LoginOptions {
 
 export type ClientEvent = SessionEvent;
 
-export interface CertificateLoginOptions {
+/** Each event's listener arguments. */
+export interface ClientEvents {
+  login: [session: UserSession];
+  reauthenticated: [session: UserSession];
+  logout: [];
+  /** A session that cannot be made again by itself (clone ticket, attached id, SSPI) died. */
+  sessionLost: [fault: VimFault];
+}
+
+export interface CertificateLoginOptions extends SessionCallOptions {
   extensionKey: string;
   /** PEM certificate and key, or a PKCS#12 bundle with its passphrase. */
   cert?: string | Buffer;
@@ -96,19 +112,34 @@ type CallArgs<M extends MethodName> = {} extends VimMethods[M]['args']
   ? [args?: VimMethods[M]['args'], options?: CallOptions]
   : [args: VimMethods[M]['args'], options?: CallOptions];
 
+export interface TokenLoginOptions extends SessionCallOptions {
+  token: TokenSource;
+  locale?: string;
+}
+
+export interface SspiLoginOptions extends SessionCallOptions {
+  /** The first base64 SSPI token. */
+  token: string;
+  /** Answers each SSPIChallenge (base64) with the next token. */
+  next: (challenge: string) => Promise<string>;
+  locale?: string;
+}
+
+export interface LocalTicketLoginOptions extends SessionCallOptions {
+  /** Where the server writes local tickets. Default: ESXi's /var/run/vmware-hostd-ticket. */
+  directories?: readonly string[];
+}
+
 interface ClientParts {
   url: string;
   serviceContent: ServiceContent;
   jar: CookieJar;
-  invoker: SoapInvoker;
   transport: HttpTransport;
-  operations: WsdlOperations | undefined;
+  pipeline: Omit<PipelineOptions, 'session'>;
+  version: { value: string };
   options: ConnectOptions;
   logger: Logger;
 }
-
-/** What vCenter's port-80 proxy tunnels to: vpxd's own TLS endpoint. */
-const SDK_TUNNEL = 'sdkTunnel:8089';
 
 const SERVICE_INSTANCE: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const USER_AGENT = 'vim25-soap/0.1 (node)';
@@ -117,51 +148,54 @@ export class VimClient extends EventEmitter {
   readonly url: string;
   readonly serviceContent: ServiceContent;
   readonly #jar: CookieJar;
-  readonly #invoker: SoapInvoker;
   readonly #transport: HttpTransport;
   readonly #session: Session;
+  /** The pipeline with the session policy: what call() and every helper go through. */
+  readonly #call: Invoke;
+  readonly #version: { value: string };
   readonly #keepAlive: KeepAlive | undefined;
   #closed = false;
-
-  readonly #operations: WsdlOperations | undefined;
-  readonly #options: ConnectOptions;
   /** The rest of SessionManager: properties, tickets, impersonation, locale, service message. */
   readonly sessionManager: SessionManagerCalls;
 
   private constructor(parts: ClientParts) {
     super();
-    const { url, serviceContent, jar, invoker, transport, options, logger } = parts;
+    const { url, serviceContent, jar, transport, options, logger, pipeline } = parts;
     this.url = url;
     this.serviceContent = serviceContent;
     this.#jar = jar;
-    this.#invoker = invoker;
     this.#transport = transport;
-    this.#operations = parts.operations;
-    this.#options = options;
+    this.#version = parts.version;
+    const interval = options.keepAliveIntervalMs;
+    this.#keepAlive = interval && interval > 0 ? new KeepAlive(interval, () => this.#call('CurrentTime', SERVICE_INSTANCE, {}), logger) : undefined;
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
     this.#session = new Session({
-      invoke: invoker.invoke,
+      invoke: soapPipeline(pipeline),
       sessionManager: serviceContent.sessionManager!,
       propertyCollector: serviceContent.propertyCollector,
       jar,
       url,
       logger,
       reauthenticate: options.reauthenticate ?? true,
-      emit: (event, detail) => this.emit(event, detail),
-      mutualTls: (credentials) => this.#mutualTls(credentials),
+      emit: (event, detail) => this.#onSessionEvent(event, detail),
+      mutualTls: {
+        transport,
+        url,
+        viaTunnel: serviceContent.about.apiType === 'VirtualCenter',
+        proxyPort: options.tunnel?.proxyPort ?? 80,
+        servername: options.tls?.servername ?? host,
+        pipeline,
+      },
     });
-    this.sessionManager = new SessionManagerCalls(this.#session.call, serviceContent.sessionManager!, serviceContent.propertyCollector);
-    const interval = options.keepAliveIntervalMs;
-    this.#keepAlive = interval && interval > 0
-      ? startKeepAlive(interval, async () => {
-        if (this.#session.strategyKind !== undefined) await this.#session.call('CurrentTime', SERVICE_INSTANCE, {});
-      }, logger)
-      : undefined;
+    this.#call = soapPipeline({ ...pipeline, session: this.#session.policy });
+    this.sessionManager = new SessionManagerCalls(this.#call, serviceContent.sessionManager!, serviceContent.propertyCollector);
   }
 
-  /** Connects to `https://host/sdk`: learns the server's version, loads the WSDL if one is needed, and reads the ServiceContent. */
+  /** Connects to `https://host/sdk`: learns the server's version, reads a WSDL if one is given, and reads the ServiceContent. */
   static async connect(url: string, options: ConnectOptions = {}): Promise<VimClient> {
     const sdkUrl = normalizeSdkUrl(url);
     const logger = options.logger ?? silentLogger;
+    const signal = options.signal;
     const jar = cookieJar();
     const transport = new HttpTransport({
       tls: options.tls ?? {},
@@ -176,15 +210,16 @@ export class VimClient extends EventEmitter {
     try {
       const [description, serverVersion] = await Promise.all([
         options.wsdl === undefined ? undefined : loadServiceDescription(wsdlLocation(options.wsdl), transport),
-        options.version === undefined ? fetchServerVersion(transport, sdkUrl) : Promise.resolve(options.version),
+        options.version === undefined ? fetchServerVersion(transport, sdkUrl, signal) : Promise.resolve(options.version),
       ]);
-      const operations = description && { names: description.operations, location: description.location };
+      const operations: WsdlOperations | undefined = description && { names: description.operations, location: description.location };
       // Only a server that publishes no version file gets one bootstrap call with the bundle's version.
-      const invoker = new SoapInvoker(new SoapExchange(sdkUrl, transport, decodeLimits(options)), serverVersion ?? WSDL_VERSION, logger, operations);
-      const content = (await invoker.invoke('RetrieveServiceContent', SERVICE_INSTANCE, {})) as ServiceContent;
-      if (options.version === undefined) invoker.version = content.about.apiVersion;
+      const version = { value: serverVersion ?? WSDL_VERSION };
+      const pipeline = { endpoint: sdkUrl, transport, logger, version: () => version.value, limits: decodeLimits(options), operations };
+      const content = (await soapPipeline(pipeline)('RetrieveServiceContent', SERVICE_INSTANCE, {}, { signal })) as ServiceContent;
+      if (options.version === undefined) version.value = content.about.apiVersion;
       logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });
-      return new VimClient({ url: sdkUrl, serviceContent: content, jar, invoker, transport, operations, options, logger });
+      return new VimClient({ url: sdkUrl, serviceContent: content, jar, transport, pipeline, version, options, logger });
     } catch (err) {
       transport.close();
       throw err;
@@ -212,8 +247,8 @@ export class VimClient extends EventEmitter {
       if (client.about.instanceUuid !== vcGuid) {
         throw new PluginSessionError('vcenterMismatch', `${sdk} is vCenter ${client.about.instanceUuid ?? '(no instanceUuid)'}, not ${vcGuid}`);
       }
-      const ticket = await requestCloneTicket(client.#transport, endpoint, sessionToken, vcGuid);
-      await client.cloneSession(ticket);
+      const ticket = await requestCloneTicket(client.#transport, endpoint, sessionToken, vcGuid, connectOptions.signal);
+      await client.cloneSession(ticket, { signal: connectOptions.signal });
       return client;
     } catch (err) {
       await client.close();
@@ -235,7 +270,7 @@ export class VimClient extends EventEmitter {
 
   /** The vim25 version requests carry in SOAPAction. */
   get apiVersion(): string {
-    return this.#invoker.version;
+    return this.#version.value;
   }
 
   get userSession(): UserSession | undefined {
@@ -251,30 +286,31 @@ export class VimClient extends EventEmitter {
     if (typeof options?.username !== 'string' || typeof options.password !== 'string') {
       throw new TypeError('login needs { username, password } as strings');
     }
-    return this.#session.login(passwordLogin(options.username, options.password, options.locale));
+    return this.#session.login(passwordLogin(options.username, options.password, options.locale), options.signal);
   }
 
   /** LoginExtensionByCertificate: an extension (solution) logs in with its registered certificate. */
   async loginByCertificate(options: CertificateLoginOptions): Promise<UserSession> {
-    return this.#session.login(extensionLogin('LoginExtensionByCertificate', options?.extensionKey, options, options?.locale));
+    return this.#session.login(extensionLogin('LoginExtensionByCertificate', options?.extensionKey, options, options?.locale), options?.signal);
   }
 
   /** LoginExtensionBySubjectName: as loginByCertificate, matched on the certificate's subject name. */
   async loginBySubjectName(options: CertificateLoginOptions): Promise<UserSession> {
-    return this.#session.login(extensionLogin('LoginExtensionBySubjectName', options?.extensionKey, options, options?.locale));
+    return this.#session.login(extensionLogin('LoginExtensionBySubjectName', options?.extensionKey, options, options?.locale), options?.signal);
   }
 
   /**
-   * LoginByToken with a SAML token (bearer, or holder-of-key with its key), or a provider of
-   * fresh tokens, which also lets the session log in again when it dies.
+   * LoginByToken with a SAML token: the assertion XML (bearer), a SamlToken (bearer, or
+   * holder-of-key with its key), or a provider of fresh tokens, which also lets the session log
+   * in again when it dies.
    */
-  async loginByToken(options: { token: TokenSource; locale?: string }): Promise<UserSession> {
-    return this.#session.login(tokenLogin(options?.token, options?.locale));
+  async loginByToken(options: TokenLoginOptions): Promise<UserSession> {
+    return this.#session.login(tokenLogin(options?.token, options?.locale), options?.signal);
   }
 
   /** LoginBySSPI: `next(challengeBase64)` answers each SSPIChallenge until the server decides. */
-  async loginBySSPI(options: { token: string; next: (challenge: string) => Promise<string>; locale?: string }): Promise<UserSession> {
-    return this.#session.login(sspiLogin(options?.token, options?.next, options?.locale));
+  async loginBySSPI(options: SspiLoginOptions): Promise<UserSession> {
+    return this.#session.login(sspiLogin(options?.token, options?.next, options?.locale), options?.signal);
   }
 
   /**
@@ -283,9 +319,9 @@ export class VimClient extends EventEmitter {
    * /var/run/vmware-hostd-ticket), owned by root or this process's user, is read; anything
    * else is a LocalTicketError and nothing is read.
    */
-  async loginByLocalTicket(userName: string, options: { directories?: readonly string[] } = {}): Promise<UserSession> {
+  async loginByLocalTicket(userName: string, options: LocalTicketLoginOptions = {}): Promise<UserSession> {
     if (!isLoopbackUrl(this.url)) throw new LocalTicketError('notLocal', `local tickets are files on the server's host: ${new URL(this.url).host} is not this host`);
-    return this.#session.login(localTicketLogin(userName, options.directories ?? DEFAULT_LOCAL_TICKET_DIRECTORIES));
+    return this.#session.login(localTicketLogin(userName, options.directories ?? DEFAULT_LOCAL_TICKET_DIRECTORIES), options.signal);
   }
 
   /** ImpersonateUser: the session takes `userName`'s identity (a re-login restores the original one). */
@@ -301,12 +337,12 @@ export class VimClient extends EventEmitter {
    * pass it when not logged in.
    */
   async issueToken(options: Omit<IssueTokenOptions, 'stsUrl'> & { stsUrl?: string }): Promise<SamlToken> {
-    const stsUrl = options.stsUrl ?? (await this.#stsUrl());
+    const stsUrl = options.stsUrl ?? (await this.#stsUrl(options.signal));
     return issueToken(this.#transport, { ...options, stsUrl });
   }
 
-  async #stsUrl(): Promise<string> {
-    const values = await this.call('QueryOptions', this.serviceContent.setting!, { name: 'config.vpxd.sso.sts.uri' });
+  async #stsUrl(signal: AbortSignal | undefined): Promise<string> {
+    const values = await this.call('QueryOptions', this.serviceContent.setting!, { name: 'config.vpxd.sso.sts.uri' }, { signal });
     const url = values.find((v) => v.key === 'config.vpxd.sso.sts.uri')?.value;
     if (typeof url !== 'string') throw new TypeError('the server names no STS (config.vpxd.sso.sts.uri): pass stsUrl');
     return url;
@@ -316,83 +352,48 @@ export class VimClient extends EventEmitter {
    * An HTTP request to the server authorized by a generic service ticket (e.g. a datastore
    * file GET), sent under the client's TLS policy. The ticket is single use.
    */
-  async requestWithTicket(ticket: { id: string }, url: string, method: 'GET' | 'POST' = 'GET', body?: string): Promise<{ status: number; body: Buffer }> {
-    const res = await this.#transport.send(new URL(url, this.url).href, {
+  async requestWithTicket(ticket: { id: string }, url: string, method: 'GET' | 'POST' = 'GET', body?: string, options: SessionCallOptions = {}): Promise<{ status: number; body: Buffer }> {
+    const res = await plainRequest(this.#transport, new URL(url, this.url).href, {
       method,
       cookies: false,
       headers: { Cookie: `vmware_cgi_ticket=${ticket.id}` },
-      body,
+      ...(body !== undefined && { body }),
+      // A written request has spent the ticket: never sent twice.
+      idempotent: false,
+      signal: options.signal,
     });
-    return { status: res.status, body: await this.#transport.readAll(res.body) };
+    return { status: res.status, body: res.body };
   }
 
   /** CloneSession with a ticket from AcquireCloneTicket (single use, valid only on the server that issued it). */
-  async cloneSession(ticket: string): Promise<UserSession> {
+  async cloneSession(ticket: string, options: SessionCallOptions = {}): Promise<UserSession> {
     if (typeof ticket !== 'string' || ticket === '') throw new TypeError('cloneSession needs a clone ticket string');
-    return this.#session.login(cloneTicketLogin(ticket));
+    return this.#session.login(cloneTicketLogin(ticket), options.signal);
   }
 
   /** Adopts an existing session id: a VIM `vmware_soap_session` or a vAPI `vmware-api-session-id` (vSphere 8.0U3+). */
-  async attachSession(sessionId: string): Promise<UserSession> {
-    return this.#session.attach(sessionId);
+  async attachSession(sessionId: string, options: SessionCallOptions = {}): Promise<UserSession> {
+    return this.#session.attach(sessionId, options.signal);
   }
 
   /** A one-time ticket another client can redeem with cloneSession. Never cache it: it dies with this session. */
-  async acquireCloneTicket(): Promise<string> {
-    return (await this.#session.call('AcquireCloneTicket', this.serviceContent.sessionManager!, {})) as string;
+  async acquireCloneTicket(options: SessionCallOptions = {}): Promise<string> {
+    return (await this.#call('AcquireCloneTicket', this.serviceContent.sessionManager!, {}, options)) as string;
   }
 
   /** Ends the session; does nothing (and does not throw) when there is none or it already died. */
-  async logout(): Promise<void> {
-    await this.#session.logout();
-  }
-
-  /**
-   * A connection that presents a client certificate, for one extension login. On vCenter the
-   * TLS proxy on 443 would swallow the certificate, so it goes through the sdkTunnel (HTTP
-   * CONNECT on `tunnel.proxyPort`, default 80) with the server verified under its real name;
-   * on ESXi it goes straight to the SDK URL. Its session cookie lives in a jar of its own.
-   */
-  #mutualTls(credentials: CertificateAndKey): MutualTlsChannel {
-    const host = new URL(this.url).hostname.replace(/^\[|\]$/g, '');
-    const viaTunnel = this.about.apiType === 'VirtualCenter';
-    const tls = { ...this.#options.tls, cert: credentials.cert, key: credentials.key };
-    delete tls.pfx;
-    delete tls.passphrase;
-    const jar = cookieJar();
-    const base = this.#transport.options;
-    const transport = new HttpTransport({
-      ...base,
-      tls,
-      jar,
-      maxSockets: 1,
-      ...(viaTunnel && {
-        tunnel: {
-          proxyHost: host,
-          proxyPort: this.#options.tunnel?.proxyPort ?? 80,
-          target: SDK_TUNNEL,
-          timeoutMs: base.timeoutMs,
-          verifyHost: this.#options.tls?.servername ?? host,
-        },
-      }),
-    });
-    const endpoint = viaTunnel ? `https://${SDK_TUNNEL}/sdk` : this.url;
-    const invoker = new SoapInvoker(new SoapExchange(endpoint, transport, decodeLimits(this.#options)), this.apiVersion, base.logger, this.#operations);
-    return {
-      invoke: invoker.invoke,
-      sessionId: () => sessionIdIn(jar, endpoint),
-      close: () => transport.close(),
-    };
+  async logout(options: SessionCallOptions = {}): Promise<void> {
+    await this.#session.logout(options.signal);
   }
 
   /** Logs out and releases sockets and timers so the process can exit. Idempotent. */
-  async close(): Promise<void> {
+  async close(options: SessionCallOptions = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#keepAlive?.stop();
     this.#session.close();
     try {
-      await this.#session.logout();
+      await this.#session.logout(options.signal);
     } catch (err) {
       if (!(err instanceof TransportError)) throw err;
     } finally {
@@ -403,7 +404,14 @@ export class VimClient extends EventEmitter {
   /** Calls any vim25 method; arguments and result are typed from the WSDL. */
   call<M extends MethodName>(method: M, _this: ManagedObjectReference, ...[args, options]: CallArgs<M>): Promise<VimMethods[M]['result']> {
     if (this.#closed) return Promise.reject(new TransportError('client is closed', { code: 'ECLOSED' }));
-    return this.#session.call(method, _this, args, options) as Promise<VimMethods[M]['result']>;
+    return this.#call(method, _this, args, options) as Promise<VimMethods[M]['result']>;
+  }
+
+  /** The keepalive runs only while there is a session to keep. */
+  #onSessionEvent(event: SessionEvent, detail: unknown): void {
+    if (event === 'login' || event === 'reauthenticated') this.#keepAlive?.start();
+    else this.#keepAlive?.stop();
+    this.emit(event, detail);
   }
 
   /** A ManagedObjectReference, e.g. `client.ref('VirtualMachine', 'vm-42')`. */
@@ -424,8 +432,16 @@ export class VimClient extends EventEmitter {
     };
   }
 
-  override on(event: ClientEvent, listener: (...args: any[]) => void): this {
-    return super.on(event, listener);
+  override on<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  override once<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this {
+    return super.once(event, listener as (...args: unknown[]) => void);
+  }
+
+  override off<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this {
+    return super.off(event, listener as (...args: unknown[]) => void);
   }
 
   // inspect() and JSON.stringify() show what identifies the client, never the cookie jar.

@@ -6,7 +6,7 @@ export { TokenError, type SamlToken, type IssueTokenOptions } from './session/to
 export type { SessionManagerCalls, SessionManagerProperties } from './session/manager.ts';
 export { VimError, VimFault, TransportError, ValidationError, isVimFault, type TransportErrorOptions } from './errors.ts';
 export type { Logger } from './logger.ts';
-export type { CallOptions } from './soap/invoke.ts';
+export type { CallOptions } from './soap/pipeline.ts';
 export type { TlsOptions } from './transport/tls.ts';
 export { enumValues } from './binding/metadata.ts';
 export { dataObject } from './data.ts';

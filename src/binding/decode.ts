@@ -3,8 +3,8 @@
 // primitives by declared type or xsi:type, MoRefs as { type, value }, and anything the
 // metadata does not know (a newer server) decoded generically instead of failing.
 import type { Readable } from 'node:stream';
-import { TransportError, VimFault } from '../errors.ts';
-import { ancestorsOf, MOREF, PRIMITIVES, isEnum, typeInfo, type FieldInfo, type MethodInfo, type TypeInfo } from './metadata.ts';
+import { TransportError } from '../errors.ts';
+import { MOREF, PRIMITIVES, isEnum, typeInfo, type FieldInfo, type MethodInfo, type TypeInfo } from './metadata.ts';
 import { XSI_NS, localName } from './xml.ts';
 import { NO_ATTRIBUTES, XmlLimitError, XmlReader, XmlSyntaxError, type XmlHandler, type XmlLimits } from './xml-reader.ts';
 
@@ -347,14 +347,4 @@ export function decodeResponseStream(method: MethodInfo, body: Readable, status:
       }
     });
   });
-}
-
-/** A VimFault that knows its type's place in the vim25 fault hierarchy. */
-export function vimFault(method: string, fault: Record<string, unknown> & { _typeName: string }, faultString: string): VimFault {
-  return new VimFault(method, fault, faultString, ancestorsOf(fault._typeName));
-}
-
-/** A decoded fault as the error callers see. */
-export function faultError(method: string, fault: DecodedFault): VimFault {
-  return vimFault(method, fault.detail ?? { _typeName: 'MethodFault' }, fault.faultString);
 }

@@ -3,7 +3,7 @@
 import type {
   ManagedObjectReference, SessionManagerGenericServiceTicket, SessionManagerLocalTicket, SessionManagerServiceRequestSpec, UserSession,
 } from '../generated/types.ts';
-import type { Invoke } from '../soap/invoke.ts';
+import type { Invoke } from '../soap/pipeline.ts';
 import type { LoginStrategy } from './strategies.ts';
 import { readLocalTicket } from './local-ticket.ts';
 

@@ -1,7 +1,7 @@
 // A PropertyCollector answer can be a 200 whose missingSet says NotAuthenticated: the session
 // died while the server was collecting. The session layer treats that like the fault itself.
 import { isSubtypeOf } from '../binding/metadata.ts';
-import { vimFault } from '../binding/decode.ts';
+import { vimFault } from '../soap/faults.ts';
 import type { VimFault } from '../errors.ts';
 
 type Obj = Record<string, unknown>;

@@ -6,6 +6,7 @@
 // line or an error message.
 import { VimError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
+import { plainRequest } from '../transport/plain.ts';
 
 export type PluginSessionErrorReason =
   | 'invalidEndpoint' // not a URL
@@ -59,16 +60,18 @@ export function hostAllowed(url: URL, allowedHosts: readonly string[]): boolean 
 }
 
 /** POST <endpoint>/vcenter/session/clone-ticket and return the ticket. */
-export async function requestCloneTicket(transport: HttpTransport, endpoint: URL, sessionToken: string, vcGuid: string): Promise<string> {
+export async function requestCloneTicket(transport: HttpTransport, endpoint: URL, sessionToken: string, vcGuid: string, signal?: AbortSignal): Promise<string> {
   const target = `${endpoint.href}/vcenter/session/clone-ticket`;
-  const res = await transport.send(target, {
+  const res = await plainRequest(transport, target, {
     method: 'POST',
     cookies: false,
     headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'vmware-api-session-id': sessionToken },
     body: JSON.stringify({ vc_guid: vcGuid }),
+    // The answer is a short JSON object; a larger one is refused rather than buffered.
+    maxBytes: 64 * 1024,
+    signal,
   });
-  // The answer is a short JSON object; a larger one is refused rather than buffered.
-  const text = await transport.text(res.body, 64 * 1024);
+  const text = res.text();
   if (res.status === 401) throw new PluginSessionError('unauthorized', 'the vSphere Client refused the plug-in session token (expired or invalid)', 401);
   if (res.status === 404) throw new PluginSessionError('unknownVcenter', `the vSphere Client does not know vCenter ${vcGuid}`, 404);
   if (res.status !== 200 && res.status !== 201) throw new PluginSessionError('badAnswer', `clone-ticket request failed with HTTP ${res.status}`, res.status);

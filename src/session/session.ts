@@ -2,29 +2,25 @@
 // number that changes with every new session, at most one re-login in flight, and a memory of
 // a refused re-login so a burst of failing calls does not hammer Login.
 //
-// `call` wraps the raw invoke: a call that fails with NotAuthenticated (a fault, or inside a
-// PropertyCollector answer's missingSet) re-authenticates once for all concurrent callers when
-// the strategy can be replayed, then is retried once. Login methods are never retried.
+// Its policy sits in the call pipeline (soap/pipeline.ts): a call that fails with
+// NotAuthenticated (a fault, or inside a PropertyCollector answer's missingSet) re-authenticates
+// once for all concurrent callers when the strategy can be replayed, then is retried once.
+// Login methods are never retried.
 import { CookieJar } from 'tough-cookie';
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
-import { vimFault } from '../binding/decode.ts';
 import { isVimFault, TransportError, VimFault } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { Invoke } from '../soap/invoke.ts';
+import { vimFault } from '../soap/faults.ts';
+import type { Invoke, Policy } from '../soap/pipeline.ts';
+import { clearSessionCookie, SESSION_COOKIE, sessionIdIn, setSessionCookie } from './cookie.ts';
 import { notAuthenticatedInResult } from './missing-set.ts';
-import { SESSION_METHODS, type LoginContext, type LoginStrategy, type MutualTlsChannel } from './strategies.ts';
-import type { CertificateAndKey } from '../certs/certificates.ts';
-
-export const SESSION_COOKIE = 'vmware_soap_session';
-
-/** The `vmware_soap_session` value the jar holds for `url`, without the quotes vCenter puts around it. */
-export function sessionIdIn(jar: CookieJar, url: string): string | undefined {
-  return jar.getCookiesSync(url).find((c) => c.key === SESSION_COOKIE)?.value.replace(/^"(.*)"$/, '$1');
-}
+import { openMutualTlsChannel, type MutualTlsOptions } from './mutual-tls.ts';
+import { SESSION_METHODS, type LoginStrategy } from './strategies.ts';
 
 export type SessionEvent = 'login' | 'reauthenticated' | 'logout' | 'sessionLost';
 
 export interface SessionOptions {
+  /** The pipeline without the session policy: logins and logouts are never re-authenticated. */
   invoke: Invoke;
   sessionManager: ManagedObjectReference;
   propertyCollector: ManagedObjectReference;
@@ -33,7 +29,8 @@ export interface SessionOptions {
   logger: Logger;
   reauthenticate: boolean;
   emit: (event: SessionEvent, detail?: unknown) => void;
-  mutualTls: (credentials: CertificateAndKey) => MutualTlsChannel;
+  /** Where extension logins open their mutual-TLS connection. */
+  mutualTls: MutualTlsOptions;
 }
 
 const BACKOFF_MIN_MS = 1_000;
@@ -63,11 +60,14 @@ export class Session {
     return this.#strategy?.kind;
   }
 
-  /** Calls a method under the session: waits for a re-login in flight, re-authenticates and retries once. */
-  call: Invoke = async (method, _this, args, options) => {
-    const invoke = this.#o.invoke;
-    if (SESSION_METHODS.has(method)) return invoke(method, _this, args, options);
-    return this.guard(async () => checked(method, await invoke(method, _this, args, options)), options?.signal);
+  /** The session's place in the call pipeline; login methods pass through untouched. */
+  readonly policy: Policy = {
+    name: 'session',
+    handle: (call, next) => {
+      const method = call.info.name;
+      if (SESSION_METHODS.has(method)) return next(call);
+      return this.guard(async () => checked(method, await next(call)), call.options.signal);
+    },
   };
 
   /**
@@ -105,14 +105,14 @@ export class Session {
    * other cookies, e.g. a load balancer's, but not its session), so the client's session is
    * untouched until the new one exists, and untouched if the login is refused.
    */
-  async #loginOnTheSide(strategy: LoginStrategy): Promise<{ session: UserSession; id: string }> {
+  async #loginOnTheSide(strategy: LoginStrategy, signal?: AbortSignal): Promise<{ session: UserSession; id: string }> {
     const jar = new CookieJar();
     for (const c of this.#o.jar.getCookiesSync(this.#o.url)) if (c.key !== SESSION_COOKIE) jar.setCookieSync(c, this.#o.url);
     const invoke = this.#o.invoke;
     const session = await strategy.login({
-      invoke: (method, _this, args, options) => invoke(method, _this, args, { ...options, jar }),
+      invoke: (method, _this, args, options) => invoke(method, _this, args, { signal, ...options, jar }),
       sessionManager: this.#o.sessionManager,
-      mutualTls: this.#o.mutualTls,
+      mutualTls: (credentials) => openMutualTlsChannel(this.#o.mutualTls, credentials),
       adoptSessionId: (id) => setSessionCookie(jar, this.#o.url, id),
     });
     const id = sessionIdIn(jar, this.#o.url);
@@ -121,10 +121,10 @@ export class Session {
   }
 
   /** A new login replaces the current session only once it succeeded; the old one is then logged out so it does not linger on the server. */
-  async login(strategy: LoginStrategy): Promise<UserSession> {
+  async login(strategy: LoginStrategy, signal?: AbortSignal): Promise<UserSession> {
     this.#assertOpen();
-    const { session, id } = await this.#loginOnTheSide(strategy);
-    await this.#switchTo(id);
+    const { session, id } = await this.#loginOnTheSide(strategy, signal);
+    await this.#switchTo(id, signal);
     this.#adopt(strategy, session);
     this.#o.logger.info('logged in', { strategy: strategy.kind, user: session.userName });
     this.#o.emit('login', session);
@@ -132,16 +132,16 @@ export class Session {
   }
 
   /** Adopts an existing session id (VIM or vAPI); fails with NotAuthenticated if the server does not know it, leaving the current session as it was. */
-  async attach(sessionId: string): Promise<UserSession> {
+  async attach(sessionId: string, signal?: AbortSignal): Promise<UserSession> {
     if (typeof sessionId !== 'string' || !/^[\x21-\x7e]+$/.test(sessionId) || /[";,\\]/.test(sessionId)) {
       throw new TypeError('attachSession needs a session id (printable ASCII without quotes, semicolons, commas or backslashes)');
     }
     this.#assertOpen();
     const jar = new CookieJar();
     setSessionCookie(jar, this.#o.url, sessionId);
-    const current = await this.#currentSession(jar);
+    const current = await this.#currentSession(jar, signal);
     if (!current) throw vimFault('attachSession', { _typeName: 'NotAuthenticated' }, 'the session id is not (or no longer) valid on this server');
-    await this.#switchTo(sessionId);
+    await this.#switchTo(sessionId, signal);
     this.#adopt({ kind: 'attached', replayable: false, login: async () => current }, current);
     this.#o.logger.info('attached a session', { user: current.userName });
     this.#o.emit('login', current);
@@ -149,20 +149,20 @@ export class Session {
   }
 
   /** Ends the session the client has (if any), then makes `id` the client's session. */
-  async #switchTo(id: string): Promise<void> {
-    if (this.#strategy !== undefined || this.sessionId !== undefined) await this.logout();
+  async #switchTo(id: string, signal: AbortSignal | undefined): Promise<void> {
+    if (this.#strategy !== undefined || this.sessionId !== undefined) await this.logout(signal);
     setSessionCookie(this.#o.jar, this.#o.url, id);
   }
 
   /** Ends the session on the server if there is one; never throws for a session that is already gone. */
-  async logout(): Promise<void> {
+  async logout(signal?: AbortSignal): Promise<void> {
     await this.#pending?.catch(() => undefined);
     const had = this.#strategy !== undefined || this.sessionId !== undefined;
     this.#strategy = undefined;
     this.#generation++;
     if (!had) return;
     try {
-      await this.#o.invoke('Logout', this.#o.sessionManager, {});
+      await this.#o.invoke('Logout', this.#o.sessionManager, {}, { signal });
     } catch (err) {
       // NotAuthenticated: already gone. Transport errors: nothing more we can do about it.
       this.#o.logger.debug('logout: session already gone or server unreachable', { error: err instanceof Error ? err.name : 'unknown' });
@@ -227,25 +227,17 @@ export class Session {
     }
   }
 
-  async #currentSession(jar: CookieJar): Promise<UserSession | undefined> {
+  async #currentSession(jar: CookieJar, signal: AbortSignal | undefined): Promise<UserSession | undefined> {
     const result = (await this.#o.invoke('RetrievePropertiesEx', this.#o.propertyCollector, {
       specSet: [{ propSet: [{ type: 'SessionManager', pathSet: ['currentSession'] }], objectSet: [{ obj: this.#o.sessionManager }] }],
       options: {},
-    }, { jar })) as { objects?: { propSet?: { val: unknown }[] }[] } | undefined;
+    }, { jar, signal })) as { objects?: { propSet?: { val: unknown }[] }[] } | undefined;
     return result?.objects?.[0]?.propSet?.[0]?.val as UserSession | undefined;
   }
 
-  /** Expires the session cookie under whatever path the server set it. */
   #clearCookie(): void {
-    for (const c of this.#o.jar.getCookiesSync(this.#o.url)) {
-      if (c.key === SESSION_COOKIE) this.#o.jar.setCookieSync(`${SESSION_COOKIE}=; Path=${c.path ?? '/'}; Expires=Thu, 01 Jan 1970 00:00:00 GMT`, this.#o.url);
-    }
+    clearSessionCookie(this.#o.jar, this.#o.url);
   }
-}
-
-/** Makes `id` the session a jar sends to `url` (quoted, as vCenter sets it). */
-function setSessionCookie(jar: CookieJar, url: string, id: string): void {
-  jar.setCookieSync(`${SESSION_COOKIE}="${id}"; Path=/`, url);
 }
 
 /** `promise`, or an EABORTED rejection as soon as `signal` fires. */

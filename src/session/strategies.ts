@@ -4,15 +4,9 @@ import type { ManagedObjectReference, UserSession } from '../generated/types.ts'
 import { loadCertificate, type CertificateAndKey, type CertificateSource } from '../certs/certificates.ts';
 import { isVimFault, TransportError } from '../errors.ts';
 import { tokenHeader, TokenError, type SamlToken } from './token.ts';
-import type { Invoke } from '../soap/invoke.ts';
+import type { Invoke } from '../soap/pipeline.ts';
+import type { MutualTlsChannel } from './mutual-tls.ts';
 
-/** A short-lived connection presenting a client certificate, for extension logins. */
-export interface MutualTlsChannel {
-  invoke: Invoke;
-  /** The session cookie the login set on this channel. */
-  sessionId(): string | undefined;
-  close(): void;
-}
 
 export interface LoginContext {
   /** The raw invoke: login calls are never retried or re-authenticated. */
@@ -87,7 +81,12 @@ export function extensionLogin(method: ExtensionLoginMethod, extensionKey: strin
   };
 }
 
-export type TokenSource = SamlToken | (() => Promise<SamlToken>);
+/** A SAML token: the assertion XML (bearer), a SamlToken (bearer or holder-of-key), or a provider of fresh ones. */
+export type TokenSource = string | SamlToken | (() => Promise<SamlToken | string>);
+
+function asToken(t: SamlToken | string): SamlToken {
+  return typeof t === 'string' ? { assertion: t } : t;
+}
 
 /**
  * LoginByToken with a SAML assertion (bearer or holder-of-key) in the request's WS-Security
@@ -95,14 +94,16 @@ export type TokenSource = SamlToken | (() => Promise<SamlToken>);
  * (tokens expire); a fixed token logs in once.
  */
 export function tokenLogin(source: TokenSource, locale?: string): LoginStrategy {
-  if (typeof source !== 'function' && typeof source?.assertion !== 'string') throw new TypeError('loginByToken needs { token } as a SAML token or a token provider');
+  if (typeof source !== 'function' && typeof source !== 'string' && typeof source?.assertion !== 'string') {
+    throw new TypeError('loginByToken needs { token } as the SAML assertion, a SAML token or a token provider');
+  }
   const provider = typeof source === 'function' ? source : undefined;
   return {
     kind: 'token',
     replayable: provider !== undefined,
     login: async ({ invoke, sessionManager }) => {
-      const token = provider ? await provider() : (source as SamlToken);
-      return (await invoke('LoginByToken', sessionManager, withLocale(locale), { envelope: await tokenHeader(token) })) as UserSession;
+      const token = asToken(provider ? await provider() : (source as SamlToken | string));
+      return (await invoke('LoginByToken', sessionManager, withLocale(locale), { header: await tokenHeader(token) })) as UserSession;
     },
   };
 }

@@ -4,11 +4,13 @@ import { randomUUID, X509Certificate } from 'node:crypto';
 import type { SignedXml as SignedXmlClass } from 'xml-crypto';
 import { escapeText, localName } from '../binding/xml.ts';
 import { readXml } from '../binding/xml-reader.ts';
+import { WSSE_NS, WSU_NS, type SoapHeader } from '../soap/envelope.ts';
 import { TransportError, VimError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
+import { plainRequest } from '../transport/plain.ts';
 
-const WSSE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
-const WSU = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd';
+const WSSE = WSSE_NS;
+const WSU = WSU_NS;
 const WSSE11 = 'http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd';
 const SAML_TOKEN_PROFILE = 'http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1';
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
@@ -95,38 +97,29 @@ function loadSignedXml(): Promise<SignedXml> {
 }
 
 /**
- * What puts the token into a WS-Security header of a serialized request envelope. Bearer: the
- * assertion alone. Holder-of-key: the Timestamp and the Body are signed (exclusive c14n,
+ * The WS-Security header of a LoginByToken request. Bearer: a Timestamp and the assertion.
+ * Holder-of-key: the same, and a signer that signs the Timestamp and the Body (exclusive c14n,
  * RSA-SHA256) with the token's key, the signature pointing at the assertion.
  */
-export async function tokenHeader(token: SamlToken): Promise<(envelope: string) => string> {
+export async function tokenHeader(token: SamlToken): Promise<SoapHeader> {
   if (typeof token?.assertion !== 'string') throw new TokenError('token.assertion must be the SAML assertion XML');
-  const signer = token.privateKey === undefined ? undefined : await loadSignedXml();
-  return (envelope) => addTokenHeader(envelope, token, signer);
-}
-
-function addTokenHeader(envelope: string, token: SamlToken, signer: SignedXml | undefined): string {
   const id = assertionId(token.assertion);
   const tsId = `_${randomUUID()}`;
-  const security = `<wsse:Security xmlns:wsse="${WSSE}" xmlns:wsu="${WSU}">${timestamp(tsId, 600)}${token.assertion}</wsse:Security>`;
-  const bodyAt = envelope.search(/<(\w+:)?Body[\s>]/);
-  if (bodyAt < 0) throw new TokenError('no SOAP Body to attach the token to');
-  const prefix = /<(\w+:)?Body/.exec(envelope.slice(bodyAt))![1] ?? '';
-  const xml = `${envelope.slice(0, bodyAt)}<${prefix}Header>${security}</${prefix}Header>${envelope.slice(bodyAt)}`;
-  if (token.privateKey === undefined || !signer) return xml;
-
-  return signTimestampAndBody(signer, xml, prefix, tsId, token.privateKey,
-    `<wsse:SecurityTokenReference xmlns:wsse="${WSSE}" xmlns:wsse11="${WSSE11}" wsse11:TokenType="${SAML_TOKEN_PROFILE}#SAMLV2.0">`
-    + `<wsse:KeyIdentifier ValueType="${SAML_TOKEN_PROFILE}#SAMLID">${id}</wsse:KeyIdentifier></wsse:SecurityTokenReference>`);
+  const security = `${timestamp(tsId, 600)}${token.assertion}`;
+  if (token.privateKey === undefined) return { security };
+  const SignedXml = await loadSignedXml();
+  const bodyId = `_${randomUUID()}`;
+  const keyInfo = `<wsse:SecurityTokenReference xmlns:wsse="${WSSE}" xmlns:wsse11="${WSSE11}" wsse11:TokenType="${SAML_TOKEN_PROFILE}#SAMLV2.0">`
+    + `<wsse:KeyIdentifier ValueType="${SAML_TOKEN_PROFILE}#SAMLID">${id}</wsse:KeyIdentifier></wsse:SecurityTokenReference>`;
+  const privateKey = token.privateKey;
+  return { security, bodyId, sign: (envelope) => signElements(SignedXml, envelope, [tsId, bodyId], privateKey, keyInfo) };
 }
 
 /**
- * Signs the wsu:Timestamp `tsId` and the Body of a WS-Security envelope (exclusive c14n,
- * RSA-SHA256), appending the signature to wsse:Security with `keyInfo` naming the key.
+ * Signs the elements whose wsu:Id is in `ids` (exclusive c14n, RSA-SHA256), appending the
+ * signature to wsse:Security with `keyInfo` naming the key.
  */
-function signTimestampAndBody(SignedXml: SignedXml, envelope: string, prefix: string, tsId: string, privateKey: string, keyInfo: string): string {
-  const bodyId = `_${randomUUID()}`;
-  const xml = envelope.replace(new RegExp(`<${prefix}Body(?=[\\s>])`), `<${prefix}Body xmlns:wsu="${WSU}" wsu:Id="${bodyId}"`);
+function signElements(SignedXml: SignedXml, envelope: string, ids: readonly string[], privateKey: string, keyInfo: string): string {
   const sig = new SignedXml({
     privateKey,
     signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
@@ -134,14 +127,14 @@ function signTimestampAndBody(SignedXml: SignedXml, envelope: string, prefix: st
     idMode: 'wssecurity',
     getKeyInfoContent: () => keyInfo,
   });
-  for (const ref of [tsId, bodyId]) {
+  for (const ref of ids) {
     sig.addReference({
       xpath: `//*[@*[local-name()='Id' and .='${ref}']]`,
       transforms: [EXC_C14N],
       digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
     });
   }
-  sig.computeSignature(xml, {
+  sig.computeSignature(envelope, {
     prefix: 'ds',
     location: { reference: "//*[local-name()='Security']", action: 'append' },
   });
@@ -159,6 +152,7 @@ export interface IssueTokenOptions {
   privateKey?: string;
   /** Token lifetime asked for, in seconds (default 600). */
   lifetimeSeconds?: number;
+  signal?: AbortSignal | undefined;
 }
 
 function escapeXml(s: string): string {
@@ -187,10 +181,11 @@ export async function issueToken(transport: HttpTransport, o: IssueTokenOptions)
     ? `<wsse:UsernameToken><wsse:Username>${escapeXml(o.username)}</wsse:Username><wsse:Password>${escapeXml(o.password ?? '')}</wsse:Password></wsse:UsernameToken>`
     : '';
   const keyType = hok ? 'PublicKey' : 'Bearer';
+  const bodyId = `_${randomUUID()}`;
   let body = '<?xml version="1.0" encoding="UTF-8"?>'
     + `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wst="http://docs.oasis-open.org/ws-sx/ws-trust/200512" xmlns:wsse="${WSSE}" xmlns:wsu="${WSU}">`
     + `<soapenv:Header><wsse:Security>${bst}${timestamp(tsId, 300)}${user}</wsse:Security></soapenv:Header>`
-    + '<soapenv:Body><wst:RequestSecurityToken>'
+    + `<soapenv:Body${hok ? ` wsu:Id="${bodyId}"` : ''}><wst:RequestSecurityToken>`
     + '<wst:TokenType>urn:oasis:names:tc:SAML:2.0:assertion</wst:TokenType>'
     + '<wst:RequestType>http://docs.oasis-open.org/ws-sx/ws-trust/200512/Issue</wst:RequestType>'
     + `<wst:Lifetime><wsu:Created>${created.toISOString()}</wsu:Created><wsu:Expires>${expires.toISOString()}</wsu:Expires></wst:Lifetime>`
@@ -199,17 +194,19 @@ export async function issueToken(transport: HttpTransport, o: IssueTokenOptions)
     + '<wst:SignatureAlgorithm>http://www.w3.org/2001/04/xmldsig-more#rsa-sha256</wst:SignatureAlgorithm>'
     + '</wst:RequestSecurityToken></soapenv:Body></soapenv:Envelope>';
   if (hok) {
-    body = signTimestampAndBody(await loadSignedXml(), body, 'soapenv:', tsId, o.privateKey!,
+    body = signElements(await loadSignedXml(), body, [tsId, bodyId], o.privateKey!,
       `<wsse:SecurityTokenReference xmlns:wsse="${WSSE}"><wsse:Reference URI="#${bstId}" ValueType="${X509V3}"/></wsse:SecurityTokenReference>`);
   }
-  const res = await transport.send(o.stsUrl, {
+  const res = await plainRequest(transport, o.stsUrl, {
     method: 'POST',
     cookies: false,
     body,
     // Unquoted, as govmomi sends it to vCenter's STS (and the only form vcsim's STS reads).
     headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue' },
+    maxBytes: MAX_STS_ANSWER_BYTES,
+    signal: o.signal,
   });
-  const text = await transport.text(res.body, MAX_STS_ANSWER_BYTES);
+  const text = res.text();
   if (res.status !== 200) {
     let fault: string | undefined;
     try {

@@ -1,14 +1,32 @@
-// The SOAP 1.1 envelope around a vim25 request. The vim25 namespace is declared on the request
-// element itself (and as the default namespace there), so a body written by the binding needs
-// no prefix of its own.
+// The SOAP 1.1 envelope of a vim25 request, with an optional header. The vim25 namespace is
+// declared on the request element itself (and as the default namespace there), so a body
+// written by the binding needs no prefix of its own.
 import { VIM25_NS, XSD_NS, XSI_NS } from '../binding/xml.ts';
 
-const HEAD = '<?xml version="1.0" encoding="utf-8"?>'
-  + `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="${XSI_NS}"  xmlns:vim25="${VIM25_NS}" xmlns:xsd="${XSD_NS}">`
-  + '<soap:Body>';
+export const WSSE_NS = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
+export const WSU_NS = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd';
+
+/** What a request carries besides its body: a WS-Security header (token logins), and a signer. */
+export interface SoapHeader {
+  /** The children of wsse:Security, e.g. a wsu:Timestamp and a SAML assertion, as XML. */
+  security?: string;
+  /** A wsu:Id for the Body, which a signature references. */
+  bodyId?: string;
+  /** Signs the finished envelope (holder-of-key tokens), adding a ds:Signature to wsse:Security. */
+  sign?: (envelope: string) => string;
+}
+
+const OPEN = '<?xml version="1.0" encoding="utf-8"?>'
+  + `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="${XSI_NS}"  xmlns:vim25="${VIM25_NS}" xmlns:xsd="${XSD_NS}">`;
+const BODY = '<soap:Body>';
 const TAIL = '</soap:Body></soap:Envelope>';
 
 /** The envelope of a call to `method` whose request element has the children `body`. */
-export function requestEnvelope(method: string, body: string): string {
-  return `${HEAD}<vim25:${method} xmlns:vim25="${VIM25_NS}" xmlns="${VIM25_NS}">${body}</vim25:${method}>${TAIL}`;
+export function requestEnvelope(method: string, body: string, header?: SoapHeader): string {
+  const request = `<vim25:${method} xmlns:vim25="${VIM25_NS}" xmlns="${VIM25_NS}">${body}</vim25:${method}>`;
+  if (!header) return `${OPEN}${BODY}${request}${TAIL}`;
+  const security = header.security === undefined ? '' : `<soap:Header><wsse:Security xmlns:wsse="${WSSE_NS}" xmlns:wsu="${WSU_NS}">${header.security}</wsse:Security></soap:Header>`;
+  const bodyOpen = header.bodyId === undefined ? BODY : `<soap:Body xmlns:wsu="${WSU_NS}" wsu:Id="${header.bodyId}">`;
+  const envelope = `${OPEN}${security}${bodyOpen}${request}${TAIL}`;
+  return header.sign ? header.sign(envelope) : envelope;
 }

@@ -4,21 +4,20 @@ import { localName } from '../binding/xml.ts';
 import { readXml } from '../binding/xml-reader.ts';
 import { TransportError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
+import { plainRequest } from '../transport/plain.ts';
 
 /** The real file is about a kilobyte; anything much larger is not one. */
 const MAX_VERSION_FILE_BYTES = 64 * 1024;
 
 /** The `urn:vim25` version the server advertises, or undefined if it does not say (or says it in a way we cannot read). */
-export async function fetchServerVersion(transport: HttpTransport, sdkUrl: string): Promise<string | undefined> {
-  const res = await transport.send(`${sdkUrl}/vimServiceVersions.xml`, { method: 'GET' });
-  let text: string;
+export async function fetchServerVersion(transport: HttpTransport, sdkUrl: string, signal?: AbortSignal): Promise<string | undefined> {
   try {
-    text = await transport.text(res.body, MAX_VERSION_FILE_BYTES);
+    const res = await plainRequest(transport, `${sdkUrl}/vimServiceVersions.xml`, { maxBytes: MAX_VERSION_FILE_BYTES, signal });
+    return res.status === 200 ? vim25Version(res.text()) : undefined;
   } catch (err) {
     if (err instanceof TransportError && err.code === 'ERESPONSETOOLARGE') return undefined;
     throw err;
   }
-  return res.status === 200 ? vim25Version(text) : undefined;
 }
 
 /**

@@ -8,7 +8,8 @@ import type { CookieJar } from 'tough-cookie';
 import { Agent, Client, type ClientOptions, type Dispatcher, type Pools } from './undici.ts';
 import { TransportError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { CookieHeaders } from './cookies.ts';
+import { cookieJar, CookieHeaders } from './cookies.ts';
+import { markClosedBeforeAnswer } from './replay.ts';
 import { policyConnector, type Connector, type ConnectorOptions, type TlsOptions } from './tls.ts';
 
 export interface HttpTransportOptions {
@@ -29,10 +30,10 @@ export interface HttpTransportOptions {
 export interface RequestContext {
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
-  /** Safe to send twice (reads). Decides whether a request whose outcome is unknown may be replayed. */
-  idempotent?: boolean | undefined;
   /** The jar this request reads and feeds instead of the transport's (a login made on the side). */
   jar?: CookieJar | undefined;
+  /** When the exchange must be over (epoch ms), e.g. shared by a first attempt and its replay. Default: now + timeoutMs. */
+  deadline?: number | undefined;
 }
 
 export interface HttpResponse {
@@ -48,12 +49,13 @@ interface SendInit {
   ctx?: RequestContext | undefined;
   /** false: neither send nor store cookies (requests to other services, e.g. the vSphere Client's API). */
   cookies?: boolean | undefined;
+  /** On a connection of its own rather than a pooled one (a replay). */
+  freshConnection?: boolean | undefined;
 }
 
 /** Errors by which a connection ended under undici: the server closed (FIN) or reset it. */
 const closedByServer = new WeakSet<Error>();
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
-const staleFailures = new WeakMap<TransportError, { sent: boolean }>();
 /** undici's names for what node:net calls otherwise. */
 const CODES: Record<string, string> = { UND_ERR_SOCKET: 'ECONNRESET', UND_ERR_CONNECT_TIMEOUT: 'ETIMEDOUT', UND_ERR_CLOSED: 'ECLOSED', UND_ERR_DESTROYED: 'ECLOSED' };
 
@@ -111,36 +113,38 @@ export class HttpTransport {
   }
 
   /**
-   * One exchange, replayed once on a fresh connection when the server closed the connection
-   * under it before answering (typically a keep-alive socket it had just closed as idle):
-   * always if the request was not yet written, and if it was, only for idempotent requests;
-   * otherwise the caller learns that the outcome is unknown. The pool decides which socket a
-   * request goes on, reused or new, so both count the same.
+   * One exchange on a pooled connection, or on a connection of its own (`freshConnection`, for
+   * a replay: the pool's other idle sockets may be as dead as the one that failed). It does not
+   * replay anything itself: a connection the server closed before answering is reported as such
+   * (replay.ts) with whether the request had been written, and the caller decides.
    */
   async send(url: string, init: SendInit): Promise<HttpResponse> {
     // Calls all go to the same URL: parse it once.
     if (this.lastUrl?.[0] !== url) this.lastUrl = [url, new URL(url)];
     const u = this.lastUrl[1];
     if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new TransportError(`unsupported URL scheme ${u.protocol}`, { code: 'EPROTOCOL' });
-    const deadline = Date.now() + (init.ctx?.timeoutMs ?? this.options.timeoutMs);
+    const deadline = init.ctx?.deadline ?? Date.now() + (init.ctx?.timeoutMs ?? this.options.timeoutMs);
+    if (!init.freshConnection) return this.exchange(this.pools, u, init, deadline);
+    const fresh = new Client(u.origin, this.clientOptions);
     try {
-      return await this.exchange(this.pools, u, init, deadline);
-    } catch (err) {
-      const stale = staleFailures.get(err as TransportError);
-      if (!stale) throw err;
-      if (stale.sent && !(init.ctx?.idempotent ?? init.method === 'GET')) {
-        throw new TransportError('the connection closed after the request was sent: its outcome is unknown and it was not replayed', { code: 'EOUTCOMEUNKNOWN', outcomeUnknown: true, cause: err });
-      }
-      this.options.logger.debug('replaying a request whose connection the server closed', { url: u.origin + u.pathname });
-      // A connection of its own: the pool's other idle sockets may be as dead as that one.
-      const fresh = new Client(u.origin, this.clientOptions);
-      try {
-        return await this.exchange(fresh, u, init, deadline);
-      } finally {
-        // Closes once the answer has been read.
-        fresh.close().catch(() => undefined);
-      }
+      return await this.exchange(fresh, u, init, deadline);
+    } finally {
+      // Closes once the answer has been read.
+      fresh.close().catch(() => undefined);
     }
+  }
+
+  /** A transport to the same server under the same policy, limits and logger, with a client certificate and/or through a tunnel, and a cookie jar of its own. */
+  derive(o: { clientCertificate?: { cert: string | Buffer; key: string | Buffer }; tunnel?: HttpTransportOptions['tunnel']; maxSockets?: number }): HttpTransport {
+    const tls: TlsOptions = { ...this.options.tls };
+    if (o.clientCertificate) {
+      delete tls.pfx;
+      delete tls.passphrase;
+      tls.cert = o.clientCertificate.cert;
+      tls.key = o.clientCertificate.key;
+    }
+    const { tunnel: _, ...base } = this.options;
+    return new HttpTransport({ ...base, tls, jar: cookieJar(), maxSockets: o.maxSockets ?? this.options.maxSockets, ...(o.tunnel && { tunnel: o.tunnel }) });
   }
 
   private exchange(dispatcher: Dispatcher, u: URL, init: SendInit, deadline: number): Promise<HttpResponse> {
@@ -311,7 +315,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.settled = true;
-    if (closedByServer.has(err)) staleFailures.set(te, { sent: this.started });
+    if (closedByServer.has(err)) markClosedBeforeAnswer(te, this.started);
     this.reject(te);
   }
 }

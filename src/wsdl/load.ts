@@ -10,6 +10,7 @@ import { localName } from '../binding/xml.ts';
 import { readXml } from '../binding/xml-reader.ts';
 import { TransportError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
+import { plainRequest } from '../transport/plain.ts';
 
 /** The vimService.wsdl that the `wsdl` option (a directory, a vimService.wsdl path or a URL) names. */
 export function wsdlLocation(given: string): string {
@@ -50,10 +51,9 @@ const MAX_WSDL_BYTES = 16 * 1024 * 1024;
 
 async function fetchText(location: string, transport: HttpTransport): Promise<string> {
   if (!/^https?:\/\//i.test(location)) return readFile(location, 'utf8');
-  const res = await transport.send(location, { method: 'GET' });
-  const text = await transport.text(res.body, MAX_WSDL_BYTES);
+  const res = await plainRequest(transport, location, { maxBytes: MAX_WSDL_BYTES });
   if (res.status !== 200) throw new TransportError(`cannot load ${location}: HTTP ${res.status}`, { code: 'EWSDL', status: res.status });
-  return text;
+  return res.text();
 }
 
 function relative(base: string, ref: string): string {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExtensionCertificate, dataObject, isVimFault, TokenError, VimClient, type ManagedObjectReference } from '../../src/index.ts';
 import { tokenHeader } from '../../src/session/token.ts';
+import { requestEnvelope } from '../../src/soap/envelope.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessSetLocalTickets, harnessSetSspi, sspiFirstToken, sspiResponseToken } from '../harness/vcsim.ts';
 
@@ -44,8 +45,7 @@ describe('holder-of-key tokens', () => {
   it('is refused when the signed body is altered, and when the key is not the token\'s', async () => {
     const c = await connect();
     const token = await c.issueToken({ stsUrl: h.info.stsUrl, username: h.info.username, password: h.info.password, certificate: pair.cert, privateKey: pair.key });
-    const envelope = '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><LoginByToken xmlns="urn:vim25"><_this type="SessionManager">SessionManager</_this><locale>en_US</locale></LoginByToken></soap:Body></soap:Envelope>';
-    const signed = (await tokenHeader(token))(envelope);
+    const signed = requestEnvelope('LoginByToken', '<_this type="SessionManager">SessionManager</_this><locale>en_US</locale>', await tokenHeader(token));
     const send = (xml: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = https.request(h.info.url, { method: 'POST', ca: h.ca, headers: { 'Content-Type': 'text/xml', SOAPAction: `"urn:vim25/${h.info.apiVersion}"` } }, (res) => {
         let body = '';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeResponseText, faultError } from '../../../src/binding/decode.ts';
+import { decodeResponseText } from '../../../src/binding/decode.ts';
+import { faultError } from '../../../src/soap/faults.ts';
 import { methodInfo } from '../../../src/binding/metadata.ts';
 import { TransportError } from '../../../src/errors.ts';
 

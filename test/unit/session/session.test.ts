@@ -6,7 +6,8 @@ import { VimFault, isVimFault } from '../../../src/errors.ts';
 import { silentLogger } from '../../../src/logger.ts';
 import { Session } from '../../../src/session/session.ts';
 import { passwordLogin } from '../../../src/session/strategies.ts';
-import type { Invoke } from '../../../src/soap/invoke.ts';
+import type { Invoke } from '../../../src/soap/pipeline.ts';
+import type { MethodInfo } from '../../../src/binding/metadata.ts';
 
 const SM = { type: 'SessionManager', value: 'SessionManager' };
 const PC = { type: 'PropertyCollector', value: 'propertyCollector' };
@@ -37,9 +38,12 @@ function setup(script: (method: string, generation: number) => unknown, loginGat
   const session = new Session({
     invoke, sessionManager: SM, propertyCollector: PC, jar, url: URL_, logger: silentLogger, reauthenticate: true,
     emit: (e) => events.push(e),
-    mutualTls: () => { throw new Error('not used'); },
+    mutualTls: undefined as never, // no extension logins here
   });
-  return { session, calls, events, cookies };
+  // The session policy as the pipeline runs it, around the scripted server.
+  const call: Invoke = (method, _this, args, options = {}) =>
+    session.policy.handle({ info: { name: method } as MethodInfo, _this, args, options, deadline: Infinity }, (c) => invoke(c.info.name, c._this, c.args, c.options));
+  return { session, call, calls, events, cookies };
 }
 
 const notAuthenticated = () => new VimFault('X', { _typeName: 'NotAuthenticated' }, '');
@@ -50,48 +54,48 @@ const missingSetResult = {
 
 describe('Session', () => {
   it('treats NotAuthenticated in a missingSet like the fault: one re-login, one retry', async () => {
-    const { session, calls, events } = setup((method, generation) => (generation === 1 ? missingSetResult : { _typeName: 'RetrieveResult', objects: [] }));
+    const { session, call, calls, events } = setup((method, generation) => (generation === 1 ? missingSetResult : { _typeName: 'RetrieveResult', objects: [] }));
     await session.login(passwordLogin('u', 'p'));
-    const r = await session.call('RetrievePropertiesEx', PC, { specSet: [], options: {} });
+    const r = await call('RetrievePropertiesEx', PC, { specSet: [], options: {} });
     expect(r).toEqual({ _typeName: 'RetrieveResult', objects: [] });
     expect(calls).toEqual(['Login', 'RetrievePropertiesEx', 'Login', 'RetrievePropertiesEx']);
     expect(events).toEqual(['login', 'reauthenticated']);
   });
 
   it('rejects with the fault when the retry still has it, without a third attempt', async () => {
-    const { session, calls } = setup(() => missingSetResult);
+    const { session, call, calls } = setup(() => missingSetResult);
     await session.login(passwordLogin('u', 'p'));
-    const err = await session.call('RetrievePropertiesEx', PC, { specSet: [], options: {} }).catch((e: unknown) => e);
+    const err = await call('RetrievePropertiesEx', PC, { specSet: [], options: {} }).catch((e: unknown) => e);
     expect(isVimFault(err, 'NotAuthenticated')).toBe(true);
     expect(calls.filter((c) => c === 'RetrievePropertiesEx')).toHaveLength(2);
   });
 
   it('shares one re-login among concurrent callers and does not re-login for a replaced generation', async () => {
-    const { session, calls } = setup((_m, generation) => (generation === 1 ? notAuthenticated() : 'ok'));
+    const { session, call, calls } = setup((_m, generation) => (generation === 1 ? notAuthenticated() : 'ok'));
     await session.login(passwordLogin('u', 'p'));
-    const results = await Promise.all(Array.from({ length: 20 }, () => session.call('CurrentTime', {}, {})));
+    const results = await Promise.all(Array.from({ length: 20 }, () => call('CurrentTime', {}, {})));
     expect(results.every((r) => r === 'ok')).toBe(true);
     expect(calls.filter((c) => c === 'Login')).toHaveLength(2);
   });
 
   it('never retries a login method', async () => {
-    const { session, calls } = setup(() => notAuthenticated());
+    const { session, call, calls } = setup(() => notAuthenticated());
     await session.login(passwordLogin('u', 'p'));
-    await expect(session.call('Logout', SM, {})).rejects.toBeInstanceOf(VimFault);
+    await expect(call('Logout', SM, {})).rejects.toBeInstanceOf(VimFault);
     expect(calls).toEqual(['Login', 'Logout']);
   });
 });
 
 describe('Session, replacing and ending sessions', () => {
   it('a refused login leaves the working session as it was: no Logout, same cookie, calls go on', async () => {
-    const { session, calls, cookies } = setup(() => 'ok');
+    const { session, call, calls, cookies } = setup(() => 'ok');
     await session.login(passwordLogin('u', 'p'));
     const before = session.sessionId;
     const err = await session.login(passwordLogin('u', 'wrong')).catch((e: unknown) => e);
     expect(isVimFault(err, 'InvalidLogin')).toBe(true);
     expect(session.sessionId).toBe(before);
     expect(session.userSession?.key).toBe('s1');
-    expect(await session.call('CurrentTime', {}, {})).toBe('ok');
+    expect(await call('CurrentTime', {}, {})).toBe('ok');
     expect(calls).toEqual(['Login', 'Login', 'CurrentTime']);
     // The refused Login went without the client's session cookie; the call after it with it.
     expect(cookies).toEqual([undefined, undefined, '"s1"']);
@@ -110,10 +114,10 @@ describe('Session, replacing and ending sessions', () => {
   it('calls waiting for a re-login reject with ECLOSED when the client closes', async () => {
     let release!: () => void;
     let gate: Promise<void> | undefined;
-    const { session } = setup((_m, generation) => (generation === 1 ? notAuthenticated() : 'ok'), () => gate ?? Promise.resolve());
+    const { session, call } = setup((_m, generation) => (generation === 1 ? notAuthenticated() : 'ok'), () => gate ?? Promise.resolve());
     await session.login(passwordLogin('u', 'p'));
     gate = new Promise<void>((r) => (release = r));
-    const waiting = Array.from({ length: 3 }, () => session.call('CurrentTime', {}, {}).catch((e: unknown) => e));
+    const waiting = Array.from({ length: 3 }, () => call('CurrentTime', {}, {}).catch((e: unknown) => e));
     await new Promise((r) => setImmediate(r));
     session.close();
     release();
@@ -123,13 +127,13 @@ describe('Session, replacing and ending sessions', () => {
   it('a signal stops a call waiting for a re-login', async () => {
     let release!: () => void;
     let gate: Promise<void> | undefined;
-    const { session } = setup((_m, generation) => (generation === 1 ? notAuthenticated() : 'ok'), () => gate ?? Promise.resolve());
+    const { session, call } = setup((_m, generation) => (generation === 1 ? notAuthenticated() : 'ok'), () => gate ?? Promise.resolve());
     await session.login(passwordLogin('u', 'p'));
     gate = new Promise<void>((r) => (release = r));
-    const first = session.call('CurrentTime', {}, {});
+    const first = call('CurrentTime', {}, {});
     await new Promise((r) => setImmediate(r));
     const controller = new AbortController();
-    const second = session.call('CurrentTime', {}, {}, { signal: controller.signal }).catch((e: unknown) => e);
+    const second = call('CurrentTime', {}, {}, { signal: controller.signal }).catch((e: unknown) => e);
     controller.abort();
     expect(await second).toMatchObject({ name: 'TransportError', code: 'EABORTED' });
     release();
@@ -137,8 +141,8 @@ describe('Session, replacing and ending sessions', () => {
   });
 
   it('a call before any login says to log in', async () => {
-    const { session } = setup(() => notAuthenticated());
-    const err = await session.call('CurrentTime', {}, {}).catch((e: unknown) => e);
+    const { session, call } = setup(() => notAuthenticated());
+    const err = await call('CurrentTime', {}, {}).catch((e: unknown) => e);
     expect(isVimFault(err, 'NotAuthenticated')).toBe(true);
     expect((err as Error).message).toMatch(/log in first/);
   });

@@ -10,6 +10,7 @@ import { createExtensionCertificate, thumbprint } from '../../../src/certs/certi
 import { TransportError } from '../../../src/errors.ts';
 import { silentLogger } from '../../../src/logger.ts';
 import { HttpTransport, type HttpTransportOptions } from '../../../src/transport/http.ts';
+import { replayOnce } from '../../../src/transport/replay.ts';
 import type { TlsOptions } from '../../../src/transport/tls.ts';
 import { loopbackServerCertificate } from '../../harness/tls-fixtures.ts';
 
@@ -254,6 +255,11 @@ describe('connections', () => {
   });
 });
 
+/** A request as the pipeline's replay policy sends it: replayed on a fresh connection when `replayable` says so. */
+function replayed(t: HttpTransport, body: string, replayable: boolean): Promise<{ status: number; body: string }> {
+  return replayOnce((freshConnection) => text(t, '/', { method: 'POST', body, freshConnection }), (written) => !written || replayable);
+}
+
 describe('stale keep-alive sockets', () => {
   // The first request opens a keep-alive socket; then the server kills idle sockets the way a
   // vCenter reverse proxy does, and the next request meets a dead socket.
@@ -277,7 +283,7 @@ describe('stale keep-alive sockets', () => {
 
   it('replays an idempotent request on a fresh socket', async () => {
     const t = transport();
-    const r = await withStaleSocket(t, () => text(t, '/', { method: 'POST', body: '<x/>', ctx: { idempotent: true } }));
+    const r = await withStaleSocket(t, () => replayed(t, '<x/>', true));
     expect((r as { body: string }).body).toMatch(/^after-/);
     t.close();
   });
@@ -285,7 +291,7 @@ describe('stale keep-alive sockets', () => {
   it('does not replay a non-idempotent request whose outcome is unknown', async () => {
     const t = transport();
     const before = requests;
-    const r = await withStaleSocket(t, () => text(t, '/', { method: 'POST', body: '<PowerOnVM_Task/>', ctx: { idempotent: false } }));
+    const r = await withStaleSocket(t, () => replayed(t, '<PowerOnVM_Task/>', false));
     expect(r).toBeInstanceOf(TransportError);
     expect((r as TransportError).code).toBe('EOUTCOMEUNKNOWN');
     expect((r as TransportError).outcomeUnknown).toBe(true);
@@ -306,7 +312,7 @@ describe('stale keep-alive sockets', () => {
     };
     server.on('secureConnection', drop);
     const t = transport();
-    expect((await text(t, '/', { method: 'POST', body: '<x/>', ctx: { idempotent: true } })).body).toMatch(/^after-/);
+    expect((await replayed(t, '<x/>', true)).body).toMatch(/^after-/);
     expect(dropped).toBe(1);
     t.close();
   });
