@@ -108,7 +108,8 @@ export interface PluginSessionOptions extends ConnectOptions {
   allowHttp?: boolean;
 }
 
-type CallArgs<M extends MethodName> = {} extends VimMethods[M]['args']
+/** The arguments of `client.call(method, _this, ...)` after `_this`: the method's arguments (optional when all are), then CallOptions. */
+export type CallArgs<M extends MethodName> = {} extends VimMethods[M]['args']
   ? [args?: VimMethods[M]['args'], options?: CallOptions]
   : [args: VimMethods[M]['args'], options?: CallOptions];
 

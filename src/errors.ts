@@ -62,6 +62,25 @@ export class TransportError extends VimError {
   }
 }
 
+/**
+ * A call or login stopped by its AbortSignal. Its `name` is 'AbortError', as fetch's, and it
+ * is still a TransportError with `code: 'EABORTED'`; the signal's reason is its `cause`.
+ */
+export class AbortError extends TransportError {
+  override name = 'AbortError';
+}
+
+/**
+ * What an aborted operation rejects with: the signal's own reason when the caller gave one
+ * (e.g. `controller.abort(new MyError())`, or AbortSignal.timeout's TimeoutError), else an
+ * AbortError.
+ */
+export function abortedBy(signal: AbortSignal, message: string, outcomeUnknown = false): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name !== 'AbortError') return reason;
+  return new AbortError(message, { code: 'EABORTED', outcomeUnknown, cause: reason });
+}
+
 /** A request argument that does not fit the vim25 schema; nothing was sent. */
 export class ValidationError extends VimError {
   override name = 'ValidationError';

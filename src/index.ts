@@ -1,10 +1,14 @@
 // Public exports only.
-export { VimClient, type ConnectOptions, type LoginOptions, type ClientEvent, type PluginSessionOptions, type CertificateLoginOptions } from './client.ts';
+export {
+  VimClient, type ConnectOptions, type LoginOptions, type ClientEvent, type ClientEvents, type PluginSessionOptions, type CertificateLoginOptions,
+  type SessionCallOptions, type TokenLoginOptions, type SspiLoginOptions, type LocalTicketLoginOptions, type CallArgs,
+} from './client.ts';
+export type { TokenSource } from './session/strategies.ts';
 export { PluginSessionError, type PluginSessionErrorReason } from './session/plugin.ts';
 export { LocalTicketError, DEFAULT_LOCAL_TICKET_DIRECTORIES, type LocalTicketProblem } from './session/local-ticket.ts';
 export { TokenError, type SamlToken, type IssueTokenOptions } from './session/token.ts';
 export type { SessionManagerCalls, SessionManagerProperties } from './session/manager.ts';
-export { VimError, VimFault, TransportError, ValidationError, isVimFault, type TransportErrorOptions } from './errors.ts';
+export { VimError, VimFault, TransportError, AbortError, ValidationError, isVimFault, type TransportErrorOptions } from './errors.ts';
 export type { Logger } from './logger.ts';
 export type { CallOptions } from './soap/pipeline.ts';
 export type { TlsOptions } from './transport/tls.ts';
@@ -13,3 +17,6 @@ export { dataObject } from './data.ts';
 export { createExtensionCertificate, loadCertificate, subjectName, thumbprint, type CertificateAndKey, type ExtensionCertificateOptions } from './certs/certificates.ts';
 export type { MethodName, VimMethods } from './generated/methods.ts';
 export type * from './generated/types.ts';
+// The vim25 data type VimFault (the base of vim25's faults) shares its name with the error
+// class above, which a star export would let silently win: it is exported under its own name.
+export type { VimFault as VimFaultData } from './generated/types.ts';

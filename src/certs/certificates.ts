@@ -43,9 +43,10 @@ export function createExtensionCertificate(options: ExtensionCertificateOptions)
   const keys = f.pki.rsa.generateKeyPair({ bits: keyBits, e: 0x10001 });
   const cert = f.pki.createCertificate();
   cert.publicKey = keys.publicKey;
-  // 16 random bytes with the high bit cleared: a positive serial of RFC 5280's maximum length.
+  // 16 random bytes, the first in 0x10..0x7f: positive (high bit clear) and with no leading zero
+  // byte, which minimal DER would drop and strict parsers refuse; RFC 5280's maximum length.
   const serial = f.util.bytesToHex(f.random.getBytesSync(16));
-  cert.serialNumber = (parseInt(serial[0]!, 16) & 0x7).toString(16) + serial.slice(1);
+  cert.serialNumber = ((parseInt(serial[0]!, 16) & 0x7) || 1).toString(16) + serial.slice(1);
   const now = new Date();
   cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
   cert.validity.notAfter = new Date(now.getTime() + days * 86_400_000);

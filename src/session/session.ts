@@ -8,7 +8,7 @@
 // Login methods are never retried.
 import { CookieJar } from 'tough-cookie';
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
-import { isVimFault, TransportError, VimFault } from '../errors.ts';
+import { abortedBy, isVimFault, TransportError, VimFault } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { vimFault } from '../soap/faults.ts';
 import type { Invoke, Policy } from '../soap/pipeline.ts';
@@ -251,8 +251,8 @@ function waitFor(promise: Promise<void>, signal: AbortSignal | undefined): Promi
   });
 }
 
-function abortedWhileWaiting(signal: AbortSignal): TransportError {
-  return new TransportError('aborted while waiting for the session to be re-established', { code: 'EABORTED', cause: signal.reason });
+function abortedWhileWaiting(signal: AbortSignal): Error {
+  return abortedBy(signal, 'aborted while waiting for the session to be re-established');
 }
 
 function checked(method: string, value: unknown): unknown {

@@ -6,7 +6,7 @@ import { pipeline, Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { CookieJar } from 'tough-cookie';
 import { Agent, Client, type ClientOptions, type Dispatcher, type Pools } from './undici.ts';
-import { TransportError } from '../errors.ts';
+import { abortedBy, TransportError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { cookieJar, CookieHeaders } from './cookies.ts';
 import { markClosedBeforeAnswer } from './replay.ts';
@@ -218,21 +218,21 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly ctx: RequestContext | undefined,
     timeoutMs: number,
     private readonly resolve: (res: HttpResponse) => void,
-    private readonly reject: (err: TransportError) => void,
+    private readonly reject: (err: Error) => void,
   ) {
     if (ctx?.signal?.aborted) {
       this.settled = true;
-      reject(new TransportError('request aborted', { code: 'EABORTED' }));
+      reject(abortedBy(ctx.signal, 'request aborted'));
       return;
     }
     this.timer = setTimeout(() => this.fail(new TransportError('no complete answer within the deadline', { code: 'ETIMEDOUT', outcomeUnknown: this.started })), timeoutMs);
     ctx?.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  private readonly onAbort = (): void => this.fail(new TransportError('request aborted', { code: 'EABORTED', outcomeUnknown: this.started }));
+  private readonly onAbort = (): void => this.fail(abortedBy(this.ctx!.signal!, 'request aborted', this.started));
 
   /** The deadline passed or the signal fired: the caller learns it at once, wherever the exchange is. */
-  private fail(err: TransportError): void {
+  private fail(err: Error): void {
     this.finish();
     if (this.settled) {
       this.body?.destroy(err);

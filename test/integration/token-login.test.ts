@@ -33,6 +33,14 @@ describe('loginByToken', () => {
     await c.close();
   });
 
+  it('takes a bearer token as the assertion string alone', async () => {
+    const { assertion } = await admin.issueToken({ username: 'Administrator@vsphere.local', password: 'x' });
+    const c = await connect();
+    const session = await c.loginByToken({ token: assertion });
+    expect(session.userName).toBe('Administrator@VSPHERE.LOCAL');
+    await c.close();
+  });
+
   it('gets the STS URL from the caller when not logged in', async () => {
     const c = await connect();
     const token = await c.issueToken({ stsUrl, username: 'Administrator@vsphere.local', password: 'x' });

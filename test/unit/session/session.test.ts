@@ -2,7 +2,7 @@
 // demand, such as a NotAuthenticated hidden in a PropertyCollector missingSet of a 200 answer.
 import { CookieJar } from 'tough-cookie';
 import { describe, expect, it } from 'vitest';
-import { VimFault, isVimFault } from '../../../src/errors.ts';
+import { TransportError, VimFault, isVimFault } from '../../../src/errors.ts';
 import { silentLogger } from '../../../src/logger.ts';
 import { Session } from '../../../src/session/session.ts';
 import { passwordLogin } from '../../../src/session/strategies.ts';
@@ -135,7 +135,15 @@ describe('Session, replacing and ending sessions', () => {
     const controller = new AbortController();
     const second = call('CurrentTime', {}, {}, { signal: controller.signal }).catch((e: unknown) => e);
     controller.abort();
-    expect(await second).toMatchObject({ name: 'TransportError', code: 'EABORTED' });
+    const err = await second;
+    expect(err).toBeInstanceOf(TransportError);
+    expect(err).toMatchObject({ name: 'AbortError', code: 'EABORTED' });
+    // A reason of the caller's own is what the call rejects with.
+    const mine = new Error('shutting down');
+    const other = new AbortController();
+    const third = call('CurrentTime', {}, {}, { signal: other.signal }).catch((e: unknown) => e);
+    other.abort(mine);
+    expect(await third).toBe(mine);
     release();
     expect(await first).toBe('ok');
   });

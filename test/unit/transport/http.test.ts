@@ -121,6 +121,22 @@ describe('mutual TLS', () => {
     });
   });
 
+  it('derive() keeps the policy, adds the certificate, and has a cookie jar of its own', async () => {
+    await withCertServer(async (url, seen) => {
+      const base = transport({ ca: tlsPair.cert });
+      const derived = base.derive({ clientCertificate: { cert: client.cert, key: client.key }, maxSockets: 1 });
+      expect(derived.options.jar).not.toBe(base.options.jar);
+      expect(derived.options.tls.ca).toBe(tlsPair.cert);
+      expect(derived.options.timeoutMs).toBe(base.options.timeoutMs);
+      expect(derived.options.maxSockets).toBe(1);
+      const res = await derived.send(url, { method: 'GET' });
+      expect(await derived.text(res.body)).toBe('mtls');
+      expect(seen.shown.at(-1)).toBe(true);
+      base.close();
+      derived.close();
+    });
+  });
+
   it('never presents the certificate to a server that fails the pin', async () => {
     await withCertServer(async (url, seen) => {
       const other = createExtensionCertificate({ commonName: 'other' });

@@ -1,0 +1,73 @@
+// How VimClient wires its pieces, against the small vim25 server of test/harness/hostile-server.ts:
+// the keepalive runs only while there is a session, and signals reach every login, logout and
+// the connect.
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AbortError, VimClient } from '../../src/index.ts';
+import { startHostileServer, type HostileServer } from '../harness/hostile-server.ts';
+
+let server: HostileServer;
+beforeAll(async () => {
+  server = await startHostileServer();
+});
+afterAll(() => server?.close());
+afterEach(() => {
+  vi.useRealTimers();
+  server.answers.clear();
+});
+
+const count = (method: string, from: number) => server.requests.slice(from).filter((r) => r.method === method).length;
+
+describe('keepalive', () => {
+  it('calls CurrentTime each interval only while there is a session', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const c = await VimClient.connect(server.url, { tls: { ca: server.cert }, keepAliveIntervalMs: 60_000 });
+    try {
+      // No session yet: nothing to keep, no timer.
+      expect(vi.getTimerCount()).toBe(0);
+
+      await c.login({ username: 'root', password: 'x' });
+      expect(vi.getTimerCount()).toBe(1);
+      const loggedIn = server.requests.length;
+      await vi.advanceTimersByTimeAsync(60_000);
+      await vi.waitFor(() => expect(count('CurrentTime', loggedIn)).toBe(1));
+      await vi.advanceTimersByTimeAsync(60_000);
+      await vi.waitFor(() => expect(count('CurrentTime', loggedIn)).toBe(2));
+
+      await c.logout();
+      expect(vi.getTimerCount()).toBe(0);
+      await c.login({ username: 'root', password: 'x' });
+      expect(vi.getTimerCount()).toBe(1);
+    } finally {
+      await c.close();
+    }
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('signals', () => {
+  it('an aborted connect, login and logout reject with an AbortError (or the signal\'s own reason)', async () => {
+    const aborted = AbortSignal.abort();
+    const connect = await VimClient.connect(server.url, { tls: { ca: server.cert }, signal: aborted }).catch((e: unknown) => e);
+    expect(connect).toBeInstanceOf(AbortError);
+    expect(connect).toMatchObject({ name: 'AbortError', code: 'EABORTED' });
+
+    const c = await VimClient.connect(server.url, { tls: { ca: server.cert } });
+    try {
+      const before = server.requests.length;
+      const login = await c.login({ username: 'root', password: 'x', signal: aborted }).catch((e: unknown) => e);
+      expect(login).toBeInstanceOf(AbortError);
+      expect(count('Login', before)).toBe(0);
+      expect(c.sessionId).toBeUndefined();
+
+      await c.login({ username: 'root', password: 'x' });
+      const mine = new Error('shutting down');
+      const controller = new AbortController();
+      controller.abort(mine);
+      expect(await c.call('CurrentTime', c.ref('ServiceInstance', 'ServiceInstance'), undefined, { signal: controller.signal }).catch((e: unknown) => e)).toBe(mine);
+      // An aborted logout leaves the session; a logout that runs ends it.
+      expect(await c.logout({ signal: aborted }).then(() => 'done')).toBe('done');
+    } finally {
+      await c.close();
+    }
+  });
+});
