@@ -49,6 +49,14 @@ describe('a node-soap Client from the full vim25 WSDL', () => {
     expect(port.RetrievePropertiesEx!.output).toHaveProperty('returnval');
     expect(typeof s.RetrievePropertiesExAsync).toBe('function');
     expect(typeof s.VimService.VimPort.CurrentTime).toBe('function');
+    // Parsed once per process and location: a second client (the same file named differently) shares the parse.
+    const again = await createSoapClient(vim, { wsdl: join(bundleDir(), 'vimService.wsdl'), attributesKey: 'attrs' });
+    expect(Object.getPrototypeOf(again.wsdl)).toBe(Object.getPrototypeOf(s.wsdl));
+    // ...with options of its own.
+    expect((again.wsdl.options as { attributesKey?: string }).attributesKey).toBe('attrs');
+    expect((s.wsdl.options as { attributesKey?: string }).attributesKey).toBe('attributes');
+    const [content] = await again.RetrieveServiceContentAsync({ _this: { attrs: { type: 'ServiceInstance' }, $value: 'ServiceInstance' } });
+    expect(content.returnval.rootFolder).toEqual({ attrs: { type: 'Folder' }, $value: 'group-d1' });
   });
 
   it('downloads the server\'s own WSDL by default, under the VimClient\'s TLS policy (a thumbprint pin here)', async () => {
