@@ -201,21 +201,27 @@ describe('node-soap options through the VimClient', () => {
   });
 });
 
-describe('re-authentication shared with client.call', () => {
-  let h: Harness;
+/** A harness for one describe block: its tests kill sessions and count Logins and signatures. */
+function ownHarness(): () => Harness {
+  let h: Harness | undefined;
   beforeAll(async () => {
     h = await Harness.start({ wsdlDir: bundleDir() });
   });
   afterAll(() => h?.stop());
+  return () => h!;
+}
+
+describe('re-authentication shared with client.call', () => {
+  const own = ownHarness();
 
   it('a session killed under concurrent node-soap and client.call traffic costs exactly one Login', async () => {
-    const vim = await connect(h.info);
-    const admin = await connect(h.info);
-    await vim.login({ username: h.info.username, password: h.info.password });
-    await admin.login({ username: h.info.username, password: h.info.password });
+    const vim = await connect(own().info);
+    const admin = await connect(own().info);
+    await vim.login({ username: own().info.username, password: own().info.password });
+    await admin.login({ username: own().info.username, password: own().info.password });
     const s = await createSoapClient(vim, { wsdl: bundleDir() });
     const streamed = await createSoapClient(vim, { wsdl: bundleDir(), stream: true });
-    const before = (await harnessStats(h.info)).methods.Login ?? 0;
+    const before = (await harnessStats(own().info)).methods.Login ?? 0;
     const reauthenticated: unknown[] = [];
     vim.on('reauthenticated', (x) => reauthenticated.push(x));
 
@@ -239,51 +245,47 @@ describe('re-authentication shared with client.call', () => {
     }
     const results = await Promise.allSettled(calls);
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-    expect((await harnessStats(h.info)).methods.Login! - before).toBe(1);
+    expect((await harnessStats(own().info)).methods.Login! - before).toBe(1);
     expect(reauthenticated).toHaveLength(1);
   });
 
   it('login methods sent through node-soap are never retried', async () => {
-    const vim = await connect(h.info);
+    const vim = await connect(own().info);
     const s = await createSoapClient(vim, { wsdl: bundleDir() });
-    const before = (await harnessStats(h.info)).methods.Login ?? 0;
-    const err = await s.LoginAsync({ _this: SM, userName: h.info.username, password: 'wrong' }).catch((e: unknown) => e);
+    const before = (await harnessStats(own().info)).methods.Login ?? 0;
+    const err = await s.LoginAsync({ _this: SM, userName: own().info.username, password: 'wrong' }).catch((e: unknown) => e);
     expect(nodeSoapFault(err)).toBe('InvalidLogin');
-    expect((await harnessStats(h.info)).methods.Login! - before).toBe(1);
+    expect((await harnessStats(own().info)).methods.Login! - before).toBe(1);
   });
 
   it('a session the VimClient cannot replay (a node-soap Login) reaches node-soap as its NotAuthenticated fault, with no Login', async () => {
-    const vim = await connect(h.info);
-    const admin = await connect(h.info);
-    await admin.login({ username: h.info.username, password: h.info.password });
+    const vim = await connect(own().info);
+    const admin = await connect(own().info);
+    await admin.login({ username: own().info.username, password: own().info.password });
     const s = await createSoapClient(vim, { wsdl: bundleDir() });
-    const [login] = await s.LoginAsync({ _this: SM, userName: h.info.username, password: h.info.password });
+    const [login] = await s.LoginAsync({ _this: SM, userName: own().info.username, password: own().info.password });
     await admin.call('TerminateSession', admin.serviceContent.sessionManager!, { sessionId: [login.returnval.key] });
-    const before = (await harnessStats(h.info)).methods.Login ?? 0;
+    const before = (await harnessStats(own().info)).methods.Login ?? 0;
     const err = await s.CurrentTimeAsync({ _this: ref('ServiceInstance', 'ServiceInstance') }).catch((e: unknown) => e);
     expect(nodeSoapFault(err)).toBe('NotAuthenticated');
-    expect((await harnessStats(h.info)).methods.Login ?? 0).toBe(before);
+    expect((await harnessStats(own().info)).methods.Login ?? 0).toBe(before);
   });
 });
 
 describe('SAML token logins through node-soap', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await Harness.start({ wsdlDir: bundleDir() });
-  });
-  afterAll(() => h?.stop());
+  const own = ownHarness();
 
   it('holder-of-key: LoginByToken signed with the token\'s key, verified by the harness (xmlsec1); the session is the VimClient\'s', async () => {
     const pair = createExtensionCertificate({ commonName: 'hok-node-soap' });
-    const vim = await connect(h.info);
-    const token = await vim.issueToken({ stsUrl: h.info.stsUrl, username: h.info.username, password: h.info.password, certificate: pair.cert, privateKey: pair.key });
+    const vim = await connect(own().info);
+    const token = await vim.issueToken({ stsUrl: own().info.stsUrl, username: own().info.username, password: own().info.password, certificate: pair.cert, privateKey: pair.key });
     const s = await createSoapClient(vim, { wsdl: bundleDir() });
     s.addSoapHeader('<x:Trace xmlns:x="urn:example:trace">node-soap</x:Trace>');
     s.setSecurity(await samlTokenSecurity(token));
-    const before = (await harnessStats(h.info)).sts;
+    const before = (await harnessStats(own().info)).sts;
     const [session] = await s.LoginByTokenAsync({ _this: SM, locale: 'en_US' });
-    expect(session.returnval.userName).toBe(h.info.username);
-    const after = (await harnessStats(h.info)).sts;
+    expect(session.returnval.userName).toBe(own().info.username);
+    const after = (await harnessStats(own().info)).sts;
     expect(after.signaturesVerified - before.signaturesVerified).toBe(1);
     expect(after.signaturesRejected).toBe(before.signaturesRejected);
     expect(vim.sessionId).toBeTruthy();
@@ -296,14 +298,14 @@ describe('SAML token logins through node-soap', () => {
     expect(s.lastRequest).toContain('urn:example:trace');
 
     const other = createExtensionCertificate({ commonName: 'not-the-token-key' });
-    const s2 = await createSoapClient(await connect(h.info), { wsdl: bundleDir() });
+    const s2 = await createSoapClient(await connect(own().info), { wsdl: bundleDir() });
     s2.setSecurity(await samlTokenSecurity({ ...token, privateKey: other.key }));
     expect(nodeSoapFault(await s2.LoginByTokenAsync({ _this: SM }).catch((e: unknown) => e))).toBe('InvalidLogin');
   });
 
   it('bearer: the assertion alone', async () => {
-    const vim = await connect(h.info);
-    const token = await vim.issueToken({ stsUrl: h.info.stsUrl, username: h.info.username, password: h.info.password });
+    const vim = await connect(own().info);
+    const token = await vim.issueToken({ stsUrl: own().info.stsUrl, username: own().info.username, password: own().info.password });
     const s = await createSoapClient(vim, { wsdl: bundleDir() });
     s.setSecurity(await samlTokenSecurity(token));
     const [session] = await s.LoginByTokenAsync({ _this: SM });
