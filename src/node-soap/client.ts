@@ -12,6 +12,7 @@ import type { Client, IHttpClient, IOptions, WSDL } from 'soap';
 import { encodeRequest } from '../binding/encode.ts';
 import { methodInfo } from '../binding/metadata.ts';
 import { VIM25_NS, XSD_NS, XSI_NS } from '../binding/xml.ts';
+import type { VimClient } from '../client.ts';
 import { CLIENT_INTERNALS, type ClientInternals, type HasInternals } from '../internals.ts';
 import { wsdlLocation } from '../wsdl/load.ts';
 import { bindingArgs } from './args.ts';
@@ -122,7 +123,7 @@ function adopt(client: Client, vim: ClientInternals, http: VimHttpClient, memory
  * re-authentication (NotAuthenticated: one re-login for all callers of both APIs, then the
  * call once more; login methods are sent once).
  */
-export async function createSoapClient(vimClient: unknown, options: CreateSoapClientOptions = {}): Promise<Client> {
+export async function createSoapClient(vimClient: VimClient, options: CreateSoapClientOptions = {}): Promise<Client> {
   const vim = internalsOf(vimClient, 'createSoapClient');
   const { wsdl, ...soapOptions } = options;
   const location = wsdl === undefined ? `${vim.url}/vimService.wsdl` : wsdlLocation(wsdl);
@@ -140,7 +141,7 @@ export async function createSoapClient(vimClient: unknown, options: CreateSoapCl
  * request bodies, redacted lastRequest/lastResponse, its endpoint set to the VimClient's.
  * Returns the same client; doing it twice changes nothing.
  */
-export function useSession<C extends Client>(soapClient: C, vimClient: unknown): C {
+export function useSession<C extends Client>(soapClient: C, vimClient: VimClient): C {
   const vim = internalsOf(vimClient, 'useSession');
   // Duck-typed: the integration's node-soap may be another copy than the one this package loads.
   const candidate = soapClient as Partial<Client> | null;

@@ -53,29 +53,39 @@ export function operationOf(xml: string): string | undefined {
   return BODY_OPERATION.exec(xml)?.[1];
 }
 
-const reachCache = new Map<string, boolean>();
-
-/** Whether a value of declared type `name` can hold a field marked secret (declared types; anyType positions not followed). */
-function reachesSecret(name: string, seen: Set<string> = new Set()): boolean {
-  const cached = reachCache.get(name);
-  if (cached !== undefined) return cached;
-  if (seen.has(name)) return false;
+/**
+ * The names of the secret fields a value of declared type `name` can hold (declared field
+ * types followed, anyType positions not), into `out`.
+ */
+function secretFieldNames(name: string, out: Set<string>, seen: Set<string>): void {
+  if (seen.has(name)) return;
   seen.add(name);
-  const type = typeInfo(name);
-  let found = false;
-  for (const f of type?.fields ?? []) {
-    if (f.secret || (f.type !== MOREF && !PRIMITIVES.has(f.type) && reachesSecret(f.type, seen))) {
-      found = true;
-      break;
-    }
+  for (const f of typeInfo(name)?.fields ?? []) {
+    if (f.secret) out.add(f.name);
+    else if (f.type !== MOREF && !PRIMITIVES.has(f.type)) secretFieldNames(f.type, out, seen);
   }
-  if (seen.size === 1) reachCache.set(name, found);
-  return found;
 }
 
-function resultMayHoldSecrets(info: MethodInfo): boolean {
+const secretElementPatterns = new Map<string, RegExp | null>();
+
+/**
+ * An answer of `info` may carry a secret when one of the elements its result type declares
+ * secret occurs in it, e.g. <key> in Login's UserSession, <token> in a RetrievePropertiesEx
+ * answer that has more to come: only those are decoded a second time (node-soap parses every
+ * answer itself), so a large retrieve without a continuation token costs nothing more.
+ */
+function mayHoldSecrets(info: MethodInfo, text: string): boolean {
   const r = info.result;
-  return r !== undefined && (r.secret || (r.type !== MOREF && !PRIMITIVES.has(r.type) && reachesSecret(r.type)));
+  if (!r || r.type === MOREF) return false;
+  if (r.secret) return true;
+  let pattern = secretElementPatterns.get(info.name);
+  if (pattern === undefined) {
+    const names = new Set<string>();
+    if (!PRIMITIVES.has(r.type)) secretFieldNames(r.type, names, new Set());
+    pattern = names.size ? new RegExp(`<(?:[\\w.-]+:)?(?:${[...names].join('|')})[\\s>]`) : null;
+    secretElementPatterns.set(info.name, pattern);
+  }
+  return pattern !== null && pattern.test(text);
 }
 
 /** What node-soap's own HttpClient keeps of an answer: the SOAP envelope without text around it. */
@@ -230,7 +240,7 @@ export class VimHttpClient implements IHttpClient {
 
   /** For answers that carry secrets (clone tickets, session keys, SSPI challenges), the redacted copy node-soap will keep. */
   #rememberRedaction(info: MethodInfo, status: number, text: string): void {
-    if (status !== 500 && !(status === 200 && resultMayHoldSecrets(info))) return;
+    if (status !== 500 && !(status === 200 && mayHoldSecrets(info, text))) return;
     const decoded = decodeQuietly(info, text);
     if (!decoded) return;
     const secrets = decoded.kind === 'result'

@@ -116,7 +116,7 @@ describe('one session for both APIs', () => {
     expect(own.lastEndpoint).toBe(vim.url);
     expect(own.lastResponse).not.toContain(ticket.returnval);
     expect(() => useSession({} as never, vim)).toThrow(TypeError);
-    expect(() => useSession(own, {})).toThrow(TypeError);
+    expect(() => useSession(own, {} as VimClient)).toThrow(TypeError);
   });
 });
 
