@@ -163,6 +163,14 @@ describe('node-soap options through the VimClient', () => {
     expect(r.returnval.objects[0].propSet[0].val.$value).toBe('Datacenters');
     const err = await s.TerminateSessionAsync({ _this: SM, sessionId: [vim.userSession!.key] }).catch((e: unknown) => e);
     expect(nodeSoapFault(err)).toBe('InvalidArgument');
+
+    // returnSaxStream: node-soap hands the caller a SAX stream over the answer as it arrives.
+    const sax = await createSoapClient(vim, { wsdl: bundleDir(), stream: true, returnSaxStream: true });
+    const [raw] = await sax.CurrentTimeAsync({ _this: ref('ServiceInstance', 'ServiceInstance') });
+    const texts: string[] = [];
+    raw.saxStream.on('text', (t: string) => texts.push(t));
+    await new Promise((resolve) => raw.saxStream.once('end', resolve));
+    expect(texts.some((t) => !Number.isNaN(Date.parse(t)))).toBe(true);
   });
 
   it('the per-call timeout and signal, the response-size limit; options that need another HTTP stack are refused', async () => {
