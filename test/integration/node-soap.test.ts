@@ -266,6 +266,39 @@ describe('re-authentication shared with client.call', () => {
     expect((await harnessStats(own().info)).methods.Login! - before).toBe(1);
   });
 
+  it('an extension certificate login made by the VimClient serves node-soap and is replayed for it; a cloned session is shared but not replayed', async () => {
+    const mine = own().info;
+    const admin = await connect(mine);
+    await admin.login({ username: mine.username, password: mine.password });
+    const ext = createExtensionCertificate({ commonName: 'com.example.nodesoap' });
+    const em = admin.serviceContent.extensionManager!;
+    const description = dataObject('Description', { label: 'node-soap', summary: 'extension login through the adapter' });
+    await admin.call('RegisterExtension', em, { extension: dataObject('Extension', { key: 'com.example.nodesoap', version: '1.0', description, lastHeartbeatTime: new Date() }) });
+    await admin.call('SetExtensionCertificate', em, { extensionKey: 'com.example.nodesoap', certificatePem: ext.cert });
+
+    const vim = await connect(mine, { tunnel: { proxyPort: mine.tunnelPort } });
+    await vim.loginByCertificate({ extensionKey: 'com.example.nodesoap', cert: ext.cert, key: ext.key });
+    const s = await createSoapClient(vim, { wsdl: bundleDir() });
+    expect((await s.CurrentTimeAsync({ _this: ref('ServiceInstance', 'ServiceInstance') }))[0].returnval).toBeInstanceOf(Date);
+    await admin.call('TerminateSession', admin.serviceContent.sessionManager!, { sessionId: [vim.userSession!.key] });
+    const before = (await harnessStats(mine)).methods.LoginExtensionByCertificate ?? 0;
+    expect((await s.CurrentTimeAsync({ _this: ref('ServiceInstance', 'ServiceInstance') }))[0].returnval).toBeInstanceOf(Date);
+    expect((await harnessStats(mine)).methods.LoginExtensionByCertificate! - before).toBe(1);
+    expect(vim.userSession?.userName).toBe('com.example.nodesoap');
+
+    // A clone-ticket hand-off: the worker's node-soap client runs on the cloned session...
+    const worker = await connect(mine);
+    await worker.cloneSession(await vim.acquireCloneTicket());
+    const sw = await createSoapClient(worker, { wsdl: bundleDir() });
+    const [current] = await sw.RetrievePropertiesExAsync({ _this: PC, specSet: [{ propSet: [{ type: 'SessionManager', pathSet: ['currentSession'] }], objectSet: [{ obj: SM }] }], options: {} });
+    expect(current.returnval.objects[0].propSet[0].val.userName).toBe('com.example.nodesoap');
+    // ...which cannot be replayed: once it is gone, node-soap gets the fault and the worker reports sessionLost.
+    const lost = new Promise((resolve) => worker.once('sessionLost', resolve));
+    await admin.call('TerminateSession', admin.serviceContent.sessionManager!, { sessionId: [worker.userSession!.key] });
+    expect(nodeSoapFault(await sw.CurrentTimeAsync({ _this: ref('ServiceInstance', 'ServiceInstance') }).catch((e: unknown) => e))).toBe('NotAuthenticated');
+    expect(isVimFault(await lost, 'NotAuthenticated')).toBe(true);
+  });
+
   it('a session the VimClient cannot replay (a node-soap Login) reaches node-soap as its NotAuthenticated fault, with no Login', async () => {
     const vim = await connect(own().info);
     const admin = await connect(own().info);
