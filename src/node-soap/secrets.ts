@@ -73,10 +73,3 @@ export function redactXml(xml: string, secrets: ReadonlySet<string>): string {
   }
   return out;
 }
-
-export function hasSecurityHeader(xml: string): boolean {
-  SECURITY_HEADER.lastIndex = 0;
-  const found = SECURITY_HEADER.test(xml);
-  SECURITY_HEADER.lastIndex = 0;
-  return found;
-}
