@@ -1,5 +1,5 @@
 // The full vim25 WSDL as node-soap parses it: vimService.wsdl, the vim.wsdl it imports and the
-// schemas that one includes (3.4 MB of XML: ~1.4 s and ~80 MB of RSS on the 2-core machine,
+// schemas that one includes (3.4 MB of XML: ~1.7 s of CPU and ~80 MB of RSS on the 2-core machine,
 // README "node-soap"). That is paid once per process and location, on the first
 // createSoapClient for it, and the parse is shared by every client made from it.
 import type { IHttpClient, WSDL } from 'soap';
