@@ -8,7 +8,7 @@
 // Login methods are never retried.
 import { CookieJar } from 'tough-cookie';
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
-import { abortedBy, isVimFault, TransportError, VimFault } from '../errors.ts';
+import { abortedBy, isVimFault, TransportError, type VimFault } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { vimFault } from '../soap/faults.ts';
 import type { Invoke, Policy } from '../soap/pipeline.ts';
@@ -185,7 +185,9 @@ export class Session {
     const strategy = this.#strategy;
     if (!strategy || !strategy.replayable || !this.#o.reauthenticate) {
       if (!strategy && this.userSession === undefined && this.#generation === 0) {
-        throw new VimFault(fault.method, fault.fault, `${fault.faultString ? `${fault.faultString}; ` : ''}this client has no session yet: log in first (login(), loginByToken(), …)`, fault.ancestors);
+        // The same error object (callers may hold on to it), saying what to do.
+        fault.message += ' (this client has no session yet: log in first, with login() or another login method)';
+        throw fault;
       }
       if (strategy && this.#lostGeneration !== generation && generation === this.#generation) {
         this.#lostGeneration = generation;

@@ -1,0 +1,44 @@
+// node-soap (with axios and the rest of its tree) is loaded by the vim25-soap/node-soap subpath
+// only: a process that imports the main entry never loads it, and installing the package does
+// not pull it in (an optional peer dependency).
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../../scripts/lib/paths.ts';
+
+/** The node_modules packages a fresh process has loaded after importing `entry` (CommonJS ones are in require.cache, node-soap among them). */
+function loadedPackages(entry: string): Promise<string[]> {
+  const script = `
+    await import(${JSON.stringify(join(ROOT, entry))});
+    const { createRequire } = await import('node:module');
+    const cache = Object.keys(createRequire(import.meta.url).cache);
+    const names = new Set(cache.map((p) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(p)?.[1]).filter(Boolean));
+    console.log(JSON.stringify([...names].sort()));
+  `;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${err.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as string[]);
+    });
+  });
+}
+
+describe('the main entry point stays lean', () => {
+  it('never loads node-soap or axios; the node-soap subpath does', async () => {
+    const [main, subpath] = await Promise.all([loadedPackages('src/index.ts'), loadedPackages('src/node-soap/index.ts')]);
+    expect(main).not.toContain('soap');
+    expect(main).not.toContain('axios');
+    // The same check sees node-soap when it is loaded.
+    expect(subpath).toContain('soap');
+    expect(subpath).toContain('axios');
+  });
+
+  it('exports the subpath and declares node-soap an optional peer, not a dependency', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+    expect(pkg.exports!['./node-soap']).toEqual({ types: './dist/node-soap/index.d.ts', import: './dist/node-soap/index.js' });
+    expect(pkg.dependencies).not.toHaveProperty('soap');
+    expect(pkg.peerDependencies).toHaveProperty('soap');
+    expect(pkg.peerDependenciesMeta).toEqual({ soap: { optional: true } });
+  });
+});
