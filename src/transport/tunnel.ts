@@ -37,6 +37,9 @@ export function connectTunnel(o: TunnelOptions): Promise<net.Socket> {
         fail(new TransportError(`tunnel proxy refused CONNECT ${o.target} (HTTP ${status || 'garbage'})`, { code: 'ETUNNEL', status: status || undefined }));
         return;
       }
+      // Paused, so that bytes which came with the answer wait for the TLS layer taking over
+      // the socket instead of being emitted to no listener.
+      socket.pause();
       const rest = head.subarray(end + 4);
       if (rest.length) socket.unshift(rest);
       socket.setTimeout(0);
