@@ -1,0 +1,75 @@
+// What the inventory layer needs of a client, and nothing more: typed calls, the service
+// content, the server's version and the `reauthenticated` event. VimClient satisfies it as it
+// is; the inventory modules never reach into its session, invoker or transport.
+import type { MethodName, VimMethods } from '../generated/methods.ts';
+import type { ManagedObjectReference, ServiceContent } from '../generated/types.ts';
+import type { CallOptions } from '../soap/invoke.ts';
+
+/** A method's arguments, then call options; the arguments may be left out when every one is optional. */
+export type InventoryCallArgs<M extends MethodName> = {} extends VimMethods[M]['args']
+  ? [args?: VimMethods[M]['args'], options?: CallOptions]
+  : [args: VimMethods[M]['args'], options?: CallOptions];
+
+export interface InventoryClient {
+  readonly serviceContent: ServiceContent;
+  readonly apiVersion: string;
+  call<M extends MethodName>(method: M, _this: ManagedObjectReference, ...rest: InventoryCallArgs<M>): Promise<VimMethods[M]['result']>;
+  on(event: 'reauthenticated', listener: () => void): unknown;
+  off(event: 'reauthenticated', listener: () => void): unknown;
+}
+
+/**
+ * Counts re-authentications while an operation runs. Everything the server keeps per session
+ * (views, collectors, filters, tokens, history collectors) is gone after one, so an operation
+ * holding such objects compares `generation` before and after a call to know it must rebuild.
+ */
+export class SessionWatch {
+  generation = 0;
+  readonly #client: InventoryClient;
+  readonly #onChange: (() => void) | undefined;
+  readonly #listener = (): void => {
+    this.generation++;
+    this.#onChange?.();
+  };
+
+  constructor(client: InventoryClient, onChange?: () => void) {
+    this.#client = client;
+    this.#onChange = onChange;
+    client.on('reauthenticated', this.#listener);
+  }
+
+  close(): void {
+    this.#client.off('reauthenticated', this.#listener);
+  }
+}
+
+/** Faults that mean the object died with the session that made it (or was destroyed meanwhile). */
+export function isGone(err: unknown): boolean {
+  const f = err as { is?: (name: string) => boolean } | undefined;
+  return typeof f?.is === 'function' && (f.is('ManagedObjectNotFound') || f.is('NotAuthenticated'));
+}
+
+/**
+ * Releases a server-side object. After a failure or an abort the original error matters more
+ * than a failed clean-up, and an object that died with its session needs no clean-up at all.
+ */
+export async function release(call: () => Promise<unknown>, quiet: boolean): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    if (!quiet && !isGone(err)) throw err;
+  }
+}
+
+/** A signal that fires when `outer` does or when `abort()` is called, for one call at a time. */
+export function linkedController(outer: AbortSignal | undefined): { signal: AbortSignal; abort: (reason?: unknown) => void; dispose: () => void } {
+  const ctrl = new AbortController();
+  const onAbort = (): void => ctrl.abort(outer?.reason);
+  if (outer?.aborted) ctrl.abort(outer.reason);
+  else outer?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: ctrl.signal,
+    abort: (reason) => ctrl.abort(reason),
+    dispose: () => outer?.removeEventListener('abort', onAbort),
+  };
+}
