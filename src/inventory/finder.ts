@@ -1,7 +1,7 @@
 // find(): objects by inventory path (govc's semantics, see glob.ts), by bare name or glob
 // anywhere, or by moref id. A path costs one PropertyCollector round trip per level, for all
 // the objects of that level at once, never one per object.
-import type { ManagedObjectReference as MoRef, ObjectSpec, SelectionSpec, TraversalSpec } from '../generated/types.ts';
+import type { ManagedObjectReference as MoRef, ObjectSpec, TraversalSpec } from '../generated/types.ts';
 import type { InventoryClient } from './client.ts';
 import { globMatcher, isPath, parseInventoryPath } from './glob.ts';
 import { isManagedType, type ManagedObjectReference, type ManagedTypeName } from './model.ts';
@@ -24,21 +24,11 @@ const CHILDREN: ReadonlyArray<readonly [type: string, path: string]> = [
   ['ResourcePool', 'vm'],
 ];
 
-const specName = (type: string, path: string): string => `${type}.${path}`;
-
-/** Traversal specs from a container of `type` to its children; `recursive` follows them to every descendant. */
-function childSpecs(type: string | undefined, recursive: boolean): TraversalSpec[] {
-  const all: SelectionSpec[] = CHILDREN.map(([t, p]) => ({ name: specName(t, p) }));
+/** Traversal specs from a container of `type` to its children. */
+function childSpecs(type: string): TraversalSpec[] {
   // Only the container's own specs: a server that ignores TraversalSpec.type (vcsim does) would
-  // otherwise follow HostSystem.vm or Network.host as if they were children.
-  return CHILDREN.filter(([t]) => type === undefined || isManagedType(type, t)).map(([t, p]) => ({
-    _typeName: 'TraversalSpec',
-    name: specName(t, p),
-    type: t,
-    path: p,
-    skip: false,
-    ...(recursive && { selectSet: all }),
-  }));
+  // otherwise follow HostSystem.vm or VirtualMachine.resourcePool as if they were children.
+  return CHILDREN.filter(([t]) => isManagedType(type, t)).map(([t, p]) => ({ _typeName: 'TraversalSpec', name: `${t}.${p}`, type: t, path: p, skip: false }));
 }
 
 interface Named {
@@ -46,11 +36,11 @@ interface Named {
   name: string;
 }
 
-/** The children (or, recursively, every descendant) of `containers`, with their names: one round trip. */
-async function below(client: InventoryClient, containers: readonly Named[], recursive: boolean, signal: AbortSignal | undefined): Promise<Named[]> {
+/** The children of `containers`, with their names: one round trip for all of them. */
+async function children(client: InventoryClient, containers: readonly Named[], signal: AbortSignal | undefined): Promise<Named[]> {
   const objectSet: ObjectSpec[] = [];
   for (const c of containers) {
-    const selectSet = childSpecs(recursive ? undefined : c.ref.type, recursive);
+    const selectSet = childSpecs(c.ref.type);
     if (selectSet.length > 0) objectSet.push({ obj: c.ref, skip: true, selectSet });
   }
   if (objectSet.length === 0) return [];
@@ -64,9 +54,19 @@ async function below(client: InventoryClient, containers: readonly Named[], recu
   }
 }
 
-function unique(objects: Iterable<Named>): Named[] {
+/**
+ * `containers` and everything below them, a tree level per round trip. One recursive
+ * traversal would save round trips, but a server that ignores TraversalSpec.type loops on it.
+ */
+async function descendants(client: InventoryClient, containers: readonly Named[], signal: AbortSignal | undefined): Promise<Named[]> {
   const seen = new Map<string, Named>();
-  for (const o of objects) seen.set(`${o.ref.type}:${o.ref.value}`, o);
+  const key = (o: Named): string => `${o.ref.type}:${o.ref.value}`;
+  for (const c of containers) seen.set(key(c), c);
+  let frontier = [...seen.values()];
+  while (frontier.length > 0) {
+    frontier = (await children(client, frontier, signal)).filter((o) => !seen.has(key(o)));
+    for (const o of frontier) seen.set(key(o), o);
+  }
   return [...seen.values()];
 }
 
@@ -88,8 +88,11 @@ export async function find<T extends ManagedTypeName>(client: InventoryClient, t
     : (await retrieve(client, 'Datacenter', ['name'], { signal })).map((r) => ({ ref: r.ref, name: String(r.name) }));
   for (const segment of path.segments) {
     if (current.length === 0) break;
-    if (segment.kind === 'anyDepth') current = unique([...current, ...(await below(client, current, true, signal))]);
-    else current = (await below(client, current, false, signal)).filter((o) => segment.test(o.name));
+    if (segment.kind === 'anyDepth') current = await descendants(client, current, signal);
+    else current = (await children(client, current, signal)).filter((o) => segment.test(o.name));
   }
-  return current.filter((o) => isManagedType(o.ref.type, type)).map((o) => o.ref as ManagedObjectReference<T>);
+  // A VM is both in a VM folder and in a resource pool: a level can reach it twice.
+  const found = new Map<string, ManagedObjectReference<T>>();
+  for (const o of current) if (isManagedType(o.ref.type, type)) found.set(o.ref.value, o.ref as ManagedObjectReference<T>);
+  return [...found.values()];
 }
