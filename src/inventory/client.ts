@@ -73,3 +73,12 @@ export function linkedController(outer: AbortSignal | undefined): { signal: Abor
     dispose: () => outer?.removeEventListener('abort', onAbort),
   };
 }
+
+/**
+ * What an operation rejects with once its caller's signal fired: the signal's reason, whichever
+ * step noticed (a call in flight fails with the transport's EABORTED, a check between calls
+ * with the reason itself), so a caller sees one error for one abort.
+ */
+export function abortedOr(signal: AbortSignal | undefined, err: unknown): unknown {
+  return signal?.aborted ? signal.reason : err;
+}

@@ -2,7 +2,7 @@
 // anywhere, or by moref id. A path costs one PropertyCollector round trip per level, for all
 // the objects of that level at once, never one per object.
 import type { ManagedObjectReference as MoRef, ObjectSpec, TraversalSpec } from '../generated/types.ts';
-import type { InventoryClient } from './client.ts';
+import { abortedOr, type InventoryClient } from './client.ts';
 import { globMatcher, isPath, parseInventoryPath } from './glob.ts';
 import { isManagedType, type ManagedObjectReference, type ManagedTypeName } from './model.ts';
 import { retrieve } from './retrieve.ts';
@@ -76,7 +76,14 @@ async function descendants(client: InventoryClient, containers: readonly Named[]
  */
 export async function find<T extends ManagedTypeName>(client: InventoryClient, type: T, pattern: string, options: FindOptions = {}): Promise<Array<ManagedObjectReference<T>>> {
   if (typeof pattern !== 'string' || pattern === '') throw new TypeError('find needs a non-empty pattern');
-  const { signal } = options;
+  try {
+    return await findAll(client, type, pattern, options.signal);
+  } catch (err) {
+    throw abortedOr(options.signal, err);
+  }
+}
+
+async function findAll<T extends ManagedTypeName>(client: InventoryClient, type: T, pattern: string, signal: AbortSignal | undefined): Promise<Array<ManagedObjectReference<T>>> {
   if (!isPath(pattern)) {
     const matches = globMatcher(pattern);
     const rows = await retrieve(client, type, ['name'], { signal });

@@ -3,7 +3,7 @@
 // loop is left early. vCenter keeps a collector for the session's life and limits how many a
 // session may hold, so one left behind costs every later caller.
 import type { Event, ManagedObjectReference as MoRef, TaskInfo } from '../generated/types.ts';
-import { release, type InventoryClient } from './client.ts';
+import { abortedOr, release, type InventoryClient } from './client.ts';
 
 export interface HistoryOptions {
   /** Only what happened at or after this time. */
@@ -41,7 +41,12 @@ async function* history<T>(client: InventoryClient, options: HistoryOptions, pag
   const pageSize = options.pageSize ?? 100;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new RangeError(`pageSize must be an integer from 1 to 1000, not ${String(pageSize)}`);
   const { signal, since, until } = options;
-  const collector = await pager.create();
+  let collector: MoRef;
+  try {
+    collector = await pager.create();
+  } catch (err) {
+    throw abortedOr(signal, err);
+  }
   let done = false;
   try {
     await client.call('SetCollectorPageSize', collector, { maxCount: pageSize }, { signal });
@@ -58,6 +63,8 @@ async function* history<T>(client: InventoryClient, options: HistoryOptions, pag
       signal?.throwIfAborted();
     }
     done = true;
+  } catch (err) {
+    throw abortedOr(signal, err);
   } finally {
     await release(() => client.call('DestroyCollector', collector, {}), !done);
   }

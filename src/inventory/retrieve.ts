@@ -2,7 +2,7 @@
 // ContainerView, every page followed (a RetrievePropertiesEx answer without its
 // ContinueRetrievePropertiesEx pages is silently incomplete), the view destroyed afterwards.
 import type { ManagedObjectReference as MoRef, PropertyFilterSpec, RetrieveResult } from '../generated/types.ts';
-import { release, SessionWatch, type InventoryClient } from './client.ts';
+import { abortedOr, release, SessionWatch, type InventoryClient } from './client.ts';
 import { SessionChangedError } from './errors.ts';
 import { checkPropertyPaths, type ManagedObjectReference, type ManagedTypeName, type PropertyPath } from './model.ts';
 import { toRow, type Row } from './rows.ts';
@@ -77,6 +77,8 @@ async function* pages<T extends ManagedTypeName, P extends PropertyPath<T>>(
       res = await sameSession(() => client.call('ContinueRetrievePropertiesEx', pc, { token: t }, { signal }));
     }
     done = true;
+  } catch (err) {
+    throw abortedOr(signal, err);
   } finally {
     session.close();
     // Not under the caller's signal: an aborted or abandoned read must still free what it holds.
@@ -118,7 +120,9 @@ export async function retrieveOne<T extends ManagedTypeName, P extends PropertyP
   const res = await client.call('RetrievePropertiesEx', client.serviceContent.propertyCollector, {
     specSet: [{ objectSet: [{ obj: ref }], propSet: [{ type: ref.type, pathSet: [...paths] }] }],
     options: {},
-  }, { signal: options.signal });
+  }, { signal: options.signal }).catch((err: unknown) => {
+    throw abortedOr(options.signal, err);
+  });
   const content = res?.objects[0] ?? { obj: ref };
   return toRow<T, P>('RetrievePropertiesEx', content, paths);
 }

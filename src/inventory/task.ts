@@ -4,7 +4,7 @@
 // same collector, and such a wait ends with TaskBlockedError (pyvmomi's TaskBlocked).
 import type { ManagedObjectReference as MoRef, TaskInfo, VirtualMachineQuestionInfo } from '../generated/types.ts';
 import type { InventoryClient } from './client.ts';
-import { linkedController } from './client.ts';
+import { abortedOr, linkedController } from './client.ts';
 import { TaskBlockedError, TaskTimeoutError } from './errors.ts';
 import { faultFromLocalized, type TaskRef, type TaskResultOf } from './model.ts';
 import { applyChange } from './rows.ts';
@@ -104,6 +104,8 @@ export async function waitForTasks<R extends readonly TaskRef[]>(
       }
     }
     throw new TypeError('the update loop ended'); // updateSets ends only by throwing
+  } catch (err) {
+    throw abortedOr(link.signal, err);
   } finally {
     if (timer) clearTimeout(timer);
     link.dispose();

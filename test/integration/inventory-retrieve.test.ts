@@ -59,7 +59,7 @@ describe('retrieve', () => {
     const c = await loggedIn(h.info);
     const early = new AbortController();
     early.abort(new Error('stop'));
-    await expect(c.retrieve('VirtualMachine', ['name'], { signal: early.signal })).rejects.toThrow();
+    await expect(c.retrieve('VirtualMachine', ['name'], { signal: early.signal })).rejects.toThrow('stop');
     const ctrl = new AbortController();
     const pages = c.retrievePages('VirtualMachine', ['name'], { pageSize: 2, signal: ctrl.signal });
     expect((await pages.next()).value).toHaveLength(2);
