@@ -19,7 +19,7 @@ export interface HistoryOptions {
 }
 
 export interface EventsOptions extends HistoryOptions {
-  /** Event type names, e.g. ['VmPoweredOffEvent']; subtypes of a name are not included (the server's rule). */
+  /** Event type ids, e.g. ['VmPoweredOffEvent'] (EventFilterSpec.eventTypeId; `type`, its predecessor, is deprecated). */
   types?: readonly string[] | undefined;
 }
 
@@ -81,7 +81,7 @@ export function events(client: InventoryClient, options: EventsOptions = {}): As
   const filter = {
     ...(options.entity && { entity: { entity: options.entity, recursion: options.recursion ?? 'all' } }),
     ...(time && { time }),
-    ...(options.types && options.types.length > 0 && { type: [...options.types] }),
+    ...(options.types && options.types.length > 0 && { eventTypeId: [...options.types] }),
   };
   return history<TypedEvent>(client, options, {
     create: () => client.call('CreateCollectorForEvents', client.serviceContent.eventManager!, { filter }, { signal: options.signal }),

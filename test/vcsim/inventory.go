@@ -34,6 +34,7 @@ import (
 //     {task, progress?, state?, fault?, result?} changes it; and POST /_harness/question
 //     {vm, text} sets (text "" clears) a VM's runtime.question, the state in which a task on that
 //     VM waits for a user's answer.
+//   - TaskManager.CreateCollectorForTasks and its TaskHistoryCollector (task_history.go).
 //
 // The PropertyCollector methods run with vcsim's own Context (the caller's session) through a
 // managed object of ours, as the SessionManager additions do (session_methods.go).
@@ -97,7 +98,7 @@ func (x *inventoryExtras) collectorMethods(next http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-		case "ContinueRetrievePropertiesEx", "CancelRetrievePropertiesEx":
+		case "ContinueRetrievePropertiesEx", "CancelRetrievePropertiesEx", "CreateCollectorForTasks":
 		case "CreateContainerView":
 			rec := record(next, r)
 			if m := returnedView.FindSubmatch(rec.Body.Bytes()); m != nil {
