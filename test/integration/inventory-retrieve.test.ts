@@ -1,6 +1,7 @@
 // retrieve / retrieveOne / retrievePages against the harness, and against what pyvmomi reads.
 import { describe, expect, inject, it } from 'vitest';
-import { isVimFault, type ManagedObjectReference } from '../../src/index.ts';
+import { isVimFault, SessionChangedError, type InventoryClient, type ManagedObjectReference, type VimClient } from '../../src/index.ts';
+import { retrieve, retrievePages } from '../../src/inventory/retrieve.ts';
 import { harnessDeny, harnessPageSize, inventoryStats, loggedIn, ownHarness, pyvmomiInventory, viewList } from '../harness/inventory.ts';
 
 describe('retrieve', () => {
@@ -70,6 +71,60 @@ describe('retrieve', () => {
     expect(stats.methods.CancelRetrievePropertiesEx).toBe(1);
     expect(stats.inventory).toMatchObject({ pendingTokens: 0, views: 0 });
     expect(await viewList(c)).toEqual([]);
+  });
+});
+
+/** The client, except that the first ContinueRetrievePropertiesEx finds its session terminated from outside. */
+function terminatedBeforeContinue(c: VimClient, admin: VimClient): InventoryClient {
+  let armed = true;
+  return {
+    serviceContent: c.serviceContent,
+    apiVersion: c.apiVersion,
+    on: (event, listener) => c.on(event, listener),
+    off: (event, listener) => c.off(event, listener),
+    call: (async (method: string, _this: ManagedObjectReference, ...rest: unknown[]) => {
+      if (method === 'ContinueRetrievePropertiesEx' && armed) {
+        armed = false;
+        await admin.call('TerminateSession', admin.serviceContent.sessionManager!, { sessionId: [c.userSession!.key] });
+      }
+      return (c.call as (...a: unknown[]) => Promise<unknown>)(method, _this, ...rest);
+    }) as InventoryClient['call'],
+  };
+}
+
+describe('retrieve across a re-login', () => {
+  it('starts over when the session dies between pages (the view and the token died with it)', async () => {
+    const h = await ownHarness({ inventory: { datacenters: 1, clusters: 0, standaloneHosts: 1, vms: 5 } });
+    const c = await loggedIn(h.info);
+    const admin = await loggedIn(h.info);
+    await harnessPageSize(h.info, 2);
+    const relogins: unknown[] = [];
+    c.on('reauthenticated', (s) => relogins.push(s));
+    const rows = await retrieve(terminatedBeforeContinue(c, admin), 'VirtualMachine', ['name']);
+    expect(rows.map((r) => r.ref.value).sort()).toEqual((await c.retrieve('VirtualMachine', ['name'])).map((r) => r.ref.value).sort());
+    expect(rows).toHaveLength(5);
+    expect(relogins).toHaveLength(1);
+
+    // Pages already handed out cannot be taken back: the stream says so instead.
+    const pages = retrievePages(terminatedBeforeContinue(c, admin), 'VirtualMachine', ['name'], { pageSize: 2 });
+    expect((await pages.next()).value).toHaveLength(2);
+    await expect(pages.next()).rejects.toBeInstanceOf(SessionChangedError);
+    expect(relogins).toHaveLength(2);
+    expect(await viewList(c)).toEqual([]);
+  });
+
+  it('re-authenticates when the answer says NotAuthenticated in its missingSet', async () => {
+    const h = await ownHarness({ inventory: { datacenters: 1, clusters: 0, standaloneHosts: 1, vms: 1 } });
+    const c = await loggedIn(h.info);
+    const admin = await loggedIn(h.info);
+    const [vm] = await c.find('VirtualMachine', '/DC0/vm/*');
+    const logins = (await inventoryStats(h.info)).methods.Login;
+    await admin.call('TerminateSession', admin.serviceContent.sessionManager!, { sessionId: [c.userSession!.key] });
+    // vcsim answers a RetrievePropertiesEx without a session with missingSet NotAuthenticated for each property.
+    const row = await c.retrieveOne(vm!, ['name', 'runtime.powerState']);
+    expect(row).toMatchObject({ ref: vm, 'runtime.powerState': 'poweredOn' });
+    expect(row.missing).toBeUndefined();
+    expect((await inventoryStats(h.info)).methods.Login).toBe(logins! + 1);
   });
 });
 

@@ -91,6 +91,7 @@ func (h *harness) stats(w http.ResponseWriter, r *http.Request) {
 	p := pending{Drop: f.drop, DropStage: f.dropStage, StallSeconds: f.stall.Seconds(), Unavailable: f.unavailable}
 	accepted, dropped, stalled, refused := f.accepted, f.dropped, f.stalled, f.refused
 	f.mu.Unlock()
+	inventory := h.inv.stats(r.Context()) // before h.mu: it reads the session list through the internal client
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]interface{}{
@@ -113,7 +114,7 @@ func (h *harness) stats(w http.ResponseWriter, r *http.Request) {
 		"localTickets":       h.local.counts(),
 		"serviceTickets":     h.svcTickets.counts(),
 		"sts":                h.sts.counts(),
-		"inventory":          h.inv.stats(),
+		"inventory":          inventory,
 	})
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -27,8 +29,8 @@ import (
 //     InvalidArgument "token").
 //   - Properties a user may not read: POST /_harness/deny {obj, path} makes every retrieval of
 //     that object's property answer a missingSet entry with a NoPermission fault instead.
-//   - ViewManager.viewList: the ContainerViews created and not yet destroyed (vcsim leaves the
-//     list empty). Views of sessions that ended stay listed.
+//   - ViewManager.viewList: the ContainerViews created and not yet destroyed, nor ended with
+//     their session (vcsim leaves the list empty).
 //   - Tasks that do not finish at once (vcsim runs every task to its end before answering):
 //     POST /_harness/task {entity, name} creates a running Task, POST /_harness/task-update
 //     {task, progress?, state?, fault?, result?} changes it; and POST /_harness/question
@@ -94,6 +96,9 @@ func (x *inventoryExtras) collectorMethods(next http.Handler) http.Handler {
 		}
 		switch call.method {
 		case "RetrievePropertiesEx":
+			if bytes.Contains(call.body, []byte(`type="ViewManager"`)) {
+				x.prune(r.Context())
+			}
 			if !x.pages(call.body) {
 				next.ServeHTTP(w, r)
 				return
@@ -137,16 +142,44 @@ func (x *inventoryExtras) pages(body []byte) bool {
 	return ok && req.Options.MaxObjects > 0
 }
 
+var viewSession = regexp.MustCompile(`^session\[([^\]]+)\]`)
+
+// prune forgets the views of sessions that ended: vcsim names a session's objects after it.
+func (x *inventoryExtras) prune(ctx context.Context) {
+	keys, err := x.h.sessionKeys(ctx)
+	if err != nil {
+		return
+	}
+	live := map[string]bool{}
+	for _, k := range keys {
+		live[k] = true
+	}
+	x.update(func() {
+		for v := range x.views {
+			if m := viewSession.FindStringSubmatch(v.Value); m != nil && !live[m[1]] {
+				delete(x.views, v)
+			}
+		}
+	})
+}
+
 func (x *inventoryExtras) setView(ref types.ManagedObjectReference, live bool) {
-	vm := simulator.Map.Get(*x.h.content.ViewManager).(*simulator.ViewManager)
-	simulator.Map.WithLock(vm, func() {
-		x.mu.Lock()
-		defer x.mu.Unlock()
+	x.update(func() {
 		if live {
 			x.views[ref] = true
 		} else {
 			delete(x.views, ref)
 		}
+	})
+}
+
+// update changes the view set and publishes it as ViewManager.viewList.
+func (x *inventoryExtras) update(change func()) {
+	vm := simulator.Map.Get(*x.h.content.ViewManager).(*simulator.ViewManager)
+	simulator.Map.WithLock(vm, func() {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		change()
 		list := make([]types.ManagedObjectReference, 0, len(x.views))
 		for v := range x.views {
 			list = append(list, v)
@@ -270,7 +303,8 @@ type inventoryStats struct {
 	Views         int `json:"views"`
 }
 
-func (x *inventoryExtras) stats() inventoryStats {
+func (x *inventoryExtras) stats(ctx context.Context) inventoryStats {
+	x.prune(ctx)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return inventoryStats{PageSize: x.pageSize, PendingTokens: len(x.results), Views: len(x.views)}
@@ -286,7 +320,7 @@ func (x *inventoryExtras) setPageSize(w http.ResponseWriter, r *http.Request) {
 	x.mu.Lock()
 	x.pageSize = req.Size
 	x.mu.Unlock()
-	writeJSON(w, http.StatusOK, x.stats())
+	writeJSON(w, http.StatusOK, x.stats(r.Context()))
 }
 
 type jsonRef struct {
