@@ -3,8 +3,7 @@
 // question waits for a person, possibly for days: the VM's runtime.question is watched on the
 // same collector, and such a wait ends with TaskBlockedError (pyvmomi's TaskBlocked).
 import type { ManagedObjectReference as MoRef, TaskInfo, VirtualMachineQuestionInfo } from '../generated/types.ts';
-import type { InventoryClient } from './client.ts';
-import { abortedOr, linkedController } from './client.ts';
+import { abortedOr, linkedController, type InventoryClient } from './client.ts';
 import { TaskBlockedError, TaskTimeoutError } from './errors.ts';
 import { faultFromLocalized, type TaskRef, type TaskResultOf } from './model.ts';
 import { applyChange } from './rows.ts';
