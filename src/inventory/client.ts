@@ -18,28 +18,58 @@ export interface InventoryClient {
   off(event: 'reauthenticated', listener: () => void): unknown;
 }
 
+/** One `reauthenticated` listener per client, shared by every operation in flight on it. */
+interface Hub {
+  generation: number;
+  subscribers: Set<() => void>;
+  listener: () => void;
+}
+
+// Per client, not per operation: a hundred concurrent waits would otherwise be a hundred
+// listeners, and Node warns of a leak past ten.
+const hubs = new WeakMap<InventoryClient, Hub>();
+
 /**
  * Counts re-authentications while an operation runs. Everything the server keeps per session
  * (views, collectors, filters, tokens, history collectors) is gone after one, so an operation
  * holding such objects compares `generation` before and after a call to know it must rebuild.
  */
 export class SessionWatch {
-  generation = 0;
   readonly #client: InventoryClient;
-  readonly #onChange: (() => void) | undefined;
-  readonly #listener = (): void => {
-    this.generation++;
-    this.#onChange?.();
-  };
+  readonly #hub: Hub;
+  readonly #subscriber: () => void;
 
-  constructor(client: InventoryClient, onChange?: () => void) {
+  constructor(client: InventoryClient, onChange: () => void = () => undefined) {
     this.#client = client;
-    this.#onChange = onChange;
-    client.on('reauthenticated', this.#listener);
+    let hub = hubs.get(client);
+    if (!hub) {
+      const h: Hub = {
+        generation: 0,
+        subscribers: new Set(),
+        listener: () => {
+          h.generation++;
+          for (const s of [...h.subscribers]) s();
+        },
+      };
+      client.on('reauthenticated', h.listener);
+      hubs.set(client, h);
+      hub = h;
+    }
+    this.#hub = hub;
+    this.#subscriber = onChange;
+    hub.subscribers.add(this.#subscriber);
+  }
+
+  get generation(): number {
+    return this.#hub.generation;
   }
 
   close(): void {
-    this.#client.off('reauthenticated', this.#listener);
+    this.#hub.subscribers.delete(this.#subscriber);
+    if (this.#hub.subscribers.size === 0 && hubs.get(this.#client) === this.#hub) {
+      this.#client.off('reauthenticated', this.#hub.listener);
+      hubs.delete(this.#client);
+    }
   }
 }
 

@@ -69,8 +69,13 @@ async function* pages<T extends ManagedTypeName, P extends PropertyPath<T>>(
     for (;;) {
       token = res?.token;
       const objects = res?.objects ?? [];
-      res = undefined; // the page's decoded answer is not kept while the consumer holds its rows
-      if (objects.length > 0) yield objects.map((o) => toRow<T, P>('RetrievePropertiesEx', o, paths));
+      // Only the rows stay referenced while the consumer holds them and the next page arrives:
+      // a generator keeps its locals, so the decoded answer is dropped explicitly.
+      res = undefined;
+      let rows = objects.map((o) => toRow<T, P>('RetrievePropertiesEx', o, paths));
+      objects.length = 0;
+      if (rows.length > 0) yield rows;
+      rows = [];
       if (token === undefined) break;
       signal?.throwIfAborted();
       const t = token;

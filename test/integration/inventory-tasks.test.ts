@@ -29,9 +29,12 @@ function progressReports() {
   };
 }
 
+/** Collectors that died with a terminated session, never to be destroyed. */
+let diedWithSession = 0;
+
 async function collectorsBalanced(): Promise<void> {
   const { methods } = await inventoryStats(info);
-  expect(methods.DestroyPropertyCollector ?? 0).toBe(methods.CreatePropertyCollector ?? 0);
+  expect(methods.DestroyPropertyCollector ?? 0).toBe((methods.CreatePropertyCollector ?? 0) - diedWithSession);
 }
 
 describe('waitForTask', () => {
@@ -118,6 +121,25 @@ describe('waitForTask', () => {
     await collectorsBalanced();
   });
 
+  it('keeps waiting across a re-login: the task outlives the session, its filter is built again', async () => {
+    const admin = await loggedIn(info);
+    const task = await harnessTask(info, vms[1]!);
+    const progress = progressReports();
+    const done = c.waitForTask(task, { onProgress: progress.onProgress, maxWaitSeconds: 1 });
+    await harnessUpdateTask(info, task, { progress: 30 });
+    await progress.reached(30);
+    const relogin = new Promise((resolve) => c.once('reauthenticated', resolve));
+    await admin.call('TerminateSession', admin.serviceContent.sessionManager!, { sessionId: [c.userSession!.key] });
+    await relogin; // the wait's own next WaitForUpdatesEx met NotAuthenticated
+    diedWithSession++;
+    await harnessUpdateTask(info, task, { progress: 80 });
+    await progress.reached(80);
+    await harnessUpdateTask(info, task, { state: 'success', result: vms[1]! });
+    expect(await done).toEqual(vms[1]);
+    expect(progress.seen).toEqual([30, 80, 100]);
+    await collectorsBalanced();
+  });
+
   it('runs concurrent waits on collectors of their own, so one never holds up another', async () => {
     const [a, b] = [await harnessTask(info, vms[1]!), await harnessTask(info, vms[2]!)];
     const pa = progressReports();
@@ -128,6 +150,7 @@ describe('waitForTask', () => {
     await harnessUpdateTask(info, a, { progress: 1 });
     await harnessUpdateTask(info, b, { progress: 1 });
     await Promise.all([pa.reached(1), pb.reached(1)]);
+    expect(c.listenerCount('reauthenticated')).toBe(1); // one per client, however many waits
     await harnessUpdateTask(info, b, { state: 'success', result: vms[2]! });
     expect(await waitB).toEqual(vms[2]);
     expect(aDone).toBe(false);
@@ -138,6 +161,7 @@ describe('waitForTask', () => {
     await harnessUpdateTask(info, y, { state: 'success', result: vms[2]! });
     await harnessUpdateTask(info, x, { state: 'success', result: vms[1]! });
     expect(await both).toEqual([vms[1], vms[2]]);
+    expect(c.listenerCount('reauthenticated')).toBe(0);
     await collectorsBalanced();
   });
 });

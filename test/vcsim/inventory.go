@@ -14,6 +14,7 @@ import (
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -332,6 +333,15 @@ func (j jsonRef) ref() types.ManagedObjectReference {
 	return types.ManagedObjectReference{Type: j.Type, Value: j.Value}
 }
 
+// object is the managed object ref names, or nil after answering 404.
+func object(w http.ResponseWriter, ref types.ManagedObjectReference) mo.Reference {
+	obj := simulator.Map.Get(ref)
+	if obj == nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such object: " + ref.Type + ":" + ref.Value})
+	}
+	return obj
+}
+
 func (x *inventoryExtras) deny(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Obj  jsonRef `json:"obj"`
@@ -354,9 +364,8 @@ func (x *inventoryExtras) createTask(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	obj := simulator.Map.Get(req.Entity.ref())
+	obj := object(w, req.Entity.ref())
 	if obj == nil {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such entity"})
 		return
 	}
 	task := simulator.CreateTask(obj, req.Name, func(*simulator.Task) (types.AnyType, types.BaseMethodFault) { return nil, nil })
@@ -378,9 +387,8 @@ func (x *inventoryExtras) updateTask(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	task, ok := simulator.Map.Get(types.ManagedObjectReference{Type: "Task", Value: req.Task}).(*simulator.Task)
+	task, ok := object(w, types.ManagedObjectReference{Type: "Task", Value: req.Task}).(*simulator.Task)
 	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such task"})
 		return
 	}
 	var changes []types.PropertyChange
@@ -414,9 +422,8 @@ func (x *inventoryExtras) setQuestion(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	vm, ok := simulator.Map.Get(types.ManagedObjectReference{Type: "VirtualMachine", Value: req.VM}).(*simulator.VirtualMachine)
+	vm, ok := object(w, types.ManagedObjectReference{Type: "VirtualMachine", Value: req.VM}).(*simulator.VirtualMachine)
 	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such VM"})
 		return
 	}
 	var q types.AnyType // nil clears: a typed nil pointer would be set as an empty question
