@@ -363,10 +363,12 @@ async function main(): Promise<void> {
       const pairsOf = pairs['vim25-soap']!;
       rows.push(row('inventory.retrieve.wall', `ours: client.retrieve, ${EXPECTED_VMS} VMs (view, every page, rows, DestroyView): wall`, 'ms', 'lower', { 'vim25-soap': pairsOf.map((p) => p.helper) }));
       rows.push(row('inventory.raw.wall', 'ours: the same by hand (CreateContainerView, RetrievePropertiesEx + Continue, DestroyView): wall', 'ms', 'lower', { 'vim25-soap': pairsOf.map((p) => p.raw) }));
+      const perPage: Record<number, unknown> = {};
       const pagesRss = async (h: HarnessInfo, vms: number, label: string): Promise<number[]> => {
         const r = await rounds(['vim25-soap'], opts.runs, opts.warmup, label, async () => {
           const res = await runClient('vim25-soap', h, 'pages', [PAGE_SIZE], true);
           if (field(res, 'vms') !== vms) throw new Error(`retrievePages read ${field(res, 'vms')} VMs, expected ${vms}`);
+          perPage[vms] = res.json.rssMB; // the last run's RSS after each page
           return res.maxRssKb! / 1024;
         });
         return r['vim25-soap']!;
@@ -388,6 +390,7 @@ async function main(): Promise<void> {
         retrieveTarget: '≤ 1.1×',
         pagesRssLargeOverSmall: median(big) / median(small),
         pagesTarget: 'flat (≈ 1.0×)',
+        pagesRssAfterEachPageMB: perPage,
       };
     }
   } finally {

@@ -124,12 +124,14 @@ switch (workload) {
     const pageSize = param(0, 500);
     const start = performance.now();
     let vms = 0, devices = 0, pages = 0;
+    const rssMB = []; // after each page: shows where the process's memory levels off
     for await (const page of client.retrievePages('VirtualMachine', PATHS, { pageSize })) {
       pages++;
       vms += page.length;
       for (const r of page) devices += deviceCount(r['config.hardware.device']);
+      rssMB.push(Math.round(process.memoryUsage().rss / 2 ** 20));
     }
-    Object.assign(out, { vms, devices, pages, pageSize, wallMs: performance.now() - start, heapUsedMB: process.memoryUsage().heapUsed / 2 ** 20 });
+    Object.assign(out, { vms, devices, pages, pageSize, wallMs: performance.now() - start, heapUsedMB: process.memoryUsage().heapUsed / 2 ** 20, rssMB });
     break;
   }
   default:
