@@ -58,16 +58,17 @@ async function* pages<T extends ManagedTypeName, P extends PropertyPath<T>>(
       throw err;
     }
   };
-  let view: MoRef | undefined;
-  let token: string | undefined;
+  // Each with the session it belongs to (a call retried after a re-login made it on the new one).
+  let view: { ref: MoRef; generation: number } | undefined;
+  let token: { value: string; generation: number } | undefined;
   let done = false;
   try {
-    view = await createView(client, options.root ?? client.serviceContent.rootFolder, [type], signal);
-    const spec: PropertyFilterSpec = { objectSet: [viewObjectSpec(view)], propSet: [{ type, pathSet: [...paths] }] };
+    view = { ref: await createView(client, options.root ?? client.serviceContent.rootFolder, [type], signal), generation: session.generation };
+    const spec: PropertyFilterSpec = { objectSet: [viewObjectSpec(view.ref)], propSet: [{ type, pathSet: [...paths] }] };
     let res: RetrieveResult | undefined = await sameSession(() =>
       client.call('RetrievePropertiesEx', pc, { specSet: [spec], options: pageSize === undefined ? {} : { maxObjects: pageSize } }, { signal }));
     for (;;) {
-      token = res?.token;
+      token = res?.token === undefined ? undefined : { value: res.token, generation: session.generation };
       const objects = res?.objects ?? [];
       // Only the rows stay referenced while the consumer holds them and the next page arrives:
       // a generator keeps its locals, so the decoded answer is dropped explicitly.
@@ -78,17 +79,19 @@ async function* pages<T extends ManagedTypeName, P extends PropertyPath<T>>(
       rows = [];
       if (token === undefined) break;
       signal?.throwIfAborted();
-      const t = token;
+      const t = token.value;
       res = await sameSession(() => client.call('ContinueRetrievePropertiesEx', pc, { token: t }, { signal }));
     }
     done = true;
   } catch (err) {
     throw abortedOr(signal, err);
   } finally {
+    // The token and the view of a session that ended died with it; on this one they must not
+    // outlive the read, which an abort or an abandoned loop ends too (so: not under `signal`).
+    const live = session.generation;
     session.close();
-    // Not under the caller's signal: an aborted or abandoned read must still free what it holds.
-    if (token !== undefined) await release(() => client.call('CancelRetrievePropertiesEx', pc, { token: token! }), true);
-    if (view) await destroyView(client, view, !done);
+    if (token?.generation === live) await release(() => client.call('CancelRetrievePropertiesEx', pc, { token: token!.value }), true);
+    if (view?.generation === live) await destroyView(client, view.ref, !done);
   }
 }
 

@@ -38,12 +38,14 @@ export async function* updateSets(client: InventoryClient, setup: CollectorSetup
   try {
     for (;;) {
       signal?.throwIfAborted();
-      const generation = session.generation;
+      let generation = session.generation;
       let collector: ManagedObjectReference | undefined;
       let views: ManagedObjectReference[] = [];
       let waiting = false;
       try {
         collector = await client.call('CreatePropertyCollector', client.serviceContent.propertyCollector, {}, { signal });
+        // A call retried after a re-login made its collector on the new session: that is the one it belongs to.
+        generation = session.generation;
         views = await setup(collector, signal);
         let version = '';
         let fresh = true;
