@@ -73,6 +73,8 @@ async function descendants(client: InventoryClient, containers: readonly Named[]
 /**
  * The objects of `type` (or a subtype) that `pattern` names: an inventory path (`/DC0/vm/*`,
  * `vm/web-?`, `/DC0/.../db-*`), a bare name or glob matched anywhere under the root, or a moref id.
+ * A relative path is read under every datacenter: govc reads it under its one default
+ * datacenter, which is the same where there is only one.
  */
 export async function find<T extends ManagedTypeName>(client: InventoryClient, type: T, pattern: string, options: FindOptions = {}): Promise<Array<ManagedObjectReference<T>>> {
   if (typeof pattern !== 'string' || pattern === '') throw new TypeError('find needs a non-empty pattern');

@@ -17,6 +17,16 @@ describe('retrieve', () => {
     expect(await viewList(c)).not.toContainEqual(expect.objectContaining({ type: 'ContainerView' }));
   });
 
+  it('reads only what is under root, as pyvmomi finds it there', async () => {
+    const info = inject('harness');
+    const c = await loggedIn(info);
+    const [py, [cluster]] = await Promise.all([pyvmomiInventory(info), c.find('ComputeResource', '/DC0/host/DC0_C0')]);
+    const rows = await c.retrieve('VirtualMachine', ['name'], { root: cluster! });
+    const under = new Set(Object.entries(py.paths).filter(([p, r]) => p.startsWith('/DC0/host/DC0_C0/') && r.type === 'VirtualMachine').map(([, r]) => r.value));
+    expect(under.size).toBeGreaterThan(0);
+    expect(rows.map((r) => r.ref.value).sort()).toEqual([...under].sort());
+  });
+
   it('retrieveOne reads one object, unset properties as undefined keys', async () => {
     const c = await loggedIn(inject('harness'));
     const [vm] = await c.find('VirtualMachine', '/DC0/vm/*');
