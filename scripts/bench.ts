@@ -3,7 +3,7 @@
 // harness with a large inventory, in one run. Prints a table with our ratio to each peer and
 // writes bench/results.json (the record). See bench/README.md.
 //
-//   node --import tsx scripts/bench.ts [--runs N] [--warmup N] [--only process,seq,concurrent,retrieve]
+//   node --import tsx scripts/bench.ts [--runs N] [--warmup N] [--only process,seq,concurrent,retrieve,inventory]
 //                                      [--wsdl none|local] [--out FILE]
 //
 // Every measurement is a child process running one of bench/peers/* with the same arguments
@@ -26,7 +26,12 @@ const CONCURRENT = { calls: 4000, callers: 16, maxSeconds: 20, warmup: 2000 };
 const CHILD_TIMEOUT_MS = 120_000;
 const TIME = '/usr/bin/time';
 const PYTHON = '/usr/bin/python3'; // Debian's, where python3-pyvmomi lives (not a pyenv python3)
-const WORKLOADS = ['process', 'seq', 'concurrent', 'retrieve'] as const;
+const WORKLOADS = ['process', 'seq', 'concurrent', 'retrieve', 'inventory'] as const;
+// The inventory layer's rows: client.retrieve against the same loop written by hand, and
+// retrievePages' peak RSS on this inventory and on one four times its size (it should not grow).
+const LARGE_INVENTORY: Required<HarnessInventory> = { ...INVENTORY, vms: INVENTORY.vms * 4 };
+const LARGE_VMS = LARGE_INVENTORY.datacenters * (LARGE_INVENTORY.clusters + LARGE_INVENTORY.standaloneHosts) * LARGE_INVENTORY.vms;
+const PAGE_SIZE = 500;
 type Workload = (typeof WORKLOADS)[number];
 
 const CLIENTS = ['vim25-soap', 'pyvmomi', 'govmomi'] as const;
@@ -70,7 +75,7 @@ function parseOptions() {
     },
   });
   if (values.help) {
-    console.log('usage: npm run bench -- [--runs N] [--warmup N] [--only process,seq,concurrent,retrieve] [--wsdl none|local] [--out FILE]');
+    console.log('usage: npm run bench -- [--runs N] [--warmup N] [--only process,seq,concurrent,retrieve,inventory] [--wsdl none|local] [--out FILE]');
     process.exit(0);
   }
   const runs = Number(values.runs);
@@ -339,6 +344,53 @@ async function main(): Promise<void> {
       const distinct = new Set(Object.values(seen).flat().map((s) => s.replace(/, \d+ page\(s\)$/, '')));
       if (distinct.size !== 1) process.stderr.write(`bench: WARNING: the clients retrieved different data: ${JSON.stringify(seen)}\n`);
     }
+
+    if (opts.only.has('inventory')) {
+      let turn = 0;
+      const pairs = await rounds(['vim25-soap'], opts.runs, opts.warmup, `inventory: client.retrieve vs the loop by hand, ${EXPECTED_VMS} VMs`, async () => {
+        // Alternate which goes first, so neither always meets a server just warmed by the other.
+        const order = turn++ % 2 === 0 ? (['retrieve', 'inventory-retrieve'] as const) : (['inventory-retrieve', 'retrieve'] as const);
+        const r: Record<string, ChildResult> = {};
+        for (const w of order) r[w] = await runClient('vim25-soap', info, w, [], false);
+        const [raw, helper] = [r.retrieve!, r['inventory-retrieve']!];
+        if (field(raw, 'vms') !== field(helper, 'vms') || field(raw, 'devices') !== field(helper, 'devices')) {
+          throw new Error(`client.retrieve read other data than the loop: ${JSON.stringify(helper.json)} vs ${JSON.stringify(raw.json)}`);
+        }
+        return { raw: field(raw, 'wallWithViewMs'), helper: field(helper, 'wallMs') };
+      });
+      const pairsOf = pairs['vim25-soap']!;
+      rows.push(row('inventory.retrieve.wall', `ours: client.retrieve, ${EXPECTED_VMS} VMs (view, every page, rows, DestroyView): wall`, 'ms', 'lower', { 'vim25-soap': pairsOf.map((p) => p.helper) }));
+      rows.push(row('inventory.raw.wall', 'ours: the same by hand (CreateContainerView, RetrievePropertiesEx + Continue, DestroyView): wall', 'ms', 'lower', { 'vim25-soap': pairsOf.map((p) => p.raw) }));
+      const perPage: Record<number, unknown> = {};
+      const pagesRss = async (h: HarnessInfo, vms: number, label: string): Promise<number[]> => {
+        const r = await rounds(['vim25-soap'], opts.runs, opts.warmup, label, async () => {
+          const res = await runClient('vim25-soap', h, 'pages', [PAGE_SIZE], true);
+          if (field(res, 'vms') !== vms) throw new Error(`retrievePages read ${field(res, 'vms')} VMs, expected ${vms}`);
+          perPage[vms] = res.json.rssMB; // the last run's RSS after each page
+          return res.maxRssKb! / 1024;
+        });
+        return r['vim25-soap']!;
+      };
+      const small = await pagesRss(info, EXPECTED_VMS, `inventory: retrievePages peak RSS, ${EXPECTED_VMS} VMs`);
+      process.stderr.write(`bench: starting vcsim with ${LARGE_INVENTORY.clusters} clusters × ${LARGE_INVENTORY.vms} VMs…\n`);
+      const large = await Harness.start({ wsdlDir: bundleDir(), captureDir: '', inventory: LARGE_INVENTORY });
+      let big: number[];
+      try {
+        big = await pagesRss(large.info, LARGE_VMS, `inventory: retrievePages peak RSS, ${LARGE_VMS} VMs`);
+      } finally {
+        await large.stop();
+      }
+      rows.push(row('inventory.pages.rss', `ours: retrievePages (pages of ${PAGE_SIZE}), ${EXPECTED_VMS} VMs: peak RSS`, 'MB', 'lower', { 'vim25-soap': small }));
+      rows.push(row('inventory.pages.rss.large', `ours: the same, ${LARGE_VMS} VMs: peak RSS`, 'MB', 'lower', { 'vim25-soap': big }));
+      const median = (xs: number[]) => stats(xs).median;
+      extra.inventory = {
+        retrieveOverLoop: median(pairsOf.map((p) => p.helper)) / median(pairsOf.map((p) => p.raw)),
+        retrieveTarget: '≤ 1.1×',
+        pagesRssLargeOverSmall: median(big) / median(small),
+        pagesTarget: 'flat (≈ 1.0×)',
+        pagesRssAfterEachPageMB: perPage,
+      };
+    }
   } finally {
     await harness.stop();
     rmSync(rssDir, { recursive: true, force: true });
@@ -351,6 +403,11 @@ async function main(): Promise<void> {
   const lines = rows.map((r) => [r.label, r.better, cell(r.clients['vim25-soap'], r.unit), cell(r.clients.pyvmomi, r.unit), cell(r.clients.govmomi, r.unit), ratio(r.ratios.pyvmomi), ratio(r.ratios.govmomi)]);
   const baseline = extra.baseline as { wallMs: Stats; rssMB: Stats } | undefined;
   if (baseline) lines.push(['baseline: bare `node -e 0`, wall / peak RSS', 'lower', `${cell(baseline.wallMs, 'ms')} / ${cell(baseline.rssMB, 'MB')}`, '', '', '', '']);
+  const inv = extra.inventory as { retrieveOverLoop: number; pagesRssLargeOverSmall: number } | undefined;
+  if (inv) {
+    lines.push(['ours: client.retrieve / the loop by hand (target ≤ 1.1×)', 'lower', `${num(inv.retrieveOverLoop)}×`, '', '', '', '']);
+    lines.push([`ours: retrievePages peak RSS, ${LARGE_VMS} / ${EXPECTED_VMS} VMs (target flat)`, 'lower', `${num(inv.pagesRssLargeOverSmall)}×`, '', '', '', '']);
+  }
   const m = machine();
   const v = versions();
   console.log();

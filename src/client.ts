@@ -26,6 +26,14 @@ import { HttpTransport } from './transport/http.ts';
 import { plainRequest } from './transport/plain.ts';
 import type { TlsOptions } from './transport/tls.ts';
 import { loadServiceDescription, wsdlLocation } from './wsdl/load.ts';
+import { find, type FindOptions } from './inventory/finder.ts';
+import { events, tasks, type EventsOptions, type HistoryOptions, type TypedEvent } from './inventory/history.ts';
+import type { ManagedObjectReference as TypedRef, ManagedTypeName, PropertyPath, TaskRef, TaskResultOf } from './inventory/model.ts';
+import { retrieve, retrieveOne, retrievePages, type RetrieveOptions, type RetrievePagesOptions } from './inventory/retrieve.ts';
+import type { Row } from './inventory/rows.ts';
+import { waitForTask, waitForTasks, type WaitForTaskOptions } from './inventory/task.ts';
+import { watch, type WatchOptions, type WatchUpdate } from './inventory/watch.ts';
+import type { TaskInfo } from './generated/types.ts';
 
 export interface ConnectOptions {
   /**
@@ -452,6 +460,53 @@ export class VimClient extends EventEmitter {
 
   [inspect.custom](): string {
     return `VimClient { url: '${this.url}', apiVersion: '${this.apiVersion}', user: ${this.userSession ? `'${this.userSession.userName}'` : 'none'} }`;
+  }
+
+  // The inventory layer (src/inventory/), written against the client's public surface only.
+
+  /** Every object of `type` under `root` (default: the root folder), one row per object, every page followed. */
+  retrieve<T extends ManagedTypeName, P extends PropertyPath<T>>(type: T, paths: readonly P[], options?: RetrieveOptions): Promise<Array<Row<T, P>>> {
+    return retrieve(this, type, paths, options);
+  }
+
+  /** The properties of one object. */
+  retrieveOne<T extends ManagedTypeName, P extends PropertyPath<T>>(ref: TypedRef<T>, paths: readonly P[], options?: { signal?: AbortSignal | undefined }): Promise<Row<T, P>> {
+    return retrieveOne(this, ref, paths, options);
+  }
+
+  /** As retrieve, a page (`pageSize` objects) at a time; leaving the loop cancels the rest. */
+  retrievePages<T extends ManagedTypeName, P extends PropertyPath<T>>(type: T, paths: readonly P[], options?: RetrievePagesOptions): AsyncGenerator<Array<Row<T, P>>, void, undefined> {
+    return retrievePages(this, type, paths, options);
+  }
+
+  /** Objects by inventory path (`/DC0/vm/*`, `vm/web-?`, `/DC0/.../db*`), bare name or glob, or moref id. */
+  find<T extends ManagedTypeName>(type: T, pattern: string, options?: FindOptions): Promise<Array<TypedRef<T>>> {
+    return find(this, type, pattern, options);
+  }
+
+  /** The task's result once it succeeded; its fault (a VimFault) when it failed. */
+  waitForTask<R extends TaskRef>(task: R, options?: WaitForTaskOptions): Promise<TaskResultOf<R>> {
+    return waitForTask(this, task, options);
+  }
+
+  /** Every task's result, in order; rejects with the first failure. */
+  waitForTasks<R extends readonly TaskRef[]>(tasks: R, options?: WaitForTaskOptions): Promise<{ [K in keyof R]: TaskResultOf<R[K]> }> {
+    return waitForTasks(this, tasks, options);
+  }
+
+  /** enter/modify/leave updates of every object of `type` under `root`; survives re-authentication. */
+  watch<T extends ManagedTypeName, P extends PropertyPath<T>>(type: T, paths: readonly P[], options?: WatchOptions): AsyncGenerator<WatchUpdate<T, P>, void, undefined> {
+    return watch(this, type, paths, options);
+  }
+
+  /** Events from the history, decoded to their subtypes. */
+  events(options?: EventsOptions): AsyncGenerator<TypedEvent, void, undefined> {
+    return events(this, options);
+  }
+
+  /** Tasks from the history (TaskInfo). */
+  tasks(options?: HistoryOptions): AsyncGenerator<TaskInfo, void, undefined> {
+    return tasks(this, options);
   }
 }
 

@@ -16,6 +16,15 @@ export { enumValues } from './binding/metadata.ts';
 export { dataObject } from './data.ts';
 export { createExtensionCertificate, loadCertificate, subjectName, thumbprint, type CertificateAndKey, type ExtensionCertificateOptions } from './certs/certificates.ts';
 export type { MethodName, VimMethods } from './generated/methods.ts';
+export { TaskBlockedError, TaskTimeoutError, SessionChangedError } from './inventory/errors.ts';
+export { isEvent, type EventsOptions, type HistoryOptions, type TypedEvent } from './inventory/history.ts';
+export type { FindOptions } from './inventory/finder.ts';
+export type { RetrieveOptions, RetrievePagesOptions } from './inventory/retrieve.ts';
+export type { Row } from './inventory/rows.ts';
+export type { WaitForTaskOptions } from './inventory/task.ts';
+export type { WatchOptions, WatchUpdate } from './inventory/watch.ts';
+export type { InventoryClient } from './inventory/client.ts';
+export type { ManagedTypeName, PropertyPath, PathValue, TaskRef, TaskResultOf, ManagedObjectTypes } from './inventory/model.ts';
 export type * from './generated/types.ts';
 // The vim25 data type VimFault (the base of vim25's faults) shares its name with the error
 // class above, which a star export would let silently win: it is exported under its own name.

@@ -9,6 +9,9 @@
 //                               one client, after WARMUP ones (default CALLERS × 4)
 //   retrieve                    RetrievePropertiesEx (+Continue) of every VM via a ContainerView,
 //                               with the event-loop delay during it
+//   inventory-retrieve          the same through client.retrieve (view, pages, rows, DestroyView)
+//   pages PAGE_SIZE             the same through client.retrievePages, rows dropped page by page
+//                               (its peak RSS is the point: flat whatever the inventory's size)
 //
 // Prints one JSON line. The library needs no WSDL; with $VIM25_WSDL_DIR set (bench --wsdl local)
 // it is given that bundle, read at connect to check operations. The server certificate is
@@ -35,6 +38,7 @@ await client.login({ username: user, password });
 const si = client.ref('ServiceInstance', 'ServiceInstance');
 const now = () => client.call('CurrentTime', si);
 const out = {};
+const PATHS = ['name', 'runtime.powerState', 'config.hardware.device'];
 
 switch (workload) {
   case 'once':
@@ -75,6 +79,7 @@ switch (workload) {
   }
   case 'retrieve': {
     const sc = client.serviceContent;
+    const withView = performance.now();
     const view = await client.call('CreateContainerView', sc.viewManager, { container: sc.rootFolder, type: ['VirtualMachine'], recursive: true });
     const spec = {
       specSet: [{
@@ -103,10 +108,32 @@ switch (workload) {
       for (const p of o.propSet ?? []) if (p.name === 'config.hardware.device') devices += deviceCount(p.val);
     }
     await client.call('DestroyView', view);
+    const wallWithView = performance.now() - withView; // what client.retrieve does too: view, pages, DestroyView
     Object.assign(out, {
-      vms: objects.length, devices, pages, wallMs: wall,
+      vms: objects.length, devices, pages, wallMs: wall, wallWithViewMs: wallWithView,
       eventLoopDelay: { maxMs: lag(delay.max), p99Ms: lag(delay.percentile(99)), meanMs: lag(delay.mean), samples: delay.count },
     });
+    break;
+  }
+  case 'inventory-retrieve': {
+    const start = performance.now();
+    const rows = await client.retrieve('VirtualMachine', PATHS);
+    const wall = performance.now() - start;
+    Object.assign(out, { vms: rows.length, devices: rows.reduce((n, r) => n + deviceCount(r['config.hardware.device']), 0), wallMs: wall });
+    break;
+  }
+  case 'pages': {
+    const pageSize = param(0, 500);
+    const start = performance.now();
+    let vms = 0, devices = 0, pages = 0;
+    const rssMB = []; // after each page: shows where the process's memory levels off
+    for await (const page of client.retrievePages('VirtualMachine', PATHS, { pageSize })) {
+      pages++;
+      vms += page.length;
+      for (const r of page) devices += deviceCount(r['config.hardware.device']);
+      rssMB.push(Math.round(process.memoryUsage().rss / 2 ** 20));
+    }
+    Object.assign(out, { vms, devices, pages, pageSize, wallMs: performance.now() - start, heapUsedMB: process.memoryUsage().heapUsed / 2 ** 20, rssMB });
     break;
   }
   default:

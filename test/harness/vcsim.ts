@@ -62,6 +62,13 @@
 //   InvalidLogin (a token may log in any number of times while valid). The signature is
 //   checked with xmlsec1 (Debian package xmlsec1). Renew is vcsim's (the canned bearer token).
 //
+// - For the inventory layer (test/vcsim/inventory.go, task_history.go; helpers in inventory.ts):
+//   paged RetrievePropertiesEx with ContinueRetrievePropertiesEx and CancelRetrievePropertiesEx
+//   (maxObjects, or a server-side page size set by /_harness/page-size), properties answered as
+//   NoPermission in missingSet (/_harness/deny), ViewManager.viewList kept, running tasks that
+//   end when told (/_harness/task, /_harness/task-update), VM questions (/_harness/question),
+//   and TaskManager.CreateCollectorForTasks with its TaskHistoryCollector.
+//
 // The fault switches, the password and restart act on every client of a harness: a test that
 // flips them starts a harness of its own (`await Harness.start()`, ~50 ms) instead of using
 // the shared one from inject('harness').

@@ -25,6 +25,13 @@ import (
 //	POST /_harness/sspi         {"supported"}: false makes LoginBySSPI answer NotSupported
 //	POST /_harness/local-tickets {"mode"}: AcquireLocalTicket callers are "local", "remote"
 //	                            (InvalidRequest) or "unsupported" (NotSupported)
+//	POST /_harness/page-size    {"size"}: RetrievePropertiesEx answers at most size objects per
+//	                            page (0: all at once unless the request sets maxObjects)
+//	POST /_harness/deny         {"obj","path"}: that property of that object is NoPermission
+//	POST /_harness/task         {"entity","name"}: a running Task on entity
+//	POST /_harness/task-update  {"task","progress","state","fault","result"}: changes it
+//	POST /_harness/question     {"vm","text"}: sets (text "" clears) the VM's runtime.question
+//	(these last five are inventory.go's)
 //
 // reset also restores the startup values of the sspi and local-tickets switches.
 func (h *harness) controlRoutes() http.Handler {
@@ -39,6 +46,11 @@ func (h *harness) controlRoutes() http.Handler {
 	mux.HandleFunc("/_harness/restart", post(h.restart))
 	mux.HandleFunc("/_harness/sspi", post(h.setSSPI))
 	mux.HandleFunc("/_harness/local-tickets", post(h.setLocalTickets))
+	mux.HandleFunc("/_harness/page-size", post(h.inv.setPageSize))
+	mux.HandleFunc("/_harness/deny", post(h.inv.deny))
+	mux.HandleFunc("/_harness/task", post(h.inv.createTask))
+	mux.HandleFunc("/_harness/task-update", post(h.inv.updateTask))
+	mux.HandleFunc("/_harness/question", post(h.inv.setQuestion))
 	return mux
 }
 
@@ -79,6 +91,7 @@ func (h *harness) stats(w http.ResponseWriter, r *http.Request) {
 	p := pending{Drop: f.drop, DropStage: f.dropStage, StallSeconds: f.stall.Seconds(), Unavailable: f.unavailable}
 	accepted, dropped, stalled, refused := f.accepted, f.dropped, f.stalled, f.refused
 	f.mu.Unlock()
+	inventory := h.inv.stats(r.Context()) // before h.mu: it reads the session list through the internal client
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]interface{}{
@@ -101,6 +114,7 @@ func (h *harness) stats(w http.ResponseWriter, r *http.Request) {
 		"localTickets":       h.local.counts(),
 		"serviceTickets":     h.svcTickets.counts(),
 		"sts":                h.sts.counts(),
+		"inventory":          inventory,
 	})
 }
 

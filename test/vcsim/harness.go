@@ -36,6 +36,7 @@ type harness struct {
 	local      *localTickets
 	svcTickets *serviceTickets
 	sts        *stsState
+	inv        *inventoryExtras
 
 	mu             sync.Mutex
 	internal       *vim25.Client
@@ -63,7 +64,7 @@ func (h *harness) routes() http.Handler {
 	if p := h.sts.path(); p != "" {
 		mux.Handle(p, h.stsIssue(h.sim))
 	}
-	mux.Handle("/", h.faults.wrap(h.trackTickets(h.sessionMethods(h.extensionLogin(h.sim)))))
+	mux.Handle("/", h.faults.wrap(h.trackTickets(h.sessionMethods(h.extensionLogin(h.inv.collectorMethods(h.sim))))))
 	return h.obs.wrap(mux)
 }
 

@@ -173,6 +173,7 @@ func main() {
 		sts:          newSTS(*stateDir),
 	}
 	installSessionExtras(h)
+	h.inv = installInventoryExtras(h)
 	h.sts.url = stsURL() // known once NewServer has put the listener's address into the settings
 	// The simulator's server is already listening, but no client knows its address yet, so
 	// swapping the handler and the connection hook here races with nobody.

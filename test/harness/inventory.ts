@@ -1,0 +1,65 @@
+// The harness's inventory additions (test/vcsim/inventory.go) and what the inventory tests share.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+import { VimClient, type ManagedObjectReference } from '../../src/index.ts';
+import { bundleDir } from '../../scripts/lib/paths.ts';
+import { Harness, harnessRequest, type HarnessInfo, type HarnessOptions } from './vcsim.ts';
+
+/** RetrievePropertiesEx answers at most `size` objects per page from now on (0: all at once unless maxObjects). */
+export const harnessPageSize = (info: HarnessInfo, size: number): Promise<void> => harnessRequest(info, 'POST', '/_harness/page-size', { size });
+/** That property of that object answers a missingSet NoPermission from now on. */
+export const harnessDeny = (info: HarnessInfo, obj: ManagedObjectReference, path: string): Promise<void> =>
+  harnessRequest(info, 'POST', '/_harness/deny', { obj: { type: obj.type, value: obj.value }, path });
+/** A running Task on `entity`, changed only by harnessUpdateTask. */
+export const harnessTask = (info: HarnessInfo, entity: ManagedObjectReference, name = 'HarnessTask'): Promise<ManagedObjectReference> =>
+  harnessRequest(info, 'POST', '/_harness/task', { entity: { type: entity.type, value: entity.value }, name });
+export const harnessUpdateTask = (info: HarnessInfo, task: ManagedObjectReference, change: { progress?: number; state?: 'success' | 'error'; fault?: string; result?: ManagedObjectReference }): Promise<void> =>
+  harnessRequest(info, 'POST', '/_harness/task-update', { task: task.value, ...change });
+/** Sets (text '' clears) the VM's runtime.question. */
+export const harnessQuestion = (info: HarnessInfo, vm: ManagedObjectReference, text: string): Promise<void> => harnessRequest(info, 'POST', '/_harness/question', { vm: vm.value, text });
+export const inventoryStats = async (info: HarnessInfo): Promise<{ methods: Record<string, number>; inventory: { pageSize: number; pendingTokens: number; views: number } }> =>
+  harnessRequest(info, 'GET', '/_harness/stats');
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A harness of the test file's own (for anything that changes its state), stopped after the file. */
+export async function ownHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const h = await Harness.start({ wsdlDir: bundleDir(), ...options });
+  cleanups.push(() => h.stop());
+  return h;
+}
+
+/** A logged-in client, closed after the file. */
+export async function loggedIn(info: HarnessInfo): Promise<VimClient> {
+  const c = await VimClient.connect(info.url, { tls: { ca: await import('node:fs').then((fs) => fs.readFileSync(info.certFile)) }, wsdl: bundleDir() });
+  cleanups.push(() => c.close());
+  await c.login({ username: info.username, password: info.password });
+  return c;
+}
+
+/** The views the server still holds (ViewManager.viewList). */
+export async function viewList(c: VimClient): Promise<ManagedObjectReference[]> {
+  const row = await c.retrieveOne(c.serviceContent.viewManager!, ['viewList']);
+  return (row.viewList as ManagedObjectReference[] | undefined) ?? [];
+}
+
+export interface PyvmomiInventory {
+  vms: { moref: string; name: string; powerState: string; host: string | null }[];
+  paths: Record<string, ManagedObjectReference>;
+}
+
+const PEER = fileURLToPath(new URL('../peers/pyvmomi_inventory.py', import.meta.url));
+
+/** What pyvmomi (Debian's python3-pyvmomi) reads of the harness's inventory. */
+export function pyvmomiInventory(info: HarnessInfo): Promise<PyvmomiInventory> {
+  return new Promise((resolve, reject) => {
+    execFile('/usr/bin/python3', [PEER, info.url, info.certFile, info.username, info.password], { timeout: 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`pyvmomi_inventory.py: ${err.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout) as PyvmomiInventory);
+    });
+  });
+}

@@ -1,0 +1,86 @@
+// watch() against a scripted client (no server): truncated answers followed, and the full state
+// a new collector reports after a re-login diffed against what was reported before.
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import type { ManagedObjectReference, ObjectUpdate, ServiceContent, UpdateSet } from '../../../src/generated/types.ts';
+import type { InventoryClient } from '../../../src/inventory/client.ts';
+import { watch } from '../../../src/inventory/watch.ts';
+
+const ref = (type: string, value: string): ManagedObjectReference => ({ type, value });
+const vm = (n: number) => ref('VirtualMachine', `vm-${n}`);
+const update = (kind: ObjectUpdate['kind'], n: number, props: Record<string, unknown> = {}): ObjectUpdate => ({
+  kind,
+  obj: vm(n),
+  changeSet: Object.entries(props).map(([name, val]) => ({ name, op: 'assign', val })),
+});
+const set = (version: string, objects: ObjectUpdate[], truncated = false): UpdateSet => ({
+  version,
+  ...(truncated && { truncated }),
+  filterSet: [{ filter: ref('PropertyFilter', 'f'), objectSet: objects }],
+});
+
+/** Answers WaitForUpdatesEx from a script; once it runs out, a wait hangs until its signal aborts. */
+class ScriptedClient extends EventEmitter {
+  readonly apiVersion = '8.0.2.0';
+  readonly serviceContent = {
+    propertyCollector: ref('PropertyCollector', 'propertyCollector'),
+    viewManager: ref('ViewManager', 'ViewManager'),
+    rootFolder: ref('Folder', 'group-d1'),
+  } as ServiceContent;
+  readonly calls: string[] = [];
+  readonly versions: string[] = [];
+  script: UpdateSet[] = [];
+  #collectors = 0;
+
+  call = (async (method: string, _this: ManagedObjectReference, args: { version?: string } | undefined, options?: { signal?: AbortSignal }) => {
+    this.calls.push(`${method} ${_this.value}`);
+    switch (method) {
+      case 'CreatePropertyCollector':
+        return ref('PropertyCollector', `session[${++this.#collectors}]pc`);
+      case 'CreateContainerView':
+        return ref('ContainerView', `session[${this.#collectors}]view`);
+      case 'WaitForUpdatesEx': {
+        this.versions.push(args?.version ?? '');
+        const next = this.script.shift();
+        if (next) return next;
+        return new Promise((_, reject) => options?.signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+      }
+      default:
+        return undefined;
+    }
+  }) as unknown as InventoryClient['call'];
+}
+
+describe('watch', () => {
+  it('follows truncated answers, then rebuilds after a re-login and reports only what changed meanwhile', async () => {
+    const client = new ScriptedClient();
+    client.script = [
+      set('1', [update('enter', 1, { name: 'a', 'runtime.powerState': 'poweredOn' })], true),
+      set('2', [update('enter', 2, { name: 'b', 'runtime.powerState': 'poweredOn' })]),
+      set('3', [update('modify', 1, { 'runtime.powerState': 'poweredOff' })]),
+    ];
+    const it = watch(client, 'VirtualMachine', ['name', 'runtime.powerState'])[Symbol.asyncIterator]();
+    expect((await it.next()).value).toEqual({ kind: 'enter', ref: vm(1), props: { name: 'a', 'runtime.powerState': 'poweredOn' } });
+    expect((await it.next()).value).toEqual({ kind: 'enter', ref: vm(2), props: { name: 'b', 'runtime.powerState': 'poweredOn' } });
+    expect((await it.next()).value).toEqual({ kind: 'modify', ref: vm(1), props: { 'runtime.powerState': 'poweredOff' } });
+    expect(client.versions).toEqual(['', '1', '2']);
+
+    // The next wait hangs; the session is re-established: the wait is dropped at once and the
+    // new collector's full state (vm-2 gone, vm-3 new, vm-1 as reported) becomes two updates.
+    const pending = it.next();
+    await new Promise((r) => setImmediate(r));
+    client.script = [
+      set('1', [update('enter', 1, { name: 'a', 'runtime.powerState': 'poweredOff' }), update('enter', 3, { name: 'c', 'runtime.powerState': 'poweredOn' })]),
+    ];
+    client.emit('reauthenticated');
+    expect((await pending).value).toEqual({ kind: 'enter', ref: vm(3), props: { name: 'c', 'runtime.powerState': 'poweredOn' } });
+    expect((await it.next()).value).toEqual({ kind: 'leave', ref: vm(2), props: { name: 'b', 'runtime.powerState': 'poweredOn' } });
+    expect(client.versions.slice(3)).toEqual(['3', '']);
+    await it.return(undefined);
+
+    // The first collector died with its session: nothing is sent for it. The second is cleaned up.
+    const cleanup = client.calls.filter((c) => /^(Destroy|Cancel)/.test(c));
+    expect(cleanup).toEqual(['DestroyView session[2]view', 'DestroyPropertyCollector session[2]pc']);
+    expect(client.listenerCount('reauthenticated')).toBe(0);
+  });
+});
