@@ -7,6 +7,8 @@ import type { CookieJar } from 'tough-cookie';
 import { WSDL_VERSION } from './generated/metadata.ts';
 import type { MethodName, VimMethods } from './generated/methods.ts';
 import type { AboutInfo, ManagedObjectReference, ServiceContent, UserSession } from './generated/types.ts';
+import type { ManagedTypeName } from './generated/managed.ts';
+import { isManagedObjectReference, isManagedTypeName } from './managed/model.ts';
 import { TransportError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { startKeepAlive, type KeepAlive } from './session/keepalive.ts';
@@ -107,7 +109,7 @@ interface ClientParts {
 /** What vCenter's port-80 proxy tunnels to: vpxd's own TLS endpoint. */
 const SDK_TUNNEL = 'sdkTunnel:8089';
 
-const SERVICE_INSTANCE: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const SERVICE_INSTANCE: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const USER_AGENT = 'vim25-soap/0.1 (node)';
 
 export class VimClient extends EventEmitter {
@@ -388,15 +390,33 @@ export class VimClient extends EventEmitter {
     }
   }
 
-  /** Calls any vim25 method; arguments and result are typed from the WSDL. */
-  call<M extends MethodName>(method: M, _this: ManagedObjectReference, ...[args, options]: CallArgs<M>): Promise<VimMethods[M]['result']> {
+  /**
+   * Calls any vim25 method; arguments and result are typed from the WSDL, `_this` from the
+   * managed-object model: it must reference the method's managed type or a subtype
+   * (`Destroy_Task` takes any ManagedEntity). A method newer than the server's release is
+   * refused before anything is sent.
+   */
+  call<M extends MethodName>(method: M, _this: ManagedObjectReference<VimMethods[M]['this']>, ...[args, options]: CallArgs<M>): Promise<VimMethods[M]['result']> {
     if (this.#closed) return Promise.reject(new TransportError('client is closed', { code: 'ECLOSED' }));
     return this.#session.call(method, _this, args, options) as Promise<VimMethods[M]['result']>;
   }
 
-  /** A ManagedObjectReference, e.g. `client.ref('VirtualMachine', 'vm-42')`. */
-  ref(type: string, value: string): ManagedObjectReference {
-    return { type, value };
+  /**
+   * A ManagedObjectReference typed by its managed type, e.g. `client.ref('VirtualMachine', 'vm-42')`;
+   * only managed type names compile. A reference from elsewhere (a stored `{ type, value }`, another
+   * library's) goes through `ref(plain, type?)`: its type name is checked at run time, and with
+   * `type` it must be that type or a subtype (`ref(stored, 'VirtualMachine')`), else a TypeError.
+   */
+  ref<T extends ManagedTypeName>(type: T, value: string): ManagedObjectReference<T>;
+  ref<T extends ManagedTypeName = ManagedTypeName>(plain: { type: string; value: string }, type?: T): ManagedObjectReference<T>;
+  ref(first: string | { type: string; value: string }, second?: string): ManagedObjectReference {
+    const plain = typeof first === 'object' && first !== null;
+    const [type, value] = plain ? [first.type, first.value] : [first, second];
+    if (!isManagedTypeName(type)) throw new TypeError(`${JSON.stringify(type)} is not a vim25 managed type`);
+    if (typeof value !== 'string' || value === '') throw new TypeError(`a ${type} reference needs a value (the managed object id)`);
+    const ref = { type, value };
+    if (plain && second !== undefined && !isManagedObjectReference(ref, second as ManagedTypeName)) throw new TypeError(`${type} ${value} is not a ${second}`);
+    return ref;
   }
 
   override on(event: ClientEvent, listener: (...args: any[]) => void): this {

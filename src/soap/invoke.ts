@@ -6,6 +6,7 @@ import { faultError } from '../binding/decode.ts';
 import { encodeRequest } from '../binding/encode.ts';
 import { methodInfo, type MethodInfo } from '../binding/metadata.ts';
 import { redactArgs } from '../binding/redact.ts';
+import { checkMethodVersion } from '../managed/model.ts';
 import type { RequestContext } from '../transport/http.ts';
 import type { Logger } from '../logger.ts';
 import type { SoapEngine } from './engine.ts';
@@ -65,6 +66,7 @@ export class SoapInvoker {
   private async send(info: MethodInfo, _this: unknown, args: object | undefined, options: InvokeOptions): Promise<unknown> {
     const method = info.name;
     if (this.operations && !this.operations.names.has(method)) throw new ValidationError(method, '', `not an operation of the WSDL at ${this.operations.location}`);
+    checkMethodVersion(method, this.version);
     const body = encodeRequest(info, _this, args);
     const ctx: RequestContext = { timeoutMs: options.timeoutMs, signal: options.signal, idempotent: isIdempotent(method), postProcess: options.envelope };
     const decoded = await this.engine.exchange({ info, body, soapAction: `"urn:vim25/${this.version}"`, ctx });

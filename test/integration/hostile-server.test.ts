@@ -9,7 +9,7 @@ import { loopbackServerCertificate } from '../harness/tls-fixtures.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 
 const h = inject('harness');
-const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 type Answer = { status: number; type?: string; body: string | Buffer };
 let answer: Answer | undefined;
 let server: https.Server;

@@ -8,8 +8,8 @@ import { Session } from '../../../src/session/session.ts';
 import { passwordLogin } from '../../../src/session/strategies.ts';
 import type { Invoke } from '../../../src/soap/invoke.ts';
 
-const SM = { type: 'SessionManager', value: 'SessionManager' };
-const PC = { type: 'PropertyCollector', value: 'propertyCollector' };
+const SM = { type: 'SessionManager', value: 'SessionManager' } as const;
+const PC = { type: 'PropertyCollector', value: 'propertyCollector' } as const;
 const URL_ = 'https://vc.example.com/sdk';
 
 function setup(script: (method: string, generation: number) => unknown) {
