@@ -408,7 +408,9 @@ export class VimClient extends EventEmitter {
    * `type` it must be that type or a subtype (`ref(stored, 'VirtualMachine')`), else a TypeError.
    */
   ref<T extends ManagedTypeName>(type: T, value: string): ManagedObjectReference<T>;
-  ref<T extends ManagedTypeName = ManagedTypeName>(plain: { type: string; value: string }, type?: T): ManagedObjectReference<T>;
+  ref<T extends ManagedTypeName>(plain: { type: string; value: string }, type: T): ManagedObjectReference<T>;
+  // Without a type the result must not take one from the context: nothing checked it.
+  ref(plain: { type: string; value: string }): ManagedObjectReference;
   ref(first: string | { type: string; value: string }, second?: string): ManagedObjectReference {
     const plain = typeof first === 'object' && first !== null;
     const [type, value] = plain ? [first.type, first.value] : [first, second];
