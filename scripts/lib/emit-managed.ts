@@ -114,7 +114,7 @@ export function emitModelMetadata(joined: JoinedModel): string {
   });
   const methods = [...joined.methods.entries()].map(([name, { owner, method }]) => `${name}|${owner}|${method.since}`);
   return [MANAGED_HEADER,
-    `export const MANAGED_TYPES = ${JSON.stringify(types.join('\n'))};`,
-    `export const MANAGED_METHODS = ${JSON.stringify(methods.join('\n'))};`,
+    `export const MANAGED_TYPES: string = ${JSON.stringify(types.join('\n'))};`,
+    `export const MANAGED_METHODS: string = ${JSON.stringify(methods.join('\n'))};`,
     ''].join('\n');
 }

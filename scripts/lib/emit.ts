@@ -143,6 +143,19 @@ function resultTs(model: SchemaModel, op: Operation, joined: JoinedModel): strin
   return `${ts}${op.result.optional ? ' | undefined' : ''}`;
 }
 
+/**
+ * A method's arguments: its request type's fields but `_this`, written out. `Omit<Request, '_this'>`
+ * would read the same, but a call's contextual type evaluates every method's arguments while the
+ * method is still being inferred: 928 Omit instantiations (~0.5 s of TypeScript 5.9 per call site).
+ */
+export function argsTs(model: SchemaModel, refs: ReferenceFields, requestType: string): string {
+  const t = model.types.get(requestType);
+  if (!t || t.base) throw new Error(`${requestType}: not a request type`);
+  const fields = t.fields.filter((f) => f.name !== '_this')
+    .map((f) => `${propName(f.name)}${f.optional ? '?' : ''}: ${fieldTs(model, refs, t.name, f, 'T.')}${f.array ? '[]' : ''}`);
+  return fields.length ? `{ ${fields.join('; ')} }` : '{}';
+}
+
 /** A TSDoc line: the facts a caller needs before calling, in the order they are checked. */
 export function docLine(parts: Array<string | undefined | false>, since: string): string {
   const text = [...parts.filter((p): p is string => !!p), ...(since ? [`@since ${since}`] : [])].join(' ');
@@ -155,14 +168,14 @@ export function emitMethods(model: SchemaModel, joined: JoinedModel): string {
     "import type * as T from './types.js';", "import type { TaskRef } from './managed.js';", '',
     '/**',
     ' * Every vim25 operation: the managed type its `_this` references (`this`), its arguments (the',
-    ' * request type without `_this`), result (a Task reference carries its task result type) and declared faults.',
+    ' * request type\'s fields but `_this`), result (a Task reference carries its task result type) and declared faults.',
     ' */',
     'export interface VimMethods {'];
   for (const op of model.operations) {
     const { owner, method } = joined.methods.get(op.name)!;
     const faults = op.faults.length ? op.faults.map((f) => `'${f}'`).join(' | ') : 'never';
     out.push(`  ${docLine([`\`${owner}.${method.vmodlName}\`.`, method.privilege && `Privilege: ${method.privilege}.`, method.faults.length > 0 && `Faults: ${method.faults.join(', ')}.`], method.since)}`);
-    out.push(`  ${op.name}: { this: '${owner}'; args: Omit<T.${op.requestType}, '_this' | '_typeName'>; result: ${resultTs(model, op, joined)}; faults: ${faults} };`);
+    out.push(`  ${op.name}: { this: '${owner}'; args: ${argsTs(model, joined.referenceFields, op.requestType)}; result: ${resultTs(model, op, joined)}; faults: ${faults} };`);
   }
   out.push('}', '', 'export type MethodName = keyof VimMethods;', '');
   return out.join('\n');
@@ -190,8 +203,9 @@ export function emitMetadata(model: SchemaModel): string {
   return [HEADER,
     `/** The version in the bundle's soapAction; requests carry the server's version instead. */`,
     `export const WSDL_VERSION = ${JSON.stringify(version)};`,
-    `export const TYPES = ${JSON.stringify(types.join('\n'))};`,
-    `export const ENUMS = ${JSON.stringify(enums.join('\n'))};`,
-    `export const METHODS = ${JSON.stringify(methods.join('\n'))};`,
+    // Typed as string: a const would declare its whole text as a literal type in the published .d.ts.
+    `export const TYPES: string = ${JSON.stringify(types.join('\n'))};`,
+    `export const ENUMS: string = ${JSON.stringify(enums.join('\n'))};`,
+    `export const METHODS: string = ${JSON.stringify(methods.join('\n'))};`,
     ''].join('\n');
 }

@@ -6,1865 +6,1865 @@ import type { TaskRef } from './managed.js';
 
 /**
  * Every vim25 operation: the managed type its `_this` references (`this`), its arguments (the
- * request type without `_this`), result (a Task reference carries its task result type) and declared faults.
+ * request type's fields but `_this`), result (a Task reference carries its task result type) and declared faults.
  */
 export interface VimMethods {
   /** `AuthorizationManager.addRole`. Privilege: Authorization.ModifyRoles. Faults: AlreadyExists, InvalidName. @since 2.0 */
-  AddAuthorizationRole: { this: 'AuthorizationManager'; args: Omit<T.AddAuthorizationRoleRequestType, '_this' | '_typeName'>; result: number; faults: 'AlreadyExists' | 'InvalidName' | 'RuntimeFault' };
+  AddAuthorizationRole: { this: 'AuthorizationManager'; args: { name: string; privIds?: string[] }; result: number; faults: 'AlreadyExists' | 'InvalidName' | 'RuntimeFault' };
   /** `AuthorizationManager.removeRole`. Privilege: Authorization.ModifyRoles. Faults: NotFound, RemoveFailed. @since 2.0 */
-  RemoveAuthorizationRole: { this: 'AuthorizationManager'; args: Omit<T.RemoveAuthorizationRoleRequestType, '_this' | '_typeName'>; result: void; faults: 'NotFound' | 'RemoveFailed' | 'RuntimeFault' };
+  RemoveAuthorizationRole: { this: 'AuthorizationManager'; args: { roleId: number; failIfUsed: boolean }; result: void; faults: 'NotFound' | 'RemoveFailed' | 'RuntimeFault' };
   /** `AuthorizationManager.updateRole`. Privilege: Authorization.ModifyRoles. Faults: NotFound, InvalidName, AlreadyExists. @since 2.0 */
-  UpdateAuthorizationRole: { this: 'AuthorizationManager'; args: Omit<T.UpdateAuthorizationRoleRequestType, '_this' | '_typeName'>; result: void; faults: 'AlreadyExists' | 'InvalidName' | 'NotFound' | 'RuntimeFault' };
+  UpdateAuthorizationRole: { this: 'AuthorizationManager'; args: { roleId: number; newName: string; privIds?: string[] }; result: void; faults: 'AlreadyExists' | 'InvalidName' | 'NotFound' | 'RuntimeFault' };
   /** `AuthorizationManager.mergePermissions`. Privilege: Authorization.ReassignRolePermissions. Faults: NotFound, AuthMinimumAdminPermission. @since 2.0 */
-  MergePermissions: { this: 'AuthorizationManager'; args: Omit<T.MergePermissionsRequestType, '_this' | '_typeName'>; result: void; faults: 'AuthMinimumAdminPermission' | 'NotFound' | 'RuntimeFault' };
+  MergePermissions: { this: 'AuthorizationManager'; args: { srcRoleId: number; dstRoleId: number }; result: void; faults: 'AuthMinimumAdminPermission' | 'NotFound' | 'RuntimeFault' };
   /** `AuthorizationManager.retrieveRolePermissions`. Privilege: System.View. Faults: NotFound. @since 2.0 */
-  RetrieveRolePermissions: { this: 'AuthorizationManager'; args: Omit<T.RetrieveRolePermissionsRequestType, '_this' | '_typeName'>; result: T.Permission[]; faults: 'NotFound' | 'RuntimeFault' };
+  RetrieveRolePermissions: { this: 'AuthorizationManager'; args: { roleId: number }; result: T.Permission[]; faults: 'NotFound' | 'RuntimeFault' };
   /** `AuthorizationManager.retrieveEntityPermissions`. @since 2.0 */
-  RetrieveEntityPermissions: { this: 'AuthorizationManager'; args: Omit<T.RetrieveEntityPermissionsRequestType, '_this' | '_typeName'>; result: T.Permission[]; faults: 'RuntimeFault' };
+  RetrieveEntityPermissions: { this: 'AuthorizationManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>; inherited: boolean }; result: T.Permission[]; faults: 'RuntimeFault' };
   /** `AuthorizationManager.retrieveAllPermissions`. Privilege: System.View. @since 2.0 */
-  RetrieveAllPermissions: { this: 'AuthorizationManager'; args: Omit<T.RetrieveAllPermissionsRequestType, '_this' | '_typeName'>; result: T.Permission[]; faults: 'RuntimeFault' };
+  RetrieveAllPermissions: { this: 'AuthorizationManager'; args: {}; result: T.Permission[]; faults: 'RuntimeFault' };
   /** `AuthorizationManager.setEntityPermissions`. Faults: UserNotFound, NotFound, AuthMinimumAdminPermission. @since 2.0 */
-  SetEntityPermissions: { this: 'AuthorizationManager'; args: Omit<T.SetEntityPermissionsRequestType, '_this' | '_typeName'>; result: void; faults: 'AuthMinimumAdminPermission' | 'NotFound' | 'UserNotFound' | 'RuntimeFault' };
+  SetEntityPermissions: { this: 'AuthorizationManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>; permission?: T.Permission[] }; result: void; faults: 'AuthMinimumAdminPermission' | 'NotFound' | 'UserNotFound' | 'RuntimeFault' };
   /** `AuthorizationManager.resetEntityPermissions`. Faults: UserNotFound, NotFound, AuthMinimumAdminPermission. @since 2.0 */
-  ResetEntityPermissions: { this: 'AuthorizationManager'; args: Omit<T.ResetEntityPermissionsRequestType, '_this' | '_typeName'>; result: void; faults: 'AuthMinimumAdminPermission' | 'NotFound' | 'UserNotFound' | 'RuntimeFault' };
+  ResetEntityPermissions: { this: 'AuthorizationManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>; permission?: T.Permission[] }; result: void; faults: 'AuthMinimumAdminPermission' | 'NotFound' | 'UserNotFound' | 'RuntimeFault' };
   /** `AuthorizationManager.removeEntityPermission`. Faults: NotFound, AuthMinimumAdminPermission. @since 2.0 */
-  RemoveEntityPermission: { this: 'AuthorizationManager'; args: Omit<T.RemoveEntityPermissionRequestType, '_this' | '_typeName'>; result: void; faults: 'AuthMinimumAdminPermission' | 'NotFound' | 'RuntimeFault' };
+  RemoveEntityPermission: { this: 'AuthorizationManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>; user: string; isGroup: boolean }; result: void; faults: 'AuthMinimumAdminPermission' | 'NotFound' | 'RuntimeFault' };
   /** `AuthorizationManager.hasPrivilegeOnEntity`. Privilege: System.View. @since 5.0 */
-  HasPrivilegeOnEntity: { this: 'AuthorizationManager'; args: Omit<T.HasPrivilegeOnEntityRequestType, '_this' | '_typeName'>; result: boolean[]; faults: 'RuntimeFault' };
+  HasPrivilegeOnEntity: { this: 'AuthorizationManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>; sessionId: string; privId?: string[] }; result: boolean[]; faults: 'RuntimeFault' };
   /** `AuthorizationManager.hasPrivilegeOnEntities`. Privilege: System.View. @since 5.5 */
-  HasPrivilegeOnEntities: { this: 'AuthorizationManager'; args: Omit<T.HasPrivilegeOnEntitiesRequestType, '_this' | '_typeName'>; result: T.EntityPrivilege[]; faults: 'RuntimeFault' };
+  HasPrivilegeOnEntities: { this: 'AuthorizationManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>[]; sessionId: string; privId?: string[] }; result: T.EntityPrivilege[]; faults: 'RuntimeFault' };
   /** `AuthorizationManager.hasUserPrivilegeOnEntities`. @since 6.5 */
-  HasUserPrivilegeOnEntities: { this: 'AuthorizationManager'; args: Omit<T.HasUserPrivilegeOnEntitiesRequestType, '_this' | '_typeName'>; result: T.EntityPrivilege[]; faults: 'RuntimeFault' };
+  HasUserPrivilegeOnEntities: { this: 'AuthorizationManager'; args: { entities: T.ManagedObjectReference[]; userName: string; privId?: string[] }; result: T.EntityPrivilege[]; faults: 'RuntimeFault' };
   /** `AuthorizationManager.fetchUserPrivilegeOnEntities`. @since 6.5 */
-  FetchUserPrivilegeOnEntities: { this: 'AuthorizationManager'; args: Omit<T.FetchUserPrivilegeOnEntitiesRequestType, '_this' | '_typeName'>; result: T.UserPrivilegeResult[]; faults: 'RuntimeFault' };
+  FetchUserPrivilegeOnEntities: { this: 'AuthorizationManager'; args: { entities: T.ManagedObjectReference<'ManagedEntity'>[]; userName: string }; result: T.UserPrivilegeResult[]; faults: 'RuntimeFault' };
   /** `CertificateManager.refreshCACertificatesAndCRLs`. Privilege: Certificate.Manage. @since 6.0 */
-  CertMgrRefreshCACertificatesAndCRLs_Task: { this: 'CertificateManager'; args: Omit<T.CertMgrRefreshCACertificatesAndCRLsRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  CertMgrRefreshCACertificatesAndCRLs_Task: { this: 'CertificateManager'; args: { host: T.ManagedObjectReference<'HostSystem'>[] }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `CertificateManager.refreshCertificates`. Privilege: Certificate.Manage. @since 6.0 */
-  CertMgrRefreshCertificates_Task: { this: 'CertificateManager'; args: Omit<T.CertMgrRefreshCertificatesRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  CertMgrRefreshCertificates_Task: { this: 'CertificateManager'; args: { host: T.ManagedObjectReference<'HostSystem'>[] }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `CertificateManager.revokeCertificates`. Privilege: Certificate.Manage. @since 6.0 */
-  CertMgrRevokeCertificates_Task: { this: 'CertificateManager'; args: Omit<T.CertMgrRevokeCertificatesRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  CertMgrRevokeCertificates_Task: { this: 'CertificateManager'; args: { host: T.ManagedObjectReference<'HostSystem'>[] }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.configureHCI`. @since 6.7.1 */
-  ConfigureHCI_Task: { this: 'ClusterComputeResource'; args: Omit<T.ConfigureHCIRequestType, '_this' | '_typeName'>; result: TaskRef<T.ClusterComputeResourceClusterConfigResult>; faults: 'RuntimeFault' };
+  ConfigureHCI_Task: { this: 'ClusterComputeResource'; args: { clusterSpec: T.ClusterComputeResourceHCIConfigSpec; hostInputs?: T.ClusterComputeResourceHostConfigurationInput[] }; result: TaskRef<T.ClusterComputeResourceClusterConfigResult>; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.extendHCI`. @since 6.7.1 */
-  ExtendHCI_Task: { this: 'ClusterComputeResource'; args: Omit<T.ExtendHCIRequestType, '_this' | '_typeName'>; result: TaskRef<T.ClusterComputeResourceClusterConfigResult>; faults: 'RuntimeFault' };
+  ExtendHCI_Task: { this: 'ClusterComputeResource'; args: { hostInputs?: T.ClusterComputeResourceHostConfigurationInput[]; vSanConfigSpec?: T.SDDCBase }; result: TaskRef<T.ClusterComputeResourceClusterConfigResult>; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.AbandonHciWorkflow`. Privilege: Host.Inventory.EditCluster. Faults: InvalidState. @since 6.7.1 */
-  AbandonHciWorkflow: { this: 'ClusterComputeResource'; args: Omit<T.AbandonHciWorkflowRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  AbandonHciWorkflow: { this: 'ClusterComputeResource'; args: {}; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `ClusterComputeResource.validateHCIConfiguration`. Privilege: System.Read. Faults: InvalidState. @since 6.7.1 */
-  ValidateHCIConfiguration: { this: 'ClusterComputeResource'; args: Omit<T.ValidateHCIConfigurationRequestType, '_this' | '_typeName'>; result: T.ClusterComputeResourceValidationResultBase[]; faults: 'InvalidState' | 'RuntimeFault' };
+  ValidateHCIConfiguration: { this: 'ClusterComputeResource'; args: { hciConfigSpec?: T.ClusterComputeResourceHCIConfigSpec; hosts?: T.ManagedObjectReference<'HostSystem'>[] }; result: T.ClusterComputeResourceValidationResultBase[]; faults: 'InvalidState' | 'RuntimeFault' };
   /** `ClusterComputeResource.reconfigure`. Privilege: Host.Inventory.EditCluster. @since 2.0 */
-  ReconfigureCluster_Task: { this: 'ClusterComputeResource'; args: Omit<T.ReconfigureClusterRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  ReconfigureCluster_Task: { this: 'ClusterComputeResource'; args: { spec: T.ClusterConfigSpec; modify: boolean }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.applyRecommendation`. @since 2.0 */
-  ApplyRecommendation: { this: 'ClusterComputeResource'; args: Omit<T.ApplyRecommendationRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ApplyRecommendation: { this: 'ClusterComputeResource'; args: { key: string }; result: void; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.cancelRecommendation`. Privilege: System.Read. @since 4.1 */
-  CancelRecommendation: { this: 'ClusterComputeResource'; args: Omit<T.CancelRecommendationRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  CancelRecommendation: { this: 'ClusterComputeResource'; args: { key: string }; result: void; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.recommendHostsForVm`. Privilege: System.Read. @since 2.0 */
-  RecommendHostsForVm: { this: 'ClusterComputeResource'; args: Omit<T.RecommendHostsForVmRequestType, '_this' | '_typeName'>; result: T.ClusterHostRecommendation[]; faults: 'RuntimeFault' };
+  RecommendHostsForVm: { this: 'ClusterComputeResource'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; pool?: T.ManagedObjectReference<'ResourcePool'> }; result: T.ClusterHostRecommendation[]; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.addHost`. Privilege: Host.Inventory.AddHostToCluster. Faults: InvalidLogin, HostConnectFault, DuplicateName. @since 2.0 */
-  AddHost_Task: { this: 'ClusterComputeResource'; args: Omit<T.AddHostRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'HostSystem'>>; faults: 'DuplicateName' | 'HostConnectFault' | 'InvalidLogin' | 'RuntimeFault' };
+  AddHost_Task: { this: 'ClusterComputeResource'; args: { spec: T.HostConnectSpec; asConnected: boolean; resourcePool?: T.ManagedObjectReference<'ResourcePool'>; license?: string }; result: TaskRef<T.ManagedObjectReference<'HostSystem'>>; faults: 'DuplicateName' | 'HostConnectFault' | 'InvalidLogin' | 'RuntimeFault' };
   /** `ClusterComputeResource.moveInto`. Privilege: Host.Inventory.EditCluster. Faults: DuplicateName, TooManyHosts, InvalidState. @since 2.0 */
-  MoveInto_Task: { this: 'ClusterComputeResource'; args: Omit<T.MoveIntoRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'DuplicateName' | 'InvalidState' | 'TooManyHosts' | 'RuntimeFault' };
+  MoveInto_Task: { this: 'ClusterComputeResource'; args: { host: T.ManagedObjectReference<'HostSystem'>[] }; result: TaskRef<void>; faults: 'DuplicateName' | 'InvalidState' | 'TooManyHosts' | 'RuntimeFault' };
   /** `ClusterComputeResource.moveHostInto`. Privilege: Host.Inventory.EditCluster. Faults: TooManyHosts, InvalidState. @since 2.0 */
-  MoveHostInto_Task: { this: 'ClusterComputeResource'; args: Omit<T.MoveHostIntoRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'TooManyHosts' | 'RuntimeFault' };
+  MoveHostInto_Task: { this: 'ClusterComputeResource'; args: { host: T.ManagedObjectReference<'HostSystem'>; resourcePool?: T.ManagedObjectReference<'ResourcePool'> }; result: TaskRef<void>; faults: 'InvalidState' | 'TooManyHosts' | 'RuntimeFault' };
   /** `ClusterComputeResource.refreshRecommendation`. Privilege: Host.Inventory.EditCluster. @since 2.5 */
-  RefreshRecommendation: { this: 'ClusterComputeResource'; args: Omit<T.RefreshRecommendationRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RefreshRecommendation: { this: 'ClusterComputeResource'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.evcManager`. Privilege: System.Read. @since 6.0 */
-  EvcManager: { this: 'ClusterComputeResource'; args: Omit<T.EvcManagerRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ClusterEVCManager'> | undefined; faults: 'RuntimeFault' };
+  EvcManager: { this: 'ClusterComputeResource'; args: {}; result: T.ManagedObjectReference<'ClusterEVCManager'> | undefined; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.retrieveDasAdvancedRuntimeInfo`. Privilege: System.Read. @since 4.0 */
-  RetrieveDasAdvancedRuntimeInfo: { this: 'ClusterComputeResource'; args: Omit<T.RetrieveDasAdvancedRuntimeInfoRequestType, '_this' | '_typeName'>; result: T.ClusterDasAdvancedRuntimeInfo | undefined; faults: 'RuntimeFault' };
+  RetrieveDasAdvancedRuntimeInfo: { this: 'ClusterComputeResource'; args: {}; result: T.ClusterDasAdvancedRuntimeInfo | undefined; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.enterMaintenanceMode`. Privilege: System.View. @since 5.0 */
-  ClusterEnterMaintenanceMode: { this: 'ClusterComputeResource'; args: Omit<T.ClusterEnterMaintenanceModeRequestType, '_this' | '_typeName'>; result: T.ClusterEnterMaintenanceResult; faults: 'RuntimeFault' };
+  ClusterEnterMaintenanceMode: { this: 'ClusterComputeResource'; args: { host: T.ManagedObjectReference<'HostSystem'>[]; option?: T.OptionValue[] }; result: T.ClusterEnterMaintenanceResult; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.placeVm`. Privilege: System.View. Faults: InvalidState. @since 6.0 */
-  PlaceVm: { this: 'ClusterComputeResource'; args: Omit<T.PlaceVmRequestType, '_this' | '_typeName'>; result: T.PlacementResult; faults: 'InvalidState' | 'RuntimeFault' };
+  PlaceVm: { this: 'ClusterComputeResource'; args: { placementSpec: T.PlacementSpec }; result: T.PlacementResult; faults: 'InvalidState' | 'RuntimeFault' };
   /** `ClusterComputeResource.findRulesForVm`. Privilege: System.View. @since 6.0 */
-  FindRulesForVm: { this: 'ClusterComputeResource'; args: Omit<T.FindRulesForVmRequestType, '_this' | '_typeName'>; result: T.ClusterRuleInfo[]; faults: 'RuntimeFault' };
+  FindRulesForVm: { this: 'ClusterComputeResource'; args: { vm: T.ManagedObjectReference<'VirtualMachine'> }; result: T.ClusterRuleInfo[]; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.stampAllRulesWithUuid`. Privilege: Host.Inventory.EditCluster. @since 6.0 */
-  StampAllRulesWithUuid_Task: { this: 'ClusterComputeResource'; args: Omit<T.StampAllRulesWithUuidRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  StampAllRulesWithUuid_Task: { this: 'ClusterComputeResource'; args: {}; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.getResourceUsage`. Privilege: System.Read. @since 6.0 */
-  GetResourceUsage: { this: 'ClusterComputeResource'; args: Omit<T.GetResourceUsageRequestType, '_this' | '_typeName'>; result: T.ClusterResourceUsageSummary; faults: 'RuntimeFault' };
+  GetResourceUsage: { this: 'ClusterComputeResource'; args: {}; result: T.ClusterResourceUsageSummary; faults: 'RuntimeFault' };
   /** `ClusterComputeResource.setCryptoMode`. Privilege: Cryptographer.RegisterHost. Faults: InvalidRequest, InvalidArgument. @since 7.0.0.0 */
-  SetCryptoMode: { this: 'ClusterComputeResource'; args: Omit<T.SetCryptoModeRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidArgument' | 'InvalidRequest' | 'RuntimeFault' };
+  SetCryptoMode: { this: 'ClusterComputeResource'; args: { cryptoMode: string }; result: void; faults: 'InvalidArgument' | 'InvalidRequest' | 'RuntimeFault' };
   /** `ClusterComputeResource.getSystemVMsRestrictedDatastores`. Privilege: System.View. @since 7.0.3.0 */
-  GetSystemVMsRestrictedDatastores: { this: 'ClusterComputeResource'; args: Omit<T.GetSystemVMsRestrictedDatastoresRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Datastore'>[]; faults: 'RuntimeFault' };
+  GetSystemVMsRestrictedDatastores: { this: 'ClusterComputeResource'; args: {}; result: T.ManagedObjectReference<'Datastore'>[]; faults: 'RuntimeFault' };
   /** `ComputeResource.reconfigureEx`. Privilege: Host.Inventory.EditCluster. @since 2.5 */
-  ReconfigureComputeResource_Task: { this: 'ComputeResource'; args: Omit<T.ReconfigureComputeResourceRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  ReconfigureComputeResource_Task: { this: 'ComputeResource'; args: { spec: T.ComputeResourceConfigSpec; modify: boolean }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `CustomFieldsManager.addFieldDefinition`. Privilege: Global.ManageCustomFields. Faults: DuplicateName, InvalidPrivilege. @since 2.0 */
-  AddCustomFieldDef: { this: 'CustomFieldsManager'; args: Omit<T.AddCustomFieldDefRequestType, '_this' | '_typeName'>; result: T.CustomFieldDef; faults: 'DuplicateName' | 'InvalidPrivilege' | 'RuntimeFault' };
+  AddCustomFieldDef: { this: 'CustomFieldsManager'; args: { name: string; moType?: string; fieldDefPolicy?: T.PrivilegePolicyDef; fieldPolicy?: T.PrivilegePolicyDef }; result: T.CustomFieldDef; faults: 'DuplicateName' | 'InvalidPrivilege' | 'RuntimeFault' };
   /** `CustomFieldsManager.removeFieldDefinition`. Privilege: Global.ManageCustomFields. @since 2.0 */
-  RemoveCustomFieldDef: { this: 'CustomFieldsManager'; args: Omit<T.RemoveCustomFieldDefRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RemoveCustomFieldDef: { this: 'CustomFieldsManager'; args: { key: number }; result: void; faults: 'RuntimeFault' };
   /** `CustomFieldsManager.renameFieldDefinition`. Privilege: Global.ManageCustomFields. Faults: DuplicateName. @since 2.0 */
-  RenameCustomFieldDef: { this: 'CustomFieldsManager'; args: Omit<T.RenameCustomFieldDefRequestType, '_this' | '_typeName'>; result: void; faults: 'DuplicateName' | 'RuntimeFault' };
+  RenameCustomFieldDef: { this: 'CustomFieldsManager'; args: { key: number; name: string }; result: void; faults: 'DuplicateName' | 'RuntimeFault' };
   /** `CustomFieldsManager.setField`. @since 2.0 */
-  SetField: { this: 'CustomFieldsManager'; args: Omit<T.SetFieldRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  SetField: { this: 'CustomFieldsManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>; key: number; value: string }; result: void; faults: 'RuntimeFault' };
   /** `CustomizationSpecManager.exists`. Privilege: VirtualMachine.Provisioning.ReadCustSpecs. @since 2.0 */
-  DoesCustomizationSpecExist: { this: 'CustomizationSpecManager'; args: Omit<T.DoesCustomizationSpecExistRequestType, '_this' | '_typeName'>; result: boolean; faults: 'RuntimeFault' };
+  DoesCustomizationSpecExist: { this: 'CustomizationSpecManager'; args: { name: string }; result: boolean; faults: 'RuntimeFault' };
   /** `CustomizationSpecManager.get`. Privilege: VirtualMachine.Provisioning.ReadCustSpecs. Faults: NotFound. @since 2.0 */
-  GetCustomizationSpec: { this: 'CustomizationSpecManager'; args: Omit<T.GetCustomizationSpecRequestType, '_this' | '_typeName'>; result: T.CustomizationSpecItem; faults: 'NotFound' | 'RuntimeFault' };
+  GetCustomizationSpec: { this: 'CustomizationSpecManager'; args: { name: string }; result: T.CustomizationSpecItem; faults: 'NotFound' | 'RuntimeFault' };
   /** `CustomizationSpecManager.create`. Privilege: VirtualMachine.Provisioning.ModifyCustSpecs. Faults: CustomizationFault, AlreadyExists. @since 2.0 */
-  CreateCustomizationSpec: { this: 'CustomizationSpecManager'; args: Omit<T.CreateCustomizationSpecRequestType, '_this' | '_typeName'>; result: void; faults: 'AlreadyExists' | 'CustomizationFault' | 'RuntimeFault' };
+  CreateCustomizationSpec: { this: 'CustomizationSpecManager'; args: { item: T.CustomizationSpecItem }; result: void; faults: 'AlreadyExists' | 'CustomizationFault' | 'RuntimeFault' };
   /** `CustomizationSpecManager.overwrite`. Privilege: VirtualMachine.Provisioning.ModifyCustSpecs. Faults: CustomizationFault, NotFound, ConcurrentAccess. @since 2.0 */
-  OverwriteCustomizationSpec: { this: 'CustomizationSpecManager'; args: Omit<T.OverwriteCustomizationSpecRequestType, '_this' | '_typeName'>; result: void; faults: 'ConcurrentAccess' | 'CustomizationFault' | 'NotFound' | 'RuntimeFault' };
+  OverwriteCustomizationSpec: { this: 'CustomizationSpecManager'; args: { item: T.CustomizationSpecItem }; result: void; faults: 'ConcurrentAccess' | 'CustomizationFault' | 'NotFound' | 'RuntimeFault' };
   /** `CustomizationSpecManager.delete`. Privilege: VirtualMachine.Provisioning.ModifyCustSpecs. Faults: NotFound. @since 2.0 */
-  DeleteCustomizationSpec: { this: 'CustomizationSpecManager'; args: Omit<T.DeleteCustomizationSpecRequestType, '_this' | '_typeName'>; result: void; faults: 'NotFound' | 'RuntimeFault' };
+  DeleteCustomizationSpec: { this: 'CustomizationSpecManager'; args: { name: string }; result: void; faults: 'NotFound' | 'RuntimeFault' };
   /** `CustomizationSpecManager.duplicate`. Privilege: VirtualMachine.Provisioning.ModifyCustSpecs. Faults: NotFound, AlreadyExists. @since 2.0 */
-  DuplicateCustomizationSpec: { this: 'CustomizationSpecManager'; args: Omit<T.DuplicateCustomizationSpecRequestType, '_this' | '_typeName'>; result: void; faults: 'AlreadyExists' | 'NotFound' | 'RuntimeFault' };
+  DuplicateCustomizationSpec: { this: 'CustomizationSpecManager'; args: { name: string; newName: string }; result: void; faults: 'AlreadyExists' | 'NotFound' | 'RuntimeFault' };
   /** `CustomizationSpecManager.rename`. Privilege: VirtualMachine.Provisioning.ModifyCustSpecs. Faults: NotFound, AlreadyExists. @since 2.0 */
-  RenameCustomizationSpec: { this: 'CustomizationSpecManager'; args: Omit<T.RenameCustomizationSpecRequestType, '_this' | '_typeName'>; result: void; faults: 'AlreadyExists' | 'NotFound' | 'RuntimeFault' };
+  RenameCustomizationSpec: { this: 'CustomizationSpecManager'; args: { name: string; newName: string }; result: void; faults: 'AlreadyExists' | 'NotFound' | 'RuntimeFault' };
   /** `CustomizationSpecManager.specItemToXml`. Privilege: System.View. @since 2.0 */
-  CustomizationSpecItemToXml: { this: 'CustomizationSpecManager'; args: Omit<T.CustomizationSpecItemToXmlRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  CustomizationSpecItemToXml: { this: 'CustomizationSpecManager'; args: { item: T.CustomizationSpecItem }; result: string; faults: 'RuntimeFault' };
   /** `CustomizationSpecManager.xmlToSpecItem`. Privilege: System.View. Faults: CustomizationFault. @since 2.0 */
-  XmlToCustomizationSpecItem: { this: 'CustomizationSpecManager'; args: Omit<T.XmlToCustomizationSpecItemRequestType, '_this' | '_typeName'>; result: T.CustomizationSpecItem; faults: 'CustomizationFault' | 'RuntimeFault' };
+  XmlToCustomizationSpecItem: { this: 'CustomizationSpecManager'; args: { specItemXml: string }; result: T.CustomizationSpecItem; faults: 'CustomizationFault' | 'RuntimeFault' };
   /** `CustomizationSpecManager.checkResources`. Privilege: System.View. Faults: CustomizationFault. @since 2.0 */
-  CheckCustomizationResources: { this: 'CustomizationSpecManager'; args: Omit<T.CheckCustomizationResourcesRequestType, '_this' | '_typeName'>; result: void; faults: 'CustomizationFault' | 'RuntimeFault' };
+  CheckCustomizationResources: { this: 'CustomizationSpecManager'; args: { guestOs: string }; result: void; faults: 'CustomizationFault' | 'RuntimeFault' };
   /** `Datacenter.batchQueryConnectInfo`. Privilege: System.View. @since 6.7.1 */
-  BatchQueryConnectInfo: { this: 'Datacenter'; args: Omit<T.BatchQueryConnectInfoRequestType, '_this' | '_typeName'>; result: T.DatacenterBasicConnectInfo[]; faults: 'RuntimeFault' };
+  BatchQueryConnectInfo: { this: 'Datacenter'; args: { hostSpecs?: T.HostConnectSpec[] }; result: T.DatacenterBasicConnectInfo[]; faults: 'RuntimeFault' };
   /** `Datacenter.queryConnectionInfo`. Privilege: System.View. Faults: InvalidLogin, HostConnectFault. @since 2.0 */
-  QueryConnectionInfo: { this: 'Datacenter'; args: Omit<T.QueryConnectionInfoRequestType, '_this' | '_typeName'>; result: T.HostConnectInfo; faults: 'HostConnectFault' | 'InvalidLogin' | 'RuntimeFault' };
+  QueryConnectionInfo: { this: 'Datacenter'; args: { hostname: string; port: number; username: string; password: string; sslThumbprint?: string }; result: T.HostConnectInfo; faults: 'HostConnectFault' | 'InvalidLogin' | 'RuntimeFault' };
   /** `Datacenter.queryConnectionInfoViaSpec`. Privilege: System.View. Faults: InvalidLogin, HostConnectFault. @since 6.0 */
-  QueryConnectionInfoViaSpec: { this: 'Datacenter'; args: Omit<T.QueryConnectionInfoViaSpecRequestType, '_this' | '_typeName'>; result: T.HostConnectInfo; faults: 'HostConnectFault' | 'InvalidLogin' | 'RuntimeFault' };
+  QueryConnectionInfoViaSpec: { this: 'Datacenter'; args: { spec: T.HostConnectSpec }; result: T.HostConnectInfo; faults: 'HostConnectFault' | 'InvalidLogin' | 'RuntimeFault' };
   /** `Datacenter.powerOnVm`. Privilege: System.View. @since 2.5 */
-  PowerOnMultiVM_Task: { this: 'Datacenter'; args: Omit<T.PowerOnMultiVMRequestType, '_this' | '_typeName'>; result: TaskRef<T.ClusterPowerOnVmResult>; faults: 'RuntimeFault' };
+  PowerOnMultiVM_Task: { this: 'Datacenter'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>[]; option?: T.OptionValue[] }; result: TaskRef<T.ClusterPowerOnVmResult>; faults: 'RuntimeFault' };
   /** `Datacenter.queryConfigOptionDescriptor`. Privilege: System.View. @since 5.1 */
-  queryDatacenterConfigOptionDescriptor: { this: 'Datacenter'; args: Omit<T.queryDatacenterConfigOptionDescriptorRequestType, '_this' | '_typeName'>; result: T.VirtualMachineConfigOptionDescriptor[]; faults: 'RuntimeFault' };
+  queryDatacenterConfigOptionDescriptor: { this: 'Datacenter'; args: {}; result: T.VirtualMachineConfigOptionDescriptor[]; faults: 'RuntimeFault' };
   /** `Datacenter.reconfigure`. Privilege: Datacenter.Reconfigure. @since 5.1 */
-  ReconfigureDatacenter_Task: { this: 'Datacenter'; args: Omit<T.ReconfigureDatacenterRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  ReconfigureDatacenter_Task: { this: 'Datacenter'; args: { spec: T.DatacenterConfigSpec; modify: boolean }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `Datastore.refresh`. Privilege: System.Read. Faults: NotFound, HostConfigFault. @since 2.0 */
-  RefreshDatastore: { this: 'Datastore'; args: Omit<T.RefreshDatastoreRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  RefreshDatastore: { this: 'Datastore'; args: {}; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `Datastore.refreshStorageInfo`. Privilege: System.Read. @since 4.0 */
-  RefreshDatastoreStorageInfo: { this: 'Datastore'; args: Omit<T.RefreshDatastoreStorageInfoRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RefreshDatastoreStorageInfo: { this: 'Datastore'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `Datastore.updateVirtualMachineFiles`. Privilege: Datastore.UpdateVirtualMachineFiles. Faults: ResourceInUse, PlatformConfigFault, TaskInProgress, InvalidDatastore. @since 4.1 */
-  UpdateVirtualMachineFiles_Task: { this: 'Datastore'; args: Omit<T.UpdateVirtualMachineFilesRequestType, '_this' | '_typeName'>; result: TaskRef<T.UpdateVirtualMachineFilesResult>; faults: 'InvalidDatastore' | 'PlatformConfigFault' | 'ResourceInUse' | 'TaskInProgress' | 'RuntimeFault' };
+  UpdateVirtualMachineFiles_Task: { this: 'Datastore'; args: { mountPathDatastoreMapping: T.DatastoreMountPathDatastorePair[] }; result: TaskRef<T.UpdateVirtualMachineFilesResult>; faults: 'InvalidDatastore' | 'PlatformConfigFault' | 'ResourceInUse' | 'TaskInProgress' | 'RuntimeFault' };
   /** `Datastore.renameDatastore`. Privilege: Datastore.Rename. Faults: DuplicateName, InvalidName. @since 2.0 */
-  RenameDatastore: { this: 'Datastore'; args: Omit<T.RenameDatastoreRequestType, '_this' | '_typeName'>; result: void; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
+  RenameDatastore: { this: 'Datastore'; args: { newName: string }; result: void; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
   /** `Datastore.destroyDatastore`. Privilege: Datastore.Delete. Faults: ResourceInUse. @since 2.0 */
-  DestroyDatastore: { this: 'Datastore'; args: Omit<T.DestroyDatastoreRequestType, '_this' | '_typeName'>; result: void; faults: 'ResourceInUse' | 'RuntimeFault' };
+  DestroyDatastore: { this: 'Datastore'; args: {}; result: void; faults: 'ResourceInUse' | 'RuntimeFault' };
   /** `Datastore.enterMaintenanceMode`. Privilege: Datastore.Config. Faults: InvalidState. @since 5.0 */
-  DatastoreEnterMaintenanceMode: { this: 'Datastore'; args: Omit<T.DatastoreEnterMaintenanceModeRequestType, '_this' | '_typeName'>; result: T.StoragePlacementResult; faults: 'InvalidState' | 'RuntimeFault' };
+  DatastoreEnterMaintenanceMode: { this: 'Datastore'; args: {}; result: T.StoragePlacementResult; faults: 'InvalidState' | 'RuntimeFault' };
   /** `Datastore.exitMaintenanceMode`. Privilege: Datastore.Config. Faults: InvalidState. @since 5.0 */
-  DatastoreExitMaintenanceMode_Task: { this: 'Datastore'; args: Omit<T.DatastoreExitMaintenanceModeRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'RuntimeFault' };
+  DatastoreExitMaintenanceMode_Task: { this: 'Datastore'; args: {}; result: TaskRef<void>; faults: 'InvalidState' | 'RuntimeFault' };
   /** `Datastore.updateVVolVirtualMachineFiles`. Privilege: Datastore.UpdateVirtualMachineFiles. Faults: NotSupported, PlatformConfigFault, TaskInProgress, InvalidDatastore. @since 6.5 */
-  UpdateVVolVirtualMachineFiles_Task: { this: 'Datastore'; args: Omit<T.UpdateVVolVirtualMachineFilesRequestType, '_this' | '_typeName'>; result: TaskRef<T.VVolVmConfigFileUpdateResult>; faults: 'InvalidDatastore' | 'PlatformConfigFault' | 'TaskInProgress' | 'NotSupported' | 'RuntimeFault' };
+  UpdateVVolVirtualMachineFiles_Task: { this: 'Datastore'; args: { failoverPair?: T.DatastoreVVolContainerFailoverPair[] }; result: TaskRef<T.VVolVmConfigFileUpdateResult>; faults: 'InvalidDatastore' | 'PlatformConfigFault' | 'TaskInProgress' | 'NotSupported' | 'RuntimeFault' };
   /** `DatastoreNamespaceManager.CreateDirectory`. Faults: CannotCreateFile, FileAlreadyExists, InvalidDatastore. @since 5.5 */
-  CreateDirectory: { this: 'DatastoreNamespaceManager'; args: Omit<T.CreateDirectoryRequestType, '_this' | '_typeName'>; result: string; faults: 'CannotCreateFile' | 'FileAlreadyExists' | 'InvalidDatastore' | 'RuntimeFault' };
+  CreateDirectory: { this: 'DatastoreNamespaceManager'; args: { datastore: T.ManagedObjectReference<'Datastore'>; displayName?: string; policy?: string; size?: T.Long }; result: string; faults: 'CannotCreateFile' | 'FileAlreadyExists' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `DatastoreNamespaceManager.DeleteDirectory`. Faults: FileFault, FileNotFound, InvalidDatastore, InvalidDatastorePath. @since 5.5 */
-  DeleteDirectory: { this: 'DatastoreNamespaceManager'; args: Omit<T.DeleteDirectoryRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'FileNotFound' | 'InvalidDatastore' | 'InvalidDatastorePath' | 'RuntimeFault' };
+  DeleteDirectory: { this: 'DatastoreNamespaceManager'; args: { datacenter?: T.ManagedObjectReference<'Datacenter'>; datastorePath: string }; result: void; faults: 'FileFault' | 'FileNotFound' | 'InvalidDatastore' | 'InvalidDatastorePath' | 'RuntimeFault' };
   /** `DatastoreNamespaceManager.ConvertNamespacePathToUuidPath`. Privilege: System.View. Faults: InvalidDatastore, InvalidDatastorePath. @since 6.5 */
-  ConvertNamespacePathToUuidPath: { this: 'DatastoreNamespaceManager'; args: Omit<T.ConvertNamespacePathToUuidPathRequestType, '_this' | '_typeName'>; result: string; faults: 'InvalidDatastore' | 'InvalidDatastorePath' | 'RuntimeFault' };
+  ConvertNamespacePathToUuidPath: { this: 'DatastoreNamespaceManager'; args: { datacenter?: T.ManagedObjectReference<'Datacenter'>; namespaceUrl: string }; result: string; faults: 'InvalidDatastore' | 'InvalidDatastorePath' | 'RuntimeFault' };
   /** `DiagnosticManager.queryDescriptions`. Privilege: Global.Diagnostics. @since 2.0 */
-  QueryDescriptions: { this: 'DiagnosticManager'; args: Omit<T.QueryDescriptionsRequestType, '_this' | '_typeName'>; result: T.DiagnosticManagerLogDescriptor[]; faults: 'RuntimeFault' };
+  QueryDescriptions: { this: 'DiagnosticManager'; args: { host?: T.ManagedObjectReference<'HostSystem'> }; result: T.DiagnosticManagerLogDescriptor[]; faults: 'RuntimeFault' };
   /** `DiagnosticManager.browse`. Privilege: Global.Diagnostics. Faults: CannotAccessFile. @since 2.0 */
-  BrowseDiagnosticLog: { this: 'DiagnosticManager'; args: Omit<T.BrowseDiagnosticLogRequestType, '_this' | '_typeName'>; result: T.DiagnosticManagerLogHeader; faults: 'CannotAccessFile' | 'RuntimeFault' };
+  BrowseDiagnosticLog: { this: 'DiagnosticManager'; args: { host?: T.ManagedObjectReference<'HostSystem'>; key: string; start?: number; lines?: number }; result: T.DiagnosticManagerLogHeader; faults: 'CannotAccessFile' | 'RuntimeFault' };
   /** `DiagnosticManager.generateLogBundles`. Privilege: Global.Diagnostics. Faults: LogBundlingFailed, TaskInProgress. @since 2.0 */
-  GenerateLogBundles_Task: { this: 'DiagnosticManager'; args: Omit<T.GenerateLogBundlesRequestType, '_this' | '_typeName'>; result: TaskRef<T.DiagnosticManagerBundleInfo[]>; faults: 'LogBundlingFailed' | 'TaskInProgress' | 'RuntimeFault' };
+  GenerateLogBundles_Task: { this: 'DiagnosticManager'; args: { includeDefault: boolean; host?: T.ManagedObjectReference<'HostSystem'>[] }; result: TaskRef<T.DiagnosticManagerBundleInfo[]>; faults: 'LogBundlingFailed' | 'TaskInProgress' | 'RuntimeFault' };
   /** `DiagnosticManager.FetchAuditRecords`. Privilege: Global.Diagnostics. Faults: InvalidState, SystemError. @since 7.0.3.0 */
-  FetchAuditRecords: { this: 'DiagnosticManager'; args: Omit<T.FetchAuditRecordsRequestType, '_this' | '_typeName'>; result: T.DiagnosticManagerAuditRecordResult; faults: 'InvalidState' | 'SystemError' | 'RuntimeFault' };
+  FetchAuditRecords: { this: 'DiagnosticManager'; args: { token?: string }; result: T.DiagnosticManagerAuditRecordResult; faults: 'InvalidState' | 'SystemError' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.fetchPortKeys`. Privilege: System.Read. @since 4.0 */
-  FetchDVPortKeys: { this: 'DistributedVirtualSwitch'; args: Omit<T.FetchDVPortKeysRequestType, '_this' | '_typeName'>; result: string[]; faults: 'RuntimeFault' };
+  FetchDVPortKeys: { this: 'DistributedVirtualSwitch'; args: { criteria?: T.DistributedVirtualSwitchPortCriteria }; result: string[]; faults: 'RuntimeFault' };
   /** `DistributedVirtualSwitch.fetchPorts`. Privilege: System.Read. @since 4.0 */
-  FetchDVPorts: { this: 'DistributedVirtualSwitch'; args: Omit<T.FetchDVPortsRequestType, '_this' | '_typeName'>; result: T.DistributedVirtualPort[]; faults: 'RuntimeFault' };
+  FetchDVPorts: { this: 'DistributedVirtualSwitch'; args: { criteria?: T.DistributedVirtualSwitchPortCriteria }; result: T.DistributedVirtualPort[]; faults: 'RuntimeFault' };
   /** `DistributedVirtualSwitch.queryUsedVlanId`. Privilege: System.Read. @since 4.0 */
-  QueryUsedVlanIdInDvs: { this: 'DistributedVirtualSwitch'; args: Omit<T.QueryUsedVlanIdInDvsRequestType, '_this' | '_typeName'>; result: number[]; faults: 'RuntimeFault' };
+  QueryUsedVlanIdInDvs: { this: 'DistributedVirtualSwitch'; args: {}; result: number[]; faults: 'RuntimeFault' };
   /** `DistributedVirtualSwitch.reconfigure`. Faults: DvsFault, ConcurrentAccess, DuplicateName, InvalidState, InvalidName, NotFound, AlreadyExists, LimitExceeded, ResourceInUse, ResourceNotAvailable, DvsNotAuthorized. @since 4.0 */
-  ReconfigureDvs_Task: { this: 'DistributedVirtualSwitch'; args: Omit<T.ReconfigureDvsRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'AlreadyExists' | 'ConcurrentAccess' | 'DuplicateName' | 'DvsFault' | 'DvsNotAuthorized' | 'InvalidName' | 'InvalidState' | 'LimitExceeded' | 'NotFound' | 'ResourceInUse' | 'ResourceNotAvailable' | 'RuntimeFault' };
+  ReconfigureDvs_Task: { this: 'DistributedVirtualSwitch'; args: { spec: T.DVSConfigSpec }; result: TaskRef<void>; faults: 'AlreadyExists' | 'ConcurrentAccess' | 'DuplicateName' | 'DvsFault' | 'DvsNotAuthorized' | 'InvalidName' | 'InvalidState' | 'LimitExceeded' | 'NotFound' | 'ResourceInUse' | 'ResourceNotAvailable' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.performProductSpecOperation`. Privilege: DVSwitch.Modify. Faults: TaskInProgress, InvalidState, DvsFault. @since 4.0 */
-  PerformDvsProductSpecOperation_Task: { this: 'DistributedVirtualSwitch'; args: Omit<T.PerformDvsProductSpecOperationRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'DvsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  PerformDvsProductSpecOperation_Task: { this: 'DistributedVirtualSwitch'; args: { operation: string; productSpec?: T.DistributedVirtualSwitchProductSpec }; result: TaskRef<void>; faults: 'DvsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.merge`. Privilege: DVSwitch.Modify. Faults: DvsFault, NotFound, ResourceInUse, InvalidHostState. @since 4.0 */
-  MergeDvs_Task: { this: 'DistributedVirtualSwitch'; args: Omit<T.MergeDvsRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'DvsFault' | 'InvalidHostState' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  MergeDvs_Task: { this: 'DistributedVirtualSwitch'; args: { dvs: T.ManagedObjectReference<'DistributedVirtualSwitch'> }; result: TaskRef<void>; faults: 'DvsFault' | 'InvalidHostState' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.addPortgroups`. Privilege: DVPortgroup.Create. Faults: DvsFault, DuplicateName, InvalidName. @since 4.0 */
-  AddDVPortgroup_Task: { this: 'DistributedVirtualSwitch'; args: Omit<T.AddDVPortgroupRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'DuplicateName' | 'DvsFault' | 'InvalidName' | 'RuntimeFault' };
+  AddDVPortgroup_Task: { this: 'DistributedVirtualSwitch'; args: { spec: T.DVPortgroupConfigSpec[] }; result: TaskRef<void>; faults: 'DuplicateName' | 'DvsFault' | 'InvalidName' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.movePort`. Privilege: DVSwitch.Modify. Faults: DvsFault, NotFound, ConcurrentAccess. @since 4.0 */
-  MoveDVPort_Task: { this: 'DistributedVirtualSwitch'; args: Omit<T.MoveDVPortRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'DvsFault' | 'NotFound' | 'RuntimeFault' };
+  MoveDVPort_Task: { this: 'DistributedVirtualSwitch'; args: { portKey: string[]; destinationPortgroupKey?: string }; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'DvsFault' | 'NotFound' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.updateCapability`. Privilege: DVSwitch.Modify. Faults: DvsFault. @since 4.0 */
-  UpdateDvsCapability: { this: 'DistributedVirtualSwitch'; args: Omit<T.UpdateDvsCapabilityRequestType, '_this' | '_typeName'>; result: void; faults: 'DvsFault' | 'RuntimeFault' };
+  UpdateDvsCapability: { this: 'DistributedVirtualSwitch'; args: { capability: T.DVSCapability }; result: void; faults: 'DvsFault' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.reconfigurePort`. Privilege: DVSwitch.PortConfig. Faults: DvsFault, NotFound, ResourceInUse, ConcurrentAccess. @since 4.0 */
-  ReconfigureDVPort_Task: { this: 'DistributedVirtualSwitch'; args: Omit<T.ReconfigureDVPortRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'DvsFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  ReconfigureDVPort_Task: { this: 'DistributedVirtualSwitch'; args: { port: T.DVPortConfigSpec[] }; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'DvsFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.refreshPortState`. Privilege: System.Read. Faults: DvsFault, NotFound. @since 4.0 */
-  RefreshDVPortState: { this: 'DistributedVirtualSwitch'; args: Omit<T.RefreshDVPortStateRequestType, '_this' | '_typeName'>; result: void; faults: 'DvsFault' | 'NotFound' | 'RuntimeFault' };
+  RefreshDVPortState: { this: 'DistributedVirtualSwitch'; args: { portKeys?: string[] }; result: void; faults: 'DvsFault' | 'NotFound' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.rectifyHost`. Privilege: System.Read. Faults: DvsFault, NotFound. @since 4.0 */
-  RectifyDvsHost_Task: { this: 'DistributedVirtualSwitch'; args: Omit<T.RectifyDvsHostRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'DvsFault' | 'NotFound' | 'RuntimeFault' };
+  RectifyDvsHost_Task: { this: 'DistributedVirtualSwitch'; args: { hosts?: T.ManagedObjectReference<'HostSystem'>[] }; result: TaskRef<void>; faults: 'DvsFault' | 'NotFound' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.updateNetworkResourcePool`. Privilege: DVSwitch.ResourceManagement. Faults: DvsFault, NotFound, InvalidName, ConcurrentAccess. @since 4.1 */
-  UpdateNetworkResourcePool: { this: 'DistributedVirtualSwitch'; args: Omit<T.UpdateNetworkResourcePoolRequestType, '_this' | '_typeName'>; result: void; faults: 'ConcurrentAccess' | 'DvsFault' | 'InvalidName' | 'NotFound' | 'RuntimeFault' };
+  UpdateNetworkResourcePool: { this: 'DistributedVirtualSwitch'; args: { configSpec: T.DVSNetworkResourcePoolConfigSpec[] }; result: void; faults: 'ConcurrentAccess' | 'DvsFault' | 'InvalidName' | 'NotFound' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.addNetworkResourcePool`. Privilege: DVSwitch.ResourceManagement. Faults: DvsFault, InvalidName. @since 5.0 */
-  AddNetworkResourcePool: { this: 'DistributedVirtualSwitch'; args: Omit<T.AddNetworkResourcePoolRequestType, '_this' | '_typeName'>; result: void; faults: 'DvsFault' | 'InvalidName' | 'RuntimeFault' };
+  AddNetworkResourcePool: { this: 'DistributedVirtualSwitch'; args: { configSpec: T.DVSNetworkResourcePoolConfigSpec[] }; result: void; faults: 'DvsFault' | 'InvalidName' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.removeNetworkResourcePool`. Privilege: DVSwitch.ResourceManagement. Faults: DvsFault, NotFound, InvalidName, ResourceInUse. @since 5.0 */
-  RemoveNetworkResourcePool: { this: 'DistributedVirtualSwitch'; args: Omit<T.RemoveNetworkResourcePoolRequestType, '_this' | '_typeName'>; result: void; faults: 'DvsFault' | 'InvalidName' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  RemoveNetworkResourcePool: { this: 'DistributedVirtualSwitch'; args: { key: string[] }; result: void; faults: 'DvsFault' | 'InvalidName' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.reconfigureVmVnicNetworkResourcePool`. Privilege: DVSwitch.ResourceManagement. Faults: DvsFault, NotFound, InvalidName, ConcurrentAccess, ConflictingConfiguration, ResourceInUse. @since 6.0 */
-  DvsReconfigureVmVnicNetworkResourcePool_Task: { this: 'DistributedVirtualSwitch'; args: Omit<T.DvsReconfigureVmVnicNetworkResourcePoolRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'ConflictingConfiguration' | 'DvsFault' | 'InvalidName' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  DvsReconfigureVmVnicNetworkResourcePool_Task: { this: 'DistributedVirtualSwitch'; args: { configSpec: T.DvsVmVnicResourcePoolConfigSpec[] }; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'ConflictingConfiguration' | 'DvsFault' | 'InvalidName' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.enableNetworkResourceManagement`. Privilege: DVSwitch.ResourceManagement. Faults: DvsFault. @since 4.1 */
-  EnableNetworkResourceManagement: { this: 'DistributedVirtualSwitch'; args: Omit<T.EnableNetworkResourceManagementRequestType, '_this' | '_typeName'>; result: void; faults: 'DvsFault' | 'RuntimeFault' };
+  EnableNetworkResourceManagement: { this: 'DistributedVirtualSwitch'; args: { enable: boolean }; result: void; faults: 'DvsFault' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.rollback`. Faults: DvsFault, RollbackFailure. @since 5.1 */
-  DVSRollback_Task: { this: 'DistributedVirtualSwitch'; args: Omit<T.DVSRollbackRequestType, '_this' | '_typeName'>; result: TaskRef<T.DVSConfigSpec>; faults: 'DvsFault' | 'RollbackFailure' | 'RuntimeFault' };
+  DVSRollback_Task: { this: 'DistributedVirtualSwitch'; args: { entityBackup?: T.EntityBackupConfig }; result: TaskRef<T.DVSConfigSpec>; faults: 'DvsFault' | 'RollbackFailure' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.addPortgroup`. Privilege: DVPortgroup.Create. Faults: DvsFault, DuplicateName, InvalidName. @since 5.1 */
-  CreateDVPortgroup_Task: { this: 'DistributedVirtualSwitch'; args: Omit<T.CreateDVPortgroupRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'DistributedVirtualPortgroup'>>; faults: 'DuplicateName' | 'DvsFault' | 'InvalidName' | 'RuntimeFault' };
+  CreateDVPortgroup_Task: { this: 'DistributedVirtualSwitch'; args: { spec: T.DVPortgroupConfigSpec }; result: TaskRef<T.ManagedObjectReference<'DistributedVirtualPortgroup'>>; faults: 'DuplicateName' | 'DvsFault' | 'InvalidName' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.updateHealthCheckConfig`. Privilege: DVSwitch.Modify. Faults: DvsFault. @since 5.1 */
-  UpdateDVSHealthCheckConfig_Task: { this: 'DistributedVirtualSwitch'; args: Omit<T.UpdateDVSHealthCheckConfigRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'DvsFault' | 'RuntimeFault' };
+  UpdateDVSHealthCheckConfig_Task: { this: 'DistributedVirtualSwitch'; args: { healthCheckConfig: T.DVSHealthCheckConfig[] }; result: TaskRef<void>; faults: 'DvsFault' | 'RuntimeFault' };
   /** `DistributedVirtualSwitch.lookupPortgroup`. Privilege: System.Read. Faults: NotFound. @since 5.1 */
-  LookupDvPortGroup: { this: 'DistributedVirtualSwitch'; args: Omit<T.LookupDvPortGroupRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'DistributedVirtualPortgroup'> | undefined; faults: 'NotFound' | 'RuntimeFault' };
+  LookupDvPortGroup: { this: 'DistributedVirtualSwitch'; args: { portgroupKey: string }; result: T.ManagedObjectReference<'DistributedVirtualPortgroup'> | undefined; faults: 'NotFound' | 'RuntimeFault' };
   /** `EnvironmentBrowser.queryConfigOptionDescriptor`. Privilege: System.View. @since 2.0 */
-  QueryConfigOptionDescriptor: { this: 'EnvironmentBrowser'; args: Omit<T.QueryConfigOptionDescriptorRequestType, '_this' | '_typeName'>; result: T.VirtualMachineConfigOptionDescriptor[]; faults: 'RuntimeFault' };
+  QueryConfigOptionDescriptor: { this: 'EnvironmentBrowser'; args: {}; result: T.VirtualMachineConfigOptionDescriptor[]; faults: 'RuntimeFault' };
   /** `EnvironmentBrowser.queryConfigOption`. Privilege: System.View. @since 2.0 */
-  QueryConfigOption: { this: 'EnvironmentBrowser'; args: Omit<T.QueryConfigOptionRequestType, '_this' | '_typeName'>; result: T.VirtualMachineConfigOption | undefined; faults: 'RuntimeFault' };
+  QueryConfigOption: { this: 'EnvironmentBrowser'; args: { key?: string; host?: T.ManagedObjectReference<'HostSystem'> }; result: T.VirtualMachineConfigOption | undefined; faults: 'RuntimeFault' };
   /** `EnvironmentBrowser.queryConfigOptionEx`. Privilege: System.View. @since 6.0 */
-  QueryConfigOptionEx: { this: 'EnvironmentBrowser'; args: Omit<T.QueryConfigOptionExRequestType, '_this' | '_typeName'>; result: T.VirtualMachineConfigOption | undefined; faults: 'RuntimeFault' };
+  QueryConfigOptionEx: { this: 'EnvironmentBrowser'; args: { spec?: T.EnvironmentBrowserConfigOptionQuerySpec }; result: T.VirtualMachineConfigOption | undefined; faults: 'RuntimeFault' };
   /** `EnvironmentBrowser.queryConfigTarget`. Privilege: System.View. @since 2.0 */
-  QueryConfigTarget: { this: 'EnvironmentBrowser'; args: Omit<T.QueryConfigTargetRequestType, '_this' | '_typeName'>; result: T.ConfigTarget | undefined; faults: 'RuntimeFault' };
+  QueryConfigTarget: { this: 'EnvironmentBrowser'; args: { host?: T.ManagedObjectReference<'HostSystem'> }; result: T.ConfigTarget | undefined; faults: 'RuntimeFault' };
   /** `EnvironmentBrowser.queryTargetCapabilities`. Privilege: System.View. @since 4.0 */
-  QueryTargetCapabilities: { this: 'EnvironmentBrowser'; args: Omit<T.QueryTargetCapabilitiesRequestType, '_this' | '_typeName'>; result: T.HostCapability | undefined; faults: 'RuntimeFault' };
+  QueryTargetCapabilities: { this: 'EnvironmentBrowser'; args: { host?: T.ManagedObjectReference<'HostSystem'> }; result: T.HostCapability | undefined; faults: 'RuntimeFault' };
   /** `ExtensibleManagedObject.setCustomValue`. @since 2.5 */
-  setCustomValue: { this: 'ExtensibleManagedObject'; args: Omit<T.setCustomValueRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  setCustomValue: { this: 'ExtensibleManagedObject'; args: { key: string; value: string }; result: void; faults: 'RuntimeFault' };
   /** `ExtensionManager.unregisterExtension`. Privilege: Extension.Unregister. Faults: NotFound. @since 2.5 */
-  UnregisterExtension: { this: 'ExtensionManager'; args: Omit<T.UnregisterExtensionRequestType, '_this' | '_typeName'>; result: void; faults: 'NotFound' | 'RuntimeFault' };
+  UnregisterExtension: { this: 'ExtensionManager'; args: { extensionKey: string }; result: void; faults: 'NotFound' | 'RuntimeFault' };
   /** `ExtensionManager.findExtension`. Privilege: System.View. @since 2.5 */
-  FindExtension: { this: 'ExtensionManager'; args: Omit<T.FindExtensionRequestType, '_this' | '_typeName'>; result: T.Extension | undefined; faults: 'RuntimeFault' };
+  FindExtension: { this: 'ExtensionManager'; args: { extensionKey: string }; result: T.Extension | undefined; faults: 'RuntimeFault' };
   /** `ExtensionManager.registerExtension`. Privilege: Extension.Register. @since 2.5 */
-  RegisterExtension: { this: 'ExtensionManager'; args: Omit<T.RegisterExtensionRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RegisterExtension: { this: 'ExtensionManager'; args: { extension: T.Extension }; result: void; faults: 'RuntimeFault' };
   /** `ExtensionManager.updateExtension`. Privilege: Extension.Update. Faults: NotFound. @since 2.5 */
-  UpdateExtension: { this: 'ExtensionManager'; args: Omit<T.UpdateExtensionRequestType, '_this' | '_typeName'>; result: void; faults: 'NotFound' | 'RuntimeFault' };
+  UpdateExtension: { this: 'ExtensionManager'; args: { extension: T.Extension }; result: void; faults: 'NotFound' | 'RuntimeFault' };
   /** `ExtensionManager.getPublicKey`. Privilege: System.View. @since 2.5 */
-  GetPublicKey: { this: 'ExtensionManager'; args: Omit<T.GetPublicKeyRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  GetPublicKey: { this: 'ExtensionManager'; args: {}; result: string; faults: 'RuntimeFault' };
   /** `ExtensionManager.setPublicKey`. Privilege: Extension.Update. @since 2.5 */
-  SetPublicKey: { this: 'ExtensionManager'; args: Omit<T.SetPublicKeyRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  SetPublicKey: { this: 'ExtensionManager'; args: { extensionKey: string; publicKey: string }; result: void; faults: 'RuntimeFault' };
   /** `ExtensionManager.setCertificate`. Privilege: Extension.Update. Faults: NotFound, NoClientCertificate. @since 4.0 */
-  SetExtensionCertificate: { this: 'ExtensionManager'; args: Omit<T.SetExtensionCertificateRequestType, '_this' | '_typeName'>; result: void; faults: 'NoClientCertificate' | 'NotFound' | 'RuntimeFault' };
+  SetExtensionCertificate: { this: 'ExtensionManager'; args: { extensionKey: string; certificatePem?: string }; result: void; faults: 'NoClientCertificate' | 'NotFound' | 'RuntimeFault' };
   /** `ExtensionManager.queryManagedBy`. Privilege: System.View. @since 5.0 */
-  QueryManagedBy: { this: 'ExtensionManager'; args: Omit<T.QueryManagedByRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
+  QueryManagedBy: { this: 'ExtensionManager'; args: { extensionKey: string }; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
   /** `ExtensionManager.queryExtensionIpAllocationUsage`. Privilege: System.View. @since 5.1 */
-  QueryExtensionIpAllocationUsage: { this: 'ExtensionManager'; args: Omit<T.QueryExtensionIpAllocationUsageRequestType, '_this' | '_typeName'>; result: T.ExtensionManagerIpAllocationUsage[]; faults: 'RuntimeFault' };
+  QueryExtensionIpAllocationUsage: { this: 'ExtensionManager'; args: { extensionKeys?: string[] }; result: T.ExtensionManagerIpAllocationUsage[]; faults: 'RuntimeFault' };
   /** `FileManager.moveFile`. Faults: InvalidDatastore, FileFault. @since 2.5 */
-  MoveDatastoreFile_Task: { this: 'FileManager'; args: Omit<T.MoveDatastoreFileRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  MoveDatastoreFile_Task: { this: 'FileManager'; args: { sourceName: string; sourceDatacenter?: T.ManagedObjectReference<'Datacenter'>; destinationName: string; destinationDatacenter?: T.ManagedObjectReference<'Datacenter'>; force?: boolean }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `FileManager.copyFile`. Faults: InvalidDatastore, FileFault. @since 2.5 */
-  CopyDatastoreFile_Task: { this: 'FileManager'; args: Omit<T.CopyDatastoreFileRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  CopyDatastoreFile_Task: { this: 'FileManager'; args: { sourceName: string; sourceDatacenter?: T.ManagedObjectReference<'Datacenter'>; destinationName: string; destinationDatacenter?: T.ManagedObjectReference<'Datacenter'>; force?: boolean }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `FileManager.deleteFile`. Faults: InvalidDatastore, FileFault. @since 2.5 */
-  DeleteDatastoreFile_Task: { this: 'FileManager'; args: Omit<T.DeleteDatastoreFileRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  DeleteDatastoreFile_Task: { this: 'FileManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'> }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `FileManager.makeDirectory`. Faults: InvalidDatastore, FileFault. @since 2.5 */
-  MakeDirectory: { this: 'FileManager'; args: Omit<T.MakeDirectoryRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  MakeDirectory: { this: 'FileManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'>; createParentDirectories?: boolean }; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `FileManager.changeOwner`. Faults: InvalidDatastore, FileFault, UserNotFound. @since 4.0 */
-  ChangeOwner: { this: 'FileManager'; args: Omit<T.ChangeOwnerRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'UserNotFound' | 'RuntimeFault' };
+  ChangeOwner: { this: 'FileManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'>; owner: string }; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'UserNotFound' | 'RuntimeFault' };
   /** `Folder.createFolder`. Privilege: Folder.Create. Faults: DuplicateName, InvalidName. @since 2.0 */
-  CreateFolder: { this: 'Folder'; args: Omit<T.CreateFolderRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Folder'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
+  CreateFolder: { this: 'Folder'; args: { name: string }; result: T.ManagedObjectReference<'Folder'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
   /** `Folder.moveInto`. Faults: DuplicateName, InvalidFolder, InvalidState. @since 2.0 */
-  MoveIntoFolder_Task: { this: 'Folder'; args: Omit<T.MoveIntoFolderRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'DuplicateName' | 'InvalidFolder' | 'InvalidState' | 'RuntimeFault' };
+  MoveIntoFolder_Task: { this: 'Folder'; args: { list: T.ManagedObjectReference<'ManagedEntity'>[] }; result: TaskRef<void>; faults: 'DuplicateName' | 'InvalidFolder' | 'InvalidState' | 'RuntimeFault' };
   /** `Folder.createVm`. Privilege: VirtualMachine.Inventory.Create. Faults: VmConfigFault, FileFault, OutOfBounds, DuplicateName, InvalidName, InvalidDatastore, InsufficientResourcesFault, AlreadyExists, InvalidState. @since 2.0 */
-  CreateVM_Task: { this: 'Folder'; args: Omit<T.CreateVMRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'VirtualMachine'>>; faults: 'AlreadyExists' | 'DuplicateName' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'InvalidState' | 'OutOfBounds' | 'VmConfigFault' | 'RuntimeFault' };
+  CreateVM_Task: { this: 'Folder'; args: { config: T.VirtualMachineConfigSpec; pool: T.ManagedObjectReference<'ResourcePool'>; host?: T.ManagedObjectReference<'HostSystem'> }; result: TaskRef<T.ManagedObjectReference<'VirtualMachine'>>; faults: 'AlreadyExists' | 'DuplicateName' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'InvalidState' | 'OutOfBounds' | 'VmConfigFault' | 'RuntimeFault' };
   /** `Folder.registerVm`. Privilege: VirtualMachine.Inventory.Register. Faults: OutOfBounds, DuplicateName, AlreadyExists, InvalidDatastore, NotFound, InvalidName, VmConfigFault, InsufficientResourcesFault, FileFault, InvalidState. @since 2.0 */
-  RegisterVM_Task: { this: 'Folder'; args: Omit<T.RegisterVMRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'VirtualMachine'>>; faults: 'AlreadyExists' | 'DuplicateName' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'InvalidState' | 'NotFound' | 'OutOfBounds' | 'VmConfigFault' | 'RuntimeFault' };
+  RegisterVM_Task: { this: 'Folder'; args: { path: string; name?: string; asTemplate: boolean; pool?: T.ManagedObjectReference<'ResourcePool'>; host?: T.ManagedObjectReference<'HostSystem'> }; result: TaskRef<T.ManagedObjectReference<'VirtualMachine'>>; faults: 'AlreadyExists' | 'DuplicateName' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'InvalidState' | 'NotFound' | 'OutOfBounds' | 'VmConfigFault' | 'RuntimeFault' };
   /** `Folder.createCluster`. Privilege: Host.Inventory.CreateCluster. Faults: DuplicateName, InvalidName. @since 2.0 */
-  CreateCluster: { this: 'Folder'; args: Omit<T.CreateClusterRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ClusterComputeResource'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
+  CreateCluster: { this: 'Folder'; args: { name: string; spec: T.ClusterConfigSpec }; result: T.ManagedObjectReference<'ClusterComputeResource'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
   /** `Folder.createClusterEx`. Privilege: Host.Inventory.CreateCluster. Faults: DuplicateName, InvalidName. @since 2.5 */
-  CreateClusterEx: { this: 'Folder'; args: Omit<T.CreateClusterExRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ClusterComputeResource'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
+  CreateClusterEx: { this: 'Folder'; args: { name: string; spec: T.ClusterConfigSpecEx }; result: T.ManagedObjectReference<'ClusterComputeResource'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
   /** `Folder.addStandaloneHost`. Privilege: Host.Inventory.AddStandaloneHost. Faults: InvalidLogin, HostConnectFault, DuplicateName. @since 2.0 */
-  AddStandaloneHost_Task: { this: 'Folder'; args: Omit<T.AddStandaloneHostRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'ComputeResource'>>; faults: 'DuplicateName' | 'HostConnectFault' | 'InvalidLogin' | 'RuntimeFault' };
+  AddStandaloneHost_Task: { this: 'Folder'; args: { spec: T.HostConnectSpec; compResSpec?: T.ComputeResourceConfigSpec; addConnected: boolean; license?: string }; result: TaskRef<T.ManagedObjectReference<'ComputeResource'>>; faults: 'DuplicateName' | 'HostConnectFault' | 'InvalidLogin' | 'RuntimeFault' };
   /** `Folder.createDatacenter`. Privilege: Datacenter.Create. Faults: DuplicateName, InvalidName. @since 2.0 */
-  CreateDatacenter: { this: 'Folder'; args: Omit<T.CreateDatacenterRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Datacenter'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
+  CreateDatacenter: { this: 'Folder'; args: { name: string }; result: T.ManagedObjectReference<'Datacenter'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
   /** `Folder.unregisterAndDestroy`. Privilege: Folder.Delete. Faults: ConcurrentAccess, InvalidState. @since 2.0 */
-  UnregisterAndDestroy_Task: { this: 'Folder'; args: Omit<T.UnregisterAndDestroyRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'InvalidState' | 'RuntimeFault' };
+  UnregisterAndDestroy_Task: { this: 'Folder'; args: {}; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'InvalidState' | 'RuntimeFault' };
   /** `Folder.createDistributedVirtualSwitch`. Privilege: DVSwitch.Create. Faults: DvsFault, DuplicateName, InvalidName, NotFound, DvsNotAuthorized. @since 4.0 */
-  CreateDVS_Task: { this: 'Folder'; args: Omit<T.CreateDVSRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'DistributedVirtualSwitch'>>; faults: 'DuplicateName' | 'DvsFault' | 'DvsNotAuthorized' | 'InvalidName' | 'NotFound' | 'RuntimeFault' };
+  CreateDVS_Task: { this: 'Folder'; args: { spec: T.DVSCreateSpec }; result: TaskRef<T.ManagedObjectReference<'DistributedVirtualSwitch'>>; faults: 'DuplicateName' | 'DvsFault' | 'DvsNotAuthorized' | 'InvalidName' | 'NotFound' | 'RuntimeFault' };
   /** `Folder.createStoragePod`. Privilege: Folder.Create. Faults: DuplicateName, InvalidName. @since 5.0 */
-  CreateStoragePod: { this: 'Folder'; args: Omit<T.CreateStoragePodRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'StoragePod'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
+  CreateStoragePod: { this: 'Folder'; args: { name: string }; result: T.ManagedObjectReference<'StoragePod'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
   /** `Folder.batchAddStandaloneHosts`. Privilege: Host.Inventory.AddStandaloneHost. @since 6.7.1 */
-  BatchAddStandaloneHosts_Task: { this: 'Folder'; args: Omit<T.BatchAddStandaloneHostsRequestType, '_this' | '_typeName'>; result: TaskRef<T.FolderBatchAddStandaloneHostsResult>; faults: 'RuntimeFault' };
+  BatchAddStandaloneHosts_Task: { this: 'Folder'; args: { newHosts?: T.FolderNewHostSpec[]; compResSpec?: T.ComputeResourceConfigSpec; addConnected: boolean }; result: TaskRef<T.FolderBatchAddStandaloneHostsResult>; faults: 'RuntimeFault' };
   /** `Folder.batchAddHostsToCluster`. @since 6.7.1 */
-  BatchAddHostsToCluster_Task: { this: 'Folder'; args: Omit<T.BatchAddHostsToClusterRequestType, '_this' | '_typeName'>; result: TaskRef<T.FolderBatchAddHostsToClusterResult>; faults: 'RuntimeFault' };
+  BatchAddHostsToCluster_Task: { this: 'Folder'; args: { cluster: T.ManagedObjectReference<'ClusterComputeResource'>; newHosts?: T.FolderNewHostSpec[]; existingHosts?: T.ManagedObjectReference<'HostSystem'>[]; compResSpec?: T.ComputeResourceConfigSpec; desiredState?: string }; result: TaskRef<T.FolderBatchAddHostsToClusterResult>; faults: 'RuntimeFault' };
   /** `HealthUpdateManager.registerProvider`. Privilege: HealthUpdateProvider.Register. @since 6.5 */
-  RegisterHealthUpdateProvider: { this: 'HealthUpdateManager'; args: Omit<T.RegisterHealthUpdateProviderRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  RegisterHealthUpdateProvider: { this: 'HealthUpdateManager'; args: { name: string; healthUpdateInfo?: T.HealthUpdateInfo[] }; result: string; faults: 'RuntimeFault' };
   /** `HealthUpdateManager.unregisterProvider`. Privilege: HealthUpdateProvider.Unregister. Faults: NotFound, InvalidState. @since 6.5 */
-  UnregisterHealthUpdateProvider: { this: 'HealthUpdateManager'; args: Omit<T.UnregisterHealthUpdateProviderRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  UnregisterHealthUpdateProvider: { this: 'HealthUpdateManager'; args: { providerId: string }; result: void; faults: 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.queryProviderList`. Privilege: System.View. @since 6.5 */
-  QueryProviderList: { this: 'HealthUpdateManager'; args: Omit<T.QueryProviderListRequestType, '_this' | '_typeName'>; result: string[]; faults: 'RuntimeFault' };
+  QueryProviderList: { this: 'HealthUpdateManager'; args: {}; result: string[]; faults: 'RuntimeFault' };
   /** `HealthUpdateManager.hasProvider`. Privilege: System.View. @since 6.5 */
-  HasProvider: { this: 'HealthUpdateManager'; args: Omit<T.HasProviderRequestType, '_this' | '_typeName'>; result: boolean; faults: 'RuntimeFault' };
+  HasProvider: { this: 'HealthUpdateManager'; args: { id: string }; result: boolean; faults: 'RuntimeFault' };
   /** `HealthUpdateManager.queryProviderName`. Privilege: System.View. Faults: NotFound. @since 6.5 */
-  QueryProviderName: { this: 'HealthUpdateManager'; args: Omit<T.QueryProviderNameRequestType, '_this' | '_typeName'>; result: string; faults: 'NotFound' | 'RuntimeFault' };
+  QueryProviderName: { this: 'HealthUpdateManager'; args: { id: string }; result: string; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.queryHealthUpdateInfos`. Privilege: System.View. Faults: NotFound. @since 6.5 */
-  QueryHealthUpdateInfos: { this: 'HealthUpdateManager'; args: Omit<T.QueryHealthUpdateInfosRequestType, '_this' | '_typeName'>; result: T.HealthUpdateInfo[]; faults: 'NotFound' | 'RuntimeFault' };
+  QueryHealthUpdateInfos: { this: 'HealthUpdateManager'; args: { providerId: string }; result: T.HealthUpdateInfo[]; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.addMonitoredEntities`. Privilege: HealthUpdateProvider.Update. Faults: NotFound. @since 6.5 */
-  AddMonitoredEntities: { this: 'HealthUpdateManager'; args: Omit<T.AddMonitoredEntitiesRequestType, '_this' | '_typeName'>; result: void; faults: 'NotFound' | 'RuntimeFault' };
+  AddMonitoredEntities: { this: 'HealthUpdateManager'; args: { providerId: string; entities?: T.ManagedObjectReference<'ManagedEntity'>[] }; result: void; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.removeMonitoredEntities`. Privilege: HealthUpdateProvider.Update. Faults: NotFound, InvalidState. @since 6.5 */
-  RemoveMonitoredEntities: { this: 'HealthUpdateManager'; args: Omit<T.RemoveMonitoredEntitiesRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  RemoveMonitoredEntities: { this: 'HealthUpdateManager'; args: { providerId: string; entities?: T.ManagedObjectReference<'ManagedEntity'>[] }; result: void; faults: 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.queryMonitoredEntities`. Privilege: System.View. Faults: NotFound. @since 6.5 */
-  QueryMonitoredEntities: { this: 'HealthUpdateManager'; args: Omit<T.QueryMonitoredEntitiesRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'NotFound' | 'RuntimeFault' };
+  QueryMonitoredEntities: { this: 'HealthUpdateManager'; args: { providerId: string }; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.hasMonitoredEntity`. Privilege: System.View. Faults: NotFound. @since 6.5 */
-  HasMonitoredEntity: { this: 'HealthUpdateManager'; args: Omit<T.HasMonitoredEntityRequestType, '_this' | '_typeName'>; result: boolean; faults: 'NotFound' | 'RuntimeFault' };
+  HasMonitoredEntity: { this: 'HealthUpdateManager'; args: { providerId: string; entity: T.ManagedObjectReference<'ManagedEntity'> }; result: boolean; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.queryUnmonitoredHosts`. Privilege: System.View. Faults: NotFound. @since 6.5 */
-  QueryUnmonitoredHosts: { this: 'HealthUpdateManager'; args: Omit<T.QueryUnmonitoredHostsRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'HostSystem'>[]; faults: 'NotFound' | 'RuntimeFault' };
+  QueryUnmonitoredHosts: { this: 'HealthUpdateManager'; args: { providerId: string; cluster: T.ManagedObjectReference<'ClusterComputeResource'> }; result: T.ManagedObjectReference<'HostSystem'>[]; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.postHealthUpdates`. Privilege: HealthUpdateProvider.Update. Faults: NotFound. @since 6.5 */
-  PostHealthUpdates: { this: 'HealthUpdateManager'; args: Omit<T.PostHealthUpdatesRequestType, '_this' | '_typeName'>; result: void; faults: 'NotFound' | 'RuntimeFault' };
+  PostHealthUpdates: { this: 'HealthUpdateManager'; args: { providerId: string; updates?: T.HealthUpdate[] }; result: void; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.queryHealthUpdates`. Privilege: System.View. Faults: NotFound. @since 6.5 */
-  QueryHealthUpdates: { this: 'HealthUpdateManager'; args: Omit<T.QueryHealthUpdatesRequestType, '_this' | '_typeName'>; result: T.HealthUpdate[]; faults: 'NotFound' | 'RuntimeFault' };
+  QueryHealthUpdates: { this: 'HealthUpdateManager'; args: { providerId: string }; result: T.HealthUpdate[]; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.addFilter`. Privilege: Host.Inventory.EditCluster. Faults: NotFound. @since 6.5 */
-  AddFilter: { this: 'HealthUpdateManager'; args: Omit<T.AddFilterRequestType, '_this' | '_typeName'>; result: string; faults: 'NotFound' | 'RuntimeFault' };
+  AddFilter: { this: 'HealthUpdateManager'; args: { providerId: string; filterName: string; infoIds?: string[] }; result: string; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.queryFilterList`. Privilege: System.View. Faults: NotFound. @since 6.5 */
-  QueryFilterList: { this: 'HealthUpdateManager'; args: Omit<T.QueryFilterListRequestType, '_this' | '_typeName'>; result: string[]; faults: 'NotFound' | 'RuntimeFault' };
+  QueryFilterList: { this: 'HealthUpdateManager'; args: { providerId: string }; result: string[]; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.queryFilterName`. Privilege: System.View. Faults: NotFound. @since 6.5 */
-  QueryFilterName: { this: 'HealthUpdateManager'; args: Omit<T.QueryFilterNameRequestType, '_this' | '_typeName'>; result: string; faults: 'NotFound' | 'RuntimeFault' };
+  QueryFilterName: { this: 'HealthUpdateManager'; args: { filterId: string }; result: string; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.queryFilterInfoIds`. Privilege: System.View. Faults: NotFound. @since 6.5 */
-  QueryFilterInfoIds: { this: 'HealthUpdateManager'; args: Omit<T.QueryFilterInfoIdsRequestType, '_this' | '_typeName'>; result: string[]; faults: 'NotFound' | 'RuntimeFault' };
+  QueryFilterInfoIds: { this: 'HealthUpdateManager'; args: { filterId: string }; result: string[]; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.queryFilterEntities`. Privilege: System.View. Faults: NotFound. @since 6.5 */
-  QueryFilterEntities: { this: 'HealthUpdateManager'; args: Omit<T.QueryFilterEntitiesRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'NotFound' | 'RuntimeFault' };
+  QueryFilterEntities: { this: 'HealthUpdateManager'; args: { filterId: string }; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.addFilterEntities`. Privilege: Host.Inventory.EditCluster. Faults: NotFound. @since 6.5 */
-  AddFilterEntities: { this: 'HealthUpdateManager'; args: Omit<T.AddFilterEntitiesRequestType, '_this' | '_typeName'>; result: void; faults: 'NotFound' | 'RuntimeFault' };
+  AddFilterEntities: { this: 'HealthUpdateManager'; args: { filterId: string; entities?: T.ManagedObjectReference<'ManagedEntity'>[] }; result: void; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.removeFilterEntities`. Privilege: Host.Inventory.EditCluster. Faults: NotFound. @since 6.5 */
-  RemoveFilterEntities: { this: 'HealthUpdateManager'; args: Omit<T.RemoveFilterEntitiesRequestType, '_this' | '_typeName'>; result: void; faults: 'NotFound' | 'RuntimeFault' };
+  RemoveFilterEntities: { this: 'HealthUpdateManager'; args: { filterId: string; entities?: T.ManagedObjectReference<'ManagedEntity'>[] }; result: void; faults: 'NotFound' | 'RuntimeFault' };
   /** `HealthUpdateManager.removeFilter`. Privilege: Host.Inventory.EditCluster. Faults: NotFound. @since 6.5 */
-  RemoveFilter: { this: 'HealthUpdateManager'; args: Omit<T.RemoveFilterRequestType, '_this' | '_typeName'>; result: void; faults: 'NotFound' | 'RuntimeFault' };
+  RemoveFilter: { this: 'HealthUpdateManager'; args: { filterId: string }; result: void; faults: 'NotFound' | 'RuntimeFault' };
   /** `HistoryCollector.setLatestPageSize`. @since 2.0 */
-  SetCollectorPageSize: { this: 'HistoryCollector'; args: Omit<T.SetCollectorPageSizeRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  SetCollectorPageSize: { this: 'HistoryCollector'; args: { maxCount: number }; result: void; faults: 'RuntimeFault' };
   /** `HistoryCollector.rewind`. @since 2.0 */
-  RewindCollector: { this: 'HistoryCollector'; args: Omit<T.RewindCollectorRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RewindCollector: { this: 'HistoryCollector'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HistoryCollector.reset`. @since 2.0 */
-  ResetCollector: { this: 'HistoryCollector'; args: Omit<T.ResetCollectorRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ResetCollector: { this: 'HistoryCollector'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HistoryCollector.remove`. @since 2.0 */
-  DestroyCollector: { this: 'HistoryCollector'; args: Omit<T.DestroyCollectorRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  DestroyCollector: { this: 'HistoryCollector'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostSystem.queryTpmAttestationReport`. Privilege: System.Read. @since 5.1 */
-  QueryTpmAttestationReport: { this: 'HostSystem'; args: Omit<T.QueryTpmAttestationReportRequestType, '_this' | '_typeName'>; result: T.HostTpmAttestationReport | undefined; faults: 'RuntimeFault' };
+  QueryTpmAttestationReport: { this: 'HostSystem'; args: {}; result: T.HostTpmAttestationReport | undefined; faults: 'RuntimeFault' };
   /** `HostSystem.queryConnectionInfo`. Privilege: System.Read. @since 2.0 */
-  QueryHostConnectionInfo: { this: 'HostSystem'; args: Omit<T.QueryHostConnectionInfoRequestType, '_this' | '_typeName'>; result: T.HostConnectInfo; faults: 'RuntimeFault' };
+  QueryHostConnectionInfo: { this: 'HostSystem'; args: {}; result: T.HostConnectInfo; faults: 'RuntimeFault' };
   /** `HostSystem.updateSystemResources`. Privilege: Host.Config.Resources. @since 2.0 */
-  UpdateSystemResources: { this: 'HostSystem'; args: Omit<T.UpdateSystemResourcesRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateSystemResources: { this: 'HostSystem'; args: { resourceInfo: T.HostSystemResourceInfo }; result: void; faults: 'RuntimeFault' };
   /** `HostSystem.updateSystemSwapConfiguration`. Privilege: Host.Config.Settings. @since 5.1 */
-  UpdateSystemSwapConfiguration: { this: 'HostSystem'; args: Omit<T.UpdateSystemSwapConfigurationRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateSystemSwapConfiguration: { this: 'HostSystem'; args: { sysSwapConfig: T.HostSystemSwapConfiguration }; result: void; faults: 'RuntimeFault' };
   /** `HostSystem.reconnect`. Privilege: Host.Config.Connection. Faults: InvalidLogin, InvalidState, InvalidName, HostConnectFault. @since 2.0 */
-  ReconnectHost_Task: { this: 'HostSystem'; args: Omit<T.ReconnectHostRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'HostConnectFault' | 'InvalidLogin' | 'InvalidName' | 'InvalidState' | 'RuntimeFault' };
+  ReconnectHost_Task: { this: 'HostSystem'; args: { cnxSpec?: T.HostConnectSpec; reconnectSpec?: T.HostSystemReconnectSpec }; result: TaskRef<void>; faults: 'HostConnectFault' | 'InvalidLogin' | 'InvalidName' | 'InvalidState' | 'RuntimeFault' };
   /** `HostSystem.disconnect`. Privilege: Host.Config.Connection. @since 2.0 */
-  DisconnectHost_Task: { this: 'HostSystem'; args: Omit<T.DisconnectHostRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  DisconnectHost_Task: { this: 'HostSystem'; args: {}; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `HostSystem.enterMaintenanceMode`. Privilege: Host.Config.Maintenance. Faults: InvalidState, Timedout. @since 2.0 */
-  EnterMaintenanceMode_Task: { this: 'HostSystem'; args: Omit<T.EnterMaintenanceModeRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'Timedout' | 'RuntimeFault' };
+  EnterMaintenanceMode_Task: { this: 'HostSystem'; args: { timeout: number; evacuatePoweredOffVms?: boolean; maintenanceSpec?: T.HostMaintenanceSpec }; result: TaskRef<void>; faults: 'InvalidState' | 'Timedout' | 'RuntimeFault' };
   /** `HostSystem.exitMaintenanceMode`. Privilege: Host.Config.Maintenance. Faults: InvalidState, Timedout. @since 2.0 */
-  ExitMaintenanceMode_Task: { this: 'HostSystem'; args: Omit<T.ExitMaintenanceModeRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'Timedout' | 'RuntimeFault' };
+  ExitMaintenanceMode_Task: { this: 'HostSystem'; args: { timeout: number }; result: TaskRef<void>; faults: 'InvalidState' | 'Timedout' | 'RuntimeFault' };
   /** `HostSystem.reboot`. Privilege: Host.Config.Maintenance. Faults: InvalidState. @since 2.0 */
-  RebootHost_Task: { this: 'HostSystem'; args: Omit<T.RebootHostRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'RuntimeFault' };
+  RebootHost_Task: { this: 'HostSystem'; args: { force: boolean }; result: TaskRef<void>; faults: 'InvalidState' | 'RuntimeFault' };
   /** `HostSystem.shutdown`. Privilege: Host.Config.Maintenance. Faults: InvalidState. @since 2.0 */
-  ShutdownHost_Task: { this: 'HostSystem'; args: Omit<T.ShutdownHostRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'RuntimeFault' };
+  ShutdownHost_Task: { this: 'HostSystem'; args: { force: boolean }; result: TaskRef<void>; faults: 'InvalidState' | 'RuntimeFault' };
   /** `HostSystem.enterStandbyMode`. Privilege: Host.Config.Maintenance. Faults: HostPowerOpFailed, InvalidState, NotSupported, Timedout, RequestCanceled. @since 2.5 */
-  PowerDownHostToStandBy_Task: { this: 'HostSystem'; args: Omit<T.PowerDownHostToStandByRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'HostPowerOpFailed' | 'InvalidState' | 'Timedout' | 'NotSupported' | 'RequestCanceled' | 'RuntimeFault' };
+  PowerDownHostToStandBy_Task: { this: 'HostSystem'; args: { timeoutSec: number; evacuatePoweredOffVms?: boolean }; result: TaskRef<void>; faults: 'HostPowerOpFailed' | 'InvalidState' | 'Timedout' | 'NotSupported' | 'RequestCanceled' | 'RuntimeFault' };
   /** `HostSystem.exitStandbyMode`. Privilege: Host.Config.Maintenance. Faults: HostPowerOpFailed, InvalidState, NotSupported, Timedout. @since 2.5 */
-  PowerUpHostFromStandBy_Task: { this: 'HostSystem'; args: Omit<T.PowerUpHostFromStandByRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'HostPowerOpFailed' | 'InvalidState' | 'Timedout' | 'NotSupported' | 'RuntimeFault' };
+  PowerUpHostFromStandBy_Task: { this: 'HostSystem'; args: { timeoutSec: number }; result: TaskRef<void>; faults: 'HostPowerOpFailed' | 'InvalidState' | 'Timedout' | 'NotSupported' | 'RuntimeFault' };
   /** `HostSystem.queryOverhead`. Privilege: System.Read. @since 2.0 */
-  QueryMemoryOverhead: { this: 'HostSystem'; args: Omit<T.QueryMemoryOverheadRequestType, '_this' | '_typeName'>; result: T.Long; faults: 'RuntimeFault' };
+  QueryMemoryOverhead: { this: 'HostSystem'; args: { memorySize: T.Long; videoRamSize?: number; numVcpus: number }; result: T.Long; faults: 'RuntimeFault' };
   /** `HostSystem.queryOverheadEx`. Privilege: System.Read. @since 2.5 */
-  QueryMemoryOverheadEx: { this: 'HostSystem'; args: Omit<T.QueryMemoryOverheadExRequestType, '_this' | '_typeName'>; result: T.Long; faults: 'RuntimeFault' };
+  QueryMemoryOverheadEx: { this: 'HostSystem'; args: { vmConfigInfo: T.VirtualMachineConfigInfo }; result: T.Long; faults: 'RuntimeFault' };
   /** `HostSystem.reconfigureDAS`. Privilege: Host.Config.Connection. Faults: DasConfigFault. @since 2.0 */
-  ReconfigureHostForDAS_Task: { this: 'HostSystem'; args: Omit<T.ReconfigureHostForDASRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'DasConfigFault' | 'RuntimeFault' };
+  ReconfigureHostForDAS_Task: { this: 'HostSystem'; args: {}; result: TaskRef<void>; faults: 'DasConfigFault' | 'RuntimeFault' };
   /** `HostSystem.updateFlags`. Privilege: Host.Config.Settings. @since 2.5 */
-  UpdateFlags: { this: 'HostSystem'; args: Omit<T.UpdateFlagsRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateFlags: { this: 'HostSystem'; args: { flagInfo: T.HostFlagInfo }; result: void; faults: 'RuntimeFault' };
   /** `HostSystem.enterLockdownMode`. Privilege: Host.Config.Settings. Faults: HostConfigFault. @since 4.1 */
-  EnterLockdownMode: { this: 'HostSystem'; args: Omit<T.EnterLockdownModeRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  EnterLockdownMode: { this: 'HostSystem'; args: {}; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostSystem.exitLockdownMode`. Privilege: Host.Config.Settings. Faults: HostConfigFault. @since 4.1 */
-  ExitLockdownMode: { this: 'HostSystem'; args: Omit<T.ExitLockdownModeRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  ExitLockdownMode: { this: 'HostSystem'; args: {}; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostSystem.acquireCimServicesTicket`. Privilege: Host.Cim.CimInteraction. @since 2.5 */
-  AcquireCimServicesTicket: { this: 'HostSystem'; args: Omit<T.AcquireCimServicesTicketRequestType, '_this' | '_typeName'>; result: T.HostServiceTicket; faults: 'RuntimeFault' };
+  AcquireCimServicesTicket: { this: 'HostSystem'; args: {}; result: T.HostServiceTicket; faults: 'RuntimeFault' };
   /** `HostSystem.updateIpmi`. Privilege: Host.Config.Settings. Faults: InvalidIpmiLoginInfo, InvalidIpmiMacAddress. @since 4.0 */
-  UpdateIpmi: { this: 'HostSystem'; args: Omit<T.UpdateIpmiRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidIpmiLoginInfo' | 'InvalidIpmiMacAddress' | 'RuntimeFault' };
+  UpdateIpmi: { this: 'HostSystem'; args: { ipmiInfo: T.HostIpmiInfo }; result: void; faults: 'InvalidIpmiLoginInfo' | 'InvalidIpmiMacAddress' | 'RuntimeFault' };
   /** `HostSystem.retrieveHardwareUptime`. Privilege: System.Read. @since 4.1 */
-  RetrieveHardwareUptime: { this: 'HostSystem'; args: Omit<T.RetrieveHardwareUptimeRequestType, '_this' | '_typeName'>; result: T.Long; faults: 'RuntimeFault' };
+  RetrieveHardwareUptime: { this: 'HostSystem'; args: {}; result: T.Long; faults: 'RuntimeFault' };
   /** `HostSystem.prepareCrypto`. Privilege: Cryptographer.RegisterHost. Faults: InvalidState. @since 6.5 */
-  PrepareCrypto: { this: 'HostSystem'; args: Omit<T.PrepareCryptoRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  PrepareCrypto: { this: 'HostSystem'; args: {}; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `HostSystem.enableCrypto`. Privilege: Cryptographer.RegisterHost. Faults: InvalidState. @since 6.5 */
-  EnableCrypto: { this: 'HostSystem'; args: Omit<T.EnableCryptoRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  EnableCrypto: { this: 'HostSystem'; args: { keyPlain: T.CryptoKeyPlain }; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `HostSystem.configureCryptoKey`. Privilege: Cryptographer.RegisterHost. @since 6.5 */
-  ConfigureCryptoKey: { this: 'HostSystem'; args: Omit<T.ConfigureCryptoKeyRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ConfigureCryptoKey: { this: 'HostSystem'; args: { keyId?: T.CryptoKeyId }; result: void; faults: 'RuntimeFault' };
   /** `HostSystem.queryProductLockerLocation`. Privilege: System.Read. Faults: HostConfigFault. @since 6.7.1 */
-  QueryProductLockerLocation: { this: 'HostSystem'; args: Omit<T.QueryProductLockerLocationRequestType, '_this' | '_typeName'>; result: string; faults: 'HostConfigFault' | 'RuntimeFault' };
+  QueryProductLockerLocation: { this: 'HostSystem'; args: {}; result: string; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostSystem.updateProductLockerLocation`. Privilege: Host.Config.ProductLocker. Faults: InvalidArgument, FileNotFound, TaskInProgress, HostConfigFault. @since 6.7.1 */
-  UpdateProductLockerLocation_Task: { this: 'HostSystem'; args: Omit<T.UpdateProductLockerLocationRequestType, '_this' | '_typeName'>; result: TaskRef<string>; faults: 'FileNotFound' | 'HostConfigFault' | 'TaskInProgress' | 'InvalidArgument' | 'RuntimeFault' };
+  UpdateProductLockerLocation_Task: { this: 'HostSystem'; args: { path: string }; result: TaskRef<string>; faults: 'FileNotFound' | 'HostConfigFault' | 'TaskInProgress' | 'InvalidArgument' | 'RuntimeFault' };
   /** `HostSystem.retrieveFreeEpcMemory`. Privilege: System.Read. @since 7.0.0.0 */
-  RetrieveFreeEpcMemory: { this: 'HostSystem'; args: Omit<T.RetrieveFreeEpcMemoryRequestType, '_this' | '_typeName'>; result: T.Long; faults: 'RuntimeFault' };
+  RetrieveFreeEpcMemory: { this: 'HostSystem'; args: {}; result: T.Long; faults: 'RuntimeFault' };
   /** `HttpNfcLease.getManifest`. Faults: Timedout, InvalidState. @since 4.1 */
-  HttpNfcLeaseGetManifest: { this: 'HttpNfcLease'; args: Omit<T.HttpNfcLeaseGetManifestRequestType, '_this' | '_typeName'>; result: T.HttpNfcLeaseManifestEntry[]; faults: 'InvalidState' | 'Timedout' | 'RuntimeFault' };
+  HttpNfcLeaseGetManifest: { this: 'HttpNfcLease'; args: {}; result: T.HttpNfcLeaseManifestEntry[]; faults: 'InvalidState' | 'Timedout' | 'RuntimeFault' };
   /** `HttpNfcLease.setManifestChecksumType`. Faults: InvalidState. @since 6.7 */
-  HttpNfcLeaseSetManifestChecksumType: { this: 'HttpNfcLease'; args: Omit<T.HttpNfcLeaseSetManifestChecksumTypeRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  HttpNfcLeaseSetManifestChecksumType: { this: 'HttpNfcLease'; args: { deviceUrlsToChecksumTypes?: T.KeyValue[] }; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `HttpNfcLease.complete`. Faults: Timedout, InvalidState. @since 4.0 */
-  HttpNfcLeaseComplete: { this: 'HttpNfcLease'; args: Omit<T.HttpNfcLeaseCompleteRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'Timedout' | 'RuntimeFault' };
+  HttpNfcLeaseComplete: { this: 'HttpNfcLease'; args: {}; result: void; faults: 'InvalidState' | 'Timedout' | 'RuntimeFault' };
   /** `HttpNfcLease.abort`. Faults: Timedout, InvalidState. @since 4.0 */
-  HttpNfcLeaseAbort: { this: 'HttpNfcLease'; args: Omit<T.HttpNfcLeaseAbortRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'Timedout' | 'RuntimeFault' };
+  HttpNfcLeaseAbort: { this: 'HttpNfcLease'; args: { fault?: T.LocalizedMethodFault }; result: void; faults: 'InvalidState' | 'Timedout' | 'RuntimeFault' };
   /** `HttpNfcLease.progress`. Faults: Timedout. @since 4.0 */
-  HttpNfcLeaseProgress: { this: 'HttpNfcLease'; args: Omit<T.HttpNfcLeaseProgressRequestType, '_this' | '_typeName'>; result: void; faults: 'Timedout' | 'RuntimeFault' };
+  HttpNfcLeaseProgress: { this: 'HttpNfcLease'; args: { percent: number }; result: void; faults: 'Timedout' | 'RuntimeFault' };
   /** `HttpNfcLease.pullFromUrls`. Faults: InvalidState, HttpFault, SSLVerifyFault. @since 6.7 */
-  HttpNfcLeasePullFromUrls_Task: { this: 'HttpNfcLease'; args: Omit<T.HttpNfcLeasePullFromUrlsRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'HttpFault' | 'InvalidState' | 'SSLVerifyFault' | 'RuntimeFault' };
+  HttpNfcLeasePullFromUrls_Task: { this: 'HttpNfcLease'; args: { files?: T.HttpNfcLeaseSourceFile[] }; result: TaskRef<void>; faults: 'HttpFault' | 'InvalidState' | 'SSLVerifyFault' | 'RuntimeFault' };
   /** `HttpNfcLease.probeUrls`. Faults: InvalidState. @since 7.0.2.0 */
-  HttpNfcLeaseProbeUrls: { this: 'HttpNfcLease'; args: Omit<T.HttpNfcLeaseProbeUrlsRequestType, '_this' | '_typeName'>; result: T.HttpNfcLeaseProbeResult[]; faults: 'InvalidState' | 'RuntimeFault' };
+  HttpNfcLeaseProbeUrls: { this: 'HttpNfcLease'; args: { files?: T.HttpNfcLeaseSourceFile[]; timeout?: number }; result: T.HttpNfcLeaseProbeResult[]; faults: 'InvalidState' | 'RuntimeFault' };
   /** `IoFilterManager.installIoFilter`. Faults: AlreadyExists. @since 6.0 */
-  InstallIoFilter_Task: { this: 'IoFilterManager'; args: Omit<T.InstallIoFilterRequestType, '_this' | '_typeName'>; result: TaskRef<T.ClusterIoFilterInfo>; faults: 'AlreadyExists' | 'RuntimeFault' };
+  InstallIoFilter_Task: { this: 'IoFilterManager'; args: { vibUrl: string; compRes: T.ManagedObjectReference<'ComputeResource'> }; result: TaskRef<T.ClusterIoFilterInfo>; faults: 'AlreadyExists' | 'RuntimeFault' };
   /** `IoFilterManager.uninstallIoFilter`. Faults: NotFound, FilterInUse, InvalidState. @since 6.0 */
-  UninstallIoFilter_Task: { this: 'IoFilterManager'; args: Omit<T.UninstallIoFilterRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FilterInUse' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  UninstallIoFilter_Task: { this: 'IoFilterManager'; args: { filterId: string; compRes: T.ManagedObjectReference<'ComputeResource'> }; result: TaskRef<void>; faults: 'FilterInUse' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `IoFilterManager.upgradeIoFilter`. Faults: NotFound, InvalidState. @since 6.0 */
-  UpgradeIoFilter_Task: { this: 'IoFilterManager'; args: Omit<T.UpgradeIoFilterRequestType, '_this' | '_typeName'>; result: TaskRef<T.ClusterIoFilterInfo>; faults: 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  UpgradeIoFilter_Task: { this: 'IoFilterManager'; args: { filterId: string; compRes: T.ManagedObjectReference<'ComputeResource'>; vibUrl: string }; result: TaskRef<T.ClusterIoFilterInfo>; faults: 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `IoFilterManager.queryIssue`. Privilege: System.View. Faults: NotFound. @since 6.0 */
-  QueryIoFilterIssues: { this: 'IoFilterManager'; args: Omit<T.QueryIoFilterIssuesRequestType, '_this' | '_typeName'>; result: T.IoFilterQueryIssueResult; faults: 'NotFound' | 'RuntimeFault' };
+  QueryIoFilterIssues: { this: 'IoFilterManager'; args: { filterId: string; compRes: T.ManagedObjectReference<'ComputeResource'> }; result: T.IoFilterQueryIssueResult; faults: 'NotFound' | 'RuntimeFault' };
   /** `IoFilterManager.queryIoFilterInfo`. Privilege: System.View. @since 6.0 */
-  QueryIoFilterInfo: { this: 'IoFilterManager'; args: Omit<T.QueryIoFilterInfoRequestType, '_this' | '_typeName'>; result: T.ClusterIoFilterInfo[]; faults: 'RuntimeFault' };
+  QueryIoFilterInfo: { this: 'IoFilterManager'; args: { compRes: T.ManagedObjectReference<'ComputeResource'> }; result: T.ClusterIoFilterInfo[]; faults: 'RuntimeFault' };
   /** `IoFilterManager.resolveInstallationErrorsOnHost`. Faults: NotFound. @since 6.0 */
-  ResolveInstallationErrorsOnHost_Task: { this: 'IoFilterManager'; args: Omit<T.ResolveInstallationErrorsOnHostRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'NotFound' | 'RuntimeFault' };
+  ResolveInstallationErrorsOnHost_Task: { this: 'IoFilterManager'; args: { filterId: string; host: T.ManagedObjectReference<'HostSystem'> }; result: TaskRef<void>; faults: 'NotFound' | 'RuntimeFault' };
   /** `IoFilterManager.resolveInstallationErrorsOnCluster`. Faults: NotFound. @since 6.0 */
-  ResolveInstallationErrorsOnCluster_Task: { this: 'IoFilterManager'; args: Omit<T.ResolveInstallationErrorsOnClusterRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'NotFound' | 'RuntimeFault' };
+  ResolveInstallationErrorsOnCluster_Task: { this: 'IoFilterManager'; args: { filterId: string; cluster: T.ManagedObjectReference<'ClusterComputeResource'> }; result: TaskRef<void>; faults: 'NotFound' | 'RuntimeFault' };
   /** `IoFilterManager.queryDisksUsingFilter`. Privilege: System.View. Faults: NotFound. @since 6.0 */
-  QueryDisksUsingFilter: { this: 'IoFilterManager'; args: Omit<T.QueryDisksUsingFilterRequestType, '_this' | '_typeName'>; result: T.VirtualDiskId[]; faults: 'NotFound' | 'RuntimeFault' };
+  QueryDisksUsingFilter: { this: 'IoFilterManager'; args: { filterId: string; compRes: T.ManagedObjectReference<'ComputeResource'> }; result: T.VirtualDiskId[]; faults: 'NotFound' | 'RuntimeFault' };
   /** `IpPoolManager.queryIpPools`. @since 4.0 */
-  QueryIpPools: { this: 'IpPoolManager'; args: Omit<T.QueryIpPoolsRequestType, '_this' | '_typeName'>; result: T.IpPool[]; faults: 'RuntimeFault' };
+  QueryIpPools: { this: 'IpPoolManager'; args: { dc: T.ManagedObjectReference<'Datacenter'> }; result: T.IpPool[]; faults: 'RuntimeFault' };
   /** `IpPoolManager.createIpPool`. @since 4.0 */
-  CreateIpPool: { this: 'IpPoolManager'; args: Omit<T.CreateIpPoolRequestType, '_this' | '_typeName'>; result: number; faults: 'RuntimeFault' };
+  CreateIpPool: { this: 'IpPoolManager'; args: { dc: T.ManagedObjectReference<'Datacenter'>; pool: T.IpPool }; result: number; faults: 'RuntimeFault' };
   /** `IpPoolManager.updateIpPool`. @since 4.0 */
-  UpdateIpPool: { this: 'IpPoolManager'; args: Omit<T.UpdateIpPoolRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateIpPool: { this: 'IpPoolManager'; args: { dc: T.ManagedObjectReference<'Datacenter'>; pool: T.IpPool }; result: void; faults: 'RuntimeFault' };
   /** `IpPoolManager.destroyIpPool`. Faults: InvalidState. @since 4.0 */
-  DestroyIpPool: { this: 'IpPoolManager'; args: Omit<T.DestroyIpPoolRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  DestroyIpPool: { this: 'IpPoolManager'; args: { dc: T.ManagedObjectReference<'Datacenter'>; id: number; force: boolean }; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `IpPoolManager.allocateIpv4Address`. @since 5.1 */
-  AllocateIpv4Address: { this: 'IpPoolManager'; args: Omit<T.AllocateIpv4AddressRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  AllocateIpv4Address: { this: 'IpPoolManager'; args: { dc: T.ManagedObjectReference<'Datacenter'>; poolId: number; allocationId: string }; result: string; faults: 'RuntimeFault' };
   /** `IpPoolManager.allocateIpv6Address`. @since 5.1 */
-  AllocateIpv6Address: { this: 'IpPoolManager'; args: Omit<T.AllocateIpv6AddressRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  AllocateIpv6Address: { this: 'IpPoolManager'; args: { dc: T.ManagedObjectReference<'Datacenter'>; poolId: number; allocationId: string }; result: string; faults: 'RuntimeFault' };
   /** `IpPoolManager.releaseIpAllocation`. @since 5.1 */
-  ReleaseIpAllocation: { this: 'IpPoolManager'; args: Omit<T.ReleaseIpAllocationRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ReleaseIpAllocation: { this: 'IpPoolManager'; args: { dc: T.ManagedObjectReference<'Datacenter'>; poolId: number; allocationId: string }; result: void; faults: 'RuntimeFault' };
   /** `IpPoolManager.queryIPAllocations`. @since 5.1 */
-  QueryIPAllocations: { this: 'IpPoolManager'; args: Omit<T.QueryIPAllocationsRequestType, '_this' | '_typeName'>; result: T.IpPoolManagerIpAllocation[]; faults: 'RuntimeFault' };
+  QueryIPAllocations: { this: 'IpPoolManager'; args: { dc: T.ManagedObjectReference<'Datacenter'>; poolId: number; extensionKey: string }; result: T.IpPoolManagerIpAllocation[]; faults: 'RuntimeFault' };
   /** `LicenseAssignmentManager.updateAssignedLicense`. Privilege: Global.Licenses. Faults: LicenseEntityNotFound. @since 4.0 */
-  UpdateAssignedLicense: { this: 'LicenseAssignmentManager'; args: Omit<T.UpdateAssignedLicenseRequestType, '_this' | '_typeName'>; result: T.LicenseManagerLicenseInfo; faults: 'LicenseEntityNotFound' | 'RuntimeFault' };
+  UpdateAssignedLicense: { this: 'LicenseAssignmentManager'; args: { entity: string; licenseKey: string; entityDisplayName?: string }; result: T.LicenseManagerLicenseInfo; faults: 'LicenseEntityNotFound' | 'RuntimeFault' };
   /** `LicenseAssignmentManager.removeAssignedLicense`. Privilege: Global.Licenses. Faults: LicenseEntityNotFound. @since 4.0 */
-  RemoveAssignedLicense: { this: 'LicenseAssignmentManager'; args: Omit<T.RemoveAssignedLicenseRequestType, '_this' | '_typeName'>; result: void; faults: 'LicenseEntityNotFound' | 'RuntimeFault' };
+  RemoveAssignedLicense: { this: 'LicenseAssignmentManager'; args: { entityId: string }; result: void; faults: 'LicenseEntityNotFound' | 'RuntimeFault' };
   /** `LicenseAssignmentManager.queryAssignedLicenses`. Privilege: System.View. @since 4.0 */
-  QueryAssignedLicenses: { this: 'LicenseAssignmentManager'; args: Omit<T.QueryAssignedLicensesRequestType, '_this' | '_typeName'>; result: T.LicenseAssignmentManagerLicenseAssignment[]; faults: 'RuntimeFault' };
+  QueryAssignedLicenses: { this: 'LicenseAssignmentManager'; args: { entityId?: string }; result: T.LicenseAssignmentManagerLicenseAssignment[]; faults: 'RuntimeFault' };
   /** `LicenseManager.querySupportedFeatures`. Privilege: Global.Licenses. @since 2.5 */
-  QuerySupportedFeatures: { this: 'LicenseManager'; args: Omit<T.QuerySupportedFeaturesRequestType, '_this' | '_typeName'>; result: T.LicenseFeatureInfo[]; faults: 'RuntimeFault' };
+  QuerySupportedFeatures: { this: 'LicenseManager'; args: { host?: T.ManagedObjectReference<'HostSystem'> }; result: T.LicenseFeatureInfo[]; faults: 'RuntimeFault' };
   /** `LicenseManager.querySourceAvailability`. Privilege: Global.Licenses. @since 2.0 */
-  QueryLicenseSourceAvailability: { this: 'LicenseManager'; args: Omit<T.QueryLicenseSourceAvailabilityRequestType, '_this' | '_typeName'>; result: T.LicenseAvailabilityInfo[]; faults: 'RuntimeFault' };
+  QueryLicenseSourceAvailability: { this: 'LicenseManager'; args: { host?: T.ManagedObjectReference<'HostSystem'> }; result: T.LicenseAvailabilityInfo[]; faults: 'RuntimeFault' };
   /** `LicenseManager.queryUsage`. Privilege: System.Read. @since 2.0 */
-  QueryLicenseUsage: { this: 'LicenseManager'; args: Omit<T.QueryLicenseUsageRequestType, '_this' | '_typeName'>; result: T.LicenseUsageInfo; faults: 'RuntimeFault' };
+  QueryLicenseUsage: { this: 'LicenseManager'; args: { host?: T.ManagedObjectReference<'HostSystem'> }; result: T.LicenseUsageInfo; faults: 'RuntimeFault' };
   /** `LicenseManager.setEdition`. Privilege: Global.Licenses. Faults: InvalidState, LicenseServerUnavailable. @since 2.0 */
-  SetLicenseEdition: { this: 'LicenseManager'; args: Omit<T.SetLicenseEditionRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'LicenseServerUnavailable' | 'RuntimeFault' };
+  SetLicenseEdition: { this: 'LicenseManager'; args: { host?: T.ManagedObjectReference<'HostSystem'>; featureKey?: string }; result: void; faults: 'InvalidState' | 'LicenseServerUnavailable' | 'RuntimeFault' };
   /** `LicenseManager.checkFeature`. Privilege: System.Read. Faults: InvalidState. @since 2.0 */
-  CheckLicenseFeature: { this: 'LicenseManager'; args: Omit<T.CheckLicenseFeatureRequestType, '_this' | '_typeName'>; result: boolean; faults: 'InvalidState' | 'RuntimeFault' };
+  CheckLicenseFeature: { this: 'LicenseManager'; args: { host?: T.ManagedObjectReference<'HostSystem'>; featureKey: string }; result: boolean; faults: 'InvalidState' | 'RuntimeFault' };
   /** `LicenseManager.enable`. Privilege: Global.Licenses. Faults: InvalidState, LicenseServerUnavailable. @since 2.0 */
-  EnableFeature: { this: 'LicenseManager'; args: Omit<T.EnableFeatureRequestType, '_this' | '_typeName'>; result: boolean; faults: 'InvalidState' | 'LicenseServerUnavailable' | 'RuntimeFault' };
+  EnableFeature: { this: 'LicenseManager'; args: { host?: T.ManagedObjectReference<'HostSystem'>; featureKey: string }; result: boolean; faults: 'InvalidState' | 'LicenseServerUnavailable' | 'RuntimeFault' };
   /** `LicenseManager.disable`. Privilege: Global.Licenses. Faults: InvalidState, LicenseServerUnavailable. @since 2.0 */
-  DisableFeature: { this: 'LicenseManager'; args: Omit<T.DisableFeatureRequestType, '_this' | '_typeName'>; result: boolean; faults: 'InvalidState' | 'LicenseServerUnavailable' | 'RuntimeFault' };
+  DisableFeature: { this: 'LicenseManager'; args: { host?: T.ManagedObjectReference<'HostSystem'>; featureKey: string }; result: boolean; faults: 'InvalidState' | 'LicenseServerUnavailable' | 'RuntimeFault' };
   /** `LicenseManager.configureSource`. Privilege: Global.Licenses. Faults: CannotAccessLocalSource, InvalidLicense, LicenseServerUnavailable. @since 2.0 */
-  ConfigureLicenseSource: { this: 'LicenseManager'; args: Omit<T.ConfigureLicenseSourceRequestType, '_this' | '_typeName'>; result: void; faults: 'CannotAccessLocalSource' | 'InvalidLicense' | 'LicenseServerUnavailable' | 'RuntimeFault' };
+  ConfigureLicenseSource: { this: 'LicenseManager'; args: { host?: T.ManagedObjectReference<'HostSystem'>; licenseSource: T.LicenseSource }; result: void; faults: 'CannotAccessLocalSource' | 'InvalidLicense' | 'LicenseServerUnavailable' | 'RuntimeFault' };
   /** `LicenseManager.updateLicense`. Privilege: Global.Licenses. @since 4.0 */
-  UpdateLicense: { this: 'LicenseManager'; args: Omit<T.UpdateLicenseRequestType, '_this' | '_typeName'>; result: T.LicenseManagerLicenseInfo; faults: 'RuntimeFault' };
+  UpdateLicense: { this: 'LicenseManager'; args: { licenseKey: string; labels?: T.KeyValue[] }; result: T.LicenseManagerLicenseInfo; faults: 'RuntimeFault' };
   /** `LicenseManager.addLicense`. Privilege: Global.Licenses. @since 4.0 */
-  AddLicense: { this: 'LicenseManager'; args: Omit<T.AddLicenseRequestType, '_this' | '_typeName'>; result: T.LicenseManagerLicenseInfo; faults: 'RuntimeFault' };
+  AddLicense: { this: 'LicenseManager'; args: { licenseKey: string; labels?: T.KeyValue[] }; result: T.LicenseManagerLicenseInfo; faults: 'RuntimeFault' };
   /** `LicenseManager.removeLicense`. Privilege: Global.Licenses. @since 4.0 */
-  RemoveLicense: { this: 'LicenseManager'; args: Omit<T.RemoveLicenseRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RemoveLicense: { this: 'LicenseManager'; args: { licenseKey: string }; result: void; faults: 'RuntimeFault' };
   /** `LicenseManager.decodeLicense`. Privilege: Global.Licenses. @since 4.0 */
-  DecodeLicense: { this: 'LicenseManager'; args: Omit<T.DecodeLicenseRequestType, '_this' | '_typeName'>; result: T.LicenseManagerLicenseInfo; faults: 'RuntimeFault' };
+  DecodeLicense: { this: 'LicenseManager'; args: { licenseKey: string }; result: T.LicenseManagerLicenseInfo; faults: 'RuntimeFault' };
   /** `LicenseManager.updateLabel`. Privilege: Global.Licenses. @since 4.0 */
-  UpdateLicenseLabel: { this: 'LicenseManager'; args: Omit<T.UpdateLicenseLabelRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateLicenseLabel: { this: 'LicenseManager'; args: { licenseKey: string; labelKey: string; labelValue: string }; result: void; faults: 'RuntimeFault' };
   /** `LicenseManager.removeLabel`. Privilege: Global.Licenses. @since 4.0 */
-  RemoveLicenseLabel: { this: 'LicenseManager'; args: Omit<T.RemoveLicenseLabelRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RemoveLicenseLabel: { this: 'LicenseManager'; args: { licenseKey: string; labelKey: string }; result: void; faults: 'RuntimeFault' };
   /** `ManagedEntity.reload`. Privilege: System.Read. @since 2.0 */
-  Reload: { this: 'ManagedEntity'; args: Omit<T.ReloadRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  Reload: { this: 'ManagedEntity'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `ManagedEntity.rename`. Faults: DuplicateName, InvalidName. @since 2.0 */
-  Rename_Task: { this: 'ManagedEntity'; args: Omit<T.RenameRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
+  Rename_Task: { this: 'ManagedEntity'; args: { newName: string }; result: TaskRef<void>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
   /** `ManagedEntity.destroy`. Faults: VimFault. @since 2.0 */
-  Destroy_Task: { this: 'ManagedEntity'; args: Omit<T.DestroyRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'VimFault' | 'RuntimeFault' };
+  Destroy_Task: { this: 'ManagedEntity'; args: {}; result: TaskRef<void>; faults: 'VimFault' | 'RuntimeFault' };
   /** `Network.destroyNetwork`. Privilege: Network.Delete. Faults: ResourceInUse. @since 2.0 */
-  DestroyNetwork: { this: 'Network'; args: Omit<T.DestroyNetworkRequestType, '_this' | '_typeName'>; result: void; faults: 'ResourceInUse' | 'RuntimeFault' };
+  DestroyNetwork: { this: 'Network'; args: {}; result: void; faults: 'ResourceInUse' | 'RuntimeFault' };
   /** `OverheadMemoryManager.lookupVmOverheadMemory`. Privilege: Global.VCServer. Faults: NotFound, InvalidArgument, ManagedObjectNotFound, InvalidType. @since 6.0 */
-  LookupVmOverheadMemory: { this: 'OverheadMemoryManager'; args: Omit<T.LookupVmOverheadMemoryRequestType, '_this' | '_typeName'>; result: T.Long; faults: 'NotFound' | 'InvalidArgument' | 'InvalidType' | 'ManagedObjectNotFound' | 'RuntimeFault' };
+  LookupVmOverheadMemory: { this: 'OverheadMemoryManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; host: T.ManagedObjectReference<'HostSystem'> }; result: T.Long; faults: 'NotFound' | 'InvalidArgument' | 'InvalidType' | 'ManagedObjectNotFound' | 'RuntimeFault' };
   /** `OvfManager.validateHost`. Privilege: System.View. Faults: TaskInProgress, ConcurrentAccess, FileFault, InvalidState. @since 4.0 */
-  ValidateHost: { this: 'OvfManager'; args: Omit<T.ValidateHostRequestType, '_this' | '_typeName'>; result: T.OvfValidateHostResult; faults: 'ConcurrentAccess' | 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ValidateHost: { this: 'OvfManager'; args: { ovfDescriptor: string; host: T.ManagedObjectReference<'HostSystem'>; vhp: T.OvfValidateHostParams }; result: T.OvfValidateHostResult; faults: 'ConcurrentAccess' | 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `OvfManager.parseDescriptor`. Privilege: System.View. Faults: TaskInProgress, VmConfigFault, ConcurrentAccess, FileFault, InvalidState. @since 4.0 */
-  ParseDescriptor: { this: 'OvfManager'; args: Omit<T.ParseDescriptorRequestType, '_this' | '_typeName'>; result: T.OvfParseDescriptorResult; faults: 'ConcurrentAccess' | 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  ParseDescriptor: { this: 'OvfManager'; args: { ovfDescriptor: string; pdp: T.OvfParseDescriptorParams }; result: T.OvfParseDescriptorResult; faults: 'ConcurrentAccess' | 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `OvfManager.createImportSpec`. Privilege: System.View. Faults: TaskInProgress, VmConfigFault, ConcurrentAccess, FileFault, InvalidState, InvalidDatastore. @since 4.0 */
-  CreateImportSpec: { this: 'OvfManager'; args: Omit<T.CreateImportSpecRequestType, '_this' | '_typeName'>; result: T.OvfCreateImportSpecResult; faults: 'ConcurrentAccess' | 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  CreateImportSpec: { this: 'OvfManager'; args: { ovfDescriptor: string; resourcePool: T.ManagedObjectReference<'ResourcePool'>; datastore: T.ManagedObjectReference<'Datastore'>; cisp: T.OvfCreateImportSpecParams }; result: T.OvfCreateImportSpecResult; faults: 'ConcurrentAccess' | 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `OvfManager.createDescriptor`. Privilege: System.View. Faults: TaskInProgress, VmConfigFault, ConcurrentAccess, FileFault, InvalidState. @since 4.0 */
-  CreateDescriptor: { this: 'OvfManager'; args: Omit<T.CreateDescriptorRequestType, '_this' | '_typeName'>; result: T.OvfCreateDescriptorResult; faults: 'ConcurrentAccess' | 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  CreateDescriptor: { this: 'OvfManager'; args: { obj: T.ManagedObjectReference<'ManagedEntity'>; cdp: T.OvfCreateDescriptorParams }; result: T.OvfCreateDescriptorResult; faults: 'ConcurrentAccess' | 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `PerformanceManager.queryProviderSummary`. Privilege: System.View. @since 2.0 */
-  QueryPerfProviderSummary: { this: 'PerformanceManager'; args: Omit<T.QueryPerfProviderSummaryRequestType, '_this' | '_typeName'>; result: T.PerfProviderSummary; faults: 'RuntimeFault' };
+  QueryPerfProviderSummary: { this: 'PerformanceManager'; args: { entity: T.ManagedObjectReference }; result: T.PerfProviderSummary; faults: 'RuntimeFault' };
   /** `PerformanceManager.queryAvailableMetric`. Privilege: System.View. @since 2.0 */
-  QueryAvailablePerfMetric: { this: 'PerformanceManager'; args: Omit<T.QueryAvailablePerfMetricRequestType, '_this' | '_typeName'>; result: T.PerfMetricId[]; faults: 'RuntimeFault' };
+  QueryAvailablePerfMetric: { this: 'PerformanceManager'; args: { entity: T.ManagedObjectReference; beginTime?: Date; endTime?: Date; intervalId?: number }; result: T.PerfMetricId[]; faults: 'RuntimeFault' };
   /** `PerformanceManager.queryCounter`. Privilege: System.View. @since 2.0 */
-  QueryPerfCounter: { this: 'PerformanceManager'; args: Omit<T.QueryPerfCounterRequestType, '_this' | '_typeName'>; result: T.PerfCounterInfo[]; faults: 'RuntimeFault' };
+  QueryPerfCounter: { this: 'PerformanceManager'; args: { counterId: number[] }; result: T.PerfCounterInfo[]; faults: 'RuntimeFault' };
   /** `PerformanceManager.queryCounterByLevel`. Privilege: System.View. @since 2.5 */
-  QueryPerfCounterByLevel: { this: 'PerformanceManager'; args: Omit<T.QueryPerfCounterByLevelRequestType, '_this' | '_typeName'>; result: T.PerfCounterInfo[]; faults: 'RuntimeFault' };
+  QueryPerfCounterByLevel: { this: 'PerformanceManager'; args: { level: number }; result: T.PerfCounterInfo[]; faults: 'RuntimeFault' };
   /** `PerformanceManager.queryStats`. Privilege: System.View. @since 2.0 */
-  QueryPerf: { this: 'PerformanceManager'; args: Omit<T.QueryPerfRequestType, '_this' | '_typeName'>; result: T.PerfEntityMetricBase[]; faults: 'RuntimeFault' };
+  QueryPerf: { this: 'PerformanceManager'; args: { querySpec: T.PerfQuerySpec[] }; result: T.PerfEntityMetricBase[]; faults: 'RuntimeFault' };
   /** `PerformanceManager.queryCompositeStats`. Privilege: System.View. @since 2.0 */
-  QueryPerfComposite: { this: 'PerformanceManager'; args: Omit<T.QueryPerfCompositeRequestType, '_this' | '_typeName'>; result: T.PerfCompositeMetric; faults: 'RuntimeFault' };
+  QueryPerfComposite: { this: 'PerformanceManager'; args: { querySpec: T.PerfQuerySpec }; result: T.PerfCompositeMetric; faults: 'RuntimeFault' };
   /** `PerformanceManager.createHistoricalInterval`. Privilege: Performance.ModifyIntervals. @since 2.0 */
-  CreatePerfInterval: { this: 'PerformanceManager'; args: Omit<T.CreatePerfIntervalRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  CreatePerfInterval: { this: 'PerformanceManager'; args: { intervalId: T.PerfInterval }; result: void; faults: 'RuntimeFault' };
   /** `PerformanceManager.removeHistoricalInterval`. Privilege: Performance.ModifyIntervals. @since 2.0 */
-  RemovePerfInterval: { this: 'PerformanceManager'; args: Omit<T.RemovePerfIntervalRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RemovePerfInterval: { this: 'PerformanceManager'; args: { samplePeriod: number }; result: void; faults: 'RuntimeFault' };
   /** `PerformanceManager.updateHistoricalInterval`. Privilege: Performance.ModifyIntervals. @since 2.0 */
-  UpdatePerfInterval: { this: 'PerformanceManager'; args: Omit<T.UpdatePerfIntervalRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdatePerfInterval: { this: 'PerformanceManager'; args: { interval: T.PerfInterval }; result: void; faults: 'RuntimeFault' };
   /** `PerformanceManager.updateCounterLevelMapping`. Privilege: Performance.ModifyIntervals. @since 4.1 */
-  UpdateCounterLevelMapping: { this: 'PerformanceManager'; args: Omit<T.UpdateCounterLevelMappingRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateCounterLevelMapping: { this: 'PerformanceManager'; args: { counterLevelMap: T.PerformanceManagerCounterLevelMapping[] }; result: void; faults: 'RuntimeFault' };
   /** `PerformanceManager.resetCounterLevelMapping`. Privilege: Performance.ModifyIntervals. @since 4.1 */
-  ResetCounterLevelMapping: { this: 'PerformanceManager'; args: Omit<T.ResetCounterLevelMappingRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ResetCounterLevelMapping: { this: 'PerformanceManager'; args: { counters: number[] }; result: void; faults: 'RuntimeFault' };
   /** `ResourcePlanningManager.estimateDatabaseSize`. Privilege: System.Read. @since 4.0 */
-  EstimateDatabaseSize: { this: 'ResourcePlanningManager'; args: Omit<T.EstimateDatabaseSizeRequestType, '_this' | '_typeName'>; result: T.DatabaseSizeEstimate; faults: 'RuntimeFault' };
+  EstimateDatabaseSize: { this: 'ResourcePlanningManager'; args: { dbSizeParam: T.DatabaseSizeParam }; result: T.DatabaseSizeEstimate; faults: 'RuntimeFault' };
   /** `ResourcePool.updateConfig`. Faults: InvalidName, DuplicateName, InsufficientResourcesFault, ConcurrentAccess. @since 2.0 */
-  UpdateConfig: { this: 'ResourcePool'; args: Omit<T.UpdateConfigRequestType, '_this' | '_typeName'>; result: void; faults: 'ConcurrentAccess' | 'DuplicateName' | 'InsufficientResourcesFault' | 'InvalidName' | 'RuntimeFault' };
+  UpdateConfig: { this: 'ResourcePool'; args: { name?: string; config?: T.ResourceConfigSpec }; result: void; faults: 'ConcurrentAccess' | 'DuplicateName' | 'InsufficientResourcesFault' | 'InvalidName' | 'RuntimeFault' };
   /** `ResourcePool.moveInto`. Faults: DuplicateName, InsufficientResourcesFault. @since 2.0 */
-  MoveIntoResourcePool: { this: 'ResourcePool'; args: Omit<T.MoveIntoResourcePoolRequestType, '_this' | '_typeName'>; result: void; faults: 'DuplicateName' | 'InsufficientResourcesFault' | 'RuntimeFault' };
+  MoveIntoResourcePool: { this: 'ResourcePool'; args: { list: T.ManagedObjectReference<'ManagedEntity'>[] }; result: void; faults: 'DuplicateName' | 'InsufficientResourcesFault' | 'RuntimeFault' };
   /** `ResourcePool.updateChildResourceConfiguration`. Faults: InvalidState, InsufficientResourcesFault. @since 2.0 */
-  UpdateChildResourceConfiguration: { this: 'ResourcePool'; args: Omit<T.UpdateChildResourceConfigurationRequestType, '_this' | '_typeName'>; result: void; faults: 'InsufficientResourcesFault' | 'InvalidState' | 'RuntimeFault' };
+  UpdateChildResourceConfiguration: { this: 'ResourcePool'; args: { spec: T.ResourceConfigSpec[] }; result: void; faults: 'InsufficientResourcesFault' | 'InvalidState' | 'RuntimeFault' };
   /** `ResourcePool.createResourcePool`. Privilege: Resource.CreatePool. Faults: InvalidName, DuplicateName, InsufficientResourcesFault. @since 2.0 */
-  CreateResourcePool: { this: 'ResourcePool'; args: Omit<T.CreateResourcePoolRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ResourcePool'>; faults: 'DuplicateName' | 'InsufficientResourcesFault' | 'InvalidName' | 'RuntimeFault' };
+  CreateResourcePool: { this: 'ResourcePool'; args: { name: string; spec: T.ResourceConfigSpec }; result: T.ManagedObjectReference<'ResourcePool'>; faults: 'DuplicateName' | 'InsufficientResourcesFault' | 'InvalidName' | 'RuntimeFault' };
   /** `ResourcePool.destroyChildren`. @since 2.0 */
-  DestroyChildren: { this: 'ResourcePool'; args: Omit<T.DestroyChildrenRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  DestroyChildren: { this: 'ResourcePool'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `ResourcePool.createVApp`. Privilege: VApp.Create. Faults: InvalidName, DuplicateName, InsufficientResourcesFault, InvalidState, VmConfigFault. @since 4.0 */
-  CreateVApp: { this: 'ResourcePool'; args: Omit<T.CreateVAppRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'VirtualApp'>; faults: 'DuplicateName' | 'InsufficientResourcesFault' | 'InvalidName' | 'InvalidState' | 'VmConfigFault' | 'RuntimeFault' };
+  CreateVApp: { this: 'ResourcePool'; args: { name: string; resSpec: T.ResourceConfigSpec; configSpec: T.VAppConfigSpec; vmFolder?: T.ManagedObjectReference<'Folder'> }; result: T.ManagedObjectReference<'VirtualApp'>; faults: 'DuplicateName' | 'InsufficientResourcesFault' | 'InvalidName' | 'InvalidState' | 'VmConfigFault' | 'RuntimeFault' };
   /** `ResourcePool.createVm`. Privilege: VirtualMachine.Inventory.Create. Faults: VmConfigFault, FileFault, OutOfBounds, InvalidName, InvalidDatastore, InsufficientResourcesFault. @since 4.0 */
-  CreateChildVM_Task: { this: 'ResourcePool'; args: Omit<T.CreateChildVMRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'VirtualMachine'>>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'OutOfBounds' | 'VmConfigFault' | 'RuntimeFault' };
+  CreateChildVM_Task: { this: 'ResourcePool'; args: { config: T.VirtualMachineConfigSpec; host?: T.ManagedObjectReference<'HostSystem'> }; result: TaskRef<T.ManagedObjectReference<'VirtualMachine'>>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'OutOfBounds' | 'VmConfigFault' | 'RuntimeFault' };
   /** `ResourcePool.registerVm`. Privilege: VirtualMachine.Inventory.Register. Faults: OutOfBounds, AlreadyExists, InvalidDatastore, NotFound, InvalidName, VmConfigFault, InsufficientResourcesFault, FileFault. @since 4.0 */
-  RegisterChildVM_Task: { this: 'ResourcePool'; args: Omit<T.RegisterChildVMRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'VirtualMachine'>>; faults: 'AlreadyExists' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'NotFound' | 'OutOfBounds' | 'VmConfigFault' | 'RuntimeFault' };
+  RegisterChildVM_Task: { this: 'ResourcePool'; args: { path: string; name?: string; host?: T.ManagedObjectReference<'HostSystem'> }; result: TaskRef<T.ManagedObjectReference<'VirtualMachine'>>; faults: 'AlreadyExists' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'NotFound' | 'OutOfBounds' | 'VmConfigFault' | 'RuntimeFault' };
   /** `ResourcePool.importVApp`. Privilege: VApp.Import. Faults: VmConfigFault, FileFault, OutOfBounds, DuplicateName, InvalidName, InvalidDatastore, InsufficientResourcesFault. @since 4.0 */
-  ImportVApp: { this: 'ResourcePool'; args: Omit<T.ImportVAppRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'HttpNfcLease'>; faults: 'DuplicateName' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'OutOfBounds' | 'VmConfigFault' | 'RuntimeFault' };
+  ImportVApp: { this: 'ResourcePool'; args: { spec: T.ImportSpec; folder?: T.ManagedObjectReference<'Folder'>; host?: T.ManagedObjectReference<'HostSystem'> }; result: T.ManagedObjectReference<'HttpNfcLease'>; faults: 'DuplicateName' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'OutOfBounds' | 'VmConfigFault' | 'RuntimeFault' };
   /** `ResourcePool.queryResourceConfigOption`. Privilege: Resource.EditPool. @since 4.1 */
-  QueryResourceConfigOption: { this: 'ResourcePool'; args: Omit<T.QueryResourceConfigOptionRequestType, '_this' | '_typeName'>; result: T.ResourceConfigOption; faults: 'RuntimeFault' };
+  QueryResourceConfigOption: { this: 'ResourcePool'; args: {}; result: T.ResourceConfigOption; faults: 'RuntimeFault' };
   /** `ResourcePool.refreshRuntime`. Privilege: System.View. @since 4.1 */
-  RefreshRuntime: { this: 'ResourcePool'; args: Omit<T.RefreshRuntimeRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RefreshRuntime: { this: 'ResourcePool'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `SearchIndex.findByUuid`. Privilege: System.View. @since 2.0 */
-  FindByUuid: { this: 'SearchIndex'; args: Omit<T.FindByUuidRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'> | undefined; faults: 'RuntimeFault' };
+  FindByUuid: { this: 'SearchIndex'; args: { datacenter?: T.ManagedObjectReference<'Datacenter'>; uuid: string; vmSearch: boolean; instanceUuid?: boolean }; result: T.ManagedObjectReference<'ManagedEntity'> | undefined; faults: 'RuntimeFault' };
   /** `SearchIndex.findByDatastorePath`. Privilege: System.View. Faults: InvalidDatastore. @since 2.0 */
-  FindByDatastorePath: { this: 'SearchIndex'; args: Omit<T.FindByDatastorePathRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'VirtualMachine'> | undefined; faults: 'InvalidDatastore' | 'RuntimeFault' };
+  FindByDatastorePath: { this: 'SearchIndex'; args: { datacenter: T.ManagedObjectReference<'Datacenter'>; path: string }; result: T.ManagedObjectReference<'VirtualMachine'> | undefined; faults: 'InvalidDatastore' | 'RuntimeFault' };
   /** `SearchIndex.findByDnsName`. Privilege: System.View. @since 2.0 */
-  FindByDnsName: { this: 'SearchIndex'; args: Omit<T.FindByDnsNameRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'> | undefined; faults: 'RuntimeFault' };
+  FindByDnsName: { this: 'SearchIndex'; args: { datacenter?: T.ManagedObjectReference<'Datacenter'>; dnsName: string; vmSearch: boolean }; result: T.ManagedObjectReference<'ManagedEntity'> | undefined; faults: 'RuntimeFault' };
   /** `SearchIndex.findByIp`. Privilege: System.View. @since 2.0 */
-  FindByIp: { this: 'SearchIndex'; args: Omit<T.FindByIpRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'> | undefined; faults: 'RuntimeFault' };
+  FindByIp: { this: 'SearchIndex'; args: { datacenter?: T.ManagedObjectReference<'Datacenter'>; ip: string; vmSearch: boolean }; result: T.ManagedObjectReference<'ManagedEntity'> | undefined; faults: 'RuntimeFault' };
   /** `SearchIndex.findByInventoryPath`. Privilege: System.View. @since 2.0 */
-  FindByInventoryPath: { this: 'SearchIndex'; args: Omit<T.FindByInventoryPathRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'> | undefined; faults: 'RuntimeFault' };
+  FindByInventoryPath: { this: 'SearchIndex'; args: { inventoryPath: string }; result: T.ManagedObjectReference<'ManagedEntity'> | undefined; faults: 'RuntimeFault' };
   /** `SearchIndex.findChild`. Privilege: System.View. @since 2.0 */
-  FindChild: { this: 'SearchIndex'; args: Omit<T.FindChildRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'> | undefined; faults: 'RuntimeFault' };
+  FindChild: { this: 'SearchIndex'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>; name: string }; result: T.ManagedObjectReference<'ManagedEntity'> | undefined; faults: 'RuntimeFault' };
   /** `SearchIndex.findAllByUuid`. Privilege: System.View. @since 4.0 */
-  FindAllByUuid: { this: 'SearchIndex'; args: Omit<T.FindAllByUuidRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
+  FindAllByUuid: { this: 'SearchIndex'; args: { datacenter?: T.ManagedObjectReference<'Datacenter'>; uuid: string; vmSearch: boolean; instanceUuid?: boolean }; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
   /** `SearchIndex.findAllByDnsName`. Privilege: System.View. @since 4.0 */
-  FindAllByDnsName: { this: 'SearchIndex'; args: Omit<T.FindAllByDnsNameRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
+  FindAllByDnsName: { this: 'SearchIndex'; args: { datacenter?: T.ManagedObjectReference<'Datacenter'>; dnsName: string; vmSearch: boolean }; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
   /** `SearchIndex.findAllByIp`. Privilege: System.View. @since 4.0 */
-  FindAllByIp: { this: 'SearchIndex'; args: Omit<T.FindAllByIpRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
+  FindAllByIp: { this: 'SearchIndex'; args: { datacenter?: T.ManagedObjectReference<'Datacenter'>; ip: string; vmSearch: boolean }; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
   /** `ServiceInstance.currentTime`. Privilege: System.View. @since 2.0 */
-  CurrentTime: { this: 'ServiceInstance'; args: Omit<T.CurrentTimeRequestType, '_this' | '_typeName'>; result: Date; faults: 'RuntimeFault' };
+  CurrentTime: { this: 'ServiceInstance'; args: {}; result: Date; faults: 'RuntimeFault' };
   /** `ServiceInstance.retrieveContent`. Privilege: System.Anonymous. @since 2.0 */
-  RetrieveServiceContent: { this: 'ServiceInstance'; args: Omit<T.RetrieveServiceContentRequestType, '_this' | '_typeName'>; result: T.ServiceContent; faults: 'RuntimeFault' };
+  RetrieveServiceContent: { this: 'ServiceInstance'; args: {}; result: T.ServiceContent; faults: 'RuntimeFault' };
   /** `ServiceInstance.validateMigration`. Privilege: System.View. Faults: InvalidState. @since 2.0 */
-  ValidateMigration: { this: 'ServiceInstance'; args: Omit<T.ValidateMigrationRequestType, '_this' | '_typeName'>; result: T.Event[]; faults: 'InvalidState' | 'RuntimeFault' };
+  ValidateMigration: { this: 'ServiceInstance'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>[]; state?: T.VirtualMachinePowerState; testType?: string[]; pool?: T.ManagedObjectReference<'ResourcePool'>; host?: T.ManagedObjectReference<'HostSystem'> }; result: T.Event[]; faults: 'InvalidState' | 'RuntimeFault' };
   /** `ServiceInstance.queryVMotionCompatibility`. Privilege: Resource.QueryVMotion. @since 2.0 */
-  QueryVMotionCompatibility: { this: 'ServiceInstance'; args: Omit<T.QueryVMotionCompatibilityRequestType, '_this' | '_typeName'>; result: T.HostVMotionCompatibility[]; faults: 'RuntimeFault' };
+  QueryVMotionCompatibility: { this: 'ServiceInstance'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; host: T.ManagedObjectReference<'HostSystem'>[]; compatibility?: string[] }; result: T.HostVMotionCompatibility[]; faults: 'RuntimeFault' };
   /** `ServiceInstance.retrieveProductComponents`. Privilege: System.Anonymous. @since 2.5 */
-  RetrieveProductComponents: { this: 'ServiceInstance'; args: Omit<T.RetrieveProductComponentsRequestType, '_this' | '_typeName'>; result: T.ProductComponentInfo[]; faults: 'RuntimeFault' };
+  RetrieveProductComponents: { this: 'ServiceInstance'; args: {}; result: T.ProductComponentInfo[]; faults: 'RuntimeFault' };
   /** `ServiceManager.queryServiceList`. Privilege: Global.ServiceManagers. @since 2.5 */
-  QueryServiceList: { this: 'ServiceManager'; args: Omit<T.QueryServiceListRequestType, '_this' | '_typeName'>; result: T.ServiceManagerServiceInfo[]; faults: 'RuntimeFault' };
+  QueryServiceList: { this: 'ServiceManager'; args: { serviceName?: string; location?: string[] }; result: T.ServiceManagerServiceInfo[]; faults: 'RuntimeFault' };
   /** `SessionManager.updateMessage`. Privilege: Sessions.GlobalMessage. @since 2.0 */
-  UpdateServiceMessage: { this: 'SessionManager'; args: Omit<T.UpdateServiceMessageRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateServiceMessage: { this: 'SessionManager'; args: { message: string }; result: void; faults: 'RuntimeFault' };
   /** `SessionManager.loginByToken`. Privilege: System.Anonymous. Faults: InvalidLogin, InvalidLocale. @since 5.1 */
-  LoginByToken: { this: 'SessionManager'; args: Omit<T.LoginByTokenRequestType, '_this' | '_typeName'>; result: T.UserSession; faults: 'InvalidLocale' | 'InvalidLogin' | 'RuntimeFault' };
+  LoginByToken: { this: 'SessionManager'; args: { locale?: string }; result: T.UserSession; faults: 'InvalidLocale' | 'InvalidLogin' | 'RuntimeFault' };
   /** `SessionManager.login`. Privilege: System.Anonymous. Faults: InvalidLogin, InvalidLocale. @since 2.0 */
-  Login: { this: 'SessionManager'; args: Omit<T.LoginRequestType, '_this' | '_typeName'>; result: T.UserSession; faults: 'InvalidLocale' | 'InvalidLogin' | 'RuntimeFault' };
+  Login: { this: 'SessionManager'; args: { userName: string; password: string; locale?: string }; result: T.UserSession; faults: 'InvalidLocale' | 'InvalidLogin' | 'RuntimeFault' };
   /** `SessionManager.loginBySSPI`. Privilege: System.Anonymous. Faults: SSPIChallenge, InvalidLogin, InvalidLocale. @since 2.5 */
-  LoginBySSPI: { this: 'SessionManager'; args: Omit<T.LoginBySSPIRequestType, '_this' | '_typeName'>; result: T.UserSession; faults: 'InvalidLocale' | 'InvalidLogin' | 'SSPIChallenge' | 'RuntimeFault' };
+  LoginBySSPI: { this: 'SessionManager'; args: { base64Token: string; locale?: string }; result: T.UserSession; faults: 'InvalidLocale' | 'InvalidLogin' | 'SSPIChallenge' | 'RuntimeFault' };
   /** `SessionManager.logout`. Privilege: System.View. @since 2.0 */
-  Logout: { this: 'SessionManager'; args: Omit<T.LogoutRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  Logout: { this: 'SessionManager'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `SessionManager.acquireLocalTicket`. Privilege: System.Anonymous. Faults: InvalidLogin. @since 2.0 */
-  AcquireLocalTicket: { this: 'SessionManager'; args: Omit<T.AcquireLocalTicketRequestType, '_this' | '_typeName'>; result: T.SessionManagerLocalTicket; faults: 'InvalidLogin' | 'RuntimeFault' };
+  AcquireLocalTicket: { this: 'SessionManager'; args: { userName: string }; result: T.SessionManagerLocalTicket; faults: 'InvalidLogin' | 'RuntimeFault' };
   /** `SessionManager.acquireGenericServiceTicket`. Privilege: System.Anonymous. @since 5.0 */
-  AcquireGenericServiceTicket: { this: 'SessionManager'; args: Omit<T.AcquireGenericServiceTicketRequestType, '_this' | '_typeName'>; result: T.SessionManagerGenericServiceTicket; faults: 'RuntimeFault' };
+  AcquireGenericServiceTicket: { this: 'SessionManager'; args: { spec: T.SessionManagerServiceRequestSpec }; result: T.SessionManagerGenericServiceTicket; faults: 'RuntimeFault' };
   /** `SessionManager.terminate`. Privilege: Sessions.TerminateSession. Faults: NotFound. @since 2.0 */
-  TerminateSession: { this: 'SessionManager'; args: Omit<T.TerminateSessionRequestType, '_this' | '_typeName'>; result: void; faults: 'NotFound' | 'RuntimeFault' };
+  TerminateSession: { this: 'SessionManager'; args: { sessionId: string[] }; result: void; faults: 'NotFound' | 'RuntimeFault' };
   /** `SessionManager.setLocale`. Privilege: System.View. Faults: InvalidLocale. @since 2.0 */
-  SetLocale: { this: 'SessionManager'; args: Omit<T.SetLocaleRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidLocale' | 'RuntimeFault' };
+  SetLocale: { this: 'SessionManager'; args: { locale: string }; result: void; faults: 'InvalidLocale' | 'RuntimeFault' };
   /** `SessionManager.loginExtensionBySubjectName`. Privilege: System.Anonymous. Faults: InvalidLogin, InvalidLocale, NotFound, NoClientCertificate, NoSubjectName. @since 2.5 */
-  LoginExtensionBySubjectName: { this: 'SessionManager'; args: Omit<T.LoginExtensionBySubjectNameRequestType, '_this' | '_typeName'>; result: T.UserSession; faults: 'InvalidLocale' | 'InvalidLogin' | 'NoClientCertificate' | 'NoSubjectName' | 'NotFound' | 'RuntimeFault' };
+  LoginExtensionBySubjectName: { this: 'SessionManager'; args: { extensionKey: string; locale?: string }; result: T.UserSession; faults: 'InvalidLocale' | 'InvalidLogin' | 'NoClientCertificate' | 'NoSubjectName' | 'NotFound' | 'RuntimeFault' };
   /** `SessionManager.loginExtensionByCertificate`. Privilege: System.Anonymous. Faults: InvalidLogin, InvalidLocale, NoClientCertificate. @since 4.0 */
-  LoginExtensionByCertificate: { this: 'SessionManager'; args: Omit<T.LoginExtensionByCertificateRequestType, '_this' | '_typeName'>; result: T.UserSession; faults: 'InvalidLocale' | 'InvalidLogin' | 'NoClientCertificate' | 'RuntimeFault' };
+  LoginExtensionByCertificate: { this: 'SessionManager'; args: { extensionKey: string; locale?: string }; result: T.UserSession; faults: 'InvalidLocale' | 'InvalidLogin' | 'NoClientCertificate' | 'RuntimeFault' };
   /** `SessionManager.impersonateUser`. Privilege: Sessions.ImpersonateUser. Faults: InvalidLogin, InvalidLocale. @since 2.5 */
-  ImpersonateUser: { this: 'SessionManager'; args: Omit<T.ImpersonateUserRequestType, '_this' | '_typeName'>; result: T.UserSession; faults: 'InvalidLocale' | 'InvalidLogin' | 'RuntimeFault' };
+  ImpersonateUser: { this: 'SessionManager'; args: { userName: string; locale?: string }; result: T.UserSession; faults: 'InvalidLocale' | 'InvalidLogin' | 'RuntimeFault' };
   /** `SessionManager.sessionIsActive`. Privilege: Sessions.ValidateSession. @since 2.5 */
-  SessionIsActive: { this: 'SessionManager'; args: Omit<T.SessionIsActiveRequestType, '_this' | '_typeName'>; result: boolean; faults: 'RuntimeFault' };
+  SessionIsActive: { this: 'SessionManager'; args: { sessionID: string; userName: string }; result: boolean; faults: 'RuntimeFault' };
   /** `SessionManager.acquireCloneTicket`. Privilege: System.View. @since 2.5u2 */
-  AcquireCloneTicket: { this: 'SessionManager'; args: Omit<T.AcquireCloneTicketRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  AcquireCloneTicket: { this: 'SessionManager'; args: {}; result: string; faults: 'RuntimeFault' };
   /** `SessionManager.cloneSession`. Privilege: System.Anonymous. Faults: InvalidLogin. @since 2.5u2 */
-  CloneSession: { this: 'SessionManager'; args: Omit<T.CloneSessionRequestType, '_this' | '_typeName'>; result: T.UserSession; faults: 'InvalidLogin' | 'RuntimeFault' };
+  CloneSession: { this: 'SessionManager'; args: { cloneTicket: string }; result: T.UserSession; faults: 'InvalidLogin' | 'RuntimeFault' };
   /** `SimpleCommand.Execute`. Privilege: Global.ServiceManagers. @since 2.5 */
-  ExecuteSimpleCommand: { this: 'SimpleCommand'; args: Omit<T.ExecuteSimpleCommandRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  ExecuteSimpleCommand: { this: 'SimpleCommand'; args: { arguments?: string[] }; result: string; faults: 'RuntimeFault' };
   /** `SiteInfoManager.GetSiteInfo`. Privilege: System.View. @since 7.0.0.0 */
-  GetSiteInfo: { this: 'SiteInfoManager'; args: Omit<T.GetSiteInfoRequestType, '_this' | '_typeName'>; result: T.SiteInfo; faults: 'RuntimeFault' };
+  GetSiteInfo: { this: 'SiteInfoManager'; args: {}; result: T.SiteInfo; faults: 'RuntimeFault' };
   /** `StorageQueryManager.queryHostsWithAttachedLun`. Privilege: System.Read. @since 6.7.2 */
-  QueryHostsWithAttachedLun: { this: 'StorageQueryManager'; args: Omit<T.QueryHostsWithAttachedLunRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'HostSystem'>[]; faults: 'RuntimeFault' };
+  QueryHostsWithAttachedLun: { this: 'StorageQueryManager'; args: { lunUuid: string }; result: T.ManagedObjectReference<'HostSystem'>[]; faults: 'RuntimeFault' };
   /** `StorageResourceManager.ConfigureDatastoreIORM`. Faults: IORMNotSupportedHostOnDatastore, InaccessibleDatastore. @since 4.1 */
-  ConfigureDatastoreIORM_Task: { this: 'StorageResourceManager'; args: Omit<T.ConfigureDatastoreIORMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'IORMNotSupportedHostOnDatastore' | 'InaccessibleDatastore' | 'RuntimeFault' };
+  ConfigureDatastoreIORM_Task: { this: 'StorageResourceManager'; args: { datastore: T.ManagedObjectReference<'Datastore'>; spec: T.StorageIORMConfigSpec }; result: TaskRef<void>; faults: 'IORMNotSupportedHostOnDatastore' | 'InaccessibleDatastore' | 'RuntimeFault' };
   /** `StorageResourceManager.QueryIORMConfigOption`. Privilege: Datastore.Config. @since 4.1 */
-  QueryIORMConfigOption: { this: 'StorageResourceManager'; args: Omit<T.QueryIORMConfigOptionRequestType, '_this' | '_typeName'>; result: T.StorageIORMConfigOption; faults: 'RuntimeFault' };
+  QueryIORMConfigOption: { this: 'StorageResourceManager'; args: { host: T.ManagedObjectReference<'HostSystem'> }; result: T.StorageIORMConfigOption; faults: 'RuntimeFault' };
   /** `StorageResourceManager.queryDatastorePerformanceSummary`. Privilege: System.View. Faults: NotFound. @since 5.1 */
-  QueryDatastorePerformanceSummary: { this: 'StorageResourceManager'; args: Omit<T.QueryDatastorePerformanceSummaryRequestType, '_this' | '_typeName'>; result: T.StoragePerformanceSummary[]; faults: 'NotFound' | 'RuntimeFault' };
+  QueryDatastorePerformanceSummary: { this: 'StorageResourceManager'; args: { datastore: T.ManagedObjectReference<'Datastore'> }; result: T.StoragePerformanceSummary[]; faults: 'NotFound' | 'RuntimeFault' };
   /** `StorageResourceManager.applyRecommendationToPod`. Privilege: System.View. @since 5.0 */
-  ApplyStorageDrsRecommendationToPod_Task: { this: 'StorageResourceManager'; args: Omit<T.ApplyStorageDrsRecommendationToPodRequestType, '_this' | '_typeName'>; result: TaskRef<T.ApplyStorageRecommendationResult>; faults: 'RuntimeFault' };
+  ApplyStorageDrsRecommendationToPod_Task: { this: 'StorageResourceManager'; args: { pod: T.ManagedObjectReference<'StoragePod'>; key: string }; result: TaskRef<T.ApplyStorageRecommendationResult>; faults: 'RuntimeFault' };
   /** `StorageResourceManager.applyRecommendation`. Privilege: System.View. @since 5.0 */
-  ApplyStorageDrsRecommendation_Task: { this: 'StorageResourceManager'; args: Omit<T.ApplyStorageDrsRecommendationRequestType, '_this' | '_typeName'>; result: TaskRef<T.ApplyStorageRecommendationResult>; faults: 'RuntimeFault' };
+  ApplyStorageDrsRecommendation_Task: { this: 'StorageResourceManager'; args: { key: string[] }; result: TaskRef<T.ApplyStorageRecommendationResult>; faults: 'RuntimeFault' };
   /** `StorageResourceManager.cancelRecommendation`. Privilege: System.View. @since 5.0 */
-  CancelStorageDrsRecommendation: { this: 'StorageResourceManager'; args: Omit<T.CancelStorageDrsRecommendationRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  CancelStorageDrsRecommendation: { this: 'StorageResourceManager'; args: { key: string[] }; result: void; faults: 'RuntimeFault' };
   /** `StorageResourceManager.refreshRecommendation`. Privilege: System.View. @since 5.0 */
-  RefreshStorageDrsRecommendation: { this: 'StorageResourceManager'; args: Omit<T.RefreshStorageDrsRecommendationRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RefreshStorageDrsRecommendation: { this: 'StorageResourceManager'; args: { pod: T.ManagedObjectReference<'StoragePod'> }; result: void; faults: 'RuntimeFault' };
   /** `StorageResourceManager.refreshRecommendationsForPod`. Privilege: System.View. Faults: InvalidArgument. @since 6.7 */
-  RefreshStorageDrsRecommendationsForPod_Task: { this: 'StorageResourceManager'; args: Omit<T.RefreshStorageDrsRecommendationsForPodRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidArgument' | 'RuntimeFault' };
+  RefreshStorageDrsRecommendationsForPod_Task: { this: 'StorageResourceManager'; args: { pod: T.ManagedObjectReference<'StoragePod'> }; result: TaskRef<void>; faults: 'InvalidArgument' | 'RuntimeFault' };
   /** `StorageResourceManager.configureStorageDrsForPod`. @since 5.0 */
-  ConfigureStorageDrsForPod_Task: { this: 'StorageResourceManager'; args: Omit<T.ConfigureStorageDrsForPodRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  ConfigureStorageDrsForPod_Task: { this: 'StorageResourceManager'; args: { pod: T.ManagedObjectReference<'StoragePod'>; spec: T.StorageDrsConfigSpec; modify: boolean }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `StorageResourceManager.validateStoragePodConfig`. Privilege: System.View. @since 6.7 */
-  ValidateStoragePodConfig: { this: 'StorageResourceManager'; args: Omit<T.ValidateStoragePodConfigRequestType, '_this' | '_typeName'>; result: T.LocalizedMethodFault | undefined; faults: 'RuntimeFault' };
+  ValidateStoragePodConfig: { this: 'StorageResourceManager'; args: { pod: T.ManagedObjectReference<'StoragePod'>; spec: T.StorageDrsConfigSpec }; result: T.LocalizedMethodFault | undefined; faults: 'RuntimeFault' };
   /** `StorageResourceManager.recommendDatastores`. Privilege: System.View. @since 5.0 */
-  RecommendDatastores: { this: 'StorageResourceManager'; args: Omit<T.RecommendDatastoresRequestType, '_this' | '_typeName'>; result: T.StoragePlacementResult; faults: 'RuntimeFault' };
+  RecommendDatastores: { this: 'StorageResourceManager'; args: { storageSpec: T.StoragePlacementSpec }; result: T.StoragePlacementResult; faults: 'RuntimeFault' };
   /** `Task.cancel`. Faults: InvalidState. @since 2.0 */
-  CancelTask: { this: 'Task'; args: Omit<T.CancelTaskRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  CancelTask: { this: 'Task'; args: {}; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `Task.UpdateProgress`. Privilege: Task.Update. Faults: InvalidState, OutOfBounds. @since 2.5 */
-  UpdateProgress: { this: 'Task'; args: Omit<T.UpdateProgressRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'OutOfBounds' | 'RuntimeFault' };
+  UpdateProgress: { this: 'Task'; args: { percentDone: number }; result: void; faults: 'InvalidState' | 'OutOfBounds' | 'RuntimeFault' };
   /** `Task.setState`. Privilege: Task.Update. Faults: InvalidState. @since 2.5 */
-  SetTaskState: { this: 'Task'; args: Omit<T.SetTaskStateRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  SetTaskState: { this: 'Task'; args: { state: T.TaskInfoState; result?: T.AnyType; fault?: T.LocalizedMethodFault }; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `Task.UpdateDescription`. Privilege: Task.Update. @since 4.0 */
-  SetTaskDescription: { this: 'Task'; args: Omit<T.SetTaskDescriptionRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  SetTaskDescription: { this: 'Task'; args: { description: T.LocalizableMessage }; result: void; faults: 'RuntimeFault' };
   /** `TaskHistoryCollector.readNext`. @since 2.0 */
-  ReadNextTasks: { this: 'TaskHistoryCollector'; args: Omit<T.ReadNextTasksRequestType, '_this' | '_typeName'>; result: T.TaskInfo[]; faults: 'RuntimeFault' };
+  ReadNextTasks: { this: 'TaskHistoryCollector'; args: { maxCount: number }; result: T.TaskInfo[]; faults: 'RuntimeFault' };
   /** `TaskHistoryCollector.readPrev`. @since 2.0 */
-  ReadPreviousTasks: { this: 'TaskHistoryCollector'; args: Omit<T.ReadPreviousTasksRequestType, '_this' | '_typeName'>; result: T.TaskInfo[]; faults: 'RuntimeFault' };
+  ReadPreviousTasks: { this: 'TaskHistoryCollector'; args: { maxCount: number }; result: T.TaskInfo[]; faults: 'RuntimeFault' };
   /** `TaskManager.createCollector`. Privilege: System.View. Faults: InvalidState. @since 2.0 */
-  CreateCollectorForTasks: { this: 'TaskManager'; args: Omit<T.CreateCollectorForTasksRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'TaskHistoryCollector'>; faults: 'InvalidState' | 'RuntimeFault' };
+  CreateCollectorForTasks: { this: 'TaskManager'; args: { filter: T.TaskFilterSpec }; result: T.ManagedObjectReference<'TaskHistoryCollector'>; faults: 'InvalidState' | 'RuntimeFault' };
   /** `TaskManager.createTask`. Privilege: Task.Create. @since 2.5 */
-  CreateTask: { this: 'TaskManager'; args: Omit<T.CreateTaskRequestType, '_this' | '_typeName'>; result: T.TaskInfo; faults: 'RuntimeFault' };
+  CreateTask: { this: 'TaskManager'; args: { obj: T.ManagedObjectReference; taskTypeId: string; initiatedBy?: string; cancelable: boolean; parentTaskKey?: string; activationId?: string }; result: T.TaskInfo; faults: 'RuntimeFault' };
   /** `UserDirectory.retrieveUserGroups`. Faults: NotFound. @since 2.0 */
-  RetrieveUserGroups: { this: 'UserDirectory'; args: Omit<T.RetrieveUserGroupsRequestType, '_this' | '_typeName'>; result: T.UserSearchResult[]; faults: 'NotFound' | 'RuntimeFault' };
+  RetrieveUserGroups: { this: 'UserDirectory'; args: { domain?: string; searchStr: string; belongsToGroup?: string; belongsToUser?: string; exactMatch: boolean; findUsers: boolean; findGroups: boolean }; result: T.UserSearchResult[]; faults: 'NotFound' | 'RuntimeFault' };
   /** `VirtualApp.updateVAppConfig`. Faults: TaskInProgress, VmConfigFault, ConcurrentAccess, FileFault, InvalidName, DuplicateName, InvalidState, InsufficientResourcesFault, InvalidDatastore. @since 4.0 */
-  UpdateVAppConfig: { this: 'VirtualApp'; args: Omit<T.UpdateVAppConfigRequestType, '_this' | '_typeName'>; result: void; faults: 'ConcurrentAccess' | 'DuplicateName' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  UpdateVAppConfig: { this: 'VirtualApp'; args: { spec: T.VAppConfigSpec }; result: void; faults: 'ConcurrentAccess' | 'DuplicateName' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualApp.updateLinkedChildren`. Faults: ConcurrentAccess. @since 4.1 */
-  UpdateLinkedChildren: { this: 'VirtualApp'; args: Omit<T.UpdateLinkedChildrenRequestType, '_this' | '_typeName'>; result: void; faults: 'ConcurrentAccess' | 'RuntimeFault' };
+  UpdateLinkedChildren: { this: 'VirtualApp'; args: { addChangeSet?: T.VirtualAppLinkInfo[]; removeSet?: T.ManagedObjectReference<'ManagedEntity'>[] }; result: void; faults: 'ConcurrentAccess' | 'RuntimeFault' };
   /** `VirtualApp.clone`. Privilege: VApp.Clone. Faults: InvalidState, InvalidDatastore, TaskInProgress, VmConfigFault, FileFault, MigrationFault, InsufficientResourcesFault. @since 4.0 */
-  CloneVApp_Task: { this: 'VirtualApp'; args: Omit<T.CloneVAppRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'VirtualApp'>>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidState' | 'MigrationFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  CloneVApp_Task: { this: 'VirtualApp'; args: { name: string; target: T.ManagedObjectReference<'ResourcePool'>; spec: T.VAppCloneSpec }; result: TaskRef<T.ManagedObjectReference<'VirtualApp'>>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidState' | 'MigrationFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualApp.exportVApp`. Privilege: VApp.Export. Faults: InvalidPowerState, TaskInProgress, InvalidState, FileFault. @since 4.0 */
-  ExportVApp: { this: 'VirtualApp'; args: Omit<T.ExportVAppRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'HttpNfcLease'>; faults: 'FileFault' | 'InvalidPowerState' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ExportVApp: { this: 'VirtualApp'; args: {}; result: T.ManagedObjectReference<'HttpNfcLease'>; faults: 'FileFault' | 'InvalidPowerState' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualApp.powerOn`. Privilege: VApp.PowerOn. Faults: TaskInProgress, InvalidState, InsufficientResourcesFault, VmConfigFault, VAppConfigFault, FileFault. @since 4.0 */
-  PowerOnVApp_Task: { this: 'VirtualApp'; args: Omit<T.PowerOnVAppRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidState' | 'TaskInProgress' | 'VAppConfigFault' | 'VmConfigFault' | 'RuntimeFault' };
+  PowerOnVApp_Task: { this: 'VirtualApp'; args: {}; result: TaskRef<void>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidState' | 'TaskInProgress' | 'VAppConfigFault' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualApp.powerOff`. Privilege: VApp.PowerOff. Faults: TaskInProgress, InvalidState, VAppConfigFault. @since 4.0 */
-  PowerOffVApp_Task: { this: 'VirtualApp'; args: Omit<T.PowerOffVAppRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'VAppConfigFault' | 'RuntimeFault' };
+  PowerOffVApp_Task: { this: 'VirtualApp'; args: { force: boolean }; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'VAppConfigFault' | 'RuntimeFault' };
   /** `VirtualApp.suspend`. Privilege: VApp.Suspend. Faults: TaskInProgress, InvalidState, VAppConfigFault. @since 4.1 */
-  SuspendVApp_Task: { this: 'VirtualApp'; args: Omit<T.SuspendVAppRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'VAppConfigFault' | 'RuntimeFault' };
+  SuspendVApp_Task: { this: 'VirtualApp'; args: {}; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'VAppConfigFault' | 'RuntimeFault' };
   /** `VirtualApp.unregister`. Privilege: VApp.Unregister. Faults: ConcurrentAccess, InvalidState. @since 4.0 */
-  unregisterVApp_Task: { this: 'VirtualApp'; args: Omit<T.unregisterVAppRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'InvalidState' | 'RuntimeFault' };
+  unregisterVApp_Task: { this: 'VirtualApp'; args: {}; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'InvalidState' | 'RuntimeFault' };
   /** `VirtualDiskManager.createVirtualDisk`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 2.5 */
-  CreateVirtualDisk_Task: { this: 'VirtualDiskManager'; args: Omit<T.CreateVirtualDiskRequestType, '_this' | '_typeName'>; result: TaskRef<string>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  CreateVirtualDisk_Task: { this: 'VirtualDiskManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'>; spec: T.VirtualDiskSpec }; result: TaskRef<string>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualDiskManager.deleteVirtualDisk`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 2.5 */
-  DeleteVirtualDisk_Task: { this: 'VirtualDiskManager'; args: Omit<T.DeleteVirtualDiskRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  DeleteVirtualDisk_Task: { this: 'VirtualDiskManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'> }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualDiskManager.moveVirtualDisk`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 2.5 */
-  MoveVirtualDisk_Task: { this: 'VirtualDiskManager'; args: Omit<T.MoveVirtualDiskRequestType, '_this' | '_typeName'>; result: TaskRef<string>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  MoveVirtualDisk_Task: { this: 'VirtualDiskManager'; args: { sourceName: string; sourceDatacenter?: T.ManagedObjectReference<'Datacenter'>; destName: string; destDatacenter?: T.ManagedObjectReference<'Datacenter'>; force?: boolean; profile?: T.VirtualMachineProfileSpec[] }; result: TaskRef<string>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualDiskManager.copyVirtualDisk`. Privilege: System.View. Faults: FileFault, InvalidDiskFormat, InvalidDatastore. @since 2.5 */
-  CopyVirtualDisk_Task: { this: 'VirtualDiskManager'; args: Omit<T.CopyVirtualDiskRequestType, '_this' | '_typeName'>; result: TaskRef<string>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidDiskFormat' | 'RuntimeFault' };
+  CopyVirtualDisk_Task: { this: 'VirtualDiskManager'; args: { sourceName: string; sourceDatacenter?: T.ManagedObjectReference<'Datacenter'>; destName: string; destDatacenter?: T.ManagedObjectReference<'Datacenter'>; destSpec?: T.VirtualDiskSpec; force?: boolean }; result: TaskRef<string>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidDiskFormat' | 'RuntimeFault' };
   /** `VirtualDiskManager.extendVirtualDisk`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 2.5 */
-  ExtendVirtualDisk_Task: { this: 'VirtualDiskManager'; args: Omit<T.ExtendVirtualDiskRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  ExtendVirtualDisk_Task: { this: 'VirtualDiskManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'>; newCapacityKb: T.Long; eagerZero?: boolean }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualDiskManager.queryVirtualDiskFragmentation`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 2.5 */
-  QueryVirtualDiskFragmentation: { this: 'VirtualDiskManager'; args: Omit<T.QueryVirtualDiskFragmentationRequestType, '_this' | '_typeName'>; result: number; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  QueryVirtualDiskFragmentation: { this: 'VirtualDiskManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'> }; result: number; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualDiskManager.defragmentVirtualDisk`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 2.5 */
-  DefragmentVirtualDisk_Task: { this: 'VirtualDiskManager'; args: Omit<T.DefragmentVirtualDiskRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  DefragmentVirtualDisk_Task: { this: 'VirtualDiskManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'> }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualDiskManager.shrinkVirtualDisk`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 2.5 */
-  ShrinkVirtualDisk_Task: { this: 'VirtualDiskManager'; args: Omit<T.ShrinkVirtualDiskRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  ShrinkVirtualDisk_Task: { this: 'VirtualDiskManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'>; copy?: boolean }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualDiskManager.inflateVirtualDisk`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 2.5 */
-  InflateVirtualDisk_Task: { this: 'VirtualDiskManager'; args: Omit<T.InflateVirtualDiskRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  InflateVirtualDisk_Task: { this: 'VirtualDiskManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'> }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualDiskManager.eagerZeroVirtualDisk`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 4.0 */
-  EagerZeroVirtualDisk_Task: { this: 'VirtualDiskManager'; args: Omit<T.EagerZeroVirtualDiskRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  EagerZeroVirtualDisk_Task: { this: 'VirtualDiskManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'> }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualDiskManager.zeroFillVirtualDisk`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 2.5 */
-  ZeroFillVirtualDisk_Task: { this: 'VirtualDiskManager'; args: Omit<T.ZeroFillVirtualDiskRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  ZeroFillVirtualDisk_Task: { this: 'VirtualDiskManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'> }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualDiskManager.setVirtualDiskUuid`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 2.5 */
-  SetVirtualDiskUuid: { this: 'VirtualDiskManager'; args: Omit<T.SetVirtualDiskUuidRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  SetVirtualDiskUuid: { this: 'VirtualDiskManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'>; uuid: string }; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualDiskManager.queryVirtualDiskUuid`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 2.5 */
-  QueryVirtualDiskUuid: { this: 'VirtualDiskManager'; args: Omit<T.QueryVirtualDiskUuidRequestType, '_this' | '_typeName'>; result: string; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  QueryVirtualDiskUuid: { this: 'VirtualDiskManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'> }; result: string; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualDiskManager.queryVirtualDiskGeometry`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 2.5 */
-  QueryVirtualDiskGeometry: { this: 'VirtualDiskManager'; args: Omit<T.QueryVirtualDiskGeometryRequestType, '_this' | '_typeName'>; result: T.HostDiskDimensionsChs; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  QueryVirtualDiskGeometry: { this: 'VirtualDiskManager'; args: { name: string; datacenter?: T.ManagedObjectReference<'Datacenter'> }; result: T.HostDiskDimensionsChs; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualDiskManager.importUnmanagedSnapshot`. Privilege: System.View. Faults: NotFound, InvalidDatastore. @since 6.0 */
-  ImportUnmanagedSnapshot: { this: 'VirtualDiskManager'; args: Omit<T.ImportUnmanagedSnapshotRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
+  ImportUnmanagedSnapshot: { this: 'VirtualDiskManager'; args: { vdisk: string; datacenter?: T.ManagedObjectReference<'Datacenter'>; vvolId: string }; result: void; faults: 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
   /** `VirtualDiskManager.releaseManagedSnapshot`. Privilege: System.View. Faults: InvalidDatastore, FileNotFound. @since 6.5 */
-  ReleaseManagedSnapshot: { this: 'VirtualDiskManager'; args: Omit<T.ReleaseManagedSnapshotRequestType, '_this' | '_typeName'>; result: void; faults: 'FileNotFound' | 'InvalidDatastore' | 'RuntimeFault' };
+  ReleaseManagedSnapshot: { this: 'VirtualDiskManager'; args: { vdisk: string; datacenter?: T.ManagedObjectReference<'Datacenter'> }; result: void; faults: 'FileNotFound' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VirtualMachine.refreshStorageInfo`. Privilege: System.Read. @since 4.0 */
-  RefreshStorageInfo: { this: 'VirtualMachine'; args: Omit<T.RefreshStorageInfoRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RefreshStorageInfo: { this: 'VirtualMachine'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `VirtualMachine.createSnapshot`. Privilege: VirtualMachine.State.CreateSnapshot. Faults: TaskInProgress, SnapshotFault, VmConfigFault, FileFault, InvalidName, InvalidState. @since 2.0 */
-  CreateSnapshot_Task: { this: 'VirtualMachine'; args: Omit<T.CreateSnapshotRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'VirtualMachineSnapshot'>>; faults: 'FileFault' | 'InvalidName' | 'InvalidState' | 'SnapshotFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  CreateSnapshot_Task: { this: 'VirtualMachine'; args: { name: string; description?: string; memory: boolean; quiesce: boolean }; result: TaskRef<T.ManagedObjectReference<'VirtualMachineSnapshot'>>; faults: 'FileFault' | 'InvalidName' | 'InvalidState' | 'SnapshotFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.createSnapshotEx`. Privilege: VirtualMachine.State.CreateSnapshot. Faults: TaskInProgress, SnapshotFault, VmConfigFault, FileFault, InvalidName, InvalidState. @since 6.5 */
-  CreateSnapshotEx_Task: { this: 'VirtualMachine'; args: Omit<T.CreateSnapshotExRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'VirtualMachineSnapshot'>>; faults: 'FileFault' | 'InvalidName' | 'InvalidState' | 'SnapshotFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  CreateSnapshotEx_Task: { this: 'VirtualMachine'; args: { name: string; description?: string; memory: boolean; quiesceSpec?: T.VirtualMachineGuestQuiesceSpec }; result: TaskRef<T.ManagedObjectReference<'VirtualMachineSnapshot'>>; faults: 'FileFault' | 'InvalidName' | 'InvalidState' | 'SnapshotFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.revertToCurrentSnapshot`. Privilege: VirtualMachine.State.RevertToSnapshot. Faults: TaskInProgress, SnapshotFault, InsufficientResourcesFault, InvalidState, VmConfigFault, NotFound. @since 2.0 */
-  RevertToCurrentSnapshot_Task: { this: 'VirtualMachine'; args: Omit<T.RevertToCurrentSnapshotRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InsufficientResourcesFault' | 'InvalidState' | 'NotFound' | 'SnapshotFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  RevertToCurrentSnapshot_Task: { this: 'VirtualMachine'; args: { host?: T.ManagedObjectReference<'HostSystem'>; suppressPowerOn?: boolean }; result: TaskRef<void>; faults: 'InsufficientResourcesFault' | 'InvalidState' | 'NotFound' | 'SnapshotFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.removeAllSnapshots`. Privilege: VirtualMachine.State.RemoveSnapshot. Faults: TaskInProgress, InvalidState, SnapshotFault. @since 2.0 */
-  RemoveAllSnapshots_Task: { this: 'VirtualMachine'; args: Omit<T.RemoveAllSnapshotsRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'SnapshotFault' | 'TaskInProgress' | 'RuntimeFault' };
+  RemoveAllSnapshots_Task: { this: 'VirtualMachine'; args: { consolidate?: boolean }; result: TaskRef<void>; faults: 'InvalidState' | 'SnapshotFault' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.consolidateDisks`. Privilege: VirtualMachine.State.RemoveSnapshot. Faults: TaskInProgress, InvalidState, FileFault, VmConfigFault. @since 5.0 */
-  ConsolidateVMDisks_Task: { this: 'VirtualMachine'; args: Omit<T.ConsolidateVMDisksRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  ConsolidateVMDisks_Task: { this: 'VirtualMachine'; args: {}; result: TaskRef<void>; faults: 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.estimateStorageRequirementForConsolidate`. Privilege: VirtualMachine.State.RemoveSnapshot. Faults: TaskInProgress, InvalidState, FileFault, VmConfigFault. @since 5.0 */
-  EstimateStorageForConsolidateSnapshots_Task: { this: 'VirtualMachine'; args: Omit<T.EstimateStorageForConsolidateSnapshotsRequestType, '_this' | '_typeName'>; result: TaskRef<T.StorageRequirement[]>; faults: 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  EstimateStorageForConsolidateSnapshots_Task: { this: 'VirtualMachine'; args: {}; result: TaskRef<T.StorageRequirement[]>; faults: 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.reconfigure`. Faults: TaskInProgress, VmConfigFault, ConcurrentAccess, FileFault, InvalidName, DuplicateName, InvalidState, InsufficientResourcesFault, InvalidDatastore. @since 2.0 */
-  ReconfigVM_Task: { this: 'VirtualMachine'; args: Omit<T.ReconfigVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'DuplicateName' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  ReconfigVM_Task: { this: 'VirtualMachine'; args: { spec: T.VirtualMachineConfigSpec }; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'DuplicateName' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidName' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.upgradeVirtualHardware`. Privilege: VirtualMachine.Config.UpgradeVirtualHardware. Faults: InvalidState, TaskInProgress, AlreadyUpgraded, NoDiskFound. @since 2.0 */
-  UpgradeVM_Task: { this: 'VirtualMachine'; args: Omit<T.UpgradeVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'AlreadyUpgraded' | 'InvalidState' | 'NoDiskFound' | 'TaskInProgress' | 'RuntimeFault' };
+  UpgradeVM_Task: { this: 'VirtualMachine'; args: { version?: string }; result: TaskRef<void>; faults: 'AlreadyUpgraded' | 'InvalidState' | 'NoDiskFound' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.extractOvfEnvironment`. Privilege: VApp.ExtractOvfEnvironment. Faults: InvalidState. @since 4.0 */
-  ExtractOvfEnvironment: { this: 'VirtualMachine'; args: Omit<T.ExtractOvfEnvironmentRequestType, '_this' | '_typeName'>; result: string; faults: 'InvalidState' | 'RuntimeFault' };
+  ExtractOvfEnvironment: { this: 'VirtualMachine'; args: {}; result: string; faults: 'InvalidState' | 'RuntimeFault' };
   /** `VirtualMachine.powerOn`. Privilege: VirtualMachine.Interact.PowerOn. Faults: TaskInProgress, InvalidState, InsufficientResourcesFault, VmConfigFault, FileFault. @since 2.0 */
-  PowerOnVM_Task: { this: 'VirtualMachine'; args: Omit<T.PowerOnVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  PowerOnVM_Task: { this: 'VirtualMachine'; args: { host?: T.ManagedObjectReference<'HostSystem'> }; result: TaskRef<void>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.powerOff`. Privilege: VirtualMachine.Interact.PowerOff. Faults: TaskInProgress, InvalidState. @since 2.0 */
-  PowerOffVM_Task: { this: 'VirtualMachine'; args: Omit<T.PowerOffVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  PowerOffVM_Task: { this: 'VirtualMachine'; args: {}; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.suspend`. Privilege: VirtualMachine.Interact.Suspend. Faults: TaskInProgress, InvalidState. @since 2.0 */
-  SuspendVM_Task: { this: 'VirtualMachine'; args: Omit<T.SuspendVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  SuspendVM_Task: { this: 'VirtualMachine'; args: {}; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.reset`. Privilege: VirtualMachine.Interact.Reset. Faults: TaskInProgress, InvalidState. @since 2.0 */
-  ResetVM_Task: { this: 'VirtualMachine'; args: Omit<T.ResetVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ResetVM_Task: { this: 'VirtualMachine'; args: {}; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.shutdownGuest`. Privilege: VirtualMachine.Interact.PowerOff. Faults: ToolsUnavailable, TaskInProgress, InvalidState. @since 2.0 */
-  ShutdownGuest: { this: 'VirtualMachine'; args: Omit<T.ShutdownGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'TaskInProgress' | 'ToolsUnavailable' | 'RuntimeFault' };
+  ShutdownGuest: { this: 'VirtualMachine'; args: {}; result: void; faults: 'InvalidState' | 'TaskInProgress' | 'ToolsUnavailable' | 'RuntimeFault' };
   /** `VirtualMachine.rebootGuest`. Privilege: VirtualMachine.Interact.Reset. Faults: ToolsUnavailable, TaskInProgress, InvalidState. @since 2.0 */
-  RebootGuest: { this: 'VirtualMachine'; args: Omit<T.RebootGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'TaskInProgress' | 'ToolsUnavailable' | 'RuntimeFault' };
+  RebootGuest: { this: 'VirtualMachine'; args: {}; result: void; faults: 'InvalidState' | 'TaskInProgress' | 'ToolsUnavailable' | 'RuntimeFault' };
   /** `VirtualMachine.standbyGuest`. Privilege: VirtualMachine.Interact.Suspend. Faults: ToolsUnavailable, TaskInProgress, InvalidState. @since 2.0 */
-  StandbyGuest: { this: 'VirtualMachine'; args: Omit<T.StandbyGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'TaskInProgress' | 'ToolsUnavailable' | 'RuntimeFault' };
+  StandbyGuest: { this: 'VirtualMachine'; args: {}; result: void; faults: 'InvalidState' | 'TaskInProgress' | 'ToolsUnavailable' | 'RuntimeFault' };
   /** `VirtualMachine.answer`. Privilege: VirtualMachine.Interact.AnswerQuestion. Faults: ConcurrentAccess. @since 2.0 */
-  AnswerVM: { this: 'VirtualMachine'; args: Omit<T.AnswerVMRequestType, '_this' | '_typeName'>; result: void; faults: 'ConcurrentAccess' | 'RuntimeFault' };
+  AnswerVM: { this: 'VirtualMachine'; args: { questionId: string; answerChoice: string }; result: void; faults: 'ConcurrentAccess' | 'RuntimeFault' };
   /** `VirtualMachine.customize`. Privilege: VirtualMachine.Provisioning.Customize. Faults: CustomizationFault. @since 2.0 */
-  CustomizeVM_Task: { this: 'VirtualMachine'; args: Omit<T.CustomizeVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'CustomizationFault' | 'RuntimeFault' };
+  CustomizeVM_Task: { this: 'VirtualMachine'; args: { spec: T.CustomizationSpec }; result: TaskRef<void>; faults: 'CustomizationFault' | 'RuntimeFault' };
   /** `VirtualMachine.checkCustomizationSpec`. Privilege: VirtualMachine.Provisioning.Customize. Faults: CustomizationFault. @since 2.0 */
-  CheckCustomizationSpec: { this: 'VirtualMachine'; args: Omit<T.CheckCustomizationSpecRequestType, '_this' | '_typeName'>; result: void; faults: 'CustomizationFault' | 'RuntimeFault' };
+  CheckCustomizationSpec: { this: 'VirtualMachine'; args: { spec: T.CustomizationSpec }; result: void; faults: 'CustomizationFault' | 'RuntimeFault' };
   /** `VirtualMachine.migrate`. Faults: MigrationFault, FileFault, Timedout, InsufficientResourcesFault, InvalidState, VmConfigFault. @since 2.0 */
-  MigrateVM_Task: { this: 'VirtualMachine'; args: Omit<T.MigrateVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidState' | 'MigrationFault' | 'Timedout' | 'VmConfigFault' | 'RuntimeFault' };
+  MigrateVM_Task: { this: 'VirtualMachine'; args: { pool?: T.ManagedObjectReference<'ResourcePool'>; host?: T.ManagedObjectReference<'HostSystem'>; priority: T.VirtualMachineMovePriority; state?: T.VirtualMachinePowerState }; result: TaskRef<void>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidState' | 'MigrationFault' | 'Timedout' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.relocate`. Privilege: Resource.ColdMigrate. Faults: InvalidState, InvalidDatastore, MigrationFault, VmConfigFault, FileFault, Timedout, InsufficientResourcesFault. @since 2.0 */
-  RelocateVM_Task: { this: 'VirtualMachine'; args: Omit<T.RelocateVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidState' | 'MigrationFault' | 'Timedout' | 'VmConfigFault' | 'RuntimeFault' };
+  RelocateVM_Task: { this: 'VirtualMachine'; args: { spec: T.VirtualMachineRelocateSpec; priority?: T.VirtualMachineMovePriority }; result: TaskRef<void>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidState' | 'MigrationFault' | 'Timedout' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.clone`. Faults: CustomizationFault, InvalidState, InvalidDatastore, TaskInProgress, VmConfigFault, FileFault, MigrationFault, InsufficientResourcesFault. @since 2.0 */
-  CloneVM_Task: { this: 'VirtualMachine'; args: Omit<T.CloneVMRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'VirtualMachine'>>; faults: 'CustomizationFault' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidState' | 'MigrationFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  CloneVM_Task: { this: 'VirtualMachine'; args: { folder: T.ManagedObjectReference<'Folder'>; name: string; spec: T.VirtualMachineCloneSpec }; result: TaskRef<T.ManagedObjectReference<'VirtualMachine'>>; faults: 'CustomizationFault' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidState' | 'MigrationFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.instantClone`. Privilege: VirtualMachine.Provisioning.Clone. Faults: TaskInProgress, InvalidState, InvalidDatastore, InsufficientResourcesFault, DisallowedMigrationDeviceAttached, FileFault. @since 6.7 */
-  InstantClone_Task: { this: 'VirtualMachine'; args: Omit<T.InstantCloneRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'VirtualMachine'>>; faults: 'DisallowedMigrationDeviceAttached' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  InstantClone_Task: { this: 'VirtualMachine'; args: { spec: T.VirtualMachineInstantCloneSpec }; result: TaskRef<T.ManagedObjectReference<'VirtualMachine'>>; faults: 'DisallowedMigrationDeviceAttached' | 'FileFault' | 'InsufficientResourcesFault' | 'InvalidDatastore' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.exportVm`. Privilege: VApp.Export. Faults: InvalidPowerState, TaskInProgress, InvalidState, FileFault. @since 4.0 */
-  ExportVm: { this: 'VirtualMachine'; args: Omit<T.ExportVmRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'HttpNfcLease'>; faults: 'FileFault' | 'InvalidPowerState' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ExportVm: { this: 'VirtualMachine'; args: {}; result: T.ManagedObjectReference<'HttpNfcLease'>; faults: 'FileFault' | 'InvalidPowerState' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.markAsTemplate`. Privilege: VirtualMachine.Provisioning.MarkAsTemplate. Faults: InvalidState, VmConfigFault, FileFault. @since 2.0 */
-  MarkAsTemplate: { this: 'VirtualMachine'; args: Omit<T.MarkAsTemplateRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'InvalidState' | 'VmConfigFault' | 'RuntimeFault' };
+  MarkAsTemplate: { this: 'VirtualMachine'; args: {}; result: void; faults: 'FileFault' | 'InvalidState' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.markAsVirtualMachine`. Privilege: VirtualMachine.Provisioning.MarkAsVM. Faults: InvalidState, InvalidDatastore, VmConfigFault, FileFault. @since 2.0 */
-  MarkAsVirtualMachine: { this: 'VirtualMachine'; args: Omit<T.MarkAsVirtualMachineRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'VmConfigFault' | 'RuntimeFault' };
+  MarkAsVirtualMachine: { this: 'VirtualMachine'; args: { pool: T.ManagedObjectReference<'ResourcePool'>; host?: T.ManagedObjectReference<'HostSystem'> }; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.unregister`. Privilege: VirtualMachine.Inventory.Unregister. Faults: TaskInProgress, InvalidPowerState. @since 2.0 */
-  UnregisterVM: { this: 'VirtualMachine'; args: Omit<T.UnregisterVMRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidPowerState' | 'TaskInProgress' | 'RuntimeFault' };
+  UnregisterVM: { this: 'VirtualMachine'; args: {}; result: void; faults: 'InvalidPowerState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.resetGuestInformation`. Privilege: VirtualMachine.Config.ResetGuestInfo. Faults: InvalidState. @since 2.0 */
-  ResetGuestInformation: { this: 'VirtualMachine'; args: Omit<T.ResetGuestInformationRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  ResetGuestInformation: { this: 'VirtualMachine'; args: {}; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `VirtualMachine.mountToolsInstaller`. Privilege: VirtualMachine.Interact.ToolsInstall. Faults: InvalidState, VmConfigFault, VmToolsUpgradeFault. @since 2.0 */
-  MountToolsInstaller: { this: 'VirtualMachine'; args: Omit<T.MountToolsInstallerRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'VmConfigFault' | 'VmToolsUpgradeFault' | 'RuntimeFault' };
+  MountToolsInstaller: { this: 'VirtualMachine'; args: {}; result: void; faults: 'InvalidState' | 'VmConfigFault' | 'VmToolsUpgradeFault' | 'RuntimeFault' };
   /** `VirtualMachine.unmountToolsInstaller`. Privilege: VirtualMachine.Interact.ToolsInstall. Faults: InvalidState, VmConfigFault. @since 2.0 */
-  UnmountToolsInstaller: { this: 'VirtualMachine'; args: Omit<T.UnmountToolsInstallerRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'VmConfigFault' | 'RuntimeFault' };
+  UnmountToolsInstaller: { this: 'VirtualMachine'; args: {}; result: void; faults: 'InvalidState' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.upgradeTools`. Privilege: VirtualMachine.Interact.ToolsInstall. Faults: InvalidState, TaskInProgress, VmToolsUpgradeFault, ToolsUnavailable, VmConfigFault. @since 2.0 */
-  UpgradeTools_Task: { this: 'VirtualMachine'; args: Omit<T.UpgradeToolsRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'ToolsUnavailable' | 'VmConfigFault' | 'VmToolsUpgradeFault' | 'RuntimeFault' };
+  UpgradeTools_Task: { this: 'VirtualMachine'; args: { installerOptions?: string }; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'ToolsUnavailable' | 'VmConfigFault' | 'VmToolsUpgradeFault' | 'RuntimeFault' };
   /** `VirtualMachine.acquireMksTicket`. Privilege: VirtualMachine.Interact.ConsoleInteract. @since 2.0 */
-  AcquireMksTicket: { this: 'VirtualMachine'; args: Omit<T.AcquireMksTicketRequestType, '_this' | '_typeName'>; result: T.VirtualMachineMksTicket; faults: 'RuntimeFault' };
+  AcquireMksTicket: { this: 'VirtualMachine'; args: {}; result: T.VirtualMachineMksTicket; faults: 'RuntimeFault' };
   /** `VirtualMachine.queryConnections`. Privilege: VirtualMachine.Interact.ConsoleInteract. Faults: InvalidState, Timedout, VmConfigFault. @since 7.0.1.0 */
-  QueryConnections: { this: 'VirtualMachine'; args: Omit<T.QueryConnectionsRequestType, '_this' | '_typeName'>; result: T.VirtualMachineConnection[]; faults: 'InvalidState' | 'Timedout' | 'VmConfigFault' | 'RuntimeFault' };
+  QueryConnections: { this: 'VirtualMachine'; args: {}; result: T.VirtualMachineConnection[]; faults: 'InvalidState' | 'Timedout' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.dropConnections`. Privilege: VirtualMachine.Interact.ConsoleInteract. Faults: InvalidState. @since 7.0.1.0 */
-  DropConnections: { this: 'VirtualMachine'; args: Omit<T.DropConnectionsRequestType, '_this' | '_typeName'>; result: boolean; faults: 'InvalidState' | 'RuntimeFault' };
+  DropConnections: { this: 'VirtualMachine'; args: { listOfConnections?: T.VirtualMachineConnection[] }; result: boolean; faults: 'InvalidState' | 'RuntimeFault' };
   /** `VirtualMachine.acquireTicket`. Faults: InvalidState. @since 4.1 */
-  AcquireTicket: { this: 'VirtualMachine'; args: Omit<T.AcquireTicketRequestType, '_this' | '_typeName'>; result: T.VirtualMachineTicket; faults: 'InvalidState' | 'RuntimeFault' };
+  AcquireTicket: { this: 'VirtualMachine'; args: { ticketType: string }; result: T.VirtualMachineTicket; faults: 'InvalidState' | 'RuntimeFault' };
   /** `VirtualMachine.setScreenResolution`. Privilege: VirtualMachine.Interact.ConsoleInteract. Faults: InvalidState, ToolsUnavailable. @since 2.0 */
-  SetScreenResolution: { this: 'VirtualMachine'; args: Omit<T.SetScreenResolutionRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'ToolsUnavailable' | 'RuntimeFault' };
+  SetScreenResolution: { this: 'VirtualMachine'; args: { width: number; height: number }; result: void; faults: 'InvalidState' | 'ToolsUnavailable' | 'RuntimeFault' };
   /** `VirtualMachine.defragmentAllDisks`. Privilege: VirtualMachine.Interact.DefragmentAllDisks. Faults: InvalidState, InvalidPowerState, TaskInProgress, FileFault. @since 2.5 */
-  DefragmentAllDisks: { this: 'VirtualMachine'; args: Omit<T.DefragmentAllDisksRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'InvalidPowerState' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  DefragmentAllDisks: { this: 'VirtualMachine'; args: {}; result: void; faults: 'FileFault' | 'InvalidPowerState' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.createSecondary`. Privilege: VirtualMachine.Interact.CreateSecondary. Faults: TaskInProgress, InvalidState, InsufficientResourcesFault, VmFaultToleranceIssue, FileFault, VmConfigFault. @since 4.0 */
-  CreateSecondaryVM_Task: { this: 'VirtualMachine'; args: Omit<T.CreateSecondaryVMRequestType, '_this' | '_typeName'>; result: TaskRef<T.FaultToleranceSecondaryOpResult>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
+  CreateSecondaryVM_Task: { this: 'VirtualMachine'; args: { host?: T.ManagedObjectReference<'HostSystem'> }; result: TaskRef<T.FaultToleranceSecondaryOpResult>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
   /** `VirtualMachine.createSecondaryEx`. Privilege: VirtualMachine.Interact.CreateSecondary. Faults: TaskInProgress, InvalidState, InsufficientResourcesFault, VmFaultToleranceIssue, FileFault, VmConfigFault. @since 6.0 */
-  CreateSecondaryVMEx_Task: { this: 'VirtualMachine'; args: Omit<T.CreateSecondaryVMExRequestType, '_this' | '_typeName'>; result: TaskRef<T.FaultToleranceSecondaryOpResult>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
+  CreateSecondaryVMEx_Task: { this: 'VirtualMachine'; args: { host?: T.ManagedObjectReference<'HostSystem'>; spec?: T.FaultToleranceConfigSpec }; result: TaskRef<T.FaultToleranceSecondaryOpResult>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
   /** `VirtualMachine.turnOffFaultTolerance`. Privilege: VirtualMachine.Interact.TurnOffFaultTolerance. Faults: TaskInProgress, VmFaultToleranceIssue, InvalidState. @since 4.0 */
-  TurnOffFaultToleranceForVM_Task: { this: 'VirtualMachine'; args: Omit<T.TurnOffFaultToleranceForVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
+  TurnOffFaultToleranceForVM_Task: { this: 'VirtualMachine'; args: {}; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
   /** `VirtualMachine.makePrimary`. Privilege: VirtualMachine.Interact.MakePrimary. Faults: TaskInProgress, VmFaultToleranceIssue, InvalidState. @since 4.0 */
-  MakePrimaryVM_Task: { this: 'VirtualMachine'; args: Omit<T.MakePrimaryVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
+  MakePrimaryVM_Task: { this: 'VirtualMachine'; args: { vm: T.ManagedObjectReference<'VirtualMachine'> }; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
   /** `VirtualMachine.terminateFaultTolerantVM`. Privilege: VirtualMachine.Interact.TerminateFaultTolerantVM. Faults: TaskInProgress, VmFaultToleranceIssue, InvalidState. @since 4.0 */
-  TerminateFaultTolerantVM_Task: { this: 'VirtualMachine'; args: Omit<T.TerminateFaultTolerantVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
+  TerminateFaultTolerantVM_Task: { this: 'VirtualMachine'; args: { vm?: T.ManagedObjectReference<'VirtualMachine'> }; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
   /** `VirtualMachine.disableSecondary`. Privilege: VirtualMachine.Interact.DisableSecondary. Faults: TaskInProgress, VmFaultToleranceIssue, InvalidState. @since 4.0 */
-  DisableSecondaryVM_Task: { this: 'VirtualMachine'; args: Omit<T.DisableSecondaryVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
+  DisableSecondaryVM_Task: { this: 'VirtualMachine'; args: { vm: T.ManagedObjectReference<'VirtualMachine'> }; result: TaskRef<void>; faults: 'InvalidState' | 'TaskInProgress' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
   /** `VirtualMachine.enableSecondary`. Privilege: VirtualMachine.Interact.EnableSecondary. Faults: TaskInProgress, VmFaultToleranceIssue, InvalidState, VmConfigFault. @since 4.0 */
-  EnableSecondaryVM_Task: { this: 'VirtualMachine'; args: Omit<T.EnableSecondaryVMRequestType, '_this' | '_typeName'>; result: TaskRef<T.FaultToleranceSecondaryOpResult>; faults: 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
+  EnableSecondaryVM_Task: { this: 'VirtualMachine'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; host?: T.ManagedObjectReference<'HostSystem'> }; result: TaskRef<T.FaultToleranceSecondaryOpResult>; faults: 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'VmFaultToleranceIssue' | 'RuntimeFault' };
   /** `VirtualMachine.setDisplayTopology`. Privilege: VirtualMachine.Interact.ConsoleInteract. Faults: InvalidState, ToolsUnavailable. @since 2.5u2server */
-  SetDisplayTopology: { this: 'VirtualMachine'; args: Omit<T.SetDisplayTopologyRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'ToolsUnavailable' | 'RuntimeFault' };
+  SetDisplayTopology: { this: 'VirtualMachine'; args: { displays: T.VirtualMachineDisplayTopology[] }; result: void; faults: 'InvalidState' | 'ToolsUnavailable' | 'RuntimeFault' };
   /** `VirtualMachine.startRecording`. Privilege: VirtualMachine.Interact.Record. Faults: InvalidState, InvalidPowerState, TaskInProgress, FileFault, SnapshotFault, VmConfigFault, RecordReplayDisabled, HostIncompatibleForRecordReplay, InvalidName. @since 4.0 */
-  StartRecording_Task: { this: 'VirtualMachine'; args: Omit<T.StartRecordingRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'VirtualMachineSnapshot'>>; faults: 'FileFault' | 'HostIncompatibleForRecordReplay' | 'InvalidName' | 'InvalidPowerState' | 'InvalidState' | 'RecordReplayDisabled' | 'SnapshotFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  StartRecording_Task: { this: 'VirtualMachine'; args: { name: string; description?: string }; result: TaskRef<T.ManagedObjectReference<'VirtualMachineSnapshot'>>; faults: 'FileFault' | 'HostIncompatibleForRecordReplay' | 'InvalidName' | 'InvalidPowerState' | 'InvalidState' | 'RecordReplayDisabled' | 'SnapshotFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.stopRecording`. Privilege: VirtualMachine.Interact.Record. Faults: InvalidState, InvalidPowerState, TaskInProgress, FileFault, SnapshotFault. @since 4.0 */
-  StopRecording_Task: { this: 'VirtualMachine'; args: Omit<T.StopRecordingRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidPowerState' | 'InvalidState' | 'SnapshotFault' | 'TaskInProgress' | 'RuntimeFault' };
+  StopRecording_Task: { this: 'VirtualMachine'; args: {}; result: TaskRef<void>; faults: 'FileFault' | 'InvalidPowerState' | 'InvalidState' | 'SnapshotFault' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.startReplaying`. Privilege: VirtualMachine.Interact.Replay. Faults: InvalidState, InvalidPowerState, TaskInProgress, FileFault, SnapshotFault, NotFound, VmConfigFault, RecordReplayDisabled, HostIncompatibleForRecordReplay. @since 4.0 */
-  StartReplaying_Task: { this: 'VirtualMachine'; args: Omit<T.StartReplayingRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'HostIncompatibleForRecordReplay' | 'InvalidPowerState' | 'InvalidState' | 'NotFound' | 'RecordReplayDisabled' | 'SnapshotFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  StartReplaying_Task: { this: 'VirtualMachine'; args: { replaySnapshot: T.ManagedObjectReference<'VirtualMachineSnapshot'> }; result: TaskRef<void>; faults: 'FileFault' | 'HostIncompatibleForRecordReplay' | 'InvalidPowerState' | 'InvalidState' | 'NotFound' | 'RecordReplayDisabled' | 'SnapshotFault' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.stopReplaying`. Privilege: VirtualMachine.Interact.Replay. Faults: InvalidState, InvalidPowerState, TaskInProgress, FileFault, SnapshotFault. @since 4.0 */
-  StopReplaying_Task: { this: 'VirtualMachine'; args: Omit<T.StopReplayingRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidPowerState' | 'InvalidState' | 'SnapshotFault' | 'TaskInProgress' | 'RuntimeFault' };
+  StopReplaying_Task: { this: 'VirtualMachine'; args: {}; result: TaskRef<void>; faults: 'FileFault' | 'InvalidPowerState' | 'InvalidState' | 'SnapshotFault' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.promoteDisks`. Privilege: VirtualMachine.Provisioning.PromoteDisks. Faults: InvalidState, InvalidPowerState, TaskInProgress. @since 4.0 */
-  PromoteDisks_Task: { this: 'VirtualMachine'; args: Omit<T.PromoteDisksRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidPowerState' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  PromoteDisks_Task: { this: 'VirtualMachine'; args: { unlink: boolean; disks?: T.VirtualDisk[] }; result: TaskRef<void>; faults: 'InvalidPowerState' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.createScreenshot`. Privilege: VirtualMachine.Interact.CreateScreenshot. Faults: TaskInProgress, FileFault, InvalidState. @since 4.0 */
-  CreateScreenshot_Task: { this: 'VirtualMachine'; args: Omit<T.CreateScreenshotRequestType, '_this' | '_typeName'>; result: TaskRef<string>; faults: 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  CreateScreenshot_Task: { this: 'VirtualMachine'; args: {}; result: TaskRef<string>; faults: 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.putUsbScanCodes`. Privilege: VirtualMachine.Interact.PutUsbScanCodes. @since 6.5 */
-  PutUsbScanCodes: { this: 'VirtualMachine'; args: Omit<T.PutUsbScanCodesRequestType, '_this' | '_typeName'>; result: number; faults: 'RuntimeFault' };
+  PutUsbScanCodes: { this: 'VirtualMachine'; args: { spec: T.UsbScanCodeSpec }; result: number; faults: 'RuntimeFault' };
   /** `VirtualMachine.queryChangedDiskAreas`. Privilege: VirtualMachine.Provisioning.DiskRandomRead. Faults: FileFault, NotFound. @since 4.0 */
-  QueryChangedDiskAreas: { this: 'VirtualMachine'; args: Omit<T.QueryChangedDiskAreasRequestType, '_this' | '_typeName'>; result: T.DiskChangeInfo; faults: 'FileFault' | 'NotFound' | 'RuntimeFault' };
+  QueryChangedDiskAreas: { this: 'VirtualMachine'; args: { snapshot?: T.ManagedObjectReference<'VirtualMachineSnapshot'>; deviceKey: number; startOffset: T.Long; changeId: string }; result: T.DiskChangeInfo; faults: 'FileFault' | 'NotFound' | 'RuntimeFault' };
   /** `VirtualMachine.queryUnownedFiles`. Privilege: VirtualMachine.Config.QueryUnownedFiles. @since 4.0 */
-  QueryUnownedFiles: { this: 'VirtualMachine'; args: Omit<T.QueryUnownedFilesRequestType, '_this' | '_typeName'>; result: string[]; faults: 'RuntimeFault' };
+  QueryUnownedFiles: { this: 'VirtualMachine'; args: {}; result: string[]; faults: 'RuntimeFault' };
   /** `VirtualMachine.reloadFromPath`. Privilege: VirtualMachine.Config.ReloadFromPath. Faults: InvalidPowerState, TaskInProgress, FileFault, InvalidState, VmConfigFault, AlreadyExists. @since 4.1 */
-  reloadVirtualMachineFromPath_Task: { this: 'VirtualMachine'; args: Omit<T.reloadVirtualMachineFromPathRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'AlreadyExists' | 'FileFault' | 'InvalidPowerState' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  reloadVirtualMachineFromPath_Task: { this: 'VirtualMachine'; args: { configurationPath: string }; result: TaskRef<void>; faults: 'AlreadyExists' | 'FileFault' | 'InvalidPowerState' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.queryFaultToleranceCompatibility`. Privilege: VirtualMachine.Config.QueryFTCompatibility. Faults: InvalidState, VmConfigFault. @since 4.1 */
-  QueryFaultToleranceCompatibility: { this: 'VirtualMachine'; args: Omit<T.QueryFaultToleranceCompatibilityRequestType, '_this' | '_typeName'>; result: T.LocalizedMethodFault[]; faults: 'InvalidState' | 'VmConfigFault' | 'RuntimeFault' };
+  QueryFaultToleranceCompatibility: { this: 'VirtualMachine'; args: {}; result: T.LocalizedMethodFault[]; faults: 'InvalidState' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.queryFaultToleranceCompatibilityEx`. Privilege: VirtualMachine.Config.QueryFTCompatibility. Faults: InvalidState, VmConfigFault. @since 6.0 */
-  QueryFaultToleranceCompatibilityEx: { this: 'VirtualMachine'; args: Omit<T.QueryFaultToleranceCompatibilityExRequestType, '_this' | '_typeName'>; result: T.LocalizedMethodFault[]; faults: 'InvalidState' | 'VmConfigFault' | 'RuntimeFault' };
+  QueryFaultToleranceCompatibilityEx: { this: 'VirtualMachine'; args: { forLegacyFt?: boolean }; result: T.LocalizedMethodFault[]; faults: 'InvalidState' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.terminate`. Privilege: VirtualMachine.Interact.PowerOff. Faults: InvalidState, TaskInProgress. @since 5.0 */
-  TerminateVM: { this: 'VirtualMachine'; args: Omit<T.TerminateVMRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  TerminateVM: { this: 'VirtualMachine'; args: {}; result: void; faults: 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachine.sendNMI`. Privilege: VirtualMachine.Interact.GuestControl. Faults: InvalidState. @since 6.0 */
-  SendNMI: { this: 'VirtualMachine'; args: Omit<T.SendNMIRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  SendNMI: { this: 'VirtualMachine'; args: {}; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `VirtualMachine.attachDisk`. Privilege: VirtualMachine.Config.AddExistingDisk. Faults: NotFound, VmConfigFault, FileFault, InvalidState, InvalidDatastore, InvalidController, MissingController, DeviceUnsupportedForVmVersion. @since 6.5 */
-  AttachDisk_Task: { this: 'VirtualMachine'; args: Omit<T.AttachDiskRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'DeviceUnsupportedForVmVersion' | 'FileFault' | 'InvalidController' | 'InvalidDatastore' | 'InvalidState' | 'MissingController' | 'NotFound' | 'VmConfigFault' | 'RuntimeFault' };
+  AttachDisk_Task: { this: 'VirtualMachine'; args: { diskId: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; controllerKey?: number; unitNumber?: number }; result: TaskRef<void>; faults: 'DeviceUnsupportedForVmVersion' | 'FileFault' | 'InvalidController' | 'InvalidDatastore' | 'InvalidState' | 'MissingController' | 'NotFound' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.detachDisk`. Privilege: VirtualMachine.Config.RemoveDisk. Faults: NotFound, VmConfigFault, FileFault, InvalidState. @since 6.5 */
-  DetachDisk_Task: { this: 'VirtualMachine'; args: Omit<T.DetachDiskRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidState' | 'NotFound' | 'VmConfigFault' | 'RuntimeFault' };
+  DetachDisk_Task: { this: 'VirtualMachine'; args: { diskId: T.ID }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidState' | 'NotFound' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachine.applyEvcMode`. Privilege: VirtualMachine.Config.Settings. Faults: InvalidState. @since 6.7 */
-  ApplyEvcModeVM_Task: { this: 'VirtualMachine'; args: Omit<T.ApplyEvcModeVMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'RuntimeFault' };
+  ApplyEvcModeVM_Task: { this: 'VirtualMachine'; args: { mask?: T.HostFeatureMask[]; completeMasks?: boolean }; result: TaskRef<void>; faults: 'InvalidState' | 'RuntimeFault' };
   /** `VirtualMachine.cryptoUnlock`. Privilege: Cryptographer.RegisterVM. Faults: InvalidState, NotSupported. @since 6.7 */
-  CryptoUnlock_Task: { this: 'VirtualMachine'; args: Omit<T.CryptoUnlockRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'NotSupported' | 'RuntimeFault' };
+  CryptoUnlock_Task: { this: 'VirtualMachine'; args: {}; result: TaskRef<void>; faults: 'InvalidState' | 'NotSupported' | 'RuntimeFault' };
   /** `VsanUpgradeSystem.performUpgradePreflightCheck`. Privilege: System.Read. Faults: VsanFault. @since 6.0 */
-  PerformVsanUpgradePreflightCheck: { this: 'VsanUpgradeSystem'; args: Omit<T.PerformVsanUpgradePreflightCheckRequestType, '_this' | '_typeName'>; result: T.VsanUpgradeSystemPreflightCheckResult; faults: 'VsanFault' | 'RuntimeFault' };
+  PerformVsanUpgradePreflightCheck: { this: 'VsanUpgradeSystem'; args: { cluster: T.ManagedObjectReference<'ClusterComputeResource'>; downgradeFormat?: boolean }; result: T.VsanUpgradeSystemPreflightCheckResult; faults: 'VsanFault' | 'RuntimeFault' };
   /** `VsanUpgradeSystem.queryUpgradeStatus`. Privilege: System.Read. Faults: VsanFault. @since 6.0 */
-  QueryVsanUpgradeStatus: { this: 'VsanUpgradeSystem'; args: Omit<T.QueryVsanUpgradeStatusRequestType, '_this' | '_typeName'>; result: T.VsanUpgradeSystemUpgradeStatus; faults: 'VsanFault' | 'RuntimeFault' };
+  QueryVsanUpgradeStatus: { this: 'VsanUpgradeSystem'; args: { cluster: T.ManagedObjectReference<'ClusterComputeResource'> }; result: T.VsanUpgradeSystemUpgradeStatus; faults: 'VsanFault' | 'RuntimeFault' };
   /** `VsanUpgradeSystem.performUpgrade`. Privilege: System.Read. Faults: VsanFault. @since 6.0 */
-  PerformVsanUpgrade_Task: { this: 'VsanUpgradeSystem'; args: Omit<T.PerformVsanUpgradeRequestType, '_this' | '_typeName'>; result: TaskRef<T.VsanUpgradeSystemUpgradeStatus>; faults: 'VsanFault' | 'RuntimeFault' };
+  PerformVsanUpgrade_Task: { this: 'VsanUpgradeSystem'; args: { cluster: T.ManagedObjectReference<'ClusterComputeResource'>; performObjectUpgrade?: boolean; downgradeFormat?: boolean; allowReducedRedundancy?: boolean; excludeHosts?: T.ManagedObjectReference<'HostSystem'>[] }; result: TaskRef<T.VsanUpgradeSystemUpgradeStatus>; faults: 'VsanFault' | 'RuntimeFault' };
   /** `Alarm.remove`. Privilege: Alarm.Delete. @since 2.0 */
-  RemoveAlarm: { this: 'Alarm'; args: Omit<T.RemoveAlarmRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RemoveAlarm: { this: 'Alarm'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `Alarm.reconfigure`. Privilege: Alarm.Edit. Faults: InvalidName, DuplicateName. @since 2.0 */
-  ReconfigureAlarm: { this: 'Alarm'; args: Omit<T.ReconfigureAlarmRequestType, '_this' | '_typeName'>; result: void; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
+  ReconfigureAlarm: { this: 'Alarm'; args: { spec: T.AlarmSpec }; result: void; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
   /** `AlarmManager.create`. Faults: InvalidName, DuplicateName. @since 2.0 */
-  CreateAlarm: { this: 'AlarmManager'; args: Omit<T.CreateAlarmRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Alarm'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
+  CreateAlarm: { this: 'AlarmManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>; spec: T.AlarmSpec }; result: T.ManagedObjectReference<'Alarm'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
   /** `AlarmManager.getAlarm`. Privilege: System.View. @since 2.0 */
-  GetAlarm: { this: 'AlarmManager'; args: Omit<T.GetAlarmRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Alarm'>[]; faults: 'RuntimeFault' };
+  GetAlarm: { this: 'AlarmManager'; args: { entity?: T.ManagedObjectReference<'ManagedEntity'> }; result: T.ManagedObjectReference<'Alarm'>[]; faults: 'RuntimeFault' };
   /** `AlarmManager.getAlarmActionsEnabled`. @since 4.0 */
-  AreAlarmActionsEnabled: { this: 'AlarmManager'; args: Omit<T.AreAlarmActionsEnabledRequestType, '_this' | '_typeName'>; result: boolean; faults: 'RuntimeFault' };
+  AreAlarmActionsEnabled: { this: 'AlarmManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'> }; result: boolean; faults: 'RuntimeFault' };
   /** `AlarmManager.setAlarmActionsEnabled`. @since 4.0 */
-  EnableAlarmActions: { this: 'AlarmManager'; args: Omit<T.EnableAlarmActionsRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  EnableAlarmActions: { this: 'AlarmManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>; enabled: boolean }; result: void; faults: 'RuntimeFault' };
   /** `AlarmManager.getAlarmState`. @since 2.0 */
-  GetAlarmState: { this: 'AlarmManager'; args: Omit<T.GetAlarmStateRequestType, '_this' | '_typeName'>; result: T.AlarmState[]; faults: 'RuntimeFault' };
+  GetAlarmState: { this: 'AlarmManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'> }; result: T.AlarmState[]; faults: 'RuntimeFault' };
   /** `AlarmManager.acknowledgeAlarm`. @since 4.0 */
-  AcknowledgeAlarm: { this: 'AlarmManager'; args: Omit<T.AcknowledgeAlarmRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  AcknowledgeAlarm: { this: 'AlarmManager'; args: { alarm: T.ManagedObjectReference<'Alarm'>; entity: T.ManagedObjectReference<'ManagedEntity'> }; result: void; faults: 'RuntimeFault' };
   /** `AlarmManager.clearTriggeredAlarms`. Privilege: Alarm.SetStatus. @since 6.7 */
-  ClearTriggeredAlarms: { this: 'AlarmManager'; args: Omit<T.ClearTriggeredAlarmsRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ClearTriggeredAlarms: { this: 'AlarmManager'; args: { filter: T.AlarmFilterSpec }; result: void; faults: 'RuntimeFault' };
   /** `AlarmManager.disableAlarm`. @since 6.9.1 */
-  DisableAlarm: { this: 'AlarmManager'; args: Omit<T.DisableAlarmRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  DisableAlarm: { this: 'AlarmManager'; args: { alarm: T.ManagedObjectReference<'Alarm'>; entity: T.ManagedObjectReference<'ManagedEntity'> }; result: void; faults: 'RuntimeFault' };
   /** `AlarmManager.enableAlarm`. @since 6.9.1 */
-  EnableAlarm: { this: 'AlarmManager'; args: Omit<T.EnableAlarmRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  EnableAlarm: { this: 'AlarmManager'; args: { alarm: T.ManagedObjectReference<'Alarm'>; entity: T.ManagedObjectReference<'ManagedEntity'> }; result: void; faults: 'RuntimeFault' };
   /** `ClusterEVCManager.configureEvc`. Privilege: Host.Inventory.EditCluster. Faults: EVCConfigFault. @since 6.0 */
-  ConfigureEvcMode_Task: { this: 'ClusterEVCManager'; args: Omit<T.ConfigureEvcModeRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'EVCConfigFault' | 'RuntimeFault' };
+  ConfigureEvcMode_Task: { this: 'ClusterEVCManager'; args: { evcModeKey: string; evcGraphicsModeKey?: string }; result: TaskRef<void>; faults: 'EVCConfigFault' | 'RuntimeFault' };
   /** `ClusterEVCManager.disableEvc`. Privilege: Host.Inventory.EditCluster. @since 6.0 */
-  DisableEvcMode_Task: { this: 'ClusterEVCManager'; args: Omit<T.DisableEvcModeRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  DisableEvcMode_Task: { this: 'ClusterEVCManager'; args: {}; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `ClusterEVCManager.checkConfigureEvc`. Privilege: System.View. @since 6.0 */
-  CheckConfigureEvcMode_Task: { this: 'ClusterEVCManager'; args: Omit<T.CheckConfigureEvcModeRequestType, '_this' | '_typeName'>; result: TaskRef<T.ClusterEVCManagerCheckResult[]>; faults: 'RuntimeFault' };
+  CheckConfigureEvcMode_Task: { this: 'ClusterEVCManager'; args: { evcModeKey: string; evcGraphicsModeKey?: string }; result: TaskRef<T.ClusterEVCManagerCheckResult[]>; faults: 'RuntimeFault' };
   /** `ClusterEVCManager.checkAddHostEvc`. Privilege: System.View. Faults: InvalidLogin, HostConnectFault. @since 6.0 */
-  CheckAddHostEvc_Task: { this: 'ClusterEVCManager'; args: Omit<T.CheckAddHostEvcRequestType, '_this' | '_typeName'>; result: TaskRef<T.ClusterEVCManagerCheckResult[]>; faults: 'HostConnectFault' | 'InvalidLogin' | 'RuntimeFault' };
+  CheckAddHostEvc_Task: { this: 'ClusterEVCManager'; args: { cnxSpec: T.HostConnectSpec }; result: TaskRef<T.ClusterEVCManagerCheckResult[]>; faults: 'HostConnectFault' | 'InvalidLogin' | 'RuntimeFault' };
   /** `DistributedVirtualPortgroup.reconfigure`. Faults: DvsFault, ConcurrentAccess, DuplicateName, InvalidName. @since 4.0 */
-  ReconfigureDVPortgroup_Task: { this: 'DistributedVirtualPortgroup'; args: Omit<T.ReconfigureDVPortgroupRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'DuplicateName' | 'DvsFault' | 'InvalidName' | 'RuntimeFault' };
+  ReconfigureDVPortgroup_Task: { this: 'DistributedVirtualPortgroup'; args: { spec: T.DVPortgroupConfigSpec }; result: TaskRef<void>; faults: 'ConcurrentAccess' | 'DuplicateName' | 'DvsFault' | 'InvalidName' | 'RuntimeFault' };
   /** `DistributedVirtualPortgroup.rollback`. Faults: DvsFault, RollbackFailure. @since 5.1 */
-  DVPortgroupRollback_Task: { this: 'DistributedVirtualPortgroup'; args: Omit<T.DVPortgroupRollbackRequestType, '_this' | '_typeName'>; result: TaskRef<T.DVPortgroupConfigSpec>; faults: 'DvsFault' | 'RollbackFailure' | 'RuntimeFault' };
+  DVPortgroupRollback_Task: { this: 'DistributedVirtualPortgroup'; args: { entityBackup?: T.EntityBackupConfig }; result: TaskRef<T.DVPortgroupConfigSpec>; faults: 'DvsFault' | 'RollbackFailure' | 'RuntimeFault' };
   /** `DistributedVirtualSwitchManager.querySupportedSwitchSpec`. Privilege: System.View. @since 4.0 */
-  QueryAvailableDvsSpec: { this: 'DistributedVirtualSwitchManager'; args: Omit<T.QueryAvailableDvsSpecRequestType, '_this' | '_typeName'>; result: T.DistributedVirtualSwitchProductSpec[]; faults: 'RuntimeFault' };
+  QueryAvailableDvsSpec: { this: 'DistributedVirtualSwitchManager'; args: { recommended?: boolean }; result: T.DistributedVirtualSwitchProductSpec[]; faults: 'RuntimeFault' };
   /** `DistributedVirtualSwitchManager.queryCompatibleHostForNewDvs`. Privilege: System.View. @since 4.0 */
-  QueryCompatibleHostForNewDvs: { this: 'DistributedVirtualSwitchManager'; args: Omit<T.QueryCompatibleHostForNewDvsRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'HostSystem'>[]; faults: 'RuntimeFault' };
+  QueryCompatibleHostForNewDvs: { this: 'DistributedVirtualSwitchManager'; args: { container: T.ManagedObjectReference<'ManagedEntity'>; recursive: boolean; switchProductSpec?: T.DistributedVirtualSwitchProductSpec }; result: T.ManagedObjectReference<'HostSystem'>[]; faults: 'RuntimeFault' };
   /** `DistributedVirtualSwitchManager.queryCompatibleHostForExistingDvs`. Privilege: System.View. @since 4.0 */
-  QueryCompatibleHostForExistingDvs: { this: 'DistributedVirtualSwitchManager'; args: Omit<T.QueryCompatibleHostForExistingDvsRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'HostSystem'>[]; faults: 'RuntimeFault' };
+  QueryCompatibleHostForExistingDvs: { this: 'DistributedVirtualSwitchManager'; args: { container: T.ManagedObjectReference<'ManagedEntity'>; recursive: boolean; dvs: T.ManagedObjectReference<'DistributedVirtualSwitch'> }; result: T.ManagedObjectReference<'HostSystem'>[]; faults: 'RuntimeFault' };
   /** `DistributedVirtualSwitchManager.queryCompatibleHostSpec`. Privilege: System.View. @since 4.0 */
-  QueryDvsCompatibleHostSpec: { this: 'DistributedVirtualSwitchManager'; args: Omit<T.QueryDvsCompatibleHostSpecRequestType, '_this' | '_typeName'>; result: T.DistributedVirtualSwitchHostProductSpec[]; faults: 'RuntimeFault' };
+  QueryDvsCompatibleHostSpec: { this: 'DistributedVirtualSwitchManager'; args: { switchProductSpec?: T.DistributedVirtualSwitchProductSpec }; result: T.DistributedVirtualSwitchHostProductSpec[]; faults: 'RuntimeFault' };
   /** `DistributedVirtualSwitchManager.queryFeatureCapability`. Privilege: System.View. @since 4.1 */
-  QueryDvsFeatureCapability: { this: 'DistributedVirtualSwitchManager'; args: Omit<T.QueryDvsFeatureCapabilityRequestType, '_this' | '_typeName'>; result: T.DVSFeatureCapability | undefined; faults: 'RuntimeFault' };
+  QueryDvsFeatureCapability: { this: 'DistributedVirtualSwitchManager'; args: { switchProductSpec?: T.DistributedVirtualSwitchProductSpec }; result: T.DVSFeatureCapability | undefined; faults: 'RuntimeFault' };
   /** `DistributedVirtualSwitchManager.querySwitchByUuid`. Privilege: System.View. Faults: NotFound. @since 4.0 */
-  QueryDvsByUuid: { this: 'DistributedVirtualSwitchManager'; args: Omit<T.QueryDvsByUuidRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'DistributedVirtualSwitch'> | undefined; faults: 'NotFound' | 'RuntimeFault' };
+  QueryDvsByUuid: { this: 'DistributedVirtualSwitchManager'; args: { uuid: string }; result: T.ManagedObjectReference<'DistributedVirtualSwitch'> | undefined; faults: 'NotFound' | 'RuntimeFault' };
   /** `DistributedVirtualSwitchManager.queryDvsConfigTarget`. Privilege: System.View. @since 4.0 */
-  QueryDvsConfigTarget: { this: 'DistributedVirtualSwitchManager'; args: Omit<T.QueryDvsConfigTargetRequestType, '_this' | '_typeName'>; result: T.DVSManagerDvsConfigTarget; faults: 'RuntimeFault' };
+  QueryDvsConfigTarget: { this: 'DistributedVirtualSwitchManager'; args: { host?: T.ManagedObjectReference<'HostSystem'>; dvs?: T.ManagedObjectReference<'DistributedVirtualSwitch'> }; result: T.DVSManagerDvsConfigTarget; faults: 'RuntimeFault' };
   /** `DistributedVirtualSwitchManager.checkCompatibility`. Privilege: System.View. @since 4.1 */
-  QueryDvsCheckCompatibility: { this: 'DistributedVirtualSwitchManager'; args: Omit<T.QueryDvsCheckCompatibilityRequestType, '_this' | '_typeName'>; result: T.DistributedVirtualSwitchManagerCompatibilityResult[]; faults: 'RuntimeFault' };
+  QueryDvsCheckCompatibility: { this: 'DistributedVirtualSwitchManager'; args: { hostContainer: T.DistributedVirtualSwitchManagerHostContainer; dvsProductSpec?: T.DistributedVirtualSwitchManagerDvsProductSpec; hostFilterSpec?: T.DistributedVirtualSwitchManagerHostDvsFilterSpec[] }; result: T.DistributedVirtualSwitchManagerCompatibilityResult[]; faults: 'RuntimeFault' };
   /** `DistributedVirtualSwitchManager.rectifyHost`. Privilege: System.Read. Faults: DvsFault. @since 5.0 */
-  RectifyDvsOnHost_Task: { this: 'DistributedVirtualSwitchManager'; args: Omit<T.RectifyDvsOnHostRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'DvsFault' | 'RuntimeFault' };
+  RectifyDvsOnHost_Task: { this: 'DistributedVirtualSwitchManager'; args: { hosts: T.ManagedObjectReference<'HostSystem'>[] }; result: TaskRef<void>; faults: 'DvsFault' | 'RuntimeFault' };
   /** `DistributedVirtualSwitchManager.exportEntity`. Faults: NotFound, BackupBlobWriteFailure. @since 5.1 */
-  DVSManagerExportEntity_Task: { this: 'DistributedVirtualSwitchManager'; args: Omit<T.DVSManagerExportEntityRequestType, '_this' | '_typeName'>; result: TaskRef<T.EntityBackupConfig[]>; faults: 'BackupBlobWriteFailure' | 'NotFound' | 'RuntimeFault' };
+  DVSManagerExportEntity_Task: { this: 'DistributedVirtualSwitchManager'; args: { selectionSet: T.SelectionSet[] }; result: TaskRef<T.EntityBackupConfig[]>; faults: 'BackupBlobWriteFailure' | 'NotFound' | 'RuntimeFault' };
   /** `DistributedVirtualSwitchManager.importEntity`. Faults: DvsFault, NotFound. @since 5.1 */
-  DVSManagerImportEntity_Task: { this: 'DistributedVirtualSwitchManager'; args: Omit<T.DVSManagerImportEntityRequestType, '_this' | '_typeName'>; result: TaskRef<T.DistributedVirtualSwitchManagerImportResult>; faults: 'DvsFault' | 'NotFound' | 'RuntimeFault' };
+  DVSManagerImportEntity_Task: { this: 'DistributedVirtualSwitchManager'; args: { entityBackup: T.EntityBackupConfig[]; importType: string }; result: TaskRef<T.DistributedVirtualSwitchManagerImportResult>; faults: 'DvsFault' | 'NotFound' | 'RuntimeFault' };
   /** `DistributedVirtualSwitchManager.lookupPortgroup`. Privilege: System.View. Faults: NotFound. @since 5.1 */
-  DVSManagerLookupDvPortGroup: { this: 'DistributedVirtualSwitchManager'; args: Omit<T.DVSManagerLookupDvPortGroupRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'DistributedVirtualPortgroup'> | undefined; faults: 'NotFound' | 'RuntimeFault' };
+  DVSManagerLookupDvPortGroup: { this: 'DistributedVirtualSwitchManager'; args: { switchUuid: string; portgroupKey: string }; result: T.ManagedObjectReference<'DistributedVirtualPortgroup'> | undefined; faults: 'NotFound' | 'RuntimeFault' };
   /** `VmwareDistributedVirtualSwitch.updateLacpGroupConfig`. Privilege: DVSwitch.Modify. Faults: DvsFault. @since 5.5 */
-  UpdateDVSLacpGroupConfig_Task: { this: 'VmwareDistributedVirtualSwitch'; args: Omit<T.UpdateDVSLacpGroupConfigRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'DvsFault' | 'RuntimeFault' };
+  UpdateDVSLacpGroupConfig_Task: { this: 'VmwareDistributedVirtualSwitch'; args: { lacpGroupSpec: T.VMwareDvsLacpGroupSpec[] }; result: TaskRef<void>; faults: 'DvsFault' | 'RuntimeFault' };
   /** `CryptoManager.addKey`. Privilege: Cryptographer.ManageKeys. Faults: AlreadyExists, InvalidState. @since 6.5 */
-  AddKey: { this: 'CryptoManager'; args: Omit<T.AddKeyRequestType, '_this' | '_typeName'>; result: void; faults: 'AlreadyExists' | 'InvalidState' | 'RuntimeFault' };
+  AddKey: { this: 'CryptoManager'; args: { key: T.CryptoKeyPlain }; result: void; faults: 'AlreadyExists' | 'InvalidState' | 'RuntimeFault' };
   /** `CryptoManager.addKeys`. Privilege: Cryptographer.ManageKeys. Faults: InvalidState. @since 6.5 */
-  AddKeys: { this: 'CryptoManager'; args: Omit<T.AddKeysRequestType, '_this' | '_typeName'>; result: T.CryptoKeyResult[]; faults: 'InvalidState' | 'RuntimeFault' };
+  AddKeys: { this: 'CryptoManager'; args: { keys?: T.CryptoKeyPlain[] }; result: T.CryptoKeyResult[]; faults: 'InvalidState' | 'RuntimeFault' };
   /** `CryptoManager.removeKey`. Privilege: Cryptographer.ManageKeys. Faults: ResourceInUse. @since 6.5 */
-  RemoveKey: { this: 'CryptoManager'; args: Omit<T.RemoveKeyRequestType, '_this' | '_typeName'>; result: void; faults: 'ResourceInUse' | 'RuntimeFault' };
+  RemoveKey: { this: 'CryptoManager'; args: { key: T.CryptoKeyId; force: boolean }; result: void; faults: 'ResourceInUse' | 'RuntimeFault' };
   /** `CryptoManager.removeKeys`. Privilege: Cryptographer.ManageKeys. @since 6.5 */
-  RemoveKeys: { this: 'CryptoManager'; args: Omit<T.RemoveKeysRequestType, '_this' | '_typeName'>; result: T.CryptoKeyResult[]; faults: 'RuntimeFault' };
+  RemoveKeys: { this: 'CryptoManager'; args: { keys?: T.CryptoKeyId[]; force: boolean }; result: T.CryptoKeyResult[]; faults: 'RuntimeFault' };
   /** `CryptoManager.listKeys`. Privilege: Cryptographer.ManageKeys. @since 6.5 */
-  ListKeys: { this: 'CryptoManager'; args: Omit<T.ListKeysRequestType, '_this' | '_typeName'>; result: T.CryptoKeyId[]; faults: 'RuntimeFault' };
+  ListKeys: { this: 'CryptoManager'; args: { limit?: number }; result: T.CryptoKeyId[]; faults: 'RuntimeFault' };
   /** `CryptoManagerHost.prepare`. Privilege: Cryptographer.RegisterHost. Faults: InvalidState. @since 6.7 */
-  CryptoManagerHostPrepare: { this: 'CryptoManagerHost'; args: Omit<T.CryptoManagerHostPrepareRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  CryptoManagerHostPrepare: { this: 'CryptoManagerHost'; args: {}; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `CryptoManagerHost.enable`. Privilege: Cryptographer.RegisterHost. Faults: InvalidState, AlreadyExists. @since 6.7 */
-  CryptoManagerHostEnable: { this: 'CryptoManagerHost'; args: Omit<T.CryptoManagerHostEnableRequestType, '_this' | '_typeName'>; result: void; faults: 'AlreadyExists' | 'InvalidState' | 'RuntimeFault' };
+  CryptoManagerHostEnable: { this: 'CryptoManagerHost'; args: { initialKey: T.CryptoKeyPlain }; result: void; faults: 'AlreadyExists' | 'InvalidState' | 'RuntimeFault' };
   /** `CryptoManagerHost.changeKey`. Privilege: Cryptographer.RegisterHost. Faults: InvalidState. @since 6.7 */
-  ChangeKey_Task: { this: 'CryptoManagerHost'; args: Omit<T.ChangeKeyRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'RuntimeFault' };
+  ChangeKey_Task: { this: 'CryptoManagerHost'; args: { newKey: T.CryptoKeyPlain }; result: TaskRef<void>; faults: 'InvalidState' | 'RuntimeFault' };
   /** `CryptoManagerHost.disable`. Privilege: Cryptographer.RegisterHost. Faults: InvalidState. @since 7.0.0.0 */
-  CryptoManagerHostDisable: { this: 'CryptoManagerHost'; args: Omit<T.CryptoManagerHostDisableRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  CryptoManagerHostDisable: { this: 'CryptoManagerHost'; args: {}; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `CryptoManagerKmip.registerKmipServer`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  RegisterKmipServer: { this: 'CryptoManagerKmip'; args: Omit<T.RegisterKmipServerRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RegisterKmipServer: { this: 'CryptoManagerKmip'; args: { server: T.KmipServerSpec }; result: void; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.markDefault`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  MarkDefault: { this: 'CryptoManagerKmip'; args: Omit<T.MarkDefaultRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  MarkDefault: { this: 'CryptoManagerKmip'; args: { clusterId: T.KeyProviderId }; result: void; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.updateKmipServer`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  UpdateKmipServer: { this: 'CryptoManagerKmip'; args: Omit<T.UpdateKmipServerRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateKmipServer: { this: 'CryptoManagerKmip'; args: { server: T.KmipServerSpec }; result: void; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.removeKmipServer`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  RemoveKmipServer: { this: 'CryptoManagerKmip'; args: Omit<T.RemoveKmipServerRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RemoveKmipServer: { this: 'CryptoManagerKmip'; args: { clusterId: T.KeyProviderId; serverName: string }; result: void; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.listKmipServers`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  ListKmipServers: { this: 'CryptoManagerKmip'; args: Omit<T.ListKmipServersRequestType, '_this' | '_typeName'>; result: T.KmipClusterInfo[]; faults: 'RuntimeFault' };
+  ListKmipServers: { this: 'CryptoManagerKmip'; args: { limit?: number }; result: T.KmipClusterInfo[]; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.retrieveKmipServersStatus`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  RetrieveKmipServersStatus_Task: { this: 'CryptoManagerKmip'; args: Omit<T.RetrieveKmipServersStatusRequestType, '_this' | '_typeName'>; result: TaskRef<T.CryptoManagerKmipClusterStatus[]>; faults: 'RuntimeFault' };
+  RetrieveKmipServersStatus_Task: { this: 'CryptoManagerKmip'; args: { clusters?: T.KmipClusterInfo[] }; result: TaskRef<T.CryptoManagerKmipClusterStatus[]>; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.generateKey`. Privilege: Cryptographer.ManageKeys. @since 6.5 */
-  GenerateKey: { this: 'CryptoManagerKmip'; args: Omit<T.GenerateKeyRequestType, '_this' | '_typeName'>; result: T.CryptoKeyResult; faults: 'RuntimeFault' };
+  GenerateKey: { this: 'CryptoManagerKmip'; args: { keyProvider?: T.KeyProviderId }; result: T.CryptoKeyResult; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.retrieveKmipServerCert`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  RetrieveKmipServerCert: { this: 'CryptoManagerKmip'; args: Omit<T.RetrieveKmipServerCertRequestType, '_this' | '_typeName'>; result: T.CryptoManagerKmipServerCertInfo; faults: 'RuntimeFault' };
+  RetrieveKmipServerCert: { this: 'CryptoManagerKmip'; args: { keyProvider: T.KeyProviderId; server: T.KmipServerInfo }; result: T.CryptoManagerKmipServerCertInfo; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.uploadKmipServerCert`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  UploadKmipServerCert: { this: 'CryptoManagerKmip'; args: Omit<T.UploadKmipServerCertRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UploadKmipServerCert: { this: 'CryptoManagerKmip'; args: { cluster: T.KeyProviderId; certificate: string }; result: void; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.generateSelfSignedClientCert`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  GenerateSelfSignedClientCert: { this: 'CryptoManagerKmip'; args: Omit<T.GenerateSelfSignedClientCertRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  GenerateSelfSignedClientCert: { this: 'CryptoManagerKmip'; args: { cluster: T.KeyProviderId }; result: string; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.generateClientCsr`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  GenerateClientCsr: { this: 'CryptoManagerKmip'; args: Omit<T.GenerateClientCsrRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  GenerateClientCsr: { this: 'CryptoManagerKmip'; args: { cluster: T.KeyProviderId }; result: string; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.retrieveSelfSignedClientCert`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  RetrieveSelfSignedClientCert: { this: 'CryptoManagerKmip'; args: Omit<T.RetrieveSelfSignedClientCertRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  RetrieveSelfSignedClientCert: { this: 'CryptoManagerKmip'; args: { cluster: T.KeyProviderId }; result: string; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.retrieveClientCsr`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  RetrieveClientCsr: { this: 'CryptoManagerKmip'; args: Omit<T.RetrieveClientCsrRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  RetrieveClientCsr: { this: 'CryptoManagerKmip'; args: { cluster: T.KeyProviderId }; result: string; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.retrieveClientCert`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  RetrieveClientCert: { this: 'CryptoManagerKmip'; args: Omit<T.RetrieveClientCertRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  RetrieveClientCert: { this: 'CryptoManagerKmip'; args: { cluster: T.KeyProviderId }; result: string; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.updateSelfSignedClientCert`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  UpdateSelfSignedClientCert: { this: 'CryptoManagerKmip'; args: Omit<T.UpdateSelfSignedClientCertRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateSelfSignedClientCert: { this: 'CryptoManagerKmip'; args: { cluster: T.KeyProviderId; certificate: string }; result: void; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.updateKmsSignedCsrClientCert`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  UpdateKmsSignedCsrClientCert: { this: 'CryptoManagerKmip'; args: Omit<T.UpdateKmsSignedCsrClientCertRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateKmsSignedCsrClientCert: { this: 'CryptoManagerKmip'; args: { cluster: T.KeyProviderId; certificate: string }; result: void; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.uploadClientCert`. Privilege: Cryptographer.ManageKeyServers. @since 6.5 */
-  UploadClientCert: { this: 'CryptoManagerKmip'; args: Omit<T.UploadClientCertRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UploadClientCert: { this: 'CryptoManagerKmip'; args: { cluster: T.KeyProviderId; certificate: string; privateKey: string }; result: void; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.IsKmsClusterActive`. Privilege: Cryptographer.ManageKeyServers. Faults: InvalidArgument. @since 7.0.0.0 */
-  IsKmsClusterActive: { this: 'CryptoManagerKmip'; args: Omit<T.IsKmsClusterActiveRequestType, '_this' | '_typeName'>; result: boolean; faults: 'InvalidArgument' | 'RuntimeFault' };
+  IsKmsClusterActive: { this: 'CryptoManagerKmip'; args: { cluster?: T.KeyProviderId }; result: boolean; faults: 'InvalidArgument' | 'RuntimeFault' };
   /** `CryptoManagerKmip.setDefaultKmsCluster`. Privilege: Cryptographer.ManageKeyServers. @since 7.0.0.0 */
-  SetDefaultKmsCluster: { this: 'CryptoManagerKmip'; args: Omit<T.SetDefaultKmsClusterRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  SetDefaultKmsCluster: { this: 'CryptoManagerKmip'; args: { entity?: T.ManagedObjectReference<'ManagedEntity'>; clusterId?: T.KeyProviderId }; result: void; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.getDefaultKmsCluster`. Privilege: Cryptographer.ManageKeyServers. @since 7.0.0.0 */
-  GetDefaultKmsCluster: { this: 'CryptoManagerKmip'; args: Omit<T.GetDefaultKmsClusterRequestType, '_this' | '_typeName'>; result: T.KeyProviderId | undefined; faults: 'RuntimeFault' };
+  GetDefaultKmsCluster: { this: 'CryptoManagerKmip'; args: { entity?: T.ManagedObjectReference<'ManagedEntity'>; defaultsToParent?: boolean }; result: T.KeyProviderId | undefined; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.queryCryptoKeyStatus`. Privilege: Cryptographer.ManageKeys. @since 6.7.2 */
-  QueryCryptoKeyStatus: { this: 'CryptoManagerKmip'; args: Omit<T.QueryCryptoKeyStatusRequestType, '_this' | '_typeName'>; result: T.CryptoManagerKmipCryptoKeyStatus[]; faults: 'RuntimeFault' };
+  QueryCryptoKeyStatus: { this: 'CryptoManagerKmip'; args: { keyIds?: T.CryptoKeyId[]; checkKeyBitMap: number }; result: T.CryptoManagerKmipCryptoKeyStatus[]; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.registerKmsCluster`. Privilege: Cryptographer.ManageKeyServers. @since 7.0.0.0 */
-  RegisterKmsCluster: { this: 'CryptoManagerKmip'; args: Omit<T.RegisterKmsClusterRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RegisterKmsCluster: { this: 'CryptoManagerKmip'; args: { clusterId: T.KeyProviderId; managementType?: string }; result: void; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.unregisterKmsCluster`. Privilege: Cryptographer.ManageKeyServers. @since 7.0.0.0 */
-  UnregisterKmsCluster: { this: 'CryptoManagerKmip'; args: Omit<T.UnregisterKmsClusterRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UnregisterKmsCluster: { this: 'CryptoManagerKmip'; args: { clusterId: T.KeyProviderId }; result: void; faults: 'RuntimeFault' };
   /** `CryptoManagerKmip.listKmsClusters`. Privilege: Cryptographer.ManageKeyServers. @since 7.0.0.0 */
-  ListKmsClusters: { this: 'CryptoManagerKmip'; args: Omit<T.ListKmsClustersRequestType, '_this' | '_typeName'>; result: T.KmipClusterInfo[]; faults: 'RuntimeFault' };
+  ListKmsClusters: { this: 'CryptoManagerKmip'; args: { includeKmsServers?: boolean; managementTypeFilter?: number; statusFilter?: number }; result: T.KmipClusterInfo[]; faults: 'RuntimeFault' };
   /** `EventHistoryCollector.readNext`. @since 2.0 */
-  ReadNextEvents: { this: 'EventHistoryCollector'; args: Omit<T.ReadNextEventsRequestType, '_this' | '_typeName'>; result: T.Event[]; faults: 'RuntimeFault' };
+  ReadNextEvents: { this: 'EventHistoryCollector'; args: { maxCount: number }; result: T.Event[]; faults: 'RuntimeFault' };
   /** `EventHistoryCollector.readPrev`. @since 2.0 */
-  ReadPreviousEvents: { this: 'EventHistoryCollector'; args: Omit<T.ReadPreviousEventsRequestType, '_this' | '_typeName'>; result: T.Event[]; faults: 'RuntimeFault' };
+  ReadPreviousEvents: { this: 'EventHistoryCollector'; args: { maxCount: number }; result: T.Event[]; faults: 'RuntimeFault' };
   /** `EventManager.retrieveArgumentDescription`. Privilege: System.View. @since 4.0 */
-  RetrieveArgumentDescription: { this: 'EventManager'; args: Omit<T.RetrieveArgumentDescriptionRequestType, '_this' | '_typeName'>; result: T.EventArgDesc[]; faults: 'RuntimeFault' };
+  RetrieveArgumentDescription: { this: 'EventManager'; args: { eventTypeId: string }; result: T.EventArgDesc[]; faults: 'RuntimeFault' };
   /** `EventManager.createCollector`. Privilege: System.View. Faults: InvalidState. @since 2.0 */
-  CreateCollectorForEvents: { this: 'EventManager'; args: Omit<T.CreateCollectorForEventsRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'EventHistoryCollector'>; faults: 'InvalidState' | 'RuntimeFault' };
+  CreateCollectorForEvents: { this: 'EventManager'; args: { filter: T.EventFilterSpec }; result: T.ManagedObjectReference<'EventHistoryCollector'>; faults: 'InvalidState' | 'RuntimeFault' };
   /** `EventManager.logUserEvent`. @since 2.0 */
-  LogUserEvent: { this: 'EventManager'; args: Omit<T.LogUserEventRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  LogUserEvent: { this: 'EventManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>; msg: string }; result: void; faults: 'RuntimeFault' };
   /** `EventManager.QueryEvent`. Privilege: System.View. @since 2.0 */
-  QueryEvents: { this: 'EventManager'; args: Omit<T.QueryEventsRequestType, '_this' | '_typeName'>; result: T.Event[]; faults: 'RuntimeFault' };
+  QueryEvents: { this: 'EventManager'; args: { filter: T.EventFilterSpec }; result: T.Event[]; faults: 'RuntimeFault' };
   /** `EventManager.postEvent`. Privilege: Global.LogEvent. Faults: InvalidEvent. @since 2.5 */
-  PostEvent: { this: 'EventManager'; args: Omit<T.PostEventRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidEvent' | 'RuntimeFault' };
+  PostEvent: { this: 'EventManager'; args: { eventToPost: T.Event; taskInfo?: T.TaskInfo }; result: void; faults: 'InvalidEvent' | 'RuntimeFault' };
   /** `HostActiveDirectoryAuthentication.joinDomain`. Privilege: Host.Config.AuthenticationStore. Faults: InvalidState, HostConfigFault, InvalidLogin, ActiveDirectoryFault, TaskInProgress. @since 4.1 */
-  JoinDomain_Task: { this: 'HostActiveDirectoryAuthentication'; args: Omit<T.JoinDomainRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'ActiveDirectoryFault' | 'HostConfigFault' | 'InvalidLogin' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  JoinDomain_Task: { this: 'HostActiveDirectoryAuthentication'; args: { domainName: string; userName: string; password: string }; result: TaskRef<void>; faults: 'ActiveDirectoryFault' | 'HostConfigFault' | 'InvalidLogin' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `HostActiveDirectoryAuthentication.joinDomainWithCAM`. Privilege: Host.Config.AuthenticationStore. Faults: InvalidState, HostConfigFault, ActiveDirectoryFault, TaskInProgress. @since 5.0 */
-  JoinDomainWithCAM_Task: { this: 'HostActiveDirectoryAuthentication'; args: Omit<T.JoinDomainWithCAMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'ActiveDirectoryFault' | 'HostConfigFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  JoinDomainWithCAM_Task: { this: 'HostActiveDirectoryAuthentication'; args: { domainName: string; camServer: string }; result: TaskRef<void>; faults: 'ActiveDirectoryFault' | 'HostConfigFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `HostActiveDirectoryAuthentication.importCertificateForCAM`. Privilege: Host.Config.AuthenticationStore. Faults: FileNotFound, ActiveDirectoryFault. @since 5.0 */
-  ImportCertificateForCAM_Task: { this: 'HostActiveDirectoryAuthentication'; args: Omit<T.ImportCertificateForCAMRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'ActiveDirectoryFault' | 'FileNotFound' | 'RuntimeFault' };
+  ImportCertificateForCAM_Task: { this: 'HostActiveDirectoryAuthentication'; args: { certPath: string; camServer: string }; result: TaskRef<void>; faults: 'ActiveDirectoryFault' | 'FileNotFound' | 'RuntimeFault' };
   /** `HostActiveDirectoryAuthentication.leaveCurrentDomain`. Privilege: Host.Config.AuthenticationStore. Faults: InvalidState, AuthMinimumAdminPermission, ActiveDirectoryFault, TaskInProgress. @since 4.1 */
-  LeaveCurrentDomain_Task: { this: 'HostActiveDirectoryAuthentication'; args: Omit<T.LeaveCurrentDomainRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'ActiveDirectoryFault' | 'AuthMinimumAdminPermission' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  LeaveCurrentDomain_Task: { this: 'HostActiveDirectoryAuthentication'; args: { force: boolean }; result: TaskRef<void>; faults: 'ActiveDirectoryFault' | 'AuthMinimumAdminPermission' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `HostActiveDirectoryAuthentication.enableSmartCardAuthentication`. Privilege: Host.Config.AuthenticationStore. Faults: ActiveDirectoryFault, HostConfigFault. @since 6.0 */
-  EnableSmartCardAuthentication: { this: 'HostActiveDirectoryAuthentication'; args: Omit<T.EnableSmartCardAuthenticationRequestType, '_this' | '_typeName'>; result: void; faults: 'ActiveDirectoryFault' | 'HostConfigFault' | 'RuntimeFault' };
+  EnableSmartCardAuthentication: { this: 'HostActiveDirectoryAuthentication'; args: {}; result: void; faults: 'ActiveDirectoryFault' | 'HostConfigFault' | 'RuntimeFault' };
   /** `HostActiveDirectoryAuthentication.installSmartCardTrustAnchor`. Privilege: Host.Config.AuthenticationStore. Faults: HostConfigFault. @since 6.0 */
-  InstallSmartCardTrustAnchor: { this: 'HostActiveDirectoryAuthentication'; args: Omit<T.InstallSmartCardTrustAnchorRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  InstallSmartCardTrustAnchor: { this: 'HostActiveDirectoryAuthentication'; args: { cert: string }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostActiveDirectoryAuthentication.replaceSmartCardTrustAnchors`. Privilege: Host.Config.AuthenticationStore. @since 6.0 */
-  ReplaceSmartCardTrustAnchors: { this: 'HostActiveDirectoryAuthentication'; args: Omit<T.ReplaceSmartCardTrustAnchorsRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ReplaceSmartCardTrustAnchors: { this: 'HostActiveDirectoryAuthentication'; args: { certs?: string[] }; result: void; faults: 'RuntimeFault' };
   /** `HostActiveDirectoryAuthentication.removeSmartCardTrustAnchor`. Privilege: Host.Config.AuthenticationStore. Faults: HostConfigFault. @since 6.0 */
-  RemoveSmartCardTrustAnchor: { this: 'HostActiveDirectoryAuthentication'; args: Omit<T.RemoveSmartCardTrustAnchorRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  RemoveSmartCardTrustAnchor: { this: 'HostActiveDirectoryAuthentication'; args: { issuer: string; serial: string }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostActiveDirectoryAuthentication.removeSmartCardTrustAnchorByFingerprint`. Privilege: Host.Config.AuthenticationStore. Faults: HostConfigFault. @since 6.0 */
-  RemoveSmartCardTrustAnchorByFingerprint: { this: 'HostActiveDirectoryAuthentication'; args: Omit<T.RemoveSmartCardTrustAnchorByFingerprintRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  RemoveSmartCardTrustAnchorByFingerprint: { this: 'HostActiveDirectoryAuthentication'; args: { fingerprint: string; digest: string }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostActiveDirectoryAuthentication.listSmartCardTrustAnchors`. Privilege: Host.Config.AuthenticationStore. Faults: HostConfigFault. @since 6.0 */
-  ListSmartCardTrustAnchors: { this: 'HostActiveDirectoryAuthentication'; args: Omit<T.ListSmartCardTrustAnchorsRequestType, '_this' | '_typeName'>; result: string[]; faults: 'HostConfigFault' | 'RuntimeFault' };
+  ListSmartCardTrustAnchors: { this: 'HostActiveDirectoryAuthentication'; args: {}; result: string[]; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostActiveDirectoryAuthentication.disableSmartCardAuthentication`. Privilege: Host.Config.AuthenticationStore. Faults: ActiveDirectoryFault, HostConfigFault. @since 6.0 */
-  DisableSmartCardAuthentication: { this: 'HostActiveDirectoryAuthentication'; args: Omit<T.DisableSmartCardAuthenticationRequestType, '_this' | '_typeName'>; result: void; faults: 'ActiveDirectoryFault' | 'HostConfigFault' | 'RuntimeFault' };
+  DisableSmartCardAuthentication: { this: 'HostActiveDirectoryAuthentication'; args: {}; result: void; faults: 'ActiveDirectoryFault' | 'HostConfigFault' | 'RuntimeFault' };
   /** `HostAssignableHardwareManager.downloadDescriptionTree`. Privilege: System.Read. @since 7.0.0.0 */
-  DownloadDescriptionTree: { this: 'HostAssignableHardwareManager'; args: Omit<T.DownloadDescriptionTreeRequestType, '_this' | '_typeName'>; result: Uint8Array; faults: 'RuntimeFault' };
+  DownloadDescriptionTree: { this: 'HostAssignableHardwareManager'; args: {}; result: Uint8Array; faults: 'RuntimeFault' };
   /** `HostAssignableHardwareManager.retrieveDynamicPassthroughInfo`. Privilege: System.Read. @since 7.0.0.0 */
-  RetrieveDynamicPassthroughInfo: { this: 'HostAssignableHardwareManager'; args: Omit<T.RetrieveDynamicPassthroughInfoRequestType, '_this' | '_typeName'>; result: T.VirtualMachineDynamicPassthroughInfo[]; faults: 'RuntimeFault' };
+  RetrieveDynamicPassthroughInfo: { this: 'HostAssignableHardwareManager'; args: {}; result: T.VirtualMachineDynamicPassthroughInfo[]; faults: 'RuntimeFault' };
   /** `HostAssignableHardwareManager.updateConfig`. Privilege: Host.Config.Settings. Faults: HostConfigFault. @since 7.0.0.0 */
-  UpdateAssignableHardwareConfig: { this: 'HostAssignableHardwareManager'; args: Omit<T.UpdateAssignableHardwareConfigRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  UpdateAssignableHardwareConfig: { this: 'HostAssignableHardwareManager'; args: { config: T.HostAssignableHardwareConfig }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostAutoStartManager.reconfigure`. Privilege: Host.Config.AutoStart. @since 2.0 */
-  ReconfigureAutostart: { this: 'HostAutoStartManager'; args: Omit<T.ReconfigureAutostartRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ReconfigureAutostart: { this: 'HostAutoStartManager'; args: { spec: T.HostAutoStartManagerConfig }; result: void; faults: 'RuntimeFault' };
   /** `HostAutoStartManager.autoPowerOn`. Privilege: Host.Config.AutoStart. @since 2.0 */
-  AutoStartPowerOn: { this: 'HostAutoStartManager'; args: Omit<T.AutoStartPowerOnRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  AutoStartPowerOn: { this: 'HostAutoStartManager'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostAutoStartManager.autoPowerOff`. Privilege: Host.Config.AutoStart. @since 2.0 */
-  AutoStartPowerOff: { this: 'HostAutoStartManager'; args: Omit<T.AutoStartPowerOffRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  AutoStartPowerOff: { this: 'HostAutoStartManager'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostBootDeviceSystem.queryBootDevices`. Privilege: System.Read. @since 2.5 */
-  QueryBootDevices: { this: 'HostBootDeviceSystem'; args: Omit<T.QueryBootDevicesRequestType, '_this' | '_typeName'>; result: T.HostBootDeviceInfo | undefined; faults: 'RuntimeFault' };
+  QueryBootDevices: { this: 'HostBootDeviceSystem'; args: {}; result: T.HostBootDeviceInfo | undefined; faults: 'RuntimeFault' };
   /** `HostBootDeviceSystem.updateBootDevice`. Privilege: Host.Config.Maintenance. @since 2.5 */
-  UpdateBootDevice: { this: 'HostBootDeviceSystem'; args: Omit<T.UpdateBootDeviceRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateBootDevice: { this: 'HostBootDeviceSystem'; args: { key: string }; result: void; faults: 'RuntimeFault' };
   /** `HostCacheConfigurationManager.configureCache`. Privilege: Host.Config.AdvancedConfig. @since 5.0 */
-  ConfigureHostCache_Task: { this: 'HostCacheConfigurationManager'; args: Omit<T.ConfigureHostCacheRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  ConfigureHostCache_Task: { this: 'HostCacheConfigurationManager'; args: { spec: T.HostCacheConfigurationSpec }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `HostCertificateManager.generateCertificateSigningRequest`. Privilege: Certificate.Manage. Faults: HostConfigFault. @since 6.0 */
-  GenerateCertificateSigningRequest: { this: 'HostCertificateManager'; args: Omit<T.GenerateCertificateSigningRequestRequestType, '_this' | '_typeName'>; result: string; faults: 'HostConfigFault' | 'RuntimeFault' };
+  GenerateCertificateSigningRequest: { this: 'HostCertificateManager'; args: { useIpAddressAsCommonName: boolean }; result: string; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostCertificateManager.generateCertificateSigningRequestByDn`. Privilege: Certificate.Manage. Faults: HostConfigFault. @since 6.0 */
-  GenerateCertificateSigningRequestByDn: { this: 'HostCertificateManager'; args: Omit<T.GenerateCertificateSigningRequestByDnRequestType, '_this' | '_typeName'>; result: string; faults: 'HostConfigFault' | 'RuntimeFault' };
+  GenerateCertificateSigningRequestByDn: { this: 'HostCertificateManager'; args: { distinguishedName: string }; result: string; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostCertificateManager.installServerCertificate`. Privilege: Certificate.Manage. Faults: HostConfigFault. @since 6.0 */
-  InstallServerCertificate: { this: 'HostCertificateManager'; args: Omit<T.InstallServerCertificateRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  InstallServerCertificate: { this: 'HostCertificateManager'; args: { cert: string }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostCertificateManager.replaceCACertificatesAndCRLs`. Privilege: Certificate.Manage. Faults: HostConfigFault. @since 6.0 */
-  ReplaceCACertificatesAndCRLs: { this: 'HostCertificateManager'; args: Omit<T.ReplaceCACertificatesAndCRLsRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  ReplaceCACertificatesAndCRLs: { this: 'HostCertificateManager'; args: { caCert: string[]; caCrl?: string[] }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostCertificateManager.listCACertificates`. Privilege: Certificate.Manage. Faults: HostConfigFault. @since 6.0 */
-  ListCACertificates: { this: 'HostCertificateManager'; args: Omit<T.ListCACertificatesRequestType, '_this' | '_typeName'>; result: string[]; faults: 'HostConfigFault' | 'RuntimeFault' };
+  ListCACertificates: { this: 'HostCertificateManager'; args: {}; result: string[]; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostCertificateManager.listCACertificateRevocationLists`. Privilege: Certificate.Manage. Faults: HostConfigFault. @since 6.0 */
-  ListCACertificateRevocationLists: { this: 'HostCertificateManager'; args: Omit<T.ListCACertificateRevocationListsRequestType, '_this' | '_typeName'>; result: string[]; faults: 'HostConfigFault' | 'RuntimeFault' };
+  ListCACertificateRevocationLists: { this: 'HostCertificateManager'; args: {}; result: string[]; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostCpuSchedulerSystem.enableHyperThreading`. Privilege: Host.Config.HyperThreading. @since 2.0 */
-  EnableHyperThreading: { this: 'HostCpuSchedulerSystem'; args: Omit<T.EnableHyperThreadingRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  EnableHyperThreading: { this: 'HostCpuSchedulerSystem'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostCpuSchedulerSystem.disableHyperThreading`. Privilege: Host.Config.HyperThreading. @since 2.0 */
-  DisableHyperThreading: { this: 'HostCpuSchedulerSystem'; args: Omit<T.DisableHyperThreadingRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  DisableHyperThreading: { this: 'HostCpuSchedulerSystem'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostDatastoreBrowser.search`. Faults: InvalidDatastore, FileFault. @since 2.0 */
-  SearchDatastore_Task: { this: 'HostDatastoreBrowser'; args: Omit<T.SearchDatastoreRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostDatastoreBrowserSearchResults>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  SearchDatastore_Task: { this: 'HostDatastoreBrowser'; args: { datastorePath: string; searchSpec?: T.HostDatastoreBrowserSearchSpec }; result: TaskRef<T.HostDatastoreBrowserSearchResults>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `HostDatastoreBrowser.searchSubFolders`. Faults: InvalidDatastore, FileFault. @since 2.0 */
-  SearchDatastoreSubFolders_Task: { this: 'HostDatastoreBrowser'; args: Omit<T.SearchDatastoreSubFoldersRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostDatastoreBrowserSearchResults[]>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  SearchDatastoreSubFolders_Task: { this: 'HostDatastoreBrowser'; args: { datastorePath: string; searchSpec?: T.HostDatastoreBrowserSearchSpec }; result: TaskRef<T.HostDatastoreBrowserSearchResults[]>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `HostDatastoreBrowser.deleteFile`. Privilege: Datastore.DeleteFile. Faults: InvalidDatastore, FileFault. @since 2.0 */
-  DeleteFile: { this: 'HostDatastoreBrowser'; args: Omit<T.DeleteFileRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  DeleteFile: { this: 'HostDatastoreBrowser'; args: { datastorePath: string }; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `HostDatastoreSystem.updateLocalSwapDatastore`. Privilege: Host.Config.Storage. Faults: InaccessibleDatastore, DatastoreNotWritableOnHost. @since 2.5 */
-  UpdateLocalSwapDatastore: { this: 'HostDatastoreSystem'; args: Omit<T.UpdateLocalSwapDatastoreRequestType, '_this' | '_typeName'>; result: void; faults: 'DatastoreNotWritableOnHost' | 'InaccessibleDatastore' | 'RuntimeFault' };
+  UpdateLocalSwapDatastore: { this: 'HostDatastoreSystem'; args: { datastore?: T.ManagedObjectReference<'Datastore'> }; result: void; faults: 'DatastoreNotWritableOnHost' | 'InaccessibleDatastore' | 'RuntimeFault' };
   /** `HostDatastoreSystem.queryAvailableDisksForVmfs`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  QueryAvailableDisksForVmfs: { this: 'HostDatastoreSystem'; args: Omit<T.QueryAvailableDisksForVmfsRequestType, '_this' | '_typeName'>; result: T.HostScsiDisk[]; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  QueryAvailableDisksForVmfs: { this: 'HostDatastoreSystem'; args: { datastore?: T.ManagedObjectReference<'Datastore'> }; result: T.HostScsiDisk[]; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostDatastoreSystem.queryVmfsDatastoreCreateOptions`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  QueryVmfsDatastoreCreateOptions: { this: 'HostDatastoreSystem'; args: Omit<T.QueryVmfsDatastoreCreateOptionsRequestType, '_this' | '_typeName'>; result: T.VmfsDatastoreOption[]; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  QueryVmfsDatastoreCreateOptions: { this: 'HostDatastoreSystem'; args: { devicePath: string; vmfsMajorVersion?: number }; result: T.VmfsDatastoreOption[]; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostDatastoreSystem.createVmfsDatastore`. Privilege: Host.Config.Storage. Faults: DuplicateName, HostConfigFault. @since 2.0 */
-  CreateVmfsDatastore: { this: 'HostDatastoreSystem'; args: Omit<T.CreateVmfsDatastoreRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Datastore'>; faults: 'DuplicateName' | 'HostConfigFault' | 'RuntimeFault' };
+  CreateVmfsDatastore: { this: 'HostDatastoreSystem'; args: { spec: T.VmfsDatastoreCreateSpec }; result: T.ManagedObjectReference<'Datastore'>; faults: 'DuplicateName' | 'HostConfigFault' | 'RuntimeFault' };
   /** `HostDatastoreSystem.queryVmfsDatastoreExtendOptions`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  QueryVmfsDatastoreExtendOptions: { this: 'HostDatastoreSystem'; args: Omit<T.QueryVmfsDatastoreExtendOptionsRequestType, '_this' | '_typeName'>; result: T.VmfsDatastoreOption[]; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  QueryVmfsDatastoreExtendOptions: { this: 'HostDatastoreSystem'; args: { datastore: T.ManagedObjectReference<'Datastore'>; devicePath: string; suppressExpandCandidates?: boolean }; result: T.VmfsDatastoreOption[]; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostDatastoreSystem.queryVmfsDatastoreExpandOptions`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 4.0 */
-  QueryVmfsDatastoreExpandOptions: { this: 'HostDatastoreSystem'; args: Omit<T.QueryVmfsDatastoreExpandOptionsRequestType, '_this' | '_typeName'>; result: T.VmfsDatastoreOption[]; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  QueryVmfsDatastoreExpandOptions: { this: 'HostDatastoreSystem'; args: { datastore: T.ManagedObjectReference<'Datastore'> }; result: T.VmfsDatastoreOption[]; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostDatastoreSystem.extendVmfsDatastore`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  ExtendVmfsDatastore: { this: 'HostDatastoreSystem'; args: Omit<T.ExtendVmfsDatastoreRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Datastore'>; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  ExtendVmfsDatastore: { this: 'HostDatastoreSystem'; args: { datastore: T.ManagedObjectReference<'Datastore'>; spec: T.VmfsDatastoreExtendSpec }; result: T.ManagedObjectReference<'Datastore'>; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostDatastoreSystem.enableClusteredVmdkSupport`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 7.0.0.0 */
-  EnableClusteredVmdkSupport: { this: 'HostDatastoreSystem'; args: Omit<T.EnableClusteredVmdkSupportRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  EnableClusteredVmdkSupport: { this: 'HostDatastoreSystem'; args: { datastore: T.ManagedObjectReference<'Datastore'> }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostDatastoreSystem.disableClusteredVmdkSupport`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 7.0.0.0 */
-  DisableClusteredVmdkSupport: { this: 'HostDatastoreSystem'; args: Omit<T.DisableClusteredVmdkSupportRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  DisableClusteredVmdkSupport: { this: 'HostDatastoreSystem'; args: { datastore: T.ManagedObjectReference<'Datastore'> }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostDatastoreSystem.expandVmfsDatastore`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 4.0 */
-  ExpandVmfsDatastore: { this: 'HostDatastoreSystem'; args: Omit<T.ExpandVmfsDatastoreRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Datastore'>; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  ExpandVmfsDatastore: { this: 'HostDatastoreSystem'; args: { datastore: T.ManagedObjectReference<'Datastore'>; spec: T.VmfsDatastoreExpandSpec }; result: T.ManagedObjectReference<'Datastore'>; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostDatastoreSystem.createNasDatastore`. Privilege: Host.Config.Storage. Faults: DuplicateName, AlreadyExists, HostConfigFault. @since 2.0 */
-  CreateNasDatastore: { this: 'HostDatastoreSystem'; args: Omit<T.CreateNasDatastoreRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Datastore'>; faults: 'AlreadyExists' | 'DuplicateName' | 'HostConfigFault' | 'RuntimeFault' };
+  CreateNasDatastore: { this: 'HostDatastoreSystem'; args: { spec: T.HostNasVolumeSpec }; result: T.ManagedObjectReference<'Datastore'>; faults: 'AlreadyExists' | 'DuplicateName' | 'HostConfigFault' | 'RuntimeFault' };
   /** `HostDatastoreSystem.createLocalDatastore`. Privilege: Host.Config.Storage. Faults: DuplicateName, HostConfigFault, FileNotFound, InvalidName. @since 2.0 */
-  CreateLocalDatastore: { this: 'HostDatastoreSystem'; args: Omit<T.CreateLocalDatastoreRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Datastore'>; faults: 'DuplicateName' | 'FileNotFound' | 'HostConfigFault' | 'InvalidName' | 'RuntimeFault' };
+  CreateLocalDatastore: { this: 'HostDatastoreSystem'; args: { name: string; path: string }; result: T.ManagedObjectReference<'Datastore'>; faults: 'DuplicateName' | 'FileNotFound' | 'HostConfigFault' | 'InvalidName' | 'RuntimeFault' };
   /** `HostDatastoreSystem.createVvolDatastore`. Privilege: Host.Config.Storage. Faults: NotFound, DuplicateName, HostConfigFault, InvalidName. @since 6.0 */
-  CreateVvolDatastore: { this: 'HostDatastoreSystem'; args: Omit<T.CreateVvolDatastoreRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Datastore'>; faults: 'DuplicateName' | 'HostConfigFault' | 'InvalidName' | 'NotFound' | 'RuntimeFault' };
+  CreateVvolDatastore: { this: 'HostDatastoreSystem'; args: { spec: T.HostDatastoreSystemVvolDatastoreSpec }; result: T.ManagedObjectReference<'Datastore'>; faults: 'DuplicateName' | 'HostConfigFault' | 'InvalidName' | 'NotFound' | 'RuntimeFault' };
   /** `HostDatastoreSystem.removeDatastore`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault, ResourceInUse. @since 2.0 */
-  RemoveDatastore: { this: 'HostDatastoreSystem'; args: Omit<T.RemoveDatastoreRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  RemoveDatastore: { this: 'HostDatastoreSystem'; args: { datastore: T.ManagedObjectReference<'Datastore'> }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostDatastoreSystem.removeDatastoreEx`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 6.0 */
-  RemoveDatastoreEx_Task: { this: 'HostDatastoreSystem'; args: Omit<T.RemoveDatastoreExRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostDatastoreSystemDatastoreResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
+  RemoveDatastoreEx_Task: { this: 'HostDatastoreSystem'; args: { datastore: T.ManagedObjectReference<'Datastore'>[] }; result: TaskRef<T.HostDatastoreSystemDatastoreResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostDatastoreSystem.configureDatastorePrincipal`. Privilege: Host.Config.Maintenance. Faults: InvalidState, HostConfigFault. @since 2.0 */
-  ConfigureDatastorePrincipal: { this: 'HostDatastoreSystem'; args: Omit<T.ConfigureDatastorePrincipalRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'RuntimeFault' };
+  ConfigureDatastorePrincipal: { this: 'HostDatastoreSystem'; args: { userName: string; password?: string }; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'RuntimeFault' };
   /** `HostDatastoreSystem.queryUnresolvedVmfsVolumes`. Privilege: System.Read. @since 4.0 */
-  QueryUnresolvedVmfsVolumes: { this: 'HostDatastoreSystem'; args: Omit<T.QueryUnresolvedVmfsVolumesRequestType, '_this' | '_typeName'>; result: T.HostUnresolvedVmfsVolume[]; faults: 'RuntimeFault' };
+  QueryUnresolvedVmfsVolumes: { this: 'HostDatastoreSystem'; args: {}; result: T.HostUnresolvedVmfsVolume[]; faults: 'RuntimeFault' };
   /** `HostDatastoreSystem.resignatureUnresolvedVmfsVolume`. Privilege: Host.Config.Storage. Faults: VmfsAmbiguousMount, HostConfigFault. @since 4.0 */
-  ResignatureUnresolvedVmfsVolume_Task: { this: 'HostDatastoreSystem'; args: Omit<T.ResignatureUnresolvedVmfsVolumeRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostResignatureRescanResult>; faults: 'HostConfigFault' | 'VmfsAmbiguousMount' | 'RuntimeFault' };
+  ResignatureUnresolvedVmfsVolume_Task: { this: 'HostDatastoreSystem'; args: { resolutionSpec: T.HostUnresolvedVmfsResignatureSpec }; result: TaskRef<T.HostResignatureRescanResult>; faults: 'HostConfigFault' | 'VmfsAmbiguousMount' | 'RuntimeFault' };
   /** `HostDateTimeSystem.updateConfig`. Privilege: Host.Config.DateTime. Faults: HostConfigFault. @since 2.5 */
-  UpdateDateTimeConfig: { this: 'HostDateTimeSystem'; args: Omit<T.UpdateDateTimeConfigRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  UpdateDateTimeConfig: { this: 'HostDateTimeSystem'; args: { config: T.HostDateTimeConfig }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostDateTimeSystem.queryAvailableTimeZones`. Privilege: System.Read. @since 2.5 */
-  QueryAvailableTimeZones: { this: 'HostDateTimeSystem'; args: Omit<T.QueryAvailableTimeZonesRequestType, '_this' | '_typeName'>; result: T.HostDateTimeSystemTimeZone[]; faults: 'RuntimeFault' };
+  QueryAvailableTimeZones: { this: 'HostDateTimeSystem'; args: {}; result: T.HostDateTimeSystemTimeZone[]; faults: 'RuntimeFault' };
   /** `HostDateTimeSystem.queryDateTime`. Privilege: System.Read. @since 2.5 */
-  QueryDateTime: { this: 'HostDateTimeSystem'; args: Omit<T.QueryDateTimeRequestType, '_this' | '_typeName'>; result: Date; faults: 'RuntimeFault' };
+  QueryDateTime: { this: 'HostDateTimeSystem'; args: {}; result: Date; faults: 'RuntimeFault' };
   /** `HostDateTimeSystem.updateDateTime`. Privilege: Host.Config.DateTime. Faults: HostConfigFault. @since 2.5 */
-  UpdateDateTime: { this: 'HostDateTimeSystem'; args: Omit<T.UpdateDateTimeRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  UpdateDateTime: { this: 'HostDateTimeSystem'; args: { dateTime: Date }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostDateTimeSystem.refresh`. Privilege: Host.Config.DateTime. @since 2.5 */
-  RefreshDateTimeSystem: { this: 'HostDateTimeSystem'; args: Omit<T.RefreshDateTimeSystemRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RefreshDateTimeSystem: { this: 'HostDateTimeSystem'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostDateTimeSystem.testTimeService`. Privilege: Host.Config.DateTime. @since 7.0.3.0 */
-  TestTimeService: { this: 'HostDateTimeSystem'; args: Omit<T.TestTimeServiceRequestType, '_this' | '_typeName'>; result: T.HostDateTimeSystemServiceTestResult | undefined; faults: 'RuntimeFault' };
+  TestTimeService: { this: 'HostDateTimeSystem'; args: {}; result: T.HostDateTimeSystemServiceTestResult | undefined; faults: 'RuntimeFault' };
   /** `HostDiagnosticSystem.queryAvailablePartition`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 2.0 */
-  QueryAvailablePartition: { this: 'HostDiagnosticSystem'; args: Omit<T.QueryAvailablePartitionRequestType, '_this' | '_typeName'>; result: T.HostDiagnosticPartition[]; faults: 'HostConfigFault' | 'RuntimeFault' };
+  QueryAvailablePartition: { this: 'HostDiagnosticSystem'; args: {}; result: T.HostDiagnosticPartition[]; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostDiagnosticSystem.selectActivePartition`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  SelectActivePartition: { this: 'HostDiagnosticSystem'; args: Omit<T.SelectActivePartitionRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  SelectActivePartition: { this: 'HostDiagnosticSystem'; args: { partition?: T.HostScsiDiskPartition }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostDiagnosticSystem.queryPartitionCreateOptions`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 2.0 */
-  QueryPartitionCreateOptions: { this: 'HostDiagnosticSystem'; args: Omit<T.QueryPartitionCreateOptionsRequestType, '_this' | '_typeName'>; result: T.HostDiagnosticPartitionCreateOption[]; faults: 'HostConfigFault' | 'RuntimeFault' };
+  QueryPartitionCreateOptions: { this: 'HostDiagnosticSystem'; args: { storageType: string; diagnosticType: string }; result: T.HostDiagnosticPartitionCreateOption[]; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostDiagnosticSystem.queryPartitionCreateDesc`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  QueryPartitionCreateDesc: { this: 'HostDiagnosticSystem'; args: Omit<T.QueryPartitionCreateDescRequestType, '_this' | '_typeName'>; result: T.HostDiagnosticPartitionCreateDescription; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  QueryPartitionCreateDesc: { this: 'HostDiagnosticSystem'; args: { diskUuid: string; diagnosticType: string }; result: T.HostDiagnosticPartitionCreateDescription; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostDiagnosticSystem.createDiagnosticPartition`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  CreateDiagnosticPartition: { this: 'HostDiagnosticSystem'; args: Omit<T.CreateDiagnosticPartitionRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  CreateDiagnosticPartition: { this: 'HostDiagnosticSystem'; args: { spec: T.HostDiagnosticPartitionCreateSpec }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostEsxAgentHostManager.updateConfig`. Privilege: Host.Config.Settings. Faults: HostConfigFault. @since 5.0 */
-  EsxAgentHostManagerUpdateConfig: { this: 'HostEsxAgentHostManager'; args: Omit<T.EsxAgentHostManagerUpdateConfigRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  EsxAgentHostManagerUpdateConfig: { this: 'HostEsxAgentHostManager'; args: { configInfo: T.HostEsxAgentHostManagerConfigInfo }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostFirewallSystem.updateDefaultPolicy`. Privilege: Host.Config.NetService. @since 2.0 */
-  UpdateDefaultPolicy: { this: 'HostFirewallSystem'; args: Omit<T.UpdateDefaultPolicyRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateDefaultPolicy: { this: 'HostFirewallSystem'; args: { defaultPolicy: T.HostFirewallDefaultPolicy }; result: void; faults: 'RuntimeFault' };
   /** `HostFirewallSystem.enableRuleset`. Privilege: Host.Config.NetService. Faults: NotFound, HostConfigFault. @since 2.0 */
-  EnableRuleset: { this: 'HostFirewallSystem'; args: Omit<T.EnableRulesetRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  EnableRuleset: { this: 'HostFirewallSystem'; args: { id: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostFirewallSystem.disableRuleset`. Privilege: Host.Config.NetService. Faults: NotFound, HostConfigFault. @since 2.0 */
-  DisableRuleset: { this: 'HostFirewallSystem'; args: Omit<T.DisableRulesetRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  DisableRuleset: { this: 'HostFirewallSystem'; args: { id: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostFirewallSystem.updateRuleset`. Privilege: Host.Config.NetService. Faults: NotFound, HostConfigFault. @since 5.0 */
-  UpdateRuleset: { this: 'HostFirewallSystem'; args: Omit<T.UpdateRulesetRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdateRuleset: { this: 'HostFirewallSystem'; args: { id: string; spec: T.HostFirewallRulesetRulesetSpec }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostFirewallSystem.refresh`. Privilege: Host.Config.NetService. @since 2.0 */
-  RefreshFirewall: { this: 'HostFirewallSystem'; args: Omit<T.RefreshFirewallRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RefreshFirewall: { this: 'HostFirewallSystem'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostFirmwareSystem.resetToFactoryDefaults`. Privilege: Host.Config.Firmware. Faults: InvalidState. @since 2.5 */
-  ResetFirmwareToFactoryDefaults: { this: 'HostFirmwareSystem'; args: Omit<T.ResetFirmwareToFactoryDefaultsRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  ResetFirmwareToFactoryDefaults: { this: 'HostFirmwareSystem'; args: {}; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `HostFirmwareSystem.backupConfiguration`. Privilege: Host.Config.Firmware. @since 2.5 */
-  BackupFirmwareConfiguration: { this: 'HostFirmwareSystem'; args: Omit<T.BackupFirmwareConfigurationRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  BackupFirmwareConfiguration: { this: 'HostFirmwareSystem'; args: {}; result: string; faults: 'RuntimeFault' };
   /** `HostFirmwareSystem.queryConfigUploadURL`. Privilege: Host.Config.Firmware. @since 2.5 */
-  QueryFirmwareConfigUploadURL: { this: 'HostFirmwareSystem'; args: Omit<T.QueryFirmwareConfigUploadURLRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  QueryFirmwareConfigUploadURL: { this: 'HostFirmwareSystem'; args: {}; result: string; faults: 'RuntimeFault' };
   /** `HostFirmwareSystem.restoreConfiguration`. Privilege: Host.Config.Firmware. Faults: InvalidState, FileFault, MismatchedBundle, InvalidBundle. @since 2.5 */
-  RestoreFirmwareConfiguration: { this: 'HostFirmwareSystem'; args: Omit<T.RestoreFirmwareConfigurationRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'InvalidBundle' | 'InvalidState' | 'MismatchedBundle' | 'RuntimeFault' };
+  RestoreFirmwareConfiguration: { this: 'HostFirmwareSystem'; args: { force: boolean }; result: void; faults: 'FileFault' | 'InvalidBundle' | 'InvalidState' | 'MismatchedBundle' | 'RuntimeFault' };
   /** `HostGraphicsManager.retrieveVgpuDeviceInfo`. Privilege: System.Read. @since 7.0.3.0 */
-  RetrieveVgpuDeviceInfo: { this: 'HostGraphicsManager'; args: Omit<T.RetrieveVgpuDeviceInfoRequestType, '_this' | '_typeName'>; result: T.VirtualMachineVgpuDeviceInfo[]; faults: 'RuntimeFault' };
+  RetrieveVgpuDeviceInfo: { this: 'HostGraphicsManager'; args: {}; result: T.VirtualMachineVgpuDeviceInfo[]; faults: 'RuntimeFault' };
   /** `HostGraphicsManager.retrieveVgpuProfileInfo`. Privilege: System.Read. @since 7.0.3.0 */
-  RetrieveVgpuProfileInfo: { this: 'HostGraphicsManager'; args: Omit<T.RetrieveVgpuProfileInfoRequestType, '_this' | '_typeName'>; result: T.VirtualMachineVgpuProfileInfo[]; faults: 'RuntimeFault' };
+  RetrieveVgpuProfileInfo: { this: 'HostGraphicsManager'; args: {}; result: T.VirtualMachineVgpuProfileInfo[]; faults: 'RuntimeFault' };
   /** `HostGraphicsManager.refresh`. Privilege: Host.Config.Settings. @since 5.5 */
-  RefreshGraphicsManager: { this: 'HostGraphicsManager'; args: Omit<T.RefreshGraphicsManagerRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RefreshGraphicsManager: { this: 'HostGraphicsManager'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostGraphicsManager.isSharedGraphicsActive`. Privilege: System.Read. @since 5.5 */
-  IsSharedGraphicsActive: { this: 'HostGraphicsManager'; args: Omit<T.IsSharedGraphicsActiveRequestType, '_this' | '_typeName'>; result: boolean; faults: 'RuntimeFault' };
+  IsSharedGraphicsActive: { this: 'HostGraphicsManager'; args: {}; result: boolean; faults: 'RuntimeFault' };
   /** `HostGraphicsManager.updateGraphicsConfig`. Privilege: Host.Config.Settings. @since 6.5 */
-  UpdateGraphicsConfig: { this: 'HostGraphicsManager'; args: Omit<T.UpdateGraphicsConfigRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateGraphicsConfig: { this: 'HostGraphicsManager'; args: { config: T.HostGraphicsConfig }; result: void; faults: 'RuntimeFault' };
   /** `HostHealthStatusSystem.refresh`. Privilege: System.Read. @since 2.5 */
-  RefreshHealthStatusSystem: { this: 'HostHealthStatusSystem'; args: Omit<T.RefreshHealthStatusSystemRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RefreshHealthStatusSystem: { this: 'HostHealthStatusSystem'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostHealthStatusSystem.resetSystemHealthInfo`. Privilege: Host.Config.Settings. @since 2.5 */
-  ResetSystemHealthInfo: { this: 'HostHealthStatusSystem'; args: Omit<T.ResetSystemHealthInfoRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ResetSystemHealthInfo: { this: 'HostHealthStatusSystem'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostHealthStatusSystem.clearSystemEventLog`. Privilege: Host.Config.Settings. @since 6.5 */
-  ClearSystemEventLog: { this: 'HostHealthStatusSystem'; args: Omit<T.ClearSystemEventLogRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ClearSystemEventLog: { this: 'HostHealthStatusSystem'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostHealthStatusSystem.FetchSystemEventLog`. Privilege: Host.Config.Settings. @since 6.5 */
-  FetchSystemEventLog: { this: 'HostHealthStatusSystem'; args: Omit<T.FetchSystemEventLogRequestType, '_this' | '_typeName'>; result: T.SystemEventInfo[]; faults: 'RuntimeFault' };
+  FetchSystemEventLog: { this: 'HostHealthStatusSystem'; args: {}; result: T.SystemEventInfo[]; faults: 'RuntimeFault' };
   /** `HostAccessManager.retrieveAccessEntries`. Privilege: Global.Settings. @since 6.0 */
-  RetrieveHostAccessControlEntries: { this: 'HostAccessManager'; args: Omit<T.RetrieveHostAccessControlEntriesRequestType, '_this' | '_typeName'>; result: T.HostAccessControlEntry[]; faults: 'RuntimeFault' };
+  RetrieveHostAccessControlEntries: { this: 'HostAccessManager'; args: {}; result: T.HostAccessControlEntry[]; faults: 'RuntimeFault' };
   /** `HostAccessManager.changeAccessMode`. Privilege: Global.Settings. Faults: AuthMinimumAdminPermission, UserNotFound. @since 6.0 */
-  ChangeAccessMode: { this: 'HostAccessManager'; args: Omit<T.ChangeAccessModeRequestType, '_this' | '_typeName'>; result: void; faults: 'AuthMinimumAdminPermission' | 'UserNotFound' | 'RuntimeFault' };
+  ChangeAccessMode: { this: 'HostAccessManager'; args: { principal: string; isGroup: boolean; accessMode: T.HostAccessMode }; result: void; faults: 'AuthMinimumAdminPermission' | 'UserNotFound' | 'RuntimeFault' };
   /** `HostAccessManager.querySystemUsers`. Privilege: Global.Settings. @since 6.0 */
-  QuerySystemUsers: { this: 'HostAccessManager'; args: Omit<T.QuerySystemUsersRequestType, '_this' | '_typeName'>; result: string[]; faults: 'RuntimeFault' };
+  QuerySystemUsers: { this: 'HostAccessManager'; args: {}; result: string[]; faults: 'RuntimeFault' };
   /** `HostAccessManager.updateSystemUsers`. Privilege: Global.Settings. Faults: UserNotFound. @since 6.0 */
-  UpdateSystemUsers: { this: 'HostAccessManager'; args: Omit<T.UpdateSystemUsersRequestType, '_this' | '_typeName'>; result: void; faults: 'UserNotFound' | 'RuntimeFault' };
+  UpdateSystemUsers: { this: 'HostAccessManager'; args: { users?: string[] }; result: void; faults: 'UserNotFound' | 'RuntimeFault' };
   /** `HostAccessManager.queryLockdownExceptions`. Privilege: Global.Settings. @since 6.0 */
-  QueryLockdownExceptions: { this: 'HostAccessManager'; args: Omit<T.QueryLockdownExceptionsRequestType, '_this' | '_typeName'>; result: string[]; faults: 'RuntimeFault' };
+  QueryLockdownExceptions: { this: 'HostAccessManager'; args: {}; result: string[]; faults: 'RuntimeFault' };
   /** `HostAccessManager.updateLockdownExceptions`. Privilege: Global.Settings. Faults: AuthMinimumAdminPermission, UserNotFound. @since 6.0 */
-  UpdateLockdownExceptions: { this: 'HostAccessManager'; args: Omit<T.UpdateLockdownExceptionsRequestType, '_this' | '_typeName'>; result: void; faults: 'AuthMinimumAdminPermission' | 'UserNotFound' | 'RuntimeFault' };
+  UpdateLockdownExceptions: { this: 'HostAccessManager'; args: { users?: string[] }; result: void; faults: 'AuthMinimumAdminPermission' | 'UserNotFound' | 'RuntimeFault' };
   /** `HostAccessManager.changeLockdownMode`. Privilege: Host.Config.Settings. Faults: AuthMinimumAdminPermission. @since 6.0 */
-  ChangeLockdownMode: { this: 'HostAccessManager'; args: Omit<T.ChangeLockdownModeRequestType, '_this' | '_typeName'>; result: void; faults: 'AuthMinimumAdminPermission' | 'RuntimeFault' };
+  ChangeLockdownMode: { this: 'HostAccessManager'; args: { mode: T.HostLockdownMode }; result: void; faults: 'AuthMinimumAdminPermission' | 'RuntimeFault' };
   /** `HostImageConfigManager.queryHostAcceptanceLevel`. Privilege: System.Read. Faults: HostConfigFault. @since 5.0 */
-  HostImageConfigGetAcceptance: { this: 'HostImageConfigManager'; args: Omit<T.HostImageConfigGetAcceptanceRequestType, '_this' | '_typeName'>; result: string; faults: 'HostConfigFault' | 'RuntimeFault' };
+  HostImageConfigGetAcceptance: { this: 'HostImageConfigManager'; args: {}; result: string; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostImageConfigManager.queryHostImageProfile`. Privilege: System.Read. @since 5.0 */
-  HostImageConfigGetProfile: { this: 'HostImageConfigManager'; args: Omit<T.HostImageConfigGetProfileRequestType, '_this' | '_typeName'>; result: T.HostImageProfileSummary; faults: 'RuntimeFault' };
+  HostImageConfigGetProfile: { this: 'HostImageConfigManager'; args: {}; result: T.HostImageProfileSummary; faults: 'RuntimeFault' };
   /** `HostImageConfigManager.updateAcceptanceLevel`. Privilege: Host.Config.Image. Faults: HostConfigFault. @since 5.0 */
-  UpdateHostImageAcceptanceLevel: { this: 'HostImageConfigManager'; args: Omit<T.UpdateHostImageAcceptanceLevelRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  UpdateHostImageAcceptanceLevel: { this: 'HostImageConfigManager'; args: { newAcceptanceLevel: string }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostImageConfigManager.fetchSoftwarePackages`. Privilege: Host.Config.Image. @since 6.5 */
-  fetchSoftwarePackages: { this: 'HostImageConfigManager'; args: Omit<T.fetchSoftwarePackagesRequestType, '_this' | '_typeName'>; result: T.SoftwarePackage[]; faults: 'RuntimeFault' };
+  fetchSoftwarePackages: { this: 'HostImageConfigManager'; args: {}; result: T.SoftwarePackage[]; faults: 'RuntimeFault' };
   /** `HostImageConfigManager.installDate`. Privilege: Host.Config.Image. @since 6.5 */
-  installDate: { this: 'HostImageConfigManager'; args: Omit<T.installDateRequestType, '_this' | '_typeName'>; result: Date; faults: 'RuntimeFault' };
+  installDate: { this: 'HostImageConfigManager'; args: {}; result: Date; faults: 'RuntimeFault' };
   /** `IscsiManager.queryVnicStatus`. Privilege: Host.Config.Storage. Faults: IscsiFault. @since 5.0 */
-  QueryVnicStatus: { this: 'IscsiManager'; args: Omit<T.QueryVnicStatusRequestType, '_this' | '_typeName'>; result: T.IscsiStatus; faults: 'IscsiFault' | 'RuntimeFault' };
+  QueryVnicStatus: { this: 'IscsiManager'; args: { vnicDevice: string }; result: T.IscsiStatus; faults: 'IscsiFault' | 'RuntimeFault' };
   /** `IscsiManager.queryPnicStatus`. Privilege: Host.Config.Storage. Faults: IscsiFault. @since 5.0 */
-  QueryPnicStatus: { this: 'IscsiManager'; args: Omit<T.QueryPnicStatusRequestType, '_this' | '_typeName'>; result: T.IscsiStatus; faults: 'IscsiFault' | 'RuntimeFault' };
+  QueryPnicStatus: { this: 'IscsiManager'; args: { pnicDevice: string }; result: T.IscsiStatus; faults: 'IscsiFault' | 'RuntimeFault' };
   /** `IscsiManager.queryBoundVnics`. Privilege: Host.Config.Storage. Faults: IscsiFault, NotFound. @since 5.0 */
-  QueryBoundVnics: { this: 'IscsiManager'; args: Omit<T.QueryBoundVnicsRequestType, '_this' | '_typeName'>; result: T.IscsiPortInfo[]; faults: 'IscsiFault' | 'NotFound' | 'RuntimeFault' };
+  QueryBoundVnics: { this: 'IscsiManager'; args: { iScsiHbaName: string }; result: T.IscsiPortInfo[]; faults: 'IscsiFault' | 'NotFound' | 'RuntimeFault' };
   /** `IscsiManager.queryCandidateNics`. Privilege: Host.Config.Storage. Faults: IscsiFault, NotFound. @since 5.0 */
-  QueryCandidateNics: { this: 'IscsiManager'; args: Omit<T.QueryCandidateNicsRequestType, '_this' | '_typeName'>; result: T.IscsiPortInfo[]; faults: 'IscsiFault' | 'NotFound' | 'RuntimeFault' };
+  QueryCandidateNics: { this: 'IscsiManager'; args: { iScsiHbaName: string }; result: T.IscsiPortInfo[]; faults: 'IscsiFault' | 'NotFound' | 'RuntimeFault' };
   /** `IscsiManager.bindVnic`. Privilege: Host.Config.Storage. Faults: IscsiFaultVnicAlreadyBound, IscsiFaultVnicHasNoUplinks, IscsiFaultVnicHasMultipleUplinks, IscsiFaultVnicHasWrongUplink, IscsiFaultVnicNotFound, IscsiFaultInvalidVnic, PlatformConfigFault, IscsiFault, NotFound. @since 5.0 */
-  BindVnic: { this: 'IscsiManager'; args: Omit<T.BindVnicRequestType, '_this' | '_typeName'>; result: void; faults: 'IscsiFault' | 'IscsiFaultInvalidVnic' | 'IscsiFaultVnicAlreadyBound' | 'IscsiFaultVnicHasMultipleUplinks' | 'IscsiFaultVnicHasNoUplinks' | 'IscsiFaultVnicHasWrongUplink' | 'IscsiFaultVnicNotFound' | 'NotFound' | 'PlatformConfigFault' | 'RuntimeFault' };
+  BindVnic: { this: 'IscsiManager'; args: { iScsiHbaName: string; vnicDevice: string }; result: void; faults: 'IscsiFault' | 'IscsiFaultInvalidVnic' | 'IscsiFaultVnicAlreadyBound' | 'IscsiFaultVnicHasMultipleUplinks' | 'IscsiFaultVnicHasNoUplinks' | 'IscsiFaultVnicHasWrongUplink' | 'IscsiFaultVnicNotFound' | 'NotFound' | 'PlatformConfigFault' | 'RuntimeFault' };
   /** `IscsiManager.unbindVnic`. Privilege: Host.Config.Storage. Faults: IscsiFaultVnicNotBound, IscsiFaultVnicHasActivePaths, IscsiFaultVnicIsLastPath, PlatformConfigFault, IscsiFault, NotFound. @since 5.0 */
-  UnbindVnic: { this: 'IscsiManager'; args: Omit<T.UnbindVnicRequestType, '_this' | '_typeName'>; result: void; faults: 'IscsiFault' | 'IscsiFaultVnicHasActivePaths' | 'IscsiFaultVnicIsLastPath' | 'IscsiFaultVnicNotBound' | 'NotFound' | 'PlatformConfigFault' | 'RuntimeFault' };
+  UnbindVnic: { this: 'IscsiManager'; args: { iScsiHbaName: string; vnicDevice: string; force: boolean }; result: void; faults: 'IscsiFault' | 'IscsiFaultVnicHasActivePaths' | 'IscsiFaultVnicIsLastPath' | 'IscsiFaultVnicNotBound' | 'NotFound' | 'PlatformConfigFault' | 'RuntimeFault' };
   /** `IscsiManager.queryMigrationDependencies`. Privilege: Host.Config.Storage. @since 5.0 */
-  QueryMigrationDependencies: { this: 'IscsiManager'; args: Omit<T.QueryMigrationDependenciesRequestType, '_this' | '_typeName'>; result: T.IscsiMigrationDependency; faults: 'RuntimeFault' };
+  QueryMigrationDependencies: { this: 'IscsiManager'; args: { pnicDevice: string[] }; result: T.IscsiMigrationDependency; faults: 'RuntimeFault' };
   /** `HostKernelModuleSystem.queryModules`. Privilege: Host.Config.Settings. @since 4.0 */
-  QueryModules: { this: 'HostKernelModuleSystem'; args: Omit<T.QueryModulesRequestType, '_this' | '_typeName'>; result: T.KernelModuleInfo[]; faults: 'RuntimeFault' };
+  QueryModules: { this: 'HostKernelModuleSystem'; args: {}; result: T.KernelModuleInfo[]; faults: 'RuntimeFault' };
   /** `HostKernelModuleSystem.updateModuleOptionString`. Privilege: Host.Config.Settings. Faults: NotFound. @since 2.5u2 */
-  UpdateModuleOptionString: { this: 'HostKernelModuleSystem'; args: Omit<T.UpdateModuleOptionStringRequestType, '_this' | '_typeName'>; result: void; faults: 'NotFound' | 'RuntimeFault' };
+  UpdateModuleOptionString: { this: 'HostKernelModuleSystem'; args: { name: string; options: string }; result: void; faults: 'NotFound' | 'RuntimeFault' };
   /** `HostKernelModuleSystem.queryConfiguredModuleOptionString`. Privilege: Host.Config.Settings. Faults: NotFound. @since 2.5u2 */
-  QueryConfiguredModuleOptionString: { this: 'HostKernelModuleSystem'; args: Omit<T.QueryConfiguredModuleOptionStringRequestType, '_this' | '_typeName'>; result: string; faults: 'NotFound' | 'RuntimeFault' };
+  QueryConfiguredModuleOptionString: { this: 'HostKernelModuleSystem'; args: { name: string }; result: string; faults: 'NotFound' | 'RuntimeFault' };
   /** `HostLocalAccountManager.createUser`. Privilege: Host.Local.ManageUserGroups. Faults: AlreadyExists. @since 2.0 */
-  CreateUser: { this: 'HostLocalAccountManager'; args: Omit<T.CreateUserRequestType, '_this' | '_typeName'>; result: void; faults: 'AlreadyExists' | 'RuntimeFault' };
+  CreateUser: { this: 'HostLocalAccountManager'; args: { user: T.HostAccountSpec }; result: void; faults: 'AlreadyExists' | 'RuntimeFault' };
   /** `HostLocalAccountManager.updateUser`. Privilege: Host.Local.ManageUserGroups. Faults: UserNotFound, AlreadyExists. @since 2.0 */
-  UpdateUser: { this: 'HostLocalAccountManager'; args: Omit<T.UpdateUserRequestType, '_this' | '_typeName'>; result: void; faults: 'AlreadyExists' | 'UserNotFound' | 'RuntimeFault' };
+  UpdateUser: { this: 'HostLocalAccountManager'; args: { user: T.HostAccountSpec }; result: void; faults: 'AlreadyExists' | 'UserNotFound' | 'RuntimeFault' };
   /** `HostLocalAccountManager.createGroup`. Privilege: Host.Local.ManageUserGroups. Faults: AlreadyExists. @since 2.0 */
-  CreateGroup: { this: 'HostLocalAccountManager'; args: Omit<T.CreateGroupRequestType, '_this' | '_typeName'>; result: void; faults: 'AlreadyExists' | 'RuntimeFault' };
+  CreateGroup: { this: 'HostLocalAccountManager'; args: { group: T.HostAccountSpec }; result: void; faults: 'AlreadyExists' | 'RuntimeFault' };
   /** `HostLocalAccountManager.removeUser`. Privilege: Host.Local.ManageUserGroups. Faults: UserNotFound. @since 2.0 */
-  RemoveUser: { this: 'HostLocalAccountManager'; args: Omit<T.RemoveUserRequestType, '_this' | '_typeName'>; result: void; faults: 'UserNotFound' | 'RuntimeFault' };
+  RemoveUser: { this: 'HostLocalAccountManager'; args: { userName: string }; result: void; faults: 'UserNotFound' | 'RuntimeFault' };
   /** `HostLocalAccountManager.removeGroup`. Privilege: Host.Local.ManageUserGroups. Faults: UserNotFound. @since 2.0 */
-  RemoveGroup: { this: 'HostLocalAccountManager'; args: Omit<T.RemoveGroupRequestType, '_this' | '_typeName'>; result: void; faults: 'UserNotFound' | 'RuntimeFault' };
+  RemoveGroup: { this: 'HostLocalAccountManager'; args: { groupName: string }; result: void; faults: 'UserNotFound' | 'RuntimeFault' };
   /** `HostLocalAccountManager.assignUserToGroup`. Privilege: Host.Local.ManageUserGroups. Faults: UserNotFound, AlreadyExists. @since 2.0 */
-  AssignUserToGroup: { this: 'HostLocalAccountManager'; args: Omit<T.AssignUserToGroupRequestType, '_this' | '_typeName'>; result: void; faults: 'AlreadyExists' | 'UserNotFound' | 'RuntimeFault' };
+  AssignUserToGroup: { this: 'HostLocalAccountManager'; args: { user: string; group: string }; result: void; faults: 'AlreadyExists' | 'UserNotFound' | 'RuntimeFault' };
   /** `HostLocalAccountManager.unassignUserFromGroup`. Privilege: Host.Local.ManageUserGroups. Faults: UserNotFound. @since 2.0 */
-  UnassignUserFromGroup: { this: 'HostLocalAccountManager'; args: Omit<T.UnassignUserFromGroupRequestType, '_this' | '_typeName'>; result: void; faults: 'UserNotFound' | 'RuntimeFault' };
+  UnassignUserFromGroup: { this: 'HostLocalAccountManager'; args: { user: string; group: string }; result: void; faults: 'UserNotFound' | 'RuntimeFault' };
   /** `HostLocalAccountManager.changePassword`. Privilege: System.Anonymous. Faults: InvalidLogin. @since 6.7.2 */
-  ChangePassword: { this: 'HostLocalAccountManager'; args: Omit<T.ChangePasswordRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidLogin' | 'RuntimeFault' };
+  ChangePassword: { this: 'HostLocalAccountManager'; args: { user: string; oldPassword: string; newPassword: string }; result: void; faults: 'InvalidLogin' | 'RuntimeFault' };
   /** `HostMemorySystem.reconfigureServiceConsoleReservation`. Privilege: Host.Config.Memory. @since 2.0 */
-  ReconfigureServiceConsoleReservation: { this: 'HostMemorySystem'; args: Omit<T.ReconfigureServiceConsoleReservationRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ReconfigureServiceConsoleReservation: { this: 'HostMemorySystem'; args: { cfgBytes: T.Long }; result: void; faults: 'RuntimeFault' };
   /** `HostMemorySystem.reconfigureVirtualMachineReservation`. Privilege: Host.Config.Memory. @since 2.5 */
-  ReconfigureVirtualMachineReservation: { this: 'HostMemorySystem'; args: Omit<T.ReconfigureVirtualMachineReservationRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ReconfigureVirtualMachineReservation: { this: 'HostMemorySystem'; args: { spec: T.VirtualMachineMemoryReservationSpec }; result: void; faults: 'RuntimeFault' };
   /** `HostNetworkSystem.updateNetworkConfig`. Faults: AlreadyExists, NotFound, HostConfigFault, ResourceInUse. @since 2.0 */
-  UpdateNetworkConfig: { this: 'HostNetworkSystem'; args: Omit<T.UpdateNetworkConfigRequestType, '_this' | '_typeName'>; result: T.HostNetworkConfigResult; faults: 'AlreadyExists' | 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  UpdateNetworkConfig: { this: 'HostNetworkSystem'; args: { config: T.HostNetworkConfig; changeMode: string }; result: T.HostNetworkConfigResult; faults: 'AlreadyExists' | 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostNetworkSystem.updateDnsConfig`. Privilege: Host.Config.Network. Faults: NotFound, HostConfigFault. @since 2.0 */
-  UpdateDnsConfig: { this: 'HostNetworkSystem'; args: Omit<T.UpdateDnsConfigRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdateDnsConfig: { this: 'HostNetworkSystem'; args: { config: T.HostDnsConfig }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostNetworkSystem.updateIpRouteConfig`. Privilege: Host.Config.Network. Faults: HostConfigFault, InvalidState. @since 2.0 */
-  UpdateIpRouteConfig: { this: 'HostNetworkSystem'; args: Omit<T.UpdateIpRouteConfigRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'RuntimeFault' };
+  UpdateIpRouteConfig: { this: 'HostNetworkSystem'; args: { config: T.HostIpRouteConfig }; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'RuntimeFault' };
   /** `HostNetworkSystem.updateConsoleIpRouteConfig`. Privilege: Host.Config.Network. Faults: HostConfigFault. @since 2.0 */
-  UpdateConsoleIpRouteConfig: { this: 'HostNetworkSystem'; args: Omit<T.UpdateConsoleIpRouteConfigRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  UpdateConsoleIpRouteConfig: { this: 'HostNetworkSystem'; args: { config: T.HostIpRouteConfig }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostNetworkSystem.updateIpRouteTableConfig`. Privilege: Host.Config.Network. Faults: HostConfigFault. @since 4.0 */
-  UpdateIpRouteTableConfig: { this: 'HostNetworkSystem'; args: Omit<T.UpdateIpRouteTableConfigRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  UpdateIpRouteTableConfig: { this: 'HostNetworkSystem'; args: { config: T.HostIpRouteTableConfig }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostNetworkSystem.addVirtualSwitch`. Privilege: Host.Config.Network. Faults: AlreadyExists, ResourceInUse, HostConfigFault. @since 2.0 */
-  AddVirtualSwitch: { this: 'HostNetworkSystem'; args: Omit<T.AddVirtualSwitchRequestType, '_this' | '_typeName'>; result: void; faults: 'AlreadyExists' | 'HostConfigFault' | 'ResourceInUse' | 'RuntimeFault' };
+  AddVirtualSwitch: { this: 'HostNetworkSystem'; args: { vswitchName: string; spec?: T.HostVirtualSwitchSpec }; result: void; faults: 'AlreadyExists' | 'HostConfigFault' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostNetworkSystem.removeVirtualSwitch`. Privilege: Host.Config.Network. Faults: NotFound, ResourceInUse, HostConfigFault. @since 2.0 */
-  RemoveVirtualSwitch: { this: 'HostNetworkSystem'; args: Omit<T.RemoveVirtualSwitchRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  RemoveVirtualSwitch: { this: 'HostNetworkSystem'; args: { vswitchName: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostNetworkSystem.updateVirtualSwitch`. Privilege: Host.Config.Network. Faults: ResourceInUse, NotFound, HostConfigFault. @since 2.0 */
-  UpdateVirtualSwitch: { this: 'HostNetworkSystem'; args: Omit<T.UpdateVirtualSwitchRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  UpdateVirtualSwitch: { this: 'HostNetworkSystem'; args: { vswitchName: string; spec: T.HostVirtualSwitchSpec }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostNetworkSystem.addPortGroup`. Privilege: Host.Config.Network. Faults: AlreadyExists, NotFound, HostConfigFault. @since 2.0 */
-  AddPortGroup: { this: 'HostNetworkSystem'; args: Omit<T.AddPortGroupRequestType, '_this' | '_typeName'>; result: void; faults: 'AlreadyExists' | 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  AddPortGroup: { this: 'HostNetworkSystem'; args: { portgrp: T.HostPortGroupSpec }; result: void; faults: 'AlreadyExists' | 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostNetworkSystem.removePortGroup`. Privilege: Host.Config.Network. Faults: NotFound, ResourceInUse, HostConfigFault. @since 2.0 */
-  RemovePortGroup: { this: 'HostNetworkSystem'; args: Omit<T.RemovePortGroupRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  RemovePortGroup: { this: 'HostNetworkSystem'; args: { pgName: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostNetworkSystem.updatePortGroup`. Privilege: Host.Config.Network. Faults: AlreadyExists, NotFound, HostConfigFault. @since 2.0 */
-  UpdatePortGroup: { this: 'HostNetworkSystem'; args: Omit<T.UpdatePortGroupRequestType, '_this' | '_typeName'>; result: void; faults: 'AlreadyExists' | 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdatePortGroup: { this: 'HostNetworkSystem'; args: { pgName: string; portgrp: T.HostPortGroupSpec }; result: void; faults: 'AlreadyExists' | 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostNetworkSystem.updatePhysicalNicLinkSpeed`. Privilege: Host.Config.Network. Faults: NotFound, HostConfigFault. @since 2.0 */
-  UpdatePhysicalNicLinkSpeed: { this: 'HostNetworkSystem'; args: Omit<T.UpdatePhysicalNicLinkSpeedRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdatePhysicalNicLinkSpeed: { this: 'HostNetworkSystem'; args: { device: string; linkSpeed?: T.PhysicalNicLinkInfo }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostNetworkSystem.queryNetworkHint`. Privilege: System.Read. Faults: NotFound, HostConfigFault. @since 2.0 */
-  QueryNetworkHint: { this: 'HostNetworkSystem'; args: Omit<T.QueryNetworkHintRequestType, '_this' | '_typeName'>; result: T.PhysicalNicHintInfo[]; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  QueryNetworkHint: { this: 'HostNetworkSystem'; args: { device?: string[] }; result: T.PhysicalNicHintInfo[]; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostNetworkSystem.addVirtualNic`. Faults: AlreadyExists, HostConfigFault, InvalidState. @since 2.0 */
-  AddVirtualNic: { this: 'HostNetworkSystem'; args: Omit<T.AddVirtualNicRequestType, '_this' | '_typeName'>; result: string; faults: 'AlreadyExists' | 'HostConfigFault' | 'InvalidState' | 'RuntimeFault' };
+  AddVirtualNic: { this: 'HostNetworkSystem'; args: { portgroup: string; nic: T.HostVirtualNicSpec }; result: string; faults: 'AlreadyExists' | 'HostConfigFault' | 'InvalidState' | 'RuntimeFault' };
   /** `HostNetworkSystem.removeVirtualNic`. Privilege: Host.Config.Network. Faults: NotFound, HostConfigFault. @since 2.0 */
-  RemoveVirtualNic: { this: 'HostNetworkSystem'; args: Omit<T.RemoveVirtualNicRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  RemoveVirtualNic: { this: 'HostNetworkSystem'; args: { device: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostNetworkSystem.updateVirtualNic`. Faults: NotFound, HostConfigFault, InvalidState. @since 2.0 */
-  UpdateVirtualNic: { this: 'HostNetworkSystem'; args: Omit<T.UpdateVirtualNicRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  UpdateVirtualNic: { this: 'HostNetworkSystem'; args: { device: string; nic: T.HostVirtualNicSpec }; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostNetworkSystem.addServiceConsoleVirtualNic`. Faults: HostConfigFault. @since 2.0 */
-  AddServiceConsoleVirtualNic: { this: 'HostNetworkSystem'; args: Omit<T.AddServiceConsoleVirtualNicRequestType, '_this' | '_typeName'>; result: string; faults: 'HostConfigFault' | 'RuntimeFault' };
+  AddServiceConsoleVirtualNic: { this: 'HostNetworkSystem'; args: { portgroup: string; nic: T.HostVirtualNicSpec }; result: string; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostNetworkSystem.removeServiceConsoleVirtualNic`. Privilege: Host.Config.Network. Faults: NotFound, ResourceInUse, HostConfigFault. @since 2.0 */
-  RemoveServiceConsoleVirtualNic: { this: 'HostNetworkSystem'; args: Omit<T.RemoveServiceConsoleVirtualNicRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  RemoveServiceConsoleVirtualNic: { this: 'HostNetworkSystem'; args: { device: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostNetworkSystem.updateServiceConsoleVirtualNic`. Faults: NotFound, ResourceInUse, HostConfigFault. @since 2.0 */
-  UpdateServiceConsoleVirtualNic: { this: 'HostNetworkSystem'; args: Omit<T.UpdateServiceConsoleVirtualNicRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  UpdateServiceConsoleVirtualNic: { this: 'HostNetworkSystem'; args: { device: string; nic: T.HostVirtualNicSpec }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostNetworkSystem.restartServiceConsoleVirtualNic`. Privilege: Host.Config.Network. Faults: NotFound, HostConfigFault. @since 2.0 */
-  RestartServiceConsoleVirtualNic: { this: 'HostNetworkSystem'; args: Omit<T.RestartServiceConsoleVirtualNicRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  RestartServiceConsoleVirtualNic: { this: 'HostNetworkSystem'; args: { device: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostNetworkSystem.refresh`. Privilege: Host.Config.Network. @since 2.0 */
-  RefreshNetworkSystem: { this: 'HostNetworkSystem'; args: Omit<T.RefreshNetworkSystemRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RefreshNetworkSystem: { this: 'HostNetworkSystem'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostNvdimmSystem.createNamespace`. Privilege: Host.Config.Nvdimm. Faults: InvalidHostState, AlreadyExists, HostConfigFault. @since 6.7 */
-  CreateNvdimmNamespace_Task: { this: 'HostNvdimmSystem'; args: Omit<T.CreateNvdimmNamespaceRequestType, '_this' | '_typeName'>; result: TaskRef<T.NvdimmGuid>; faults: 'AlreadyExists' | 'HostConfigFault' | 'InvalidHostState' | 'RuntimeFault' };
+  CreateNvdimmNamespace_Task: { this: 'HostNvdimmSystem'; args: { createSpec: T.NvdimmNamespaceCreateSpec }; result: TaskRef<T.NvdimmGuid>; faults: 'AlreadyExists' | 'HostConfigFault' | 'InvalidHostState' | 'RuntimeFault' };
   /** `HostNvdimmSystem.createPMemNamespace`. Privilege: Host.Config.Nvdimm. Faults: InvalidHostState, AlreadyExists, HostConfigFault. @since 6.7.1 */
-  CreateNvdimmPMemNamespace_Task: { this: 'HostNvdimmSystem'; args: Omit<T.CreateNvdimmPMemNamespaceRequestType, '_this' | '_typeName'>; result: TaskRef<T.NvdimmGuid>; faults: 'AlreadyExists' | 'HostConfigFault' | 'InvalidHostState' | 'RuntimeFault' };
+  CreateNvdimmPMemNamespace_Task: { this: 'HostNvdimmSystem'; args: { createSpec: T.NvdimmPMemNamespaceCreateSpec }; result: TaskRef<T.NvdimmGuid>; faults: 'AlreadyExists' | 'HostConfigFault' | 'InvalidHostState' | 'RuntimeFault' };
   /** `HostNvdimmSystem.deleteNamespace`. Privilege: Host.Config.Nvdimm. Faults: NotFound, InvalidHostState, HostConfigFault. @since 6.7 */
-  DeleteNvdimmNamespace_Task: { this: 'HostNvdimmSystem'; args: Omit<T.DeleteNvdimmNamespaceRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'HostConfigFault' | 'InvalidHostState' | 'NotFound' | 'RuntimeFault' };
+  DeleteNvdimmNamespace_Task: { this: 'HostNvdimmSystem'; args: { deleteSpec: T.NvdimmNamespaceDeleteSpec }; result: TaskRef<void>; faults: 'HostConfigFault' | 'InvalidHostState' | 'NotFound' | 'RuntimeFault' };
   /** `HostNvdimmSystem.deleteBlockNamespaces`. Privilege: Host.Config.Nvdimm. Faults: NotFound, InvalidHostState, HostConfigFault. @since 6.7 */
-  DeleteNvdimmBlockNamespaces_Task: { this: 'HostNvdimmSystem'; args: Omit<T.DeleteNvdimmBlockNamespacesRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'HostConfigFault' | 'InvalidHostState' | 'NotFound' | 'RuntimeFault' };
+  DeleteNvdimmBlockNamespaces_Task: { this: 'HostNvdimmSystem'; args: {}; result: TaskRef<void>; faults: 'HostConfigFault' | 'InvalidHostState' | 'NotFound' | 'RuntimeFault' };
   /** `HostPatchManager.Check`. Privilege: System.Read. Faults: RequestCanceled, InvalidState, TaskInProgress, PlatformConfigFault. @since 4.0 */
-  CheckHostPatch_Task: { this: 'HostPatchManager'; args: Omit<T.CheckHostPatchRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostPatchManagerResult>; faults: 'InvalidState' | 'PlatformConfigFault' | 'TaskInProgress' | 'RequestCanceled' | 'RuntimeFault' };
+  CheckHostPatch_Task: { this: 'HostPatchManager'; args: { metaUrls?: string[]; bundleUrls?: string[]; spec?: T.HostPatchManagerPatchManagerOperationSpec }; result: TaskRef<T.HostPatchManagerResult>; faults: 'InvalidState' | 'PlatformConfigFault' | 'TaskInProgress' | 'RequestCanceled' | 'RuntimeFault' };
   /** `HostPatchManager.Scan`. Privilege: System.Read. Faults: RequestCanceled, PatchMetadataInvalid, PlatformConfigFault. @since 2.0 */
-  ScanHostPatch_Task: { this: 'HostPatchManager'; args: Omit<T.ScanHostPatchRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostPatchManagerStatus[]>; faults: 'PatchMetadataInvalid' | 'PlatformConfigFault' | 'RequestCanceled' | 'RuntimeFault' };
+  ScanHostPatch_Task: { this: 'HostPatchManager'; args: { repository: T.HostPatchManagerLocator; updateID?: string[] }; result: TaskRef<T.HostPatchManagerStatus[]>; faults: 'PatchMetadataInvalid' | 'PlatformConfigFault' | 'RequestCanceled' | 'RuntimeFault' };
   /** `HostPatchManager.ScanV2`. Privilege: System.Read. Faults: RequestCanceled, InvalidState, TaskInProgress, PlatformConfigFault. @since 4.0 */
-  ScanHostPatchV2_Task: { this: 'HostPatchManager'; args: Omit<T.ScanHostPatchV2RequestType, '_this' | '_typeName'>; result: TaskRef<T.HostPatchManagerResult>; faults: 'InvalidState' | 'PlatformConfigFault' | 'TaskInProgress' | 'RequestCanceled' | 'RuntimeFault' };
+  ScanHostPatchV2_Task: { this: 'HostPatchManager'; args: { metaUrls?: string[]; bundleUrls?: string[]; spec?: T.HostPatchManagerPatchManagerOperationSpec }; result: TaskRef<T.HostPatchManagerResult>; faults: 'InvalidState' | 'PlatformConfigFault' | 'TaskInProgress' | 'RequestCanceled' | 'RuntimeFault' };
   /** `HostPatchManager.Stage`. Privilege: Host.Config.Patch. Faults: RequestCanceled, InvalidState, TaskInProgress, PlatformConfigFault. @since 4.0 */
-  StageHostPatch_Task: { this: 'HostPatchManager'; args: Omit<T.StageHostPatchRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostPatchManagerResult>; faults: 'InvalidState' | 'PlatformConfigFault' | 'TaskInProgress' | 'RequestCanceled' | 'RuntimeFault' };
+  StageHostPatch_Task: { this: 'HostPatchManager'; args: { metaUrls?: string[]; bundleUrls?: string[]; vibUrls?: string[]; spec?: T.HostPatchManagerPatchManagerOperationSpec }; result: TaskRef<T.HostPatchManagerResult>; faults: 'InvalidState' | 'PlatformConfigFault' | 'TaskInProgress' | 'RequestCanceled' | 'RuntimeFault' };
   /** `HostPatchManager.Install`. Privilege: Host.Config.Patch. Faults: PatchMetadataInvalid, PatchBinariesNotFound, PatchNotApplicable, NoDiskSpace, PatchInstallFailed, RebootRequired, InvalidState, TaskInProgress. @since 2.0 */
-  InstallHostPatch_Task: { this: 'HostPatchManager'; args: Omit<T.InstallHostPatchRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'NoDiskSpace' | 'PatchBinariesNotFound' | 'PatchInstallFailed' | 'PatchMetadataInvalid' | 'PatchNotApplicable' | 'RebootRequired' | 'TaskInProgress' | 'RuntimeFault' };
+  InstallHostPatch_Task: { this: 'HostPatchManager'; args: { repository: T.HostPatchManagerLocator; updateID: string; force?: boolean }; result: TaskRef<void>; faults: 'InvalidState' | 'NoDiskSpace' | 'PatchBinariesNotFound' | 'PatchInstallFailed' | 'PatchMetadataInvalid' | 'PatchNotApplicable' | 'RebootRequired' | 'TaskInProgress' | 'RuntimeFault' };
   /** `HostPatchManager.InstallV2`. Privilege: Host.Config.Patch. Faults: RequestCanceled, InvalidState, TaskInProgress, PlatformConfigFault. @since 4.0 */
-  InstallHostPatchV2_Task: { this: 'HostPatchManager'; args: Omit<T.InstallHostPatchV2RequestType, '_this' | '_typeName'>; result: TaskRef<T.HostPatchManagerResult>; faults: 'InvalidState' | 'PlatformConfigFault' | 'TaskInProgress' | 'RequestCanceled' | 'RuntimeFault' };
+  InstallHostPatchV2_Task: { this: 'HostPatchManager'; args: { metaUrls?: string[]; bundleUrls?: string[]; vibUrls?: string[]; spec?: T.HostPatchManagerPatchManagerOperationSpec }; result: TaskRef<T.HostPatchManagerResult>; faults: 'InvalidState' | 'PlatformConfigFault' | 'TaskInProgress' | 'RequestCanceled' | 'RuntimeFault' };
   /** `HostPatchManager.Uninstall`. Privilege: Host.Config.Patch. Faults: InvalidState, TaskInProgress, PlatformConfigFault. @since 4.0 */
-  UninstallHostPatch_Task: { this: 'HostPatchManager'; args: Omit<T.UninstallHostPatchRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostPatchManagerResult>; faults: 'InvalidState' | 'PlatformConfigFault' | 'TaskInProgress' | 'RuntimeFault' };
+  UninstallHostPatch_Task: { this: 'HostPatchManager'; args: { bulletinIds?: string[]; spec?: T.HostPatchManagerPatchManagerOperationSpec }; result: TaskRef<T.HostPatchManagerResult>; faults: 'InvalidState' | 'PlatformConfigFault' | 'TaskInProgress' | 'RuntimeFault' };
   /** `HostPatchManager.Query`. Privilege: System.Read. Faults: RequestCanceled, InvalidState, TaskInProgress, PlatformConfigFault. @since 4.0 */
-  QueryHostPatch_Task: { this: 'HostPatchManager'; args: Omit<T.QueryHostPatchRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostPatchManagerResult>; faults: 'InvalidState' | 'PlatformConfigFault' | 'TaskInProgress' | 'RequestCanceled' | 'RuntimeFault' };
+  QueryHostPatch_Task: { this: 'HostPatchManager'; args: { spec?: T.HostPatchManagerPatchManagerOperationSpec }; result: TaskRef<T.HostPatchManagerResult>; faults: 'InvalidState' | 'PlatformConfigFault' | 'TaskInProgress' | 'RequestCanceled' | 'RuntimeFault' };
   /** `HostPciPassthruSystem.refresh`. Privilege: Host.Config.Settings. @since 4.0 */
-  Refresh: { this: 'HostPciPassthruSystem'; args: Omit<T.RefreshRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  Refresh: { this: 'HostPciPassthruSystem'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostPciPassthruSystem.updatePassthruConfig`. Privilege: Host.Config.PciPassthru. Faults: HostConfigFault. @since 4.0 */
-  UpdatePassthruConfig: { this: 'HostPciPassthruSystem'; args: Omit<T.UpdatePassthruConfigRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  UpdatePassthruConfig: { this: 'HostPciPassthruSystem'; args: { config: T.HostPciPassthruConfig[] }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostPowerSystem.configurePolicy`. Privilege: Host.Config.Power. Faults: HostConfigFault. @since 4.1 */
-  ConfigurePowerPolicy: { this: 'HostPowerSystem'; args: Omit<T.ConfigurePowerPolicyRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  ConfigurePowerPolicy: { this: 'HostPowerSystem'; args: { key: number }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostServiceSystem.updatePolicy`. Privilege: Host.Config.NetService. Faults: NotFound, HostConfigFault. @since 2.0 */
-  UpdateServicePolicy: { this: 'HostServiceSystem'; args: Omit<T.UpdateServicePolicyRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdateServicePolicy: { this: 'HostServiceSystem'; args: { id: string; policy: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostServiceSystem.start`. Privilege: Host.Config.NetService. Faults: InvalidState, NotFound, HostConfigFault. @since 2.0 */
-  StartService: { this: 'HostServiceSystem'; args: Omit<T.StartServiceRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  StartService: { this: 'HostServiceSystem'; args: { id: string }; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostServiceSystem.stop`. Privilege: Host.Config.NetService. Faults: InvalidState, NotFound, HostConfigFault. @since 2.0 */
-  StopService: { this: 'HostServiceSystem'; args: Omit<T.StopServiceRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  StopService: { this: 'HostServiceSystem'; args: { id: string }; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostServiceSystem.restart`. Privilege: Host.Config.NetService. Faults: InvalidState, NotFound, HostConfigFault. @since 2.0 */
-  RestartService: { this: 'HostServiceSystem'; args: Omit<T.RestartServiceRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  RestartService: { this: 'HostServiceSystem'; args: { id: string }; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostServiceSystem.uninstall`. Privilege: Host.Config.NetService. Faults: NotFound, HostConfigFault. @since 2.0 */
-  UninstallService: { this: 'HostServiceSystem'; args: Omit<T.UninstallServiceRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UninstallService: { this: 'HostServiceSystem'; args: { id: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostServiceSystem.refresh`. Privilege: Host.Config.NetService. @since 2.0 */
-  RefreshServices: { this: 'HostServiceSystem'; args: Omit<T.RefreshServicesRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RefreshServices: { this: 'HostServiceSystem'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostSnmpSystem.reconfigureSnmpAgent`. Privilege: Global.Settings. Faults: NotFound, InsufficientResourcesFault. @since 2.5 */
-  ReconfigureSnmpAgent: { this: 'HostSnmpSystem'; args: Omit<T.ReconfigureSnmpAgentRequestType, '_this' | '_typeName'>; result: void; faults: 'InsufficientResourcesFault' | 'NotFound' | 'RuntimeFault' };
+  ReconfigureSnmpAgent: { this: 'HostSnmpSystem'; args: { spec: T.HostSnmpConfigSpec }; result: void; faults: 'InsufficientResourcesFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostSnmpSystem.sendTestNotification`. Privilege: Global.Settings. Faults: NotFound, InsufficientResourcesFault. @since 2.5 */
-  SendTestNotification: { this: 'HostSnmpSystem'; args: Omit<T.SendTestNotificationRequestType, '_this' | '_typeName'>; result: void; faults: 'InsufficientResourcesFault' | 'NotFound' | 'RuntimeFault' };
+  SendTestNotification: { this: 'HostSnmpSystem'; args: {}; result: void; faults: 'InsufficientResourcesFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.retrieveDiskPartitionInfo`. Privilege: System.Read. @since 2.0 */
-  RetrieveDiskPartitionInfo: { this: 'HostStorageSystem'; args: Omit<T.RetrieveDiskPartitionInfoRequestType, '_this' | '_typeName'>; result: T.HostDiskPartitionInfo[]; faults: 'RuntimeFault' };
+  RetrieveDiskPartitionInfo: { this: 'HostStorageSystem'; args: { devicePath: string[] }; result: T.HostDiskPartitionInfo[]; faults: 'RuntimeFault' };
   /** `HostStorageSystem.computeDiskPartitionInfo`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  ComputeDiskPartitionInfo: { this: 'HostStorageSystem'; args: Omit<T.ComputeDiskPartitionInfoRequestType, '_this' | '_typeName'>; result: T.HostDiskPartitionInfo; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  ComputeDiskPartitionInfo: { this: 'HostStorageSystem'; args: { devicePath: string; layout: T.HostDiskPartitionLayout; partitionFormat?: string }; result: T.HostDiskPartitionInfo; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.computeDiskPartitionInfoForResize`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 4.0 */
-  ComputeDiskPartitionInfoForResize: { this: 'HostStorageSystem'; args: Omit<T.ComputeDiskPartitionInfoForResizeRequestType, '_this' | '_typeName'>; result: T.HostDiskPartitionInfo; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  ComputeDiskPartitionInfoForResize: { this: 'HostStorageSystem'; args: { partition: T.HostScsiDiskPartition; blockRange: T.HostDiskPartitionBlockRange; partitionFormat?: string }; result: T.HostDiskPartitionInfo; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.updateDiskPartitions`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  UpdateDiskPartitions: { this: 'HostStorageSystem'; args: Omit<T.UpdateDiskPartitionsRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdateDiskPartitions: { this: 'HostStorageSystem'; args: { devicePath: string; spec: T.HostDiskPartitionSpec }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.formatVmfs`. Privilege: Host.Config.Storage. Faults: AlreadyExists, HostConfigFault. @since 2.0 */
-  FormatVmfs: { this: 'HostStorageSystem'; args: Omit<T.FormatVmfsRequestType, '_this' | '_typeName'>; result: T.HostVmfsVolume; faults: 'AlreadyExists' | 'HostConfigFault' | 'RuntimeFault' };
+  FormatVmfs: { this: 'HostStorageSystem'; args: { createSpec: T.HostVmfsSpec }; result: T.HostVmfsVolume; faults: 'AlreadyExists' | 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.mountVmfsVolume`. Privilege: Host.Config.Storage. Faults: NotFound, InvalidState, HostConfigFault, ResourceInUse. @since 5.0 */
-  MountVmfsVolume: { this: 'HostStorageSystem'; args: Omit<T.MountVmfsVolumeRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  MountVmfsVolume: { this: 'HostStorageSystem'; args: { vmfsUuid: string }; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostStorageSystem.unmountVmfsVolume`. Privilege: Host.Config.Storage. Faults: NotFound, InvalidState, HostConfigFault, ResourceInUse. @since 5.0 */
-  UnmountVmfsVolume: { this: 'HostStorageSystem'; args: Omit<T.UnmountVmfsVolumeRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  UnmountVmfsVolume: { this: 'HostStorageSystem'; args: { vmfsUuid: string }; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostStorageSystem.unmountVmfsVolumeEx`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 6.0 */
-  UnmountVmfsVolumeEx_Task: { this: 'HostStorageSystem'; args: Omit<T.UnmountVmfsVolumeExRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostStorageSystemVmfsVolumeResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
+  UnmountVmfsVolumeEx_Task: { this: 'HostStorageSystem'; args: { vmfsUuid: string[] }; result: TaskRef<T.HostStorageSystemVmfsVolumeResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.mountVmfsVolumeEx`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 6.0 */
-  MountVmfsVolumeEx_Task: { this: 'HostStorageSystem'; args: Omit<T.MountVmfsVolumeExRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostStorageSystemVmfsVolumeResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
+  MountVmfsVolumeEx_Task: { this: 'HostStorageSystem'; args: { vmfsUuid: string[] }; result: TaskRef<T.HostStorageSystemVmfsVolumeResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.unmapVmfsVolumeEx`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 6.0 */
-  UnmapVmfsVolumeEx_Task: { this: 'HostStorageSystem'; args: Omit<T.UnmapVmfsVolumeExRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostStorageSystemVmfsVolumeResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
+  UnmapVmfsVolumeEx_Task: { this: 'HostStorageSystem'; args: { vmfsUuid: string[] }; result: TaskRef<T.HostStorageSystemVmfsVolumeResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.deleteVmfsVolumeState`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 5.0 */
-  DeleteVmfsVolumeState: { this: 'HostStorageSystem'; args: Omit<T.DeleteVmfsVolumeStateRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  DeleteVmfsVolumeState: { this: 'HostStorageSystem'; args: { vmfsUuid: string }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.rescanVmfs`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 2.0 */
-  RescanVmfs: { this: 'HostStorageSystem'; args: Omit<T.RescanVmfsRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  RescanVmfs: { this: 'HostStorageSystem'; args: {}; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.attachVmfsExtent`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  AttachVmfsExtent: { this: 'HostStorageSystem'; args: Omit<T.AttachVmfsExtentRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  AttachVmfsExtent: { this: 'HostStorageSystem'; args: { vmfsPath: string; extent: T.HostScsiDiskPartition }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.expandVmfsExtent`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 4.0 */
-  ExpandVmfsExtent: { this: 'HostStorageSystem'; args: Omit<T.ExpandVmfsExtentRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  ExpandVmfsExtent: { this: 'HostStorageSystem'; args: { vmfsPath: string; extent: T.HostScsiDiskPartition }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.upgradeVmfs`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  UpgradeVmfs: { this: 'HostStorageSystem'; args: Omit<T.UpgradeVmfsRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpgradeVmfs: { this: 'HostStorageSystem'; args: { vmfsPath: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.upgradeVmLayout`. Privilege: Host.Config.Storage. @since 2.0 */
-  UpgradeVmLayout: { this: 'HostStorageSystem'; args: Omit<T.UpgradeVmLayoutRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpgradeVmLayout: { this: 'HostStorageSystem'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostStorageSystem.queryUnresolvedVmfsVolume`. Privilege: System.Read. @since 4.0 */
-  QueryUnresolvedVmfsVolume: { this: 'HostStorageSystem'; args: Omit<T.QueryUnresolvedVmfsVolumeRequestType, '_this' | '_typeName'>; result: T.HostUnresolvedVmfsVolume[]; faults: 'RuntimeFault' };
+  QueryUnresolvedVmfsVolume: { this: 'HostStorageSystem'; args: {}; result: T.HostUnresolvedVmfsVolume[]; faults: 'RuntimeFault' };
   /** `HostStorageSystem.resolveMultipleUnresolvedVmfsVolumes`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 4.0 */
-  ResolveMultipleUnresolvedVmfsVolumes: { this: 'HostStorageSystem'; args: Omit<T.ResolveMultipleUnresolvedVmfsVolumesRequestType, '_this' | '_typeName'>; result: T.HostUnresolvedVmfsResolutionResult[]; faults: 'HostConfigFault' | 'RuntimeFault' };
+  ResolveMultipleUnresolvedVmfsVolumes: { this: 'HostStorageSystem'; args: { resolutionSpec: T.HostUnresolvedVmfsResolutionSpec[] }; result: T.HostUnresolvedVmfsResolutionResult[]; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.resolveMultipleUnresolvedVmfsVolumesEx`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 5.5 */
-  ResolveMultipleUnresolvedVmfsVolumesEx_Task: { this: 'HostStorageSystem'; args: Omit<T.ResolveMultipleUnresolvedVmfsVolumesExRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostUnresolvedVmfsResolutionResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
+  ResolveMultipleUnresolvedVmfsVolumesEx_Task: { this: 'HostStorageSystem'; args: { resolutionSpec: T.HostUnresolvedVmfsResolutionSpec[] }; result: TaskRef<T.HostUnresolvedVmfsResolutionResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.unmountForceMountedVmfsVolume`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 4.0 */
-  UnmountForceMountedVmfsVolume: { this: 'HostStorageSystem'; args: Omit<T.UnmountForceMountedVmfsVolumeRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UnmountForceMountedVmfsVolume: { this: 'HostStorageSystem'; args: { vmfsUuid: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.rescanHba`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  RescanHba: { this: 'HostStorageSystem'; args: Omit<T.RescanHbaRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  RescanHba: { this: 'HostStorageSystem'; args: { hbaDevice: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.rescanAllHba`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 2.0 */
-  RescanAllHba: { this: 'HostStorageSystem'; args: Omit<T.RescanAllHbaRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  RescanAllHba: { this: 'HostStorageSystem'; args: {}; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.updateSoftwareInternetScsiEnabled`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 2.0 */
-  UpdateSoftwareInternetScsiEnabled: { this: 'HostStorageSystem'; args: Omit<T.UpdateSoftwareInternetScsiEnabledRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  UpdateSoftwareInternetScsiEnabled: { this: 'HostStorageSystem'; args: { enabled: boolean }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.updateInternetScsiDiscoveryProperties`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  UpdateInternetScsiDiscoveryProperties: { this: 'HostStorageSystem'; args: Omit<T.UpdateInternetScsiDiscoveryPropertiesRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdateInternetScsiDiscoveryProperties: { this: 'HostStorageSystem'; args: { iScsiHbaDevice: string; discoveryProperties: T.HostInternetScsiHbaDiscoveryProperties }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.updateInternetScsiAuthenticationProperties`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  UpdateInternetScsiAuthenticationProperties: { this: 'HostStorageSystem'; args: Omit<T.UpdateInternetScsiAuthenticationPropertiesRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdateInternetScsiAuthenticationProperties: { this: 'HostStorageSystem'; args: { iScsiHbaDevice: string; authenticationProperties: T.HostInternetScsiHbaAuthenticationProperties; targetSet?: T.HostInternetScsiHbaTargetSet }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.updateInternetScsiDigestProperties`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 4.0 */
-  UpdateInternetScsiDigestProperties: { this: 'HostStorageSystem'; args: Omit<T.UpdateInternetScsiDigestPropertiesRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdateInternetScsiDigestProperties: { this: 'HostStorageSystem'; args: { iScsiHbaDevice: string; targetSet?: T.HostInternetScsiHbaTargetSet; digestProperties: T.HostInternetScsiHbaDigestProperties }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.updateInternetScsiAdvancedOptions`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 4.0 */
-  UpdateInternetScsiAdvancedOptions: { this: 'HostStorageSystem'; args: Omit<T.UpdateInternetScsiAdvancedOptionsRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdateInternetScsiAdvancedOptions: { this: 'HostStorageSystem'; args: { iScsiHbaDevice: string; targetSet?: T.HostInternetScsiHbaTargetSet; options: T.HostInternetScsiHbaParamValue[] }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.updateInternetScsiIPProperties`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  UpdateInternetScsiIPProperties: { this: 'HostStorageSystem'; args: Omit<T.UpdateInternetScsiIPPropertiesRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdateInternetScsiIPProperties: { this: 'HostStorageSystem'; args: { iScsiHbaDevice: string; ipProperties: T.HostInternetScsiHbaIPProperties }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.updateInternetScsiName`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  UpdateInternetScsiName: { this: 'HostStorageSystem'; args: Omit<T.UpdateInternetScsiNameRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdateInternetScsiName: { this: 'HostStorageSystem'; args: { iScsiHbaDevice: string; iScsiName: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.updateInternetScsiAlias`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  UpdateInternetScsiAlias: { this: 'HostStorageSystem'; args: Omit<T.UpdateInternetScsiAliasRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdateInternetScsiAlias: { this: 'HostStorageSystem'; args: { iScsiHbaDevice: string; iScsiAlias: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.addInternetScsiSendTargets`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  AddInternetScsiSendTargets: { this: 'HostStorageSystem'; args: Omit<T.AddInternetScsiSendTargetsRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  AddInternetScsiSendTargets: { this: 'HostStorageSystem'; args: { iScsiHbaDevice: string; targets: T.HostInternetScsiHbaSendTarget[] }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.removeInternetScsiSendTargets`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  RemoveInternetScsiSendTargets: { this: 'HostStorageSystem'; args: Omit<T.RemoveInternetScsiSendTargetsRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  RemoveInternetScsiSendTargets: { this: 'HostStorageSystem'; args: { iScsiHbaDevice: string; targets: T.HostInternetScsiHbaSendTarget[]; force?: boolean }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.addInternetScsiStaticTargets`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  AddInternetScsiStaticTargets: { this: 'HostStorageSystem'; args: Omit<T.AddInternetScsiStaticTargetsRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  AddInternetScsiStaticTargets: { this: 'HostStorageSystem'; args: { iScsiHbaDevice: string; targets: T.HostInternetScsiHbaStaticTarget[] }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.removeInternetScsiStaticTargets`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  RemoveInternetScsiStaticTargets: { this: 'HostStorageSystem'; args: Omit<T.RemoveInternetScsiStaticTargetsRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  RemoveInternetScsiStaticTargets: { this: 'HostStorageSystem'; args: { iScsiHbaDevice: string; targets: T.HostInternetScsiHbaStaticTarget[] }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.enableMultipathPath`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  EnableMultipathPath: { this: 'HostStorageSystem'; args: Omit<T.EnableMultipathPathRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  EnableMultipathPath: { this: 'HostStorageSystem'; args: { pathName: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.disableMultipathPath`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  DisableMultipathPath: { this: 'HostStorageSystem'; args: Omit<T.DisableMultipathPathRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  DisableMultipathPath: { this: 'HostStorageSystem'; args: { pathName: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.setMultipathLunPolicy`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 2.0 */
-  SetMultipathLunPolicy: { this: 'HostStorageSystem'; args: Omit<T.SetMultipathLunPolicyRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  SetMultipathLunPolicy: { this: 'HostStorageSystem'; args: { lunId: string; policy: T.HostMultipathInfoLogicalUnitPolicy }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.updateHppMultipathLunPolicy`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 7.0.0.0 */
-  UpdateHppMultipathLunPolicy: { this: 'HostStorageSystem'; args: Omit<T.UpdateHppMultipathLunPolicyRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdateHppMultipathLunPolicy: { this: 'HostStorageSystem'; args: { lunId: string; policy: T.HostMultipathInfoHppLogicalUnitPolicy }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.queryPathSelectionPolicyOptions`. Privilege: System.Read. Faults: HostConfigFault. @since 4.0 */
-  QueryPathSelectionPolicyOptions: { this: 'HostStorageSystem'; args: Omit<T.QueryPathSelectionPolicyOptionsRequestType, '_this' | '_typeName'>; result: T.HostPathSelectionPolicyOption[]; faults: 'HostConfigFault' | 'RuntimeFault' };
+  QueryPathSelectionPolicyOptions: { this: 'HostStorageSystem'; args: {}; result: T.HostPathSelectionPolicyOption[]; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.queryStorageArrayTypePolicyOptions`. Privilege: System.Read. Faults: HostConfigFault. @since 4.0 */
-  QueryStorageArrayTypePolicyOptions: { this: 'HostStorageSystem'; args: Omit<T.QueryStorageArrayTypePolicyOptionsRequestType, '_this' | '_typeName'>; result: T.HostStorageArrayTypePolicyOption[]; faults: 'HostConfigFault' | 'RuntimeFault' };
+  QueryStorageArrayTypePolicyOptions: { this: 'HostStorageSystem'; args: {}; result: T.HostStorageArrayTypePolicyOption[]; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.updateScsiLunDisplayName`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault, InvalidName, DuplicateName. @since 4.0 */
-  UpdateScsiLunDisplayName: { this: 'HostStorageSystem'; args: Omit<T.UpdateScsiLunDisplayNameRequestType, '_this' | '_typeName'>; result: void; faults: 'DuplicateName' | 'HostConfigFault' | 'InvalidName' | 'NotFound' | 'RuntimeFault' };
+  UpdateScsiLunDisplayName: { this: 'HostStorageSystem'; args: { lunUuid: string; displayName: string }; result: void; faults: 'DuplicateName' | 'HostConfigFault' | 'InvalidName' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.detachScsiLun`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault, InvalidState, ResourceInUse. @since 5.0 */
-  DetachScsiLun: { this: 'HostStorageSystem'; args: Omit<T.DetachScsiLunRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  DetachScsiLun: { this: 'HostStorageSystem'; args: { lunUuid: string }; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostStorageSystem.detachScsiLunEx`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 6.0 */
-  DetachScsiLunEx_Task: { this: 'HostStorageSystem'; args: Omit<T.DetachScsiLunExRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostStorageSystemScsiLunResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
+  DetachScsiLunEx_Task: { this: 'HostStorageSystem'; args: { lunUuid: string[] }; result: TaskRef<T.HostStorageSystemScsiLunResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.deleteScsiLunState`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 5.0 */
-  DeleteScsiLunState: { this: 'HostStorageSystem'; args: Omit<T.DeleteScsiLunStateRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  DeleteScsiLunState: { this: 'HostStorageSystem'; args: { lunCanonicalName: string }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.attachScsiLun`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault, InvalidState. @since 5.0 */
-  AttachScsiLun: { this: 'HostStorageSystem'; args: Omit<T.AttachScsiLunRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  AttachScsiLun: { this: 'HostStorageSystem'; args: { lunUuid: string }; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.attachScsiLunEx`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 6.0 */
-  AttachScsiLunEx_Task: { this: 'HostStorageSystem'; args: Omit<T.AttachScsiLunExRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostStorageSystemScsiLunResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
+  AttachScsiLunEx_Task: { this: 'HostStorageSystem'; args: { lunUuid: string[] }; result: TaskRef<T.HostStorageSystemScsiLunResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.refresh`. Privilege: Host.Config.Storage. @since 2.0 */
-  RefreshStorageSystem: { this: 'HostStorageSystem'; args: Omit<T.RefreshStorageSystemRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  RefreshStorageSystem: { this: 'HostStorageSystem'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostStorageSystem.discoverFcoeHbas`. Privilege: Host.Config.Storage. Faults: FcoeFaultPnicHasNoPortSet, HostConfigFault, NotFound. @since 5.0 */
-  DiscoverFcoeHbas: { this: 'HostStorageSystem'; args: Omit<T.DiscoverFcoeHbasRequestType, '_this' | '_typeName'>; result: void; faults: 'FcoeFaultPnicHasNoPortSet' | 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  DiscoverFcoeHbas: { this: 'HostStorageSystem'; args: { fcoeSpec: T.FcoeConfigFcoeSpecification }; result: void; faults: 'FcoeFaultPnicHasNoPortSet' | 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.markForRemoval`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 5.0 */
-  MarkForRemoval: { this: 'HostStorageSystem'; args: Omit<T.MarkForRemovalRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  MarkForRemoval: { this: 'HostStorageSystem'; args: { hbaName: string; remove: boolean }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.formatVffs`. Privilege: Host.Config.Storage. Faults: AlreadyExists, HostConfigFault, ResourceInUse. @since 5.5 */
-  FormatVffs: { this: 'HostStorageSystem'; args: Omit<T.FormatVffsRequestType, '_this' | '_typeName'>; result: T.HostVffsVolume; faults: 'AlreadyExists' | 'HostConfigFault' | 'ResourceInUse' | 'RuntimeFault' };
+  FormatVffs: { this: 'HostStorageSystem'; args: { createSpec: T.HostVffsSpec }; result: T.HostVffsVolume; faults: 'AlreadyExists' | 'HostConfigFault' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostStorageSystem.extendVffs`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault, ResourceInUse. @since 5.5 */
-  ExtendVffs: { this: 'HostStorageSystem'; args: Omit<T.ExtendVffsRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  ExtendVffs: { this: 'HostStorageSystem'; args: { vffsPath: string; devicePath: string; spec?: T.HostDiskPartitionSpec }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostStorageSystem.destroyVffs`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault, ResourceInUse. @since 5.5 */
-  DestroyVffs: { this: 'HostStorageSystem'; args: Omit<T.DestroyVffsRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  DestroyVffs: { this: 'HostStorageSystem'; args: { vffsPath: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostStorageSystem.mountVffsVolume`. Privilege: Host.Config.Storage. Faults: NotFound, InvalidState, HostConfigFault, ResourceInUse. @since 5.5 */
-  MountVffsVolume: { this: 'HostStorageSystem'; args: Omit<T.MountVffsVolumeRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  MountVffsVolume: { this: 'HostStorageSystem'; args: { vffsUuid: string }; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostStorageSystem.unmountVffsVolume`. Privilege: Host.Config.Storage. Faults: NotFound, InvalidState, HostConfigFault, ResourceInUse. @since 5.5 */
-  UnmountVffsVolume: { this: 'HostStorageSystem'; args: Omit<T.UnmountVffsVolumeRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  UnmountVffsVolume: { this: 'HostStorageSystem'; args: { vffsUuid: string }; result: void; faults: 'HostConfigFault' | 'InvalidState' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostStorageSystem.deleteVffsVolumeState`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 5.5 */
-  DeleteVffsVolumeState: { this: 'HostStorageSystem'; args: Omit<T.DeleteVffsVolumeStateRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  DeleteVffsVolumeState: { this: 'HostStorageSystem'; args: { vffsUuid: string }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.rescanVffs`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 5.5 */
-  RescanVffs: { this: 'HostStorageSystem'; args: Omit<T.RescanVffsRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  RescanVffs: { this: 'HostStorageSystem'; args: {}; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.queryAvailableSsds`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 5.5 */
-  QueryAvailableSsds: { this: 'HostStorageSystem'; args: Omit<T.QueryAvailableSsdsRequestType, '_this' | '_typeName'>; result: T.HostScsiDisk[]; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  QueryAvailableSsds: { this: 'HostStorageSystem'; args: { vffsPath?: string }; result: T.HostScsiDisk[]; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.setNFSUser`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 6.0 */
-  SetNFSUser: { this: 'HostStorageSystem'; args: Omit<T.SetNFSUserRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  SetNFSUser: { this: 'HostStorageSystem'; args: { user: string; password: string }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.changeNFSUserPassword`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 6.0 */
-  ChangeNFSUserPassword: { this: 'HostStorageSystem'; args: Omit<T.ChangeNFSUserPasswordRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  ChangeNFSUserPassword: { this: 'HostStorageSystem'; args: { password: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.queryNFSUser`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 6.0 */
-  QueryNFSUser: { this: 'HostStorageSystem'; args: Omit<T.QueryNFSUserRequestType, '_this' | '_typeName'>; result: T.HostNasVolumeUserInfo | undefined; faults: 'HostConfigFault' | 'RuntimeFault' };
+  QueryNFSUser: { this: 'HostStorageSystem'; args: {}; result: T.HostNasVolumeUserInfo | undefined; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.clearNFSUser`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 6.0 */
-  ClearNFSUser: { this: 'HostStorageSystem'; args: Omit<T.ClearNFSUserRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  ClearNFSUser: { this: 'HostStorageSystem'; args: {}; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.turnDiskLocatorLedOn`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 6.0 */
-  TurnDiskLocatorLedOn_Task: { this: 'HostStorageSystem'; args: Omit<T.TurnDiskLocatorLedOnRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostStorageSystemDiskLocatorLedResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
+  TurnDiskLocatorLedOn_Task: { this: 'HostStorageSystem'; args: { scsiDiskUuids: string[] }; result: TaskRef<T.HostStorageSystemDiskLocatorLedResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.turnDiskLocatorLedOff`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 6.0 */
-  TurnDiskLocatorLedOff_Task: { this: 'HostStorageSystem'; args: Omit<T.TurnDiskLocatorLedOffRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostStorageSystemDiskLocatorLedResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
+  TurnDiskLocatorLedOff_Task: { this: 'HostStorageSystem'; args: { scsiDiskUuids: string[] }; result: TaskRef<T.HostStorageSystemDiskLocatorLedResult[]>; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.markAsSsd`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 6.0 */
-  MarkAsSsd_Task: { this: 'HostStorageSystem'; args: Omit<T.MarkAsSsdRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  MarkAsSsd_Task: { this: 'HostStorageSystem'; args: { scsiDiskUuid: string }; result: TaskRef<void>; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.markAsNonSsd`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 6.0 */
-  MarkAsNonSsd_Task: { this: 'HostStorageSystem'; args: Omit<T.MarkAsNonSsdRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  MarkAsNonSsd_Task: { this: 'HostStorageSystem'; args: { scsiDiskUuid: string }; result: TaskRef<void>; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.markAsLocal`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 6.0 */
-  MarkAsLocal_Task: { this: 'HostStorageSystem'; args: Omit<T.MarkAsLocalRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  MarkAsLocal_Task: { this: 'HostStorageSystem'; args: { scsiDiskUuid: string }; result: TaskRef<void>; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.markAsNonLocal`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 6.0 */
-  MarkAsNonLocal_Task: { this: 'HostStorageSystem'; args: Omit<T.MarkAsNonLocalRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  MarkAsNonLocal_Task: { this: 'HostStorageSystem'; args: { scsiDiskUuid: string }; result: TaskRef<void>; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.updateVmfsUnmapPriority`. Privilege: Host.Config.Storage. @since 6.5 */
-  UpdateVmfsUnmapPriority: { this: 'HostStorageSystem'; args: Omit<T.UpdateVmfsUnmapPriorityRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateVmfsUnmapPriority: { this: 'HostStorageSystem'; args: { vmfsUuid: string; unmapPriority: string }; result: void; faults: 'RuntimeFault' };
   /** `HostStorageSystem.updateVmfsUnmapBandwidth`. Privilege: Host.Config.Storage. @since 6.7 */
-  UpdateVmfsUnmapBandwidth: { this: 'HostStorageSystem'; args: Omit<T.UpdateVmfsUnmapBandwidthRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateVmfsUnmapBandwidth: { this: 'HostStorageSystem'; args: { vmfsUuid: string; unmapBandwidthSpec: T.VmfsUnmapBandwidthSpec }; result: void; faults: 'RuntimeFault' };
   /** `HostStorageSystem.queryVmfsConfigOption`. Privilege: Host.Config.Storage. @since 6.5 */
-  QueryVmfsConfigOption: { this: 'HostStorageSystem'; args: Omit<T.QueryVmfsConfigOptionRequestType, '_this' | '_typeName'>; result: T.VmfsConfigOption[]; faults: 'RuntimeFault' };
+  QueryVmfsConfigOption: { this: 'HostStorageSystem'; args: {}; result: T.VmfsConfigOption[]; faults: 'RuntimeFault' };
   /** `HostStorageSystem.markPerenniallyReserved`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 6.7.2 */
-  MarkPerenniallyReserved: { this: 'HostStorageSystem'; args: Omit<T.MarkPerenniallyReservedRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  MarkPerenniallyReserved: { this: 'HostStorageSystem'; args: { lunUuid: string; state: boolean }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.markPerenniallyReservedEx`. Privilege: Host.Config.Storage. @since 6.7.2 */
-  MarkPerenniallyReservedEx_Task: { this: 'HostStorageSystem'; args: Omit<T.MarkPerenniallyReservedExRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostStorageSystemScsiLunResult[]>; faults: 'RuntimeFault' };
+  MarkPerenniallyReservedEx_Task: { this: 'HostStorageSystem'; args: { lunUuid?: string[]; state: boolean }; result: TaskRef<T.HostStorageSystemScsiLunResult[]>; faults: 'RuntimeFault' };
   /** `HostStorageSystem.createNvmeOverRdmaAdapter`. Privilege: Host.Config.Storage. Faults: ResourceInUse, NotFound, HostConfigFault. @since 7.0.0.0 */
-  CreateNvmeOverRdmaAdapter: { this: 'HostStorageSystem'; args: Omit<T.CreateNvmeOverRdmaAdapterRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  CreateNvmeOverRdmaAdapter: { this: 'HostStorageSystem'; args: { rdmaDeviceName: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostStorageSystem.removeNvmeOverRdmaAdapter`. Privilege: Host.Config.Storage. Faults: NotFound, ResourceInUse, HostConfigFault. @since 7.0.0.0 */
-  RemoveNvmeOverRdmaAdapter: { this: 'HostStorageSystem'; args: Omit<T.RemoveNvmeOverRdmaAdapterRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  RemoveNvmeOverRdmaAdapter: { this: 'HostStorageSystem'; args: { hbaDeviceName: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostStorageSystem.createSoftwareAdapter`. Privilege: Host.Config.Storage. Faults: ResourceInUse, NotFound, HostConfigFault. @since 7.0.3.0 */
-  CreateSoftwareAdapter: { this: 'HostStorageSystem'; args: Omit<T.CreateSoftwareAdapterRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  CreateSoftwareAdapter: { this: 'HostStorageSystem'; args: { spec: T.HostHbaCreateSpec }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostStorageSystem.removeSoftwareAdapter`. Privilege: Host.Config.Storage. Faults: NotFound, ResourceInUse, HostConfigFault. @since 7.0.3.0 */
-  RemoveSoftwareAdapter: { this: 'HostStorageSystem'; args: Omit<T.RemoveSoftwareAdapterRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  RemoveSoftwareAdapter: { this: 'HostStorageSystem'; args: { hbaDeviceName: string }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostStorageSystem.discoverNvmeControllers`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 7.0.0.0 */
-  DiscoverNvmeControllers: { this: 'HostStorageSystem'; args: Omit<T.DiscoverNvmeControllersRequestType, '_this' | '_typeName'>; result: T.HostNvmeDiscoveryLog; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  DiscoverNvmeControllers: { this: 'HostStorageSystem'; args: { discoverSpec: T.HostNvmeDiscoverSpec }; result: T.HostNvmeDiscoveryLog; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.connectNvmeController`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 7.0.0.0 */
-  ConnectNvmeController: { this: 'HostStorageSystem'; args: Omit<T.ConnectNvmeControllerRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  ConnectNvmeController: { this: 'HostStorageSystem'; args: { connectSpec: T.HostNvmeConnectSpec }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.disconnectNvmeController`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault. @since 7.0.0.0 */
-  DisconnectNvmeController: { this: 'HostStorageSystem'; args: Omit<T.DisconnectNvmeControllerRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  DisconnectNvmeController: { this: 'HostStorageSystem'; args: { disconnectSpec: T.HostNvmeDisconnectSpec }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostStorageSystem.connectNvmeControllerEx`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 7.0.3.0 */
-  ConnectNvmeControllerEx_Task: { this: 'HostStorageSystem'; args: Omit<T.ConnectNvmeControllerExRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'HostConfigFault' | 'RuntimeFault' };
+  ConnectNvmeControllerEx_Task: { this: 'HostStorageSystem'; args: { connectSpec?: T.HostNvmeConnectSpec[] }; result: TaskRef<void>; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostStorageSystem.disconnectNvmeControllerEx`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 7.0.3.0 */
-  DisconnectNvmeControllerEx_Task: { this: 'HostStorageSystem'; args: Omit<T.DisconnectNvmeControllerExRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'HostConfigFault' | 'RuntimeFault' };
+  DisconnectNvmeControllerEx_Task: { this: 'HostStorageSystem'; args: { disconnectSpec?: T.HostNvmeDisconnectSpec[] }; result: TaskRef<void>; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostVFlashManager.configureVFlashResourceEx`. Privilege: Host.Config.Storage. Faults: HostConfigFault. @since 5.5 */
-  ConfigureVFlashResourceEx_Task: { this: 'HostVFlashManager'; args: Omit<T.ConfigureVFlashResourceExRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostVFlashResourceConfigurationResult>; faults: 'HostConfigFault' | 'RuntimeFault' };
+  ConfigureVFlashResourceEx_Task: { this: 'HostVFlashManager'; args: { devicePath?: string[] }; result: TaskRef<T.HostVFlashResourceConfigurationResult>; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostVFlashManager.configureVFlashResource`. Privilege: Host.Config.Storage. Faults: HostConfigFault, ResourceInUse. @since 5.5 */
-  HostConfigureVFlashResource: { this: 'HostVFlashManager'; args: Omit<T.HostConfigureVFlashResourceRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'ResourceInUse' | 'RuntimeFault' };
+  HostConfigureVFlashResource: { this: 'HostVFlashManager'; args: { spec: T.HostVFlashManagerVFlashResourceConfigSpec }; result: void; faults: 'HostConfigFault' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostVFlashManager.removeVFlashResource`. Privilege: Host.Config.Storage. Faults: NotFound, HostConfigFault, ResourceInUse. @since 5.5 */
-  HostRemoveVFlashResource: { this: 'HostVFlashManager'; args: Omit<T.HostRemoveVFlashResourceRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
+  HostRemoveVFlashResource: { this: 'HostVFlashManager'; args: {}; result: void; faults: 'HostConfigFault' | 'NotFound' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostVFlashManager.configureHostVFlashCache`. Privilege: Host.Config.AdvancedConfig. Faults: HostConfigFault, InaccessibleVFlashSource, ResourceInUse. @since 5.5 */
-  HostConfigVFlashCache: { this: 'HostVFlashManager'; args: Omit<T.HostConfigVFlashCacheRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InaccessibleVFlashSource' | 'ResourceInUse' | 'RuntimeFault' };
+  HostConfigVFlashCache: { this: 'HostVFlashManager'; args: { spec: T.HostVFlashManagerVFlashCacheConfigSpec }; result: void; faults: 'HostConfigFault' | 'InaccessibleVFlashSource' | 'ResourceInUse' | 'RuntimeFault' };
   /** `HostVFlashManager.getVFlashModuleDefaultConfig`. Privilege: Host.Config.AdvancedConfig. Faults: NotFound, HostConfigFault. @since 5.5 */
-  HostGetVFlashModuleDefaultConfig: { this: 'HostVFlashManager'; args: Omit<T.HostGetVFlashModuleDefaultConfigRequestType, '_this' | '_typeName'>; result: T.VirtualDiskVFlashCacheConfigInfo; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  HostGetVFlashModuleDefaultConfig: { this: 'HostVFlashManager'; args: { vFlashModule: string }; result: T.VirtualDiskVFlashCacheConfigInfo; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostVMotionSystem.updateIpConfig`. Privilege: Host.Config.Network. Faults: NotFound, HostConfigFault. @since 2.0 */
-  UpdateIpConfig: { this: 'HostVMotionSystem'; args: Omit<T.UpdateIpConfigRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
+  UpdateIpConfig: { this: 'HostVMotionSystem'; args: { ipConfig: T.HostIpConfig }; result: void; faults: 'HostConfigFault' | 'NotFound' | 'RuntimeFault' };
   /** `HostVMotionSystem.selectVnic`. Privilege: Host.Config.Network. Faults: HostConfigFault. @since 2.0 */
-  SelectVnic: { this: 'HostVMotionSystem'; args: Omit<T.SelectVnicRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  SelectVnic: { this: 'HostVMotionSystem'; args: { device: string }; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostVMotionSystem.deselectVnic`. Privilege: Host.Config.Network. Faults: HostConfigFault. @since 2.0 */
-  DeselectVnic: { this: 'HostVMotionSystem'; args: Omit<T.DeselectVnicRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
+  DeselectVnic: { this: 'HostVMotionSystem'; args: {}; result: void; faults: 'HostConfigFault' | 'RuntimeFault' };
   /** `HostVirtualNicManager.queryNetConfig`. Privilege: System.Read. Faults: HostConfigFault, InvalidArgument. @since 4.0 */
-  QueryNetConfig: { this: 'HostVirtualNicManager'; args: Omit<T.QueryNetConfigRequestType, '_this' | '_typeName'>; result: T.VirtualNicManagerNetConfig | undefined; faults: 'HostConfigFault' | 'InvalidArgument' | 'RuntimeFault' };
+  QueryNetConfig: { this: 'HostVirtualNicManager'; args: { nicType: string }; result: T.VirtualNicManagerNetConfig | undefined; faults: 'HostConfigFault' | 'InvalidArgument' | 'RuntimeFault' };
   /** `HostVirtualNicManager.selectVnic`. Privilege: Host.Config.Network. Faults: HostConfigFault, InvalidArgument. @since 4.0 */
-  SelectVnicForNicType: { this: 'HostVirtualNicManager'; args: Omit<T.SelectVnicForNicTypeRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidArgument' | 'RuntimeFault' };
+  SelectVnicForNicType: { this: 'HostVirtualNicManager'; args: { nicType: string; device: string }; result: void; faults: 'HostConfigFault' | 'InvalidArgument' | 'RuntimeFault' };
   /** `HostVirtualNicManager.deselectVnic`. Privilege: Host.Config.Network. Faults: HostConfigFault, InvalidArgument. @since 4.0 */
-  DeselectVnicForNicType: { this: 'HostVirtualNicManager'; args: Omit<T.DeselectVnicForNicTypeRequestType, '_this' | '_typeName'>; result: void; faults: 'HostConfigFault' | 'InvalidArgument' | 'RuntimeFault' };
+  DeselectVnicForNicType: { this: 'HostVirtualNicManager'; args: { nicType: string; device: string }; result: void; faults: 'HostConfigFault' | 'InvalidArgument' | 'RuntimeFault' };
   /** `HostVsanInternalSystem.queryCmmds`. Privilege: System.Read. @since 5.5 */
-  QueryCmmds: { this: 'HostVsanInternalSystem'; args: Omit<T.QueryCmmdsRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  QueryCmmds: { this: 'HostVsanInternalSystem'; args: { queries: T.HostVsanInternalSystemCmmdsQuery[] }; result: string; faults: 'RuntimeFault' };
   /** `HostVsanInternalSystem.queryPhysicalVsanDisks`. Privilege: System.Read. @since 5.5 */
-  QueryPhysicalVsanDisks: { this: 'HostVsanInternalSystem'; args: Omit<T.QueryPhysicalVsanDisksRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  QueryPhysicalVsanDisks: { this: 'HostVsanInternalSystem'; args: { props?: string[] }; result: string; faults: 'RuntimeFault' };
   /** `HostVsanInternalSystem.queryVsanObjects`. Privilege: System.Read. @since 5.5 */
-  QueryVsanObjects: { this: 'HostVsanInternalSystem'; args: Omit<T.QueryVsanObjectsRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  QueryVsanObjects: { this: 'HostVsanInternalSystem'; args: { uuids?: string[] }; result: string; faults: 'RuntimeFault' };
   /** `HostVsanInternalSystem.queryObjectsOnPhysicalVsanDisk`. Privilege: System.Read. @since 5.5 */
-  QueryObjectsOnPhysicalVsanDisk: { this: 'HostVsanInternalSystem'; args: Omit<T.QueryObjectsOnPhysicalVsanDiskRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  QueryObjectsOnPhysicalVsanDisk: { this: 'HostVsanInternalSystem'; args: { disks: string[] }; result: string; faults: 'RuntimeFault' };
   /** `HostVsanInternalSystem.abdicateDomOwnership`. Privilege: Host.Config.Storage. @since 5.5 */
-  AbdicateDomOwnership: { this: 'HostVsanInternalSystem'; args: Omit<T.AbdicateDomOwnershipRequestType, '_this' | '_typeName'>; result: string[]; faults: 'RuntimeFault' };
+  AbdicateDomOwnership: { this: 'HostVsanInternalSystem'; args: { uuids: string[] }; result: string[]; faults: 'RuntimeFault' };
   /** `HostVsanInternalSystem.queryVsanStatistics`. Privilege: System.Read. @since 5.5 */
-  QueryVsanStatistics: { this: 'HostVsanInternalSystem'; args: Omit<T.QueryVsanStatisticsRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  QueryVsanStatistics: { this: 'HostVsanInternalSystem'; args: { labels: string[] }; result: string; faults: 'RuntimeFault' };
   /** `HostVsanInternalSystem.reconfigureDomObject`. Privilege: Host.Config.Storage. @since 5.5 */
-  ReconfigureDomObject: { this: 'HostVsanInternalSystem'; args: Omit<T.ReconfigureDomObjectRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ReconfigureDomObject: { this: 'HostVsanInternalSystem'; args: { uuid: string; policy: string }; result: void; faults: 'RuntimeFault' };
   /** `HostVsanInternalSystem.querySyncingVsanObjects`. Privilege: System.Read. @since 5.5 */
-  QuerySyncingVsanObjects: { this: 'HostVsanInternalSystem'; args: Omit<T.QuerySyncingVsanObjectsRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  QuerySyncingVsanObjects: { this: 'HostVsanInternalSystem'; args: { uuids?: string[] }; result: string; faults: 'RuntimeFault' };
   /** `HostVsanInternalSystem.runVsanPhysicalDiskDiagnostics`. Privilege: System.Read. @since 5.5 */
-  RunVsanPhysicalDiskDiagnostics: { this: 'HostVsanInternalSystem'; args: Omit<T.RunVsanPhysicalDiskDiagnosticsRequestType, '_this' | '_typeName'>; result: T.HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult[]; faults: 'RuntimeFault' };
+  RunVsanPhysicalDiskDiagnostics: { this: 'HostVsanInternalSystem'; args: { disks?: string[] }; result: T.HostVsanInternalSystemVsanPhysicalDiskDiagnosticsResult[]; faults: 'RuntimeFault' };
   /** `HostVsanInternalSystem.getVsanObjExtAttrs`. Privilege: System.Read. Faults: VimFault. @since 5.5 */
-  GetVsanObjExtAttrs: { this: 'HostVsanInternalSystem'; args: Omit<T.GetVsanObjExtAttrsRequestType, '_this' | '_typeName'>; result: string; faults: 'VimFault' | 'RuntimeFault' };
+  GetVsanObjExtAttrs: { this: 'HostVsanInternalSystem'; args: { uuids: string[] }; result: string; faults: 'VimFault' | 'RuntimeFault' };
   /** `HostVsanInternalSystem.reconfigurationSatisfiable`. Privilege: System.Read. Faults: VimFault. @since 5.5 */
-  ReconfigurationSatisfiable: { this: 'HostVsanInternalSystem'; args: Omit<T.ReconfigurationSatisfiableRequestType, '_this' | '_typeName'>; result: T.VsanPolicySatisfiability[]; faults: 'VimFault' | 'RuntimeFault' };
+  ReconfigurationSatisfiable: { this: 'HostVsanInternalSystem'; args: { pcbs: T.VsanPolicyChangeBatch[]; ignoreSatisfiability?: boolean }; result: T.VsanPolicySatisfiability[]; faults: 'VimFault' | 'RuntimeFault' };
   /** `HostVsanInternalSystem.canProvisionObjects`. Privilege: System.Read. Faults: VimFault. @since 5.5 */
-  CanProvisionObjects: { this: 'HostVsanInternalSystem'; args: Omit<T.CanProvisionObjectsRequestType, '_this' | '_typeName'>; result: T.VsanPolicySatisfiability[]; faults: 'VimFault' | 'RuntimeFault' };
+  CanProvisionObjects: { this: 'HostVsanInternalSystem'; args: { npbs: T.VsanNewPolicyBatch[]; ignoreSatisfiability?: boolean }; result: T.VsanPolicySatisfiability[]; faults: 'VimFault' | 'RuntimeFault' };
   /** `HostVsanInternalSystem.deleteVsanObjects`. Privilege: Host.Config.Storage. Faults: VimFault. @since 5.5 */
-  DeleteVsanObjects: { this: 'HostVsanInternalSystem'; args: Omit<T.DeleteVsanObjectsRequestType, '_this' | '_typeName'>; result: T.HostVsanInternalSystemDeleteVsanObjectsResult[]; faults: 'VimFault' | 'RuntimeFault' };
+  DeleteVsanObjects: { this: 'HostVsanInternalSystem'; args: { uuids: string[]; force?: boolean }; result: T.HostVsanInternalSystemDeleteVsanObjectsResult[]; faults: 'VimFault' | 'RuntimeFault' };
   /** `HostVsanInternalSystem.upgradeVsanObjects`. Privilege: Host.Config.Storage. Faults: VsanFault. @since 6.0 */
-  UpgradeVsanObjects: { this: 'HostVsanInternalSystem'; args: Omit<T.UpgradeVsanObjectsRequestType, '_this' | '_typeName'>; result: T.HostVsanInternalSystemVsanObjectOperationResult[]; faults: 'VsanFault' | 'RuntimeFault' };
+  UpgradeVsanObjects: { this: 'HostVsanInternalSystem'; args: { uuids: string[]; newVersion: number }; result: T.HostVsanInternalSystemVsanObjectOperationResult[]; faults: 'VsanFault' | 'RuntimeFault' };
   /** `HostVsanInternalSystem.queryVsanObjectUuidsByFilter`. Privilege: System.Read. Faults: VsanFault. @since 6.0 */
-  QueryVsanObjectUuidsByFilter: { this: 'HostVsanInternalSystem'; args: Omit<T.QueryVsanObjectUuidsByFilterRequestType, '_this' | '_typeName'>; result: string[]; faults: 'VsanFault' | 'RuntimeFault' };
+  QueryVsanObjectUuidsByFilter: { this: 'HostVsanInternalSystem'; args: { uuids?: string[]; limit?: number; version?: number }; result: string[]; faults: 'VsanFault' | 'RuntimeFault' };
   /** `HostVsanSystem.queryDisksForVsan`. Privilege: System.Read. @since 5.5 */
-  QueryDisksForVsan: { this: 'HostVsanSystem'; args: Omit<T.QueryDisksForVsanRequestType, '_this' | '_typeName'>; result: T.VsanHostDiskResult[]; faults: 'RuntimeFault' };
+  QueryDisksForVsan: { this: 'HostVsanSystem'; args: { canonicalName?: string[] }; result: T.VsanHostDiskResult[]; faults: 'RuntimeFault' };
   /** `HostVsanSystem.addDisks`. Privilege: Host.Config.Storage. @since 5.5 */
-  AddDisks_Task: { this: 'HostVsanSystem'; args: Omit<T.AddDisksRequestType, '_this' | '_typeName'>; result: TaskRef<T.VsanHostDiskMapResult[]>; faults: 'RuntimeFault' };
+  AddDisks_Task: { this: 'HostVsanSystem'; args: { disk: T.HostScsiDisk[] }; result: TaskRef<T.VsanHostDiskMapResult[]>; faults: 'RuntimeFault' };
   /** `HostVsanSystem.initializeDisks`. Privilege: Host.Config.Storage. @since 5.5 */
-  InitializeDisks_Task: { this: 'HostVsanSystem'; args: Omit<T.InitializeDisksRequestType, '_this' | '_typeName'>; result: TaskRef<T.VsanHostDiskMapResult[]>; faults: 'RuntimeFault' };
+  InitializeDisks_Task: { this: 'HostVsanSystem'; args: { mapping: T.VsanHostDiskMapping[] }; result: TaskRef<T.VsanHostDiskMapResult[]>; faults: 'RuntimeFault' };
   /** `HostVsanSystem.removeDisk`. Privilege: Host.Config.Storage. @since 5.5 */
-  RemoveDisk_Task: { this: 'HostVsanSystem'; args: Omit<T.RemoveDiskRequestType, '_this' | '_typeName'>; result: TaskRef<T.VsanHostDiskResult[]>; faults: 'RuntimeFault' };
+  RemoveDisk_Task: { this: 'HostVsanSystem'; args: { disk: T.HostScsiDisk[]; maintenanceSpec?: T.HostMaintenanceSpec; timeout?: number }; result: TaskRef<T.VsanHostDiskResult[]>; faults: 'RuntimeFault' };
   /** `HostVsanSystem.removeDiskMapping`. Privilege: Host.Config.Storage. @since 5.5 */
-  RemoveDiskMapping_Task: { this: 'HostVsanSystem'; args: Omit<T.RemoveDiskMappingRequestType, '_this' | '_typeName'>; result: TaskRef<T.VsanHostDiskMapResult[]>; faults: 'RuntimeFault' };
+  RemoveDiskMapping_Task: { this: 'HostVsanSystem'; args: { mapping: T.VsanHostDiskMapping[]; maintenanceSpec?: T.HostMaintenanceSpec; timeout?: number }; result: TaskRef<T.VsanHostDiskMapResult[]>; faults: 'RuntimeFault' };
   /** `HostVsanSystem.unmountDiskMapping`. Privilege: Host.Config.Storage. Faults: InvalidState, VsanFault. @since 6.0 */
-  UnmountDiskMapping_Task: { this: 'HostVsanSystem'; args: Omit<T.UnmountDiskMappingRequestType, '_this' | '_typeName'>; result: TaskRef<T.VsanHostDiskMapResult[]>; faults: 'InvalidState' | 'VsanFault' | 'RuntimeFault' };
+  UnmountDiskMapping_Task: { this: 'HostVsanSystem'; args: { mapping: T.VsanHostDiskMapping[] }; result: TaskRef<T.VsanHostDiskMapResult[]>; faults: 'InvalidState' | 'VsanFault' | 'RuntimeFault' };
   /** `HostVsanSystem.update`. Privilege: Host.Config.Storage. @since 5.5 */
-  UpdateVsan_Task: { this: 'HostVsanSystem'; args: Omit<T.UpdateVsanRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  UpdateVsan_Task: { this: 'HostVsanSystem'; args: { config: T.VsanHostConfigInfo }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `HostVsanSystem.queryHostStatus`. Privilege: System.Read. @since 5.5 */
-  QueryHostStatus: { this: 'HostVsanSystem'; args: Omit<T.QueryHostStatusRequestType, '_this' | '_typeName'>; result: T.VsanHostClusterStatus; faults: 'RuntimeFault' };
+  QueryHostStatus: { this: 'HostVsanSystem'; args: {}; result: T.VsanHostClusterStatus; faults: 'RuntimeFault' };
   /** `HostVsanSystem.evacuateNode`. Privilege: Host.Config.Storage. Faults: InvalidState, RequestCanceled, Timedout, VsanFault. @since 6.0 */
-  EvacuateVsanNode_Task: { this: 'HostVsanSystem'; args: Omit<T.EvacuateVsanNodeRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'Timedout' | 'VsanFault' | 'RequestCanceled' | 'RuntimeFault' };
+  EvacuateVsanNode_Task: { this: 'HostVsanSystem'; args: { maintenanceSpec: T.HostMaintenanceSpec; timeout: number }; result: TaskRef<void>; faults: 'InvalidState' | 'Timedout' | 'VsanFault' | 'RequestCanceled' | 'RuntimeFault' };
   /** `HostVsanSystem.recommissionNode`. Privilege: Host.Config.Storage. Faults: InvalidState, VsanFault. @since 6.0 */
-  RecommissionVsanNode_Task: { this: 'HostVsanSystem'; args: Omit<T.RecommissionVsanNodeRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidState' | 'VsanFault' | 'RuntimeFault' };
+  RecommissionVsanNode_Task: { this: 'HostVsanSystem'; args: {}; result: TaskRef<void>; faults: 'InvalidState' | 'VsanFault' | 'RuntimeFault' };
   /** `OptionManager.queryView`. Privilege: System.View. Faults: InvalidName. @since 2.0 */
-  QueryOptions: { this: 'OptionManager'; args: Omit<T.QueryOptionsRequestType, '_this' | '_typeName'>; result: T.OptionValue[]; faults: 'InvalidName' | 'RuntimeFault' };
+  QueryOptions: { this: 'OptionManager'; args: { name?: string }; result: T.OptionValue[]; faults: 'InvalidName' | 'RuntimeFault' };
   /** `OptionManager.updateValues`. Faults: InvalidName. @since 2.0 */
-  UpdateOptions: { this: 'OptionManager'; args: Omit<T.UpdateOptionsRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidName' | 'RuntimeFault' };
+  UpdateOptions: { this: 'OptionManager'; args: { changedValue: T.OptionValue[] }; result: void; faults: 'InvalidName' | 'RuntimeFault' };
   /** `ProfileComplianceManager.checkCompliance`. Privilege: System.View. @since 4.0 */
-  CheckCompliance_Task: { this: 'ProfileComplianceManager'; args: Omit<T.CheckComplianceRequestType, '_this' | '_typeName'>; result: TaskRef<T.ComplianceResult[]>; faults: 'RuntimeFault' };
+  CheckCompliance_Task: { this: 'ProfileComplianceManager'; args: { profile?: T.ManagedObjectReference<'Profile'>[]; entity?: T.ManagedObjectReference<'ManagedEntity'>[] }; result: TaskRef<T.ComplianceResult[]>; faults: 'RuntimeFault' };
   /** `ProfileComplianceManager.queryComplianceStatus`. Privilege: System.View. @since 4.0 */
-  QueryComplianceStatus: { this: 'ProfileComplianceManager'; args: Omit<T.QueryComplianceStatusRequestType, '_this' | '_typeName'>; result: T.ComplianceResult[]; faults: 'RuntimeFault' };
+  QueryComplianceStatus: { this: 'ProfileComplianceManager'; args: { profile?: T.ManagedObjectReference<'Profile'>[]; entity?: T.ManagedObjectReference<'ManagedEntity'>[] }; result: T.ComplianceResult[]; faults: 'RuntimeFault' };
   /** `ProfileComplianceManager.clearComplianceStatus`. Privilege: Profile.Clear. @since 4.0 */
-  ClearComplianceStatus: { this: 'ProfileComplianceManager'; args: Omit<T.ClearComplianceStatusRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ClearComplianceStatus: { this: 'ProfileComplianceManager'; args: { profile?: T.ManagedObjectReference<'Profile'>[]; entity?: T.ManagedObjectReference<'ManagedEntity'>[] }; result: void; faults: 'RuntimeFault' };
   /** `ProfileComplianceManager.queryExpressionMetadata`. Privilege: System.View. @since 4.0 */
-  QueryExpressionMetadata: { this: 'ProfileComplianceManager'; args: Omit<T.QueryExpressionMetadataRequestType, '_this' | '_typeName'>; result: T.ProfileExpressionMetadata[]; faults: 'RuntimeFault' };
+  QueryExpressionMetadata: { this: 'ProfileComplianceManager'; args: { expressionName?: string[]; profile?: T.ManagedObjectReference<'Profile'> }; result: T.ProfileExpressionMetadata[]; faults: 'RuntimeFault' };
   /** `Profile.retrieveDescription`. Privilege: System.View. @since 5.0 */
-  RetrieveDescription: { this: 'Profile'; args: Omit<T.RetrieveDescriptionRequestType, '_this' | '_typeName'>; result: T.ProfileDescription | undefined; faults: 'RuntimeFault' };
+  RetrieveDescription: { this: 'Profile'; args: {}; result: T.ProfileDescription | undefined; faults: 'RuntimeFault' };
   /** `Profile.destroy`. Privilege: Profile.Delete. @since 4.0 */
-  DestroyProfile: { this: 'Profile'; args: Omit<T.DestroyProfileRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  DestroyProfile: { this: 'Profile'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `Profile.associateEntities`. Privilege: Profile.Edit. @since 4.0 */
-  AssociateProfile: { this: 'Profile'; args: Omit<T.AssociateProfileRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  AssociateProfile: { this: 'Profile'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>[] }; result: void; faults: 'RuntimeFault' };
   /** `Profile.dissociateEntities`. Privilege: Profile.Edit. @since 4.0 */
-  DissociateProfile: { this: 'Profile'; args: Omit<T.DissociateProfileRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  DissociateProfile: { this: 'Profile'; args: { entity?: T.ManagedObjectReference<'ManagedEntity'>[] }; result: void; faults: 'RuntimeFault' };
   /** `Profile.checkCompliance`. Privilege: System.View. @since 4.0 */
-  CheckProfileCompliance_Task: { this: 'Profile'; args: Omit<T.CheckProfileComplianceRequestType, '_this' | '_typeName'>; result: TaskRef<T.ComplianceResult[]>; faults: 'RuntimeFault' };
+  CheckProfileCompliance_Task: { this: 'Profile'; args: { entity?: T.ManagedObjectReference<'ManagedEntity'>[] }; result: TaskRef<T.ComplianceResult[]>; faults: 'RuntimeFault' };
   /** `Profile.exportProfile`. Privilege: Profile.Export. @since 4.0 */
-  ExportProfile: { this: 'Profile'; args: Omit<T.ExportProfileRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  ExportProfile: { this: 'Profile'; args: {}; result: string; faults: 'RuntimeFault' };
   /** `ProfileManager.createProfile`. Privilege: Profile.Create. Faults: DuplicateName. @since 4.0 */
-  CreateProfile: { this: 'ProfileManager'; args: Omit<T.CreateProfileRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Profile'>; faults: 'DuplicateName' | 'RuntimeFault' };
+  CreateProfile: { this: 'ProfileManager'; args: { createSpec: T.ProfileCreateSpec }; result: T.ManagedObjectReference<'Profile'>; faults: 'DuplicateName' | 'RuntimeFault' };
   /** `ProfileManager.queryPolicyMetadata`. Privilege: System.View. @since 4.0 */
-  QueryPolicyMetadata: { this: 'ProfileManager'; args: Omit<T.QueryPolicyMetadataRequestType, '_this' | '_typeName'>; result: T.ProfilePolicyMetadata[]; faults: 'RuntimeFault' };
+  QueryPolicyMetadata: { this: 'ProfileManager'; args: { policyName?: string[]; profile?: T.ManagedObjectReference<'Profile'> }; result: T.ProfilePolicyMetadata[]; faults: 'RuntimeFault' };
   /** `ProfileManager.findAssociatedProfile`. Privilege: System.View. @since 4.0 */
-  FindAssociatedProfile: { this: 'ProfileManager'; args: Omit<T.FindAssociatedProfileRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Profile'>[]; faults: 'RuntimeFault' };
+  FindAssociatedProfile: { this: 'ProfileManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'> }; result: T.ManagedObjectReference<'Profile'>[]; faults: 'RuntimeFault' };
   /** `ClusterProfile.update`. Privilege: Profile.Edit. Faults: DuplicateName. @since 4.0 */
-  UpdateClusterProfile: { this: 'ClusterProfile'; args: Omit<T.UpdateClusterProfileRequestType, '_this' | '_typeName'>; result: void; faults: 'DuplicateName' | 'RuntimeFault' };
+  UpdateClusterProfile: { this: 'ClusterProfile'; args: { config: T.ClusterProfileConfigSpec }; result: void; faults: 'DuplicateName' | 'RuntimeFault' };
   /** `HostProfile.ResetValidationState`. Privilege: Profile.Edit. @since 6.7 */
-  HostProfileResetValidationState: { this: 'HostProfile'; args: Omit<T.HostProfileResetValidationStateRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  HostProfileResetValidationState: { this: 'HostProfile'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `HostProfile.updateReferenceHost`. Privilege: Profile.Edit. @since 4.0 */
-  UpdateReferenceHost: { this: 'HostProfile'; args: Omit<T.UpdateReferenceHostRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  UpdateReferenceHost: { this: 'HostProfile'; args: { host?: T.ManagedObjectReference<'HostSystem'> }; result: void; faults: 'RuntimeFault' };
   /** `HostProfile.update`. Privilege: Profile.Edit. Faults: DuplicateName, ProfileUpdateFailed. @since 4.0 */
-  UpdateHostProfile: { this: 'HostProfile'; args: Omit<T.UpdateHostProfileRequestType, '_this' | '_typeName'>; result: void; faults: 'DuplicateName' | 'ProfileUpdateFailed' | 'RuntimeFault' };
+  UpdateHostProfile: { this: 'HostProfile'; args: { config: T.HostProfileConfigSpec }; result: void; faults: 'DuplicateName' | 'ProfileUpdateFailed' | 'RuntimeFault' };
   /** `HostProfile.execute`. Privilege: System.View. @since 4.0 */
-  ExecuteHostProfile: { this: 'HostProfile'; args: Omit<T.ExecuteHostProfileRequestType, '_this' | '_typeName'>; result: T.ProfileExecuteResult; faults: 'RuntimeFault' };
+  ExecuteHostProfile: { this: 'HostProfile'; args: { host: T.ManagedObjectReference<'HostSystem'>; deferredParam?: T.ProfileDeferredPolicyOptionParameter[] }; result: T.ProfileExecuteResult; faults: 'RuntimeFault' };
   /** `HostSpecificationManager.updateHostSpecification`. Privilege: Profile.Edit. Faults: HostSpecificationOperationFailed. @since 6.5 */
-  UpdateHostSpecification: { this: 'HostSpecificationManager'; args: Omit<T.UpdateHostSpecificationRequestType, '_this' | '_typeName'>; result: void; faults: 'HostSpecificationOperationFailed' | 'RuntimeFault' };
+  UpdateHostSpecification: { this: 'HostSpecificationManager'; args: { host: T.ManagedObjectReference<'HostSystem'>; hostSpec: T.HostSpecification }; result: void; faults: 'HostSpecificationOperationFailed' | 'RuntimeFault' };
   /** `HostSpecificationManager.updateHostSubSpecification`. Privilege: Profile.Edit. Faults: HostSpecificationOperationFailed. @since 6.5 */
-  UpdateHostSubSpecification: { this: 'HostSpecificationManager'; args: Omit<T.UpdateHostSubSpecificationRequestType, '_this' | '_typeName'>; result: void; faults: 'HostSpecificationOperationFailed' | 'RuntimeFault' };
+  UpdateHostSubSpecification: { this: 'HostSpecificationManager'; args: { host: T.ManagedObjectReference<'HostSystem'>; hostSubSpec: T.HostSubSpecification }; result: void; faults: 'HostSpecificationOperationFailed' | 'RuntimeFault' };
   /** `HostSpecificationManager.retrieveHostSpecification`. Privilege: System.View. Faults: HostSpecificationOperationFailed. @since 6.5 */
-  RetrieveHostSpecification: { this: 'HostSpecificationManager'; args: Omit<T.RetrieveHostSpecificationRequestType, '_this' | '_typeName'>; result: T.HostSpecification; faults: 'HostSpecificationOperationFailed' | 'RuntimeFault' };
+  RetrieveHostSpecification: { this: 'HostSpecificationManager'; args: { host: T.ManagedObjectReference<'HostSystem'>; fromHost: boolean }; result: T.HostSpecification; faults: 'HostSpecificationOperationFailed' | 'RuntimeFault' };
   /** `HostSpecificationManager.deleteHostSubSpecification`. Privilege: System.View. Faults: HostSpecificationOperationFailed. @since 6.5 */
-  DeleteHostSubSpecification: { this: 'HostSpecificationManager'; args: Omit<T.DeleteHostSubSpecificationRequestType, '_this' | '_typeName'>; result: void; faults: 'HostSpecificationOperationFailed' | 'RuntimeFault' };
+  DeleteHostSubSpecification: { this: 'HostSpecificationManager'; args: { host: T.ManagedObjectReference<'HostSystem'>; subSpecName: string }; result: void; faults: 'HostSpecificationOperationFailed' | 'RuntimeFault' };
   /** `HostSpecificationManager.deleteHostSpecification`. Privilege: System.View. Faults: HostSpecificationOperationFailed. @since 6.5 */
-  DeleteHostSpecification: { this: 'HostSpecificationManager'; args: Omit<T.DeleteHostSpecificationRequestType, '_this' | '_typeName'>; result: void; faults: 'HostSpecificationOperationFailed' | 'RuntimeFault' };
+  DeleteHostSpecification: { this: 'HostSpecificationManager'; args: { host: T.ManagedObjectReference<'HostSystem'> }; result: void; faults: 'HostSpecificationOperationFailed' | 'RuntimeFault' };
   /** `HostSpecificationManager.getUpdatedHosts`. Privilege: System.View. @since 6.5 */
-  HostSpecGetUpdatedHosts: { this: 'HostSpecificationManager'; args: Omit<T.HostSpecGetUpdatedHostsRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'HostSystem'>[]; faults: 'RuntimeFault' };
+  HostSpecGetUpdatedHosts: { this: 'HostSpecificationManager'; args: { startChangeID?: string; endChangeID?: string }; result: T.ManagedObjectReference<'HostSystem'>[]; faults: 'RuntimeFault' };
   /** `HostProfileManager.applyHostConfiguration`. Faults: InvalidState, HostConfigFailed. @since 4.0 */
-  ApplyHostConfig_Task: { this: 'HostProfileManager'; args: Omit<T.ApplyHostConfigRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'HostConfigFailed' | 'InvalidState' | 'RuntimeFault' };
+  ApplyHostConfig_Task: { this: 'HostProfileManager'; args: { host: T.ManagedObjectReference<'HostSystem'>; configSpec: T.HostConfigSpec; userInput?: T.ProfileDeferredPolicyOptionParameter[] }; result: TaskRef<void>; faults: 'HostConfigFailed' | 'InvalidState' | 'RuntimeFault' };
   /** `HostProfileManager.generateConfigTaskList`. Privilege: System.View. @since 4.0 */
-  GenerateConfigTaskList: { this: 'HostProfileManager'; args: Omit<T.GenerateConfigTaskListRequestType, '_this' | '_typeName'>; result: T.HostProfileManagerConfigTaskList; faults: 'RuntimeFault' };
+  GenerateConfigTaskList: { this: 'HostProfileManager'; args: { configSpec: T.HostConfigSpec; host: T.ManagedObjectReference<'HostSystem'> }; result: T.HostProfileManagerConfigTaskList; faults: 'RuntimeFault' };
   /** `HostProfileManager.generateTaskList`. Privilege: System.View. @since 5.5 */
-  GenerateHostProfileTaskList_Task: { this: 'HostProfileManager'; args: Omit<T.GenerateHostProfileTaskListRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostProfileManagerConfigTaskList>; faults: 'RuntimeFault' };
+  GenerateHostProfileTaskList_Task: { this: 'HostProfileManager'; args: { configSpec: T.HostConfigSpec; host: T.ManagedObjectReference<'HostSystem'> }; result: TaskRef<T.HostProfileManagerConfigTaskList>; faults: 'RuntimeFault' };
   /** `HostProfileManager.queryProfileMetadata`. Privilege: System.View. @since 4.0 */
-  QueryHostProfileMetadata: { this: 'HostProfileManager'; args: Omit<T.QueryHostProfileMetadataRequestType, '_this' | '_typeName'>; result: T.ProfileMetadata[]; faults: 'RuntimeFault' };
+  QueryHostProfileMetadata: { this: 'HostProfileManager'; args: { profileName?: string[]; profile?: T.ManagedObjectReference<'Profile'> }; result: T.ProfileMetadata[]; faults: 'RuntimeFault' };
   /** `HostProfileManager.queryProfileStructure`. Privilege: System.View. @since 5.0 */
-  QueryProfileStructure: { this: 'HostProfileManager'; args: Omit<T.QueryProfileStructureRequestType, '_this' | '_typeName'>; result: T.ProfileProfileStructure; faults: 'RuntimeFault' };
+  QueryProfileStructure: { this: 'HostProfileManager'; args: { profile?: T.ManagedObjectReference<'Profile'> }; result: T.ProfileProfileStructure; faults: 'RuntimeFault' };
   /** `HostProfileManager.createDefaultProfile`. Privilege: System.View. @since 4.0 */
-  CreateDefaultProfile: { this: 'HostProfileManager'; args: Omit<T.CreateDefaultProfileRequestType, '_this' | '_typeName'>; result: T.ApplyProfile; faults: 'RuntimeFault' };
+  CreateDefaultProfile: { this: 'HostProfileManager'; args: { profileType: string; profileTypeName?: string; profile?: T.ManagedObjectReference<'Profile'> }; result: T.ApplyProfile; faults: 'RuntimeFault' };
   /** `HostProfileManager.updateAnswerFile`. Privilege: Profile.Edit. Faults: AnswerFileUpdateFailed. @since 5.0 */
-  UpdateAnswerFile_Task: { this: 'HostProfileManager'; args: Omit<T.UpdateAnswerFileRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'AnswerFileUpdateFailed' | 'RuntimeFault' };
+  UpdateAnswerFile_Task: { this: 'HostProfileManager'; args: { host: T.ManagedObjectReference<'HostSystem'>; configSpec: T.AnswerFileCreateSpec }; result: TaskRef<void>; faults: 'AnswerFileUpdateFailed' | 'RuntimeFault' };
   /** `HostProfileManager.retrieveAnswerFile`. @since 5.0 */
-  RetrieveAnswerFile: { this: 'HostProfileManager'; args: Omit<T.RetrieveAnswerFileRequestType, '_this' | '_typeName'>; result: T.AnswerFile | undefined; faults: 'RuntimeFault' };
+  RetrieveAnswerFile: { this: 'HostProfileManager'; args: { host: T.ManagedObjectReference<'HostSystem'> }; result: T.AnswerFile | undefined; faults: 'RuntimeFault' };
   /** `HostProfileManager.retrieveAnswerFileForProfile`. @since 5.1 */
-  RetrieveAnswerFileForProfile: { this: 'HostProfileManager'; args: Omit<T.RetrieveAnswerFileForProfileRequestType, '_this' | '_typeName'>; result: T.AnswerFile | undefined; faults: 'RuntimeFault' };
+  RetrieveAnswerFileForProfile: { this: 'HostProfileManager'; args: { host: T.ManagedObjectReference<'HostSystem'>; applyProfile: T.HostApplyProfile }; result: T.AnswerFile | undefined; faults: 'RuntimeFault' };
   /** `HostProfileManager.exportAnswerFile`. Privilege: Profile.Export. @since 5.0 */
-  ExportAnswerFile_Task: { this: 'HostProfileManager'; args: Omit<T.ExportAnswerFileRequestType, '_this' | '_typeName'>; result: TaskRef<string>; faults: 'RuntimeFault' };
+  ExportAnswerFile_Task: { this: 'HostProfileManager'; args: { host: T.ManagedObjectReference<'HostSystem'> }; result: TaskRef<string>; faults: 'RuntimeFault' };
   /** `HostProfileManager.checkAnswerFileStatus`. Privilege: System.View. @since 5.0 */
-  CheckAnswerFileStatus_Task: { this: 'HostProfileManager'; args: Omit<T.CheckAnswerFileStatusRequestType, '_this' | '_typeName'>; result: TaskRef<T.AnswerFileStatusResult[]>; faults: 'RuntimeFault' };
+  CheckAnswerFileStatus_Task: { this: 'HostProfileManager'; args: { host: T.ManagedObjectReference<'HostSystem'>[] }; result: TaskRef<T.AnswerFileStatusResult[]>; faults: 'RuntimeFault' };
   /** `HostProfileManager.queryAnswerFileStatus`. Privilege: System.View. @since 5.0 */
-  QueryAnswerFileStatus: { this: 'HostProfileManager'; args: Omit<T.QueryAnswerFileStatusRequestType, '_this' | '_typeName'>; result: T.AnswerFileStatusResult[]; faults: 'RuntimeFault' };
+  QueryAnswerFileStatus: { this: 'HostProfileManager'; args: { host: T.ManagedObjectReference<'HostSystem'>[] }; result: T.AnswerFileStatusResult[]; faults: 'RuntimeFault' };
   /** `HostProfileManager.retrieveHostCustomizations`. @since 6.5 */
-  RetrieveHostCustomizations: { this: 'HostProfileManager'; args: Omit<T.RetrieveHostCustomizationsRequestType, '_this' | '_typeName'>; result: T.StructuredCustomizations[]; faults: 'RuntimeFault' };
+  RetrieveHostCustomizations: { this: 'HostProfileManager'; args: { hosts?: T.ManagedObjectReference<'HostSystem'>[] }; result: T.StructuredCustomizations[]; faults: 'RuntimeFault' };
   /** `HostProfileManager.retrieveHostCustomizationsForProfile`. @since 6.5 */
-  RetrieveHostCustomizationsForProfile: { this: 'HostProfileManager'; args: Omit<T.RetrieveHostCustomizationsForProfileRequestType, '_this' | '_typeName'>; result: T.StructuredCustomizations[]; faults: 'RuntimeFault' };
+  RetrieveHostCustomizationsForProfile: { this: 'HostProfileManager'; args: { hosts?: T.ManagedObjectReference<'HostSystem'>[]; applyProfile: T.HostApplyProfile }; result: T.StructuredCustomizations[]; faults: 'RuntimeFault' };
   /** `HostProfileManager.generateHostConfigTaskSpec`. Privilege: System.View. @since 6.5 */
-  GenerateHostConfigTaskSpec_Task: { this: 'HostProfileManager'; args: Omit<T.GenerateHostConfigTaskSpecRequestType, '_this' | '_typeName'>; result: TaskRef<T.ApplyHostProfileConfigurationSpec[]>; faults: 'RuntimeFault' };
+  GenerateHostConfigTaskSpec_Task: { this: 'HostProfileManager'; args: { hostsInfo?: T.StructuredCustomizations[] }; result: TaskRef<T.ApplyHostProfileConfigurationSpec[]>; faults: 'RuntimeFault' };
   /** `HostProfileManager.applyEntitiesConfiguration`. @since 6.5 */
-  ApplyEntitiesConfig_Task: { this: 'HostProfileManager'; args: Omit<T.ApplyEntitiesConfigRequestType, '_this' | '_typeName'>; result: TaskRef<T.ApplyHostProfileConfigurationResult[]>; faults: 'RuntimeFault' };
+  ApplyEntitiesConfig_Task: { this: 'HostProfileManager'; args: { applyConfigSpecs?: T.ApplyHostProfileConfigurationSpec[] }; result: TaskRef<T.ApplyHostProfileConfigurationResult[]>; faults: 'RuntimeFault' };
   /** `HostProfileManager.validateComposition`. Privilege: Profile.Edit. @since 6.5 */
-  ValidateHostProfileComposition_Task: { this: 'HostProfileManager'; args: Omit<T.ValidateHostProfileCompositionRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostProfileManagerCompositionValidationResult>; faults: 'RuntimeFault' };
+  ValidateHostProfileComposition_Task: { this: 'HostProfileManager'; args: { source: T.ManagedObjectReference<'Profile'>; targets?: T.ManagedObjectReference<'Profile'>[]; toBeMerged?: T.HostApplyProfile; toReplaceWith?: T.HostApplyProfile; toBeDeleted?: T.HostApplyProfile; enableStatusToBeCopied?: T.HostApplyProfile; errorOnly?: boolean }; result: TaskRef<T.HostProfileManagerCompositionValidationResult>; faults: 'RuntimeFault' };
   /** `HostProfileManager.compositeProfile`. Privilege: Profile.Edit. @since 6.5 */
-  CompositeHostProfile_Task: { this: 'HostProfileManager'; args: Omit<T.CompositeHostProfileRequestType, '_this' | '_typeName'>; result: TaskRef<T.HostProfileManagerCompositionResult>; faults: 'RuntimeFault' };
+  CompositeHostProfile_Task: { this: 'HostProfileManager'; args: { source: T.ManagedObjectReference<'Profile'>; targets?: T.ManagedObjectReference<'Profile'>[]; toBeMerged?: T.HostApplyProfile; toBeReplacedWith?: T.HostApplyProfile; toBeDeleted?: T.HostApplyProfile; enableStatusToBeCopied?: T.HostApplyProfile }; result: TaskRef<T.HostProfileManagerCompositionResult>; faults: 'RuntimeFault' };
   /** `ScheduledTask.remove`. Privilege: ScheduledTask.Delete. Faults: InvalidState. @since 2.0 */
-  RemoveScheduledTask: { this: 'ScheduledTask'; args: Omit<T.RemoveScheduledTaskRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  RemoveScheduledTask: { this: 'ScheduledTask'; args: {}; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `ScheduledTask.reconfigure`. Privilege: ScheduledTask.Edit. Faults: InvalidState, InvalidName, DuplicateName. @since 2.0 */
-  ReconfigureScheduledTask: { this: 'ScheduledTask'; args: Omit<T.ReconfigureScheduledTaskRequestType, '_this' | '_typeName'>; result: void; faults: 'DuplicateName' | 'InvalidName' | 'InvalidState' | 'RuntimeFault' };
+  ReconfigureScheduledTask: { this: 'ScheduledTask'; args: { spec: T.ScheduledTaskSpec }; result: void; faults: 'DuplicateName' | 'InvalidName' | 'InvalidState' | 'RuntimeFault' };
   /** `ScheduledTask.run`. Privilege: ScheduledTask.Run. Faults: InvalidState. @since 2.0 */
-  RunScheduledTask: { this: 'ScheduledTask'; args: Omit<T.RunScheduledTaskRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidState' | 'RuntimeFault' };
+  RunScheduledTask: { this: 'ScheduledTask'; args: {}; result: void; faults: 'InvalidState' | 'RuntimeFault' };
   /** `ScheduledTaskManager.create`. Faults: InvalidName, DuplicateName. @since 2.0 */
-  CreateScheduledTask: { this: 'ScheduledTaskManager'; args: Omit<T.CreateScheduledTaskRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ScheduledTask'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
+  CreateScheduledTask: { this: 'ScheduledTaskManager'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>; spec: T.ScheduledTaskSpec }; result: T.ManagedObjectReference<'ScheduledTask'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
   /** `ScheduledTaskManager.retrieveEntityScheduledTask`. Privilege: System.View. @since 2.0 */
-  RetrieveEntityScheduledTask: { this: 'ScheduledTaskManager'; args: Omit<T.RetrieveEntityScheduledTaskRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ScheduledTask'>[]; faults: 'RuntimeFault' };
+  RetrieveEntityScheduledTask: { this: 'ScheduledTaskManager'; args: { entity?: T.ManagedObjectReference<'ManagedEntity'> }; result: T.ManagedObjectReference<'ScheduledTask'>[]; faults: 'RuntimeFault' };
   /** `ScheduledTaskManager.createObjectScheduledTask`. Faults: InvalidName, DuplicateName. @since 4.0 */
-  CreateObjectScheduledTask: { this: 'ScheduledTaskManager'; args: Omit<T.CreateObjectScheduledTaskRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ScheduledTask'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
+  CreateObjectScheduledTask: { this: 'ScheduledTaskManager'; args: { obj: T.ManagedObjectReference; spec: T.ScheduledTaskSpec }; result: T.ManagedObjectReference<'ScheduledTask'>; faults: 'DuplicateName' | 'InvalidName' | 'RuntimeFault' };
   /** `ScheduledTaskManager.retrieveObjectScheduledTask`. Privilege: System.View. @since 4.0 */
-  RetrieveObjectScheduledTask: { this: 'ScheduledTaskManager'; args: Omit<T.RetrieveObjectScheduledTaskRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ScheduledTask'>[]; faults: 'RuntimeFault' };
+  RetrieveObjectScheduledTask: { this: 'ScheduledTaskManager'; args: { obj?: T.ManagedObjectReference }; result: T.ManagedObjectReference<'ScheduledTask'>[]; faults: 'RuntimeFault' };
   /** `TenantTenantManager.markServiceProviderEntities`. Privilege: TenantManager.Update. Faults: ManagedObjectNotFound, AuthMinimumAdminPermission. @since 6.9.1 */
-  MarkServiceProviderEntities: { this: 'TenantTenantManager'; args: Omit<T.MarkServiceProviderEntitiesRequestType, '_this' | '_typeName'>; result: void; faults: 'AuthMinimumAdminPermission' | 'ManagedObjectNotFound' | 'RuntimeFault' };
+  MarkServiceProviderEntities: { this: 'TenantTenantManager'; args: { entity?: T.ManagedObjectReference<'ManagedEntity'>[] }; result: void; faults: 'AuthMinimumAdminPermission' | 'ManagedObjectNotFound' | 'RuntimeFault' };
   /** `TenantTenantManager.unmarkServiceProviderEntities`. Privilege: TenantManager.Update. Faults: ManagedObjectNotFound. @since 6.9.1 */
-  UnmarkServiceProviderEntities: { this: 'TenantTenantManager'; args: Omit<T.UnmarkServiceProviderEntitiesRequestType, '_this' | '_typeName'>; result: void; faults: 'ManagedObjectNotFound' | 'RuntimeFault' };
+  UnmarkServiceProviderEntities: { this: 'TenantTenantManager'; args: { entity?: T.ManagedObjectReference<'ManagedEntity'>[] }; result: void; faults: 'ManagedObjectNotFound' | 'RuntimeFault' };
   /** `TenantTenantManager.retrieveServiceProviderEntities`. Privilege: TenantManager.Query. @since 6.9.1 */
-  RetrieveServiceProviderEntities: { this: 'TenantTenantManager'; args: Omit<T.RetrieveServiceProviderEntitiesRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
+  RetrieveServiceProviderEntities: { this: 'TenantTenantManager'; args: {}; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
   /** `FailoverClusterConfigurator.prepare`. Privilege: Global.VCServer. @since 6.5 */
-  prepareVcha_Task: { this: 'FailoverClusterConfigurator'; args: Omit<T.prepareVchaRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  prepareVcha_Task: { this: 'FailoverClusterConfigurator'; args: { networkSpec: T.VchaClusterNetworkSpec }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `FailoverClusterConfigurator.deploy`. Privilege: Global.VCServer. @since 6.5 */
-  deployVcha_Task: { this: 'FailoverClusterConfigurator'; args: Omit<T.deployVchaRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  deployVcha_Task: { this: 'FailoverClusterConfigurator'; args: { deploymentSpec: T.VchaClusterDeploymentSpec }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `FailoverClusterConfigurator.configure`. Privilege: Global.VCServer. @since 6.5 */
-  configureVcha_Task: { this: 'FailoverClusterConfigurator'; args: Omit<T.configureVchaRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  configureVcha_Task: { this: 'FailoverClusterConfigurator'; args: { configSpec: T.VchaClusterConfigSpec }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `FailoverClusterConfigurator.createPassiveNode`. Privilege: Global.VCServer. @since 6.5 */
-  createPassiveNode_Task: { this: 'FailoverClusterConfigurator'; args: Omit<T.createPassiveNodeRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  createPassiveNode_Task: { this: 'FailoverClusterConfigurator'; args: { passiveDeploymentSpec: T.PassiveNodeDeploymentSpec; sourceVcSpec: T.SourceNodeSpec }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `FailoverClusterConfigurator.createWitnessNode`. Privilege: Global.VCServer. @since 6.5 */
-  createWitnessNode_Task: { this: 'FailoverClusterConfigurator'; args: Omit<T.createWitnessNodeRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  createWitnessNode_Task: { this: 'FailoverClusterConfigurator'; args: { witnessDeploymentSpec: T.NodeDeploymentSpec; sourceVcSpec: T.SourceNodeSpec }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `FailoverClusterConfigurator.getConfig`. Privilege: System.Read. @since 6.5 */
-  getVchaConfig: { this: 'FailoverClusterConfigurator'; args: Omit<T.getVchaConfigRequestType, '_this' | '_typeName'>; result: T.VchaClusterConfigInfo; faults: 'RuntimeFault' };
+  getVchaConfig: { this: 'FailoverClusterConfigurator'; args: {}; result: T.VchaClusterConfigInfo; faults: 'RuntimeFault' };
   /** `FailoverClusterConfigurator.destroy`. Privilege: Global.VCServer. @since 6.5 */
-  destroyVcha_Task: { this: 'FailoverClusterConfigurator'; args: Omit<T.destroyVchaRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  destroyVcha_Task: { this: 'FailoverClusterConfigurator'; args: {}; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `FailoverClusterManager.setClusterMode`. Privilege: Global.VCServer. @since 6.5 */
-  setClusterMode_Task: { this: 'FailoverClusterManager'; args: Omit<T.setClusterModeRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  setClusterMode_Task: { this: 'FailoverClusterManager'; args: { mode: string }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `FailoverClusterManager.getClusterMode`. Privilege: System.Read. @since 6.5 */
-  getClusterMode: { this: 'FailoverClusterManager'; args: Omit<T.getClusterModeRequestType, '_this' | '_typeName'>; result: string; faults: 'RuntimeFault' };
+  getClusterMode: { this: 'FailoverClusterManager'; args: {}; result: string; faults: 'RuntimeFault' };
   /** `FailoverClusterManager.getClusterHealth`. Privilege: System.Read. @since 6.5 */
-  GetVchaClusterHealth: { this: 'FailoverClusterManager'; args: Omit<T.GetVchaClusterHealthRequestType, '_this' | '_typeName'>; result: T.VchaClusterHealth; faults: 'RuntimeFault' };
+  GetVchaClusterHealth: { this: 'FailoverClusterManager'; args: {}; result: T.VchaClusterHealth; faults: 'RuntimeFault' };
   /** `FailoverClusterManager.initiateFailover`. Privilege: Global.VCServer. @since 6.5 */
-  initiateFailover_Task: { this: 'FailoverClusterManager'; args: Omit<T.initiateFailoverRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'RuntimeFault' };
+  initiateFailover_Task: { this: 'FailoverClusterManager'; args: { planned: boolean }; result: TaskRef<void>; faults: 'RuntimeFault' };
   /** `InventoryView.openFolder`. @since 2.5 */
-  OpenInventoryViewFolder: { this: 'InventoryView'; args: Omit<T.OpenInventoryViewFolderRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
+  OpenInventoryViewFolder: { this: 'InventoryView'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>[] }; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
   /** `InventoryView.closeFolder`. @since 2.5 */
-  CloseInventoryViewFolder: { this: 'InventoryView'; args: Omit<T.CloseInventoryViewFolderRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
+  CloseInventoryViewFolder: { this: 'InventoryView'; args: { entity: T.ManagedObjectReference<'ManagedEntity'>[] }; result: T.ManagedObjectReference<'ManagedEntity'>[]; faults: 'RuntimeFault' };
   /** `ListView.modify`. @since 2.5 */
-  ModifyListView: { this: 'ListView'; args: Omit<T.ModifyListViewRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference[]; faults: 'RuntimeFault' };
+  ModifyListView: { this: 'ListView'; args: { add?: T.ManagedObjectReference[]; remove?: T.ManagedObjectReference[] }; result: T.ManagedObjectReference[]; faults: 'RuntimeFault' };
   /** `ListView.reset`. @since 2.5 */
-  ResetListView: { this: 'ListView'; args: Omit<T.ResetListViewRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference[]; faults: 'RuntimeFault' };
+  ResetListView: { this: 'ListView'; args: { obj?: T.ManagedObjectReference[] }; result: T.ManagedObjectReference[]; faults: 'RuntimeFault' };
   /** `ListView.resetFromView`. @since 2.5 */
-  ResetListViewFromView: { this: 'ListView'; args: Omit<T.ResetListViewFromViewRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  ResetListViewFromView: { this: 'ListView'; args: { view: T.ManagedObjectReference<'View'> }; result: void; faults: 'RuntimeFault' };
   /** `View.destroy`. Privilege: System.View. @since 2.5 */
-  DestroyView: { this: 'View'; args: Omit<T.DestroyViewRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  DestroyView: { this: 'View'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `ViewManager.createInventoryView`. Privilege: System.View. @since 2.5 */
-  CreateInventoryView: { this: 'ViewManager'; args: Omit<T.CreateInventoryViewRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'InventoryView'>; faults: 'RuntimeFault' };
+  CreateInventoryView: { this: 'ViewManager'; args: {}; result: T.ManagedObjectReference<'InventoryView'>; faults: 'RuntimeFault' };
   /** `ViewManager.createContainerView`. Privilege: System.View. @since 2.5 */
-  CreateContainerView: { this: 'ViewManager'; args: Omit<T.CreateContainerViewRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ContainerView'>; faults: 'RuntimeFault' };
+  CreateContainerView: { this: 'ViewManager'; args: { container: T.ManagedObjectReference<'ManagedEntity'>; type?: string[]; recursive: boolean }; result: T.ManagedObjectReference<'ContainerView'>; faults: 'RuntimeFault' };
   /** `ViewManager.createListView`. Privilege: System.View. @since 2.5 */
-  CreateListView: { this: 'ViewManager'; args: Omit<T.CreateListViewRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ListView'>; faults: 'RuntimeFault' };
+  CreateListView: { this: 'ViewManager'; args: { obj?: T.ManagedObjectReference[] }; result: T.ManagedObjectReference<'ListView'>; faults: 'RuntimeFault' };
   /** `ViewManager.createListViewFromView`. Privilege: System.View. @since 2.5 */
-  CreateListViewFromView: { this: 'ViewManager'; args: Omit<T.CreateListViewFromViewRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'ListView'>; faults: 'RuntimeFault' };
+  CreateListViewFromView: { this: 'ViewManager'; args: { view: T.ManagedObjectReference<'View'> }; result: T.ManagedObjectReference<'ListView'>; faults: 'RuntimeFault' };
   /** `VirtualMachineGuestCustomizationManager.customize`. Privilege: VirtualMachine.Provisioning.Customize. Faults: TaskInProgress, InvalidState, InvalidGuestLogin, GuestPermissionDenied, CustomizationFault. @since 6.8.7 */
-  CustomizeGuest_Task: { this: 'VirtualMachineGuestCustomizationManager'; args: Omit<T.CustomizeGuestRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'CustomizationFault' | 'GuestPermissionDenied' | 'InvalidGuestLogin' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  CustomizeGuest_Task: { this: 'VirtualMachineGuestCustomizationManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; spec: T.CustomizationSpec; configParams?: T.OptionValue[] }; result: TaskRef<void>; faults: 'CustomizationFault' | 'GuestPermissionDenied' | 'InvalidGuestLogin' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachineGuestCustomizationManager.startNetwork`. Privilege: VirtualMachine.Provisioning.Customize. Faults: TaskInProgress, InvalidState, InvalidGuestLogin, GuestPermissionDenied, CustomizationFault. @since 6.8.7 */
-  StartGuestNetwork_Task: { this: 'VirtualMachineGuestCustomizationManager'; args: Omit<T.StartGuestNetworkRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'CustomizationFault' | 'GuestPermissionDenied' | 'InvalidGuestLogin' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  StartGuestNetwork_Task: { this: 'VirtualMachineGuestCustomizationManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication }; result: TaskRef<void>; faults: 'CustomizationFault' | 'GuestPermissionDenied' | 'InvalidGuestLogin' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachineGuestCustomizationManager.abortCustomization`. Privilege: VirtualMachine.Provisioning.Customize. Faults: TaskInProgress, InvalidState, InvalidGuestLogin, GuestPermissionDenied, CustomizationFault. @since 6.8.7 */
-  AbortCustomization_Task: { this: 'VirtualMachineGuestCustomizationManager'; args: Omit<T.AbortCustomizationRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'CustomizationFault' | 'GuestPermissionDenied' | 'InvalidGuestLogin' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  AbortCustomization_Task: { this: 'VirtualMachineGuestCustomizationManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication }; result: TaskRef<void>; faults: 'CustomizationFault' | 'GuestPermissionDenied' | 'InvalidGuestLogin' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachineSnapshot.revert`. Privilege: VirtualMachine.State.RevertToSnapshot. Faults: TaskInProgress, InsufficientResourcesFault, InvalidState, FileFault, VmConfigFault. @since 2.0 */
-  RevertToSnapshot_Task: { this: 'VirtualMachineSnapshot'; args: Omit<T.RevertToSnapshotRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
+  RevertToSnapshot_Task: { this: 'VirtualMachineSnapshot'; args: { host?: T.ManagedObjectReference<'HostSystem'>; suppressPowerOn?: boolean }; result: TaskRef<void>; faults: 'FileFault' | 'InsufficientResourcesFault' | 'InvalidState' | 'TaskInProgress' | 'VmConfigFault' | 'RuntimeFault' };
   /** `VirtualMachineSnapshot.remove`. Privilege: VirtualMachine.State.RemoveSnapshot. Faults: TaskInProgress. @since 2.0 */
-  RemoveSnapshot_Task: { this: 'VirtualMachineSnapshot'; args: Omit<T.RemoveSnapshotRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'TaskInProgress' | 'RuntimeFault' };
+  RemoveSnapshot_Task: { this: 'VirtualMachineSnapshot'; args: { removeChildren: boolean; consolidate?: boolean }; result: TaskRef<void>; faults: 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachineSnapshot.rename`. Privilege: VirtualMachine.State.RenameSnapshot. Faults: InvalidName, TaskInProgress, InvalidState. @since 2.0 */
-  RenameSnapshot: { this: 'VirtualMachineSnapshot'; args: Omit<T.RenameSnapshotRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidName' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  RenameSnapshot: { this: 'VirtualMachineSnapshot'; args: { name?: string; description?: string }; result: void; faults: 'InvalidName' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachineSnapshot.exportSnapshot`. Privilege: VApp.Export. Faults: TaskInProgress, InvalidState, FileFault. @since 5.5 */
-  ExportSnapshot: { this: 'VirtualMachineSnapshot'; args: Omit<T.ExportSnapshotRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'HttpNfcLease'>; faults: 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ExportSnapshot: { this: 'VirtualMachineSnapshot'; args: {}; result: T.ManagedObjectReference<'HttpNfcLease'>; faults: 'FileFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VirtualMachineCompatibilityChecker.checkCompatibility`. Privilege: System.View. Faults: InvalidState, InvalidArgument, DatacenterMismatch. @since 4.0 */
-  CheckCompatibility_Task: { this: 'VirtualMachineCompatibilityChecker'; args: Omit<T.CheckCompatibilityRequestType, '_this' | '_typeName'>; result: TaskRef<T.CheckResult[]>; faults: 'DatacenterMismatch' | 'InvalidState' | 'InvalidArgument' | 'RuntimeFault' };
+  CheckCompatibility_Task: { this: 'VirtualMachineCompatibilityChecker'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; host?: T.ManagedObjectReference<'HostSystem'>; pool?: T.ManagedObjectReference<'ResourcePool'>; testType?: string[] }; result: TaskRef<T.CheckResult[]>; faults: 'DatacenterMismatch' | 'InvalidState' | 'InvalidArgument' | 'RuntimeFault' };
   /** `VirtualMachineCompatibilityChecker.checkVmConfig`. Privilege: System.View. Faults: InvalidArgument, DatacenterMismatch. @since 6.7 */
-  CheckVmConfig_Task: { this: 'VirtualMachineCompatibilityChecker'; args: Omit<T.CheckVmConfigRequestType, '_this' | '_typeName'>; result: TaskRef<T.CheckResult[]>; faults: 'DatacenterMismatch' | 'InvalidArgument' | 'RuntimeFault' };
+  CheckVmConfig_Task: { this: 'VirtualMachineCompatibilityChecker'; args: { spec: T.VirtualMachineConfigSpec; vm?: T.ManagedObjectReference<'VirtualMachine'>; host?: T.ManagedObjectReference<'HostSystem'>; pool?: T.ManagedObjectReference<'ResourcePool'>; testType?: string[] }; result: TaskRef<T.CheckResult[]>; faults: 'DatacenterMismatch' | 'InvalidArgument' | 'RuntimeFault' };
   /** `VirtualMachineCompatibilityChecker.checkPowerOn`. Privilege: System.View. Faults: InvalidArgument, DatacenterMismatch. @since 6.7 */
-  CheckPowerOn_Task: { this: 'VirtualMachineCompatibilityChecker'; args: Omit<T.CheckPowerOnRequestType, '_this' | '_typeName'>; result: TaskRef<T.CheckResult[]>; faults: 'DatacenterMismatch' | 'InvalidArgument' | 'RuntimeFault' };
+  CheckPowerOn_Task: { this: 'VirtualMachineCompatibilityChecker'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; host?: T.ManagedObjectReference<'HostSystem'>; pool?: T.ManagedObjectReference<'ResourcePool'>; testType?: string[] }; result: TaskRef<T.CheckResult[]>; faults: 'DatacenterMismatch' | 'InvalidArgument' | 'RuntimeFault' };
   /** `VirtualMachineProvisioningChecker.queryVMotionCompatibilityEx`. Privilege: System.View. @since 4.0 */
-  QueryVMotionCompatibilityEx_Task: { this: 'VirtualMachineProvisioningChecker'; args: Omit<T.QueryVMotionCompatibilityExRequestType, '_this' | '_typeName'>; result: TaskRef<T.CheckResult[]>; faults: 'RuntimeFault' };
+  QueryVMotionCompatibilityEx_Task: { this: 'VirtualMachineProvisioningChecker'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>[]; host: T.ManagedObjectReference<'HostSystem'>[] }; result: TaskRef<T.CheckResult[]>; faults: 'RuntimeFault' };
   /** `VirtualMachineProvisioningChecker.checkMigrate`. Privilege: System.View. Faults: InvalidState. @since 4.0 */
-  CheckMigrate_Task: { this: 'VirtualMachineProvisioningChecker'; args: Omit<T.CheckMigrateRequestType, '_this' | '_typeName'>; result: TaskRef<T.CheckResult[]>; faults: 'InvalidState' | 'RuntimeFault' };
+  CheckMigrate_Task: { this: 'VirtualMachineProvisioningChecker'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; host?: T.ManagedObjectReference<'HostSystem'>; pool?: T.ManagedObjectReference<'ResourcePool'>; state?: T.VirtualMachinePowerState; testType?: string[] }; result: TaskRef<T.CheckResult[]>; faults: 'InvalidState' | 'RuntimeFault' };
   /** `VirtualMachineProvisioningChecker.checkRelocate`. Privilege: System.View. Faults: InvalidState. @since 4.0 */
-  CheckRelocate_Task: { this: 'VirtualMachineProvisioningChecker'; args: Omit<T.CheckRelocateRequestType, '_this' | '_typeName'>; result: TaskRef<T.CheckResult[]>; faults: 'InvalidState' | 'RuntimeFault' };
+  CheckRelocate_Task: { this: 'VirtualMachineProvisioningChecker'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; spec: T.VirtualMachineRelocateSpec; testType?: string[] }; result: TaskRef<T.CheckResult[]>; faults: 'InvalidState' | 'RuntimeFault' };
   /** `VirtualMachineProvisioningChecker.checkClone`. Privilege: System.View. Faults: InvalidState. @since 4.0 */
-  CheckClone_Task: { this: 'VirtualMachineProvisioningChecker'; args: Omit<T.CheckCloneRequestType, '_this' | '_typeName'>; result: TaskRef<T.CheckResult[]>; faults: 'InvalidState' | 'RuntimeFault' };
+  CheckClone_Task: { this: 'VirtualMachineProvisioningChecker'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; folder: T.ManagedObjectReference<'Folder'>; name: string; spec: T.VirtualMachineCloneSpec; testType?: string[] }; result: TaskRef<T.CheckResult[]>; faults: 'InvalidState' | 'RuntimeFault' };
   /** `VirtualMachineProvisioningChecker.checkInstantClone`. Privilege: System.View. Faults: InvalidState. @since 6.7 */
-  CheckInstantClone_Task: { this: 'VirtualMachineProvisioningChecker'; args: Omit<T.CheckInstantCloneRequestType, '_this' | '_typeName'>; result: TaskRef<T.CheckResult[]>; faults: 'InvalidState' | 'RuntimeFault' };
+  CheckInstantClone_Task: { this: 'VirtualMachineProvisioningChecker'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; spec: T.VirtualMachineInstantCloneSpec; testType?: string[] }; result: TaskRef<T.CheckResult[]>; faults: 'InvalidState' | 'RuntimeFault' };
   /** `GuestAliasManager.addAlias`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 6.0 */
-  AddGuestAlias: { this: 'GuestAliasManager'; args: Omit<T.AddGuestAliasRequestType, '_this' | '_typeName'>; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  AddGuestAlias: { this: 'GuestAliasManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; username: string; mapCert: boolean; base64Cert: string; aliasInfo: T.GuestAuthAliasInfo }; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestAliasManager.removeAlias`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 6.0 */
-  RemoveGuestAlias: { this: 'GuestAliasManager'; args: Omit<T.RemoveGuestAliasRequestType, '_this' | '_typeName'>; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  RemoveGuestAlias: { this: 'GuestAliasManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; username: string; base64Cert: string; subject: T.GuestAuthSubject }; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestAliasManager.removeAliasByCert`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 6.0 */
-  RemoveGuestAliasByCert: { this: 'GuestAliasManager'; args: Omit<T.RemoveGuestAliasByCertRequestType, '_this' | '_typeName'>; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  RemoveGuestAliasByCert: { this: 'GuestAliasManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; username: string; base64Cert: string }; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestAliasManager.listAliases`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 6.0 */
-  ListGuestAliases: { this: 'GuestAliasManager'; args: Omit<T.ListGuestAliasesRequestType, '_this' | '_typeName'>; result: T.GuestAliases[]; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ListGuestAliases: { this: 'GuestAliasManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; username: string }; result: T.GuestAliases[]; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestAliasManager.listMappedAliases`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 6.0 */
-  ListGuestMappedAliases: { this: 'GuestAliasManager'; args: Omit<T.ListGuestMappedAliasesRequestType, '_this' | '_typeName'>; result: T.GuestMappedAliases[]; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ListGuestMappedAliases: { this: 'GuestAliasManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication }; result: T.GuestMappedAliases[]; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestAuthManager.validateCredentials`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 5.0 */
-  ValidateCredentialsInGuest: { this: 'GuestAuthManager'; args: Omit<T.ValidateCredentialsInGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ValidateCredentialsInGuest: { this: 'GuestAuthManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication }; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestAuthManager.acquireCredentials`. Faults: GuestOperationsFault, TaskInProgress, InvalidState. @since 5.0 */
-  AcquireCredentialsInGuest: { this: 'GuestAuthManager'; args: Omit<T.AcquireCredentialsInGuestRequestType, '_this' | '_typeName'>; result: T.GuestAuthentication; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  AcquireCredentialsInGuest: { this: 'GuestAuthManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; requestedAuth: T.GuestAuthentication; sessionID?: T.Long }; result: T.GuestAuthentication; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestAuthManager.releaseCredentials`. Faults: GuestOperationsFault, TaskInProgress, InvalidState. @since 5.0 */
-  ReleaseCredentialsInGuest: { this: 'GuestAuthManager'; args: Omit<T.ReleaseCredentialsInGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ReleaseCredentialsInGuest: { this: 'GuestAuthManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication }; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestFileManager.makeDirectory`. Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault. @since 5.0 */
-  MakeDirectoryInGuest: { this: 'GuestFileManager'; args: Omit<T.MakeDirectoryInGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  MakeDirectoryInGuest: { this: 'GuestFileManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; directoryPath: string; createParentDirectories: boolean }; result: void; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestFileManager.deleteFile`. Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault. @since 5.0 */
-  DeleteFileInGuest: { this: 'GuestFileManager'; args: Omit<T.DeleteFileInGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  DeleteFileInGuest: { this: 'GuestFileManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; filePath: string }; result: void; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestFileManager.deleteDirectory`. Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault. @since 5.0 */
-  DeleteDirectoryInGuest: { this: 'GuestFileManager'; args: Omit<T.DeleteDirectoryInGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  DeleteDirectoryInGuest: { this: 'GuestFileManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; directoryPath: string; recursive: boolean }; result: void; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestFileManager.moveDirectory`. Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault. @since 5.0 */
-  MoveDirectoryInGuest: { this: 'GuestFileManager'; args: Omit<T.MoveDirectoryInGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  MoveDirectoryInGuest: { this: 'GuestFileManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; srcDirectoryPath: string; dstDirectoryPath: string }; result: void; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestFileManager.moveFile`. Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault. @since 5.0 */
-  MoveFileInGuest: { this: 'GuestFileManager'; args: Omit<T.MoveFileInGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  MoveFileInGuest: { this: 'GuestFileManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; srcFilePath: string; dstFilePath: string; overwrite: boolean }; result: void; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestFileManager.createTemporaryFile`. Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault. @since 5.0 */
-  CreateTemporaryFileInGuest: { this: 'GuestFileManager'; args: Omit<T.CreateTemporaryFileInGuestRequestType, '_this' | '_typeName'>; result: string; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  CreateTemporaryFileInGuest: { this: 'GuestFileManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; prefix: string; suffix: string; directoryPath?: string }; result: string; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestFileManager.createTemporaryDirectory`. Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault. @since 5.0 */
-  CreateTemporaryDirectoryInGuest: { this: 'GuestFileManager'; args: Omit<T.CreateTemporaryDirectoryInGuestRequestType, '_this' | '_typeName'>; result: string; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  CreateTemporaryDirectoryInGuest: { this: 'GuestFileManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; prefix: string; suffix: string; directoryPath?: string }; result: string; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestFileManager.listFiles`. Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault. @since 5.0 */
-  ListFilesInGuest: { this: 'GuestFileManager'; args: Omit<T.ListFilesInGuestRequestType, '_this' | '_typeName'>; result: T.GuestListFileInfo; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ListFilesInGuest: { this: 'GuestFileManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; filePath: string; index?: number; maxResults?: number; matchPattern?: string }; result: T.GuestListFileInfo; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestFileManager.changeFileAttributes`. Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault. @since 5.0 */
-  ChangeFileAttributesInGuest: { this: 'GuestFileManager'; args: Omit<T.ChangeFileAttributesInGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ChangeFileAttributesInGuest: { this: 'GuestFileManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; guestFilePath: string; fileAttributes: T.GuestFileAttributes }; result: void; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestFileManager.initiateFileTransferFromGuest`. Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault. @since 5.0 */
-  InitiateFileTransferFromGuest: { this: 'GuestFileManager'; args: Omit<T.InitiateFileTransferFromGuestRequestType, '_this' | '_typeName'>; result: T.FileTransferInformation; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  InitiateFileTransferFromGuest: { this: 'GuestFileManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; guestFilePath: string }; result: T.FileTransferInformation; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestFileManager.initiateFileTransferToGuest`. Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault. @since 5.0 */
-  InitiateFileTransferToGuest: { this: 'GuestFileManager'; args: Omit<T.InitiateFileTransferToGuestRequestType, '_this' | '_typeName'>; result: string; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  InitiateFileTransferToGuest: { this: 'GuestFileManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; guestFilePath: string; fileAttributes: T.GuestFileAttributes; fileSize: T.Long; overwrite: boolean }; result: string; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestProcessManager.startProgram`. Faults: GuestOperationsFault, InvalidState, TaskInProgress, FileFault. @since 5.0 */
-  StartProgramInGuest: { this: 'GuestProcessManager'; args: Omit<T.StartProgramInGuestRequestType, '_this' | '_typeName'>; result: T.Long; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  StartProgramInGuest: { this: 'GuestProcessManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; spec: T.GuestProgramSpec }; result: T.Long; faults: 'FileFault' | 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestProcessManager.listProcesses`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 5.0 */
-  ListProcessesInGuest: { this: 'GuestProcessManager'; args: Omit<T.ListProcessesInGuestRequestType, '_this' | '_typeName'>; result: T.GuestProcessInfo[]; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ListProcessesInGuest: { this: 'GuestProcessManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; pids?: T.Long[] }; result: T.GuestProcessInfo[]; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestProcessManager.terminateProcess`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 5.0 */
-  TerminateProcessInGuest: { this: 'GuestProcessManager'; args: Omit<T.TerminateProcessInGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  TerminateProcessInGuest: { this: 'GuestProcessManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; pid: T.Long }; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestProcessManager.readEnvironmentVariable`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 5.0 */
-  ReadEnvironmentVariableInGuest: { this: 'GuestProcessManager'; args: Omit<T.ReadEnvironmentVariableInGuestRequestType, '_this' | '_typeName'>; result: string[]; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ReadEnvironmentVariableInGuest: { this: 'GuestProcessManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; names?: string[] }; result: string[]; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestWindowsRegistryManager.createRegistryKey`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 6.0 */
-  CreateRegistryKeyInGuest: { this: 'GuestWindowsRegistryManager'; args: Omit<T.CreateRegistryKeyInGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  CreateRegistryKeyInGuest: { this: 'GuestWindowsRegistryManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; keyName: T.GuestRegKeyNameSpec; isVolatile: boolean; classType?: string }; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestWindowsRegistryManager.listRegistryKeys`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 6.0 */
-  ListRegistryKeysInGuest: { this: 'GuestWindowsRegistryManager'; args: Omit<T.ListRegistryKeysInGuestRequestType, '_this' | '_typeName'>; result: T.GuestRegKeyRecordSpec[]; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ListRegistryKeysInGuest: { this: 'GuestWindowsRegistryManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; keyName: T.GuestRegKeyNameSpec; recursive: boolean; matchPattern?: string }; result: T.GuestRegKeyRecordSpec[]; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestWindowsRegistryManager.deleteRegistryKey`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 6.0 */
-  DeleteRegistryKeyInGuest: { this: 'GuestWindowsRegistryManager'; args: Omit<T.DeleteRegistryKeyInGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  DeleteRegistryKeyInGuest: { this: 'GuestWindowsRegistryManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; keyName: T.GuestRegKeyNameSpec; recursive: boolean }; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestWindowsRegistryManager.setRegistryValue`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 6.0 */
-  SetRegistryValueInGuest: { this: 'GuestWindowsRegistryManager'; args: Omit<T.SetRegistryValueInGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  SetRegistryValueInGuest: { this: 'GuestWindowsRegistryManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; value: T.GuestRegValueSpec }; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestWindowsRegistryManager.listRegistryValues`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 6.0 */
-  ListRegistryValuesInGuest: { this: 'GuestWindowsRegistryManager'; args: Omit<T.ListRegistryValuesInGuestRequestType, '_this' | '_typeName'>; result: T.GuestRegValueSpec[]; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  ListRegistryValuesInGuest: { this: 'GuestWindowsRegistryManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; keyName: T.GuestRegKeyNameSpec; expandStrings: boolean; matchPattern?: string }; result: T.GuestRegValueSpec[]; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `GuestWindowsRegistryManager.deleteRegistryValue`. Faults: GuestOperationsFault, InvalidState, TaskInProgress. @since 6.0 */
-  DeleteRegistryValueInGuest: { this: 'GuestWindowsRegistryManager'; args: Omit<T.DeleteRegistryValueInGuestRequestType, '_this' | '_typeName'>; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
+  DeleteRegistryValueInGuest: { this: 'GuestWindowsRegistryManager'; args: { vm: T.ManagedObjectReference<'VirtualMachine'>; auth: T.GuestAuthentication; valueName: T.GuestRegValueNameSpec }; result: void; faults: 'GuestOperationsFault' | 'InvalidState' | 'TaskInProgress' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.createDisk`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 6.5 */
-  HostCreateDisk_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostCreateDiskRequestType, '_this' | '_typeName'>; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  HostCreateDisk_Task: { this: 'HostVStorageObjectManager'; args: { spec: T.VslmCreateSpec }; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.registerDisk`. Privilege: System.View. Faults: FileFault, InvalidDatastore, AlreadyExists. @since 6.5 */
-  HostRegisterDisk: { this: 'HostVStorageObjectManager'; args: Omit<T.HostRegisterDiskRequestType, '_this' | '_typeName'>; result: T.VStorageObject; faults: 'AlreadyExists' | 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  HostRegisterDisk: { this: 'HostVStorageObjectManager'; args: { path: string; name?: string }; result: T.VStorageObject; faults: 'AlreadyExists' | 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.extendDisk`. Privilege: System.View. Faults: FileFault, NotFound, InvalidDatastore, InvalidState, TaskInProgress. @since 6.5 */
-  HostExtendDisk_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostExtendDiskRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
+  HostExtendDisk_Task: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; newCapacityInMB: T.Long }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.inflateDisk`. Privilege: System.View. Faults: FileFault, NotFound, InvalidDatastore, InvalidState, TaskInProgress. @since 6.5 */
-  HostInflateDisk_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostInflateDiskRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
+  HostInflateDisk_Task: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'> }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.renameVStorageObject`. Privilege: System.View. Faults: FileFault, InvalidDatastore, NotFound. @since 6.5 */
-  HostRenameVStorageObject: { this: 'HostVStorageObjectManager'; args: Omit<T.HostRenameVStorageObjectRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
+  HostRenameVStorageObject: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; name: string }; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.retrieveVStorageInfrastructureObjectPolicy`. Privilege: System.View. Faults: InvalidDatastore, NotFound, InvalidState. @since 6.7 */
-  HostRetrieveVStorageInfrastructureObjectPolicy: { this: 'HostVStorageObjectManager'; args: Omit<T.HostRetrieveVStorageInfrastructureObjectPolicyRequestType, '_this' | '_typeName'>; result: T.vslmInfrastructureObjectPolicy[]; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  HostRetrieveVStorageInfrastructureObjectPolicy: { this: 'HostVStorageObjectManager'; args: { datastore: T.ManagedObjectReference<'Datastore'> }; result: T.vslmInfrastructureObjectPolicy[]; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.deleteVStorageObject`. Privilege: System.View. Faults: FileFault, InvalidDatastore, InvalidState, NotFound, TaskInProgress. @since 6.5 */
-  HostDeleteVStorageObject_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostDeleteVStorageObjectRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
+  HostDeleteVStorageObject_Task: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'> }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.retrieveVStorageObject`. Privilege: System.View. Faults: FileFault, InvalidDatastore, NotFound. @since 6.5 */
-  HostRetrieveVStorageObject: { this: 'HostVStorageObjectManager'; args: Omit<T.HostRetrieveVStorageObjectRequestType, '_this' | '_typeName'>; result: T.VStorageObject; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
+  HostRetrieveVStorageObject: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'> }; result: T.VStorageObject; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.retrieveVStorageObjectState`. Privilege: System.View. Faults: FileFault, InvalidDatastore, NotFound. @since 6.5 */
-  HostRetrieveVStorageObjectState: { this: 'HostVStorageObjectManager'; args: Omit<T.HostRetrieveVStorageObjectStateRequestType, '_this' | '_typeName'>; result: T.VStorageObjectStateInfo; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
+  HostRetrieveVStorageObjectState: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'> }; result: T.VStorageObjectStateInfo; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.listVStorageObject`. Privilege: System.View. Faults: InvalidDatastore. @since 6.5 */
-  HostListVStorageObject: { this: 'HostVStorageObjectManager'; args: Omit<T.HostListVStorageObjectRequestType, '_this' | '_typeName'>; result: T.ID[]; faults: 'InvalidDatastore' | 'RuntimeFault' };
+  HostListVStorageObject: { this: 'HostVStorageObjectManager'; args: { datastore: T.ManagedObjectReference<'Datastore'> }; result: T.ID[]; faults: 'InvalidDatastore' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.cloneVStorageObject`. Privilege: System.View. Faults: FileFault, InvalidDatastore, NotFound. @since 6.5 */
-  HostCloneVStorageObject_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostCloneVStorageObjectRequestType, '_this' | '_typeName'>; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
+  HostCloneVStorageObject_Task: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; spec: T.VslmCloneSpec }; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.relocateVStorageObject`. Privilege: System.View. Faults: FileFault, InvalidDatastore, InvalidState, NotFound. @since 6.5 */
-  HostRelocateVStorageObject_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostRelocateVStorageObjectRequestType, '_this' | '_typeName'>; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  HostRelocateVStorageObject_Task: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; spec: T.VslmRelocateSpec }; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.setVStorageObjectControlFlags`. Privilege: System.View. Faults: InvalidDatastore, InvalidState, NotFound. @since 6.7 */
-  HostSetVStorageObjectControlFlags: { this: 'HostVStorageObjectManager'; args: Omit<T.HostSetVStorageObjectControlFlagsRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  HostSetVStorageObjectControlFlags: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; controlFlags?: string[] }; result: void; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.clearVStorageObjectControlFlags`. Privilege: System.View. Faults: InvalidDatastore, InvalidState, NotFound. @since 6.7 */
-  HostClearVStorageObjectControlFlags: { this: 'HostVStorageObjectManager'; args: Omit<T.HostClearVStorageObjectControlFlagsRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  HostClearVStorageObjectControlFlags: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; controlFlags?: string[] }; result: void; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.reconcileDatastoreInventory`. Privilege: System.View. Faults: InvalidDatastore, NotFound. @since 6.5 */
-  HostReconcileDatastoreInventory_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostReconcileDatastoreInventoryRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
+  HostReconcileDatastoreInventory_Task: { this: 'HostVStorageObjectManager'; args: { datastore: T.ManagedObjectReference<'Datastore'> }; result: TaskRef<void>; faults: 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.scheduleReconcileDatastoreInventory`. Privilege: System.View. Faults: InvalidDatastore, NotFound. @since 6.5 */
-  HostScheduleReconcileDatastoreInventory: { this: 'HostVStorageObjectManager'; args: Omit<T.HostScheduleReconcileDatastoreInventoryRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
+  HostScheduleReconcileDatastoreInventory: { this: 'HostVStorageObjectManager'; args: { datastore: T.ManagedObjectReference<'Datastore'> }; result: void; faults: 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.createSnapshot`. Privilege: System.View. Faults: InvalidDatastore, NotFound, FileFault, InvalidState. @since 6.7 */
-  HostVStorageObjectCreateSnapshot_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostVStorageObjectCreateSnapshotRequestType, '_this' | '_typeName'>; result: TaskRef<T.ID>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  HostVStorageObjectCreateSnapshot_Task: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; description: string }; result: TaskRef<T.ID>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.deleteSnapshot`. Privilege: System.View. Faults: InvalidDatastore, NotFound, FileFault, InvalidState. @since 6.7 */
-  HostVStorageObjectDeleteSnapshot_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostVStorageObjectDeleteSnapshotRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  HostVStorageObjectDeleteSnapshot_Task: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; snapshotId: T.ID }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.retrieveSnapshotInfo`. Privilege: System.View. Faults: InvalidDatastore, NotFound, FileFault, InvalidState. @since 6.7 */
-  HostVStorageObjectRetrieveSnapshotInfo: { this: 'HostVStorageObjectManager'; args: Omit<T.HostVStorageObjectRetrieveSnapshotInfoRequestType, '_this' | '_typeName'>; result: T.VStorageObjectSnapshotInfo; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  HostVStorageObjectRetrieveSnapshotInfo: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'> }; result: T.VStorageObjectSnapshotInfo; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.createDiskFromSnapshot`. Privilege: System.View. Faults: InvalidDatastore, NotFound, FileFault, InvalidState. @since 6.7 */
-  HostVStorageObjectCreateDiskFromSnapshot_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostVStorageObjectCreateDiskFromSnapshotRequestType, '_this' | '_typeName'>; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  HostVStorageObjectCreateDiskFromSnapshot_Task: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; snapshotId: T.ID; name: string; profile?: T.VirtualMachineProfileSpec[]; crypto?: T.CryptoSpec; path?: string }; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.RevertVStorageObject`. Privilege: System.View. Faults: InvalidDatastore, NotFound, FileFault, InvalidState. @since 6.7 */
-  HostVStorageObjectRevert_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostVStorageObjectRevertRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  HostVStorageObjectRevert_Task: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; snapshotId: T.ID }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.updateVStorageObjectMetadata`. Privilege: System.View. Faults: InvalidDatastore, InvalidState, NotFound. @since 6.7.2 */
-  HostUpdateVStorageObjectMetadata_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostUpdateVStorageObjectMetadataRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  HostUpdateVStorageObjectMetadata_Task: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; metadata?: T.KeyValue[]; deleteKeys?: string[] }; result: TaskRef<void>; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.retrieveVStorageObjectMetadata`. Privilege: System.View. Faults: InvalidDatastore, InvalidState, NotFound. @since 6.7.2 */
-  HostRetrieveVStorageObjectMetadata: { this: 'HostVStorageObjectManager'; args: Omit<T.HostRetrieveVStorageObjectMetadataRequestType, '_this' | '_typeName'>; result: T.KeyValue[]; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  HostRetrieveVStorageObjectMetadata: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; snapshotId?: T.ID; prefix?: string }; result: T.KeyValue[]; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.retrieveVStorageObjectMetadataValue`. Privilege: System.View. Faults: InvalidDatastore, InvalidState, NotFound, KeyNotFound. @since 6.7.2 */
-  HostRetrieveVStorageObjectMetadataValue: { this: 'HostVStorageObjectManager'; args: Omit<T.HostRetrieveVStorageObjectMetadataValueRequestType, '_this' | '_typeName'>; result: string; faults: 'InvalidDatastore' | 'InvalidState' | 'KeyNotFound' | 'NotFound' | 'RuntimeFault' };
+  HostRetrieveVStorageObjectMetadataValue: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; snapshotId?: T.ID; key: string }; result: string; faults: 'InvalidDatastore' | 'InvalidState' | 'KeyNotFound' | 'NotFound' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.deleteVStorageObjectEx`. Privilege: System.View. Faults: FileFault, InvalidDatastore, InvalidState, NotFound, TaskInProgress. @since 7.0.2.0 */
-  HostDeleteVStorageObjectEx_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostDeleteVStorageObjectExRequestType, '_this' | '_typeName'>; result: TaskRef<T.vslmVClockInfo>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
+  HostDeleteVStorageObjectEx_Task: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'> }; result: TaskRef<T.vslmVClockInfo>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
   /** `HostVStorageObjectManager.updateVStorageObjectMetadataEx`. Privilege: System.View. Faults: InvalidDatastore, InvalidState, NotFound. @since 7.0.2.0 */
-  HostUpdateVStorageObjectMetadataEx_Task: { this: 'HostVStorageObjectManager'; args: Omit<T.HostUpdateVStorageObjectMetadataExRequestType, '_this' | '_typeName'>; result: TaskRef<T.VStorageObject>; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  HostUpdateVStorageObjectMetadataEx_Task: { this: 'HostVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; metadata?: T.KeyValue[]; deleteKeys?: string[] }; result: TaskRef<T.VStorageObject>; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.createDisk`. Privilege: System.View. Faults: FileFault, InvalidDatastore. @since 6.5 */
-  CreateDisk_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.CreateDiskRequestType, '_this' | '_typeName'>; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  CreateDisk_Task: { this: 'VcenterVStorageObjectManager'; args: { spec: T.VslmCreateSpec }; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.registerDisk`. Privilege: System.View. Faults: FileFault, InvalidDatastore, AlreadyExists. @since 6.5 */
-  RegisterDisk: { this: 'VcenterVStorageObjectManager'; args: Omit<T.RegisterDiskRequestType, '_this' | '_typeName'>; result: T.VStorageObject; faults: 'AlreadyExists' | 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
+  RegisterDisk: { this: 'VcenterVStorageObjectManager'; args: { path: string; name?: string }; result: T.VStorageObject; faults: 'AlreadyExists' | 'FileFault' | 'InvalidDatastore' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.extendDisk`. Privilege: System.View. Faults: FileFault, NotFound, InvalidDatastore, InvalidState, TaskInProgress. @since 6.5 */
-  ExtendDisk_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.ExtendDiskRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
+  ExtendDisk_Task: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; newCapacityInMB: T.Long }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.inflateDisk`. Privilege: System.View. Faults: FileFault, NotFound, InvalidDatastore, InvalidState, TaskInProgress. @since 6.5 */
-  InflateDisk_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.InflateDiskRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
+  InflateDisk_Task: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'> }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.renameVStorageObject`. Privilege: System.View. Faults: FileFault, InvalidDatastore, NotFound. @since 6.5 */
-  RenameVStorageObject: { this: 'VcenterVStorageObjectManager'; args: Omit<T.RenameVStorageObjectRequestType, '_this' | '_typeName'>; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
+  RenameVStorageObject: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; name: string }; result: void; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.updateVStorageObjectPolicy`. Privilege: System.View. Faults: FileFault, InvalidDatastore, NotFound, TaskInProgress. @since 6.7 */
-  UpdateVStorageObjectPolicy_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.UpdateVStorageObjectPolicyRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
+  UpdateVStorageObjectPolicy_Task: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; profile?: T.VirtualMachineProfileSpec[] }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.updateVStorageObjectCrypto`. Privilege: System.View. Faults: FileFault, InvalidDatastore, NotFound, TaskInProgress. @since 7.0.0.0 */
-  UpdateVStorageObjectCrypto_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.UpdateVStorageObjectCryptoRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
+  UpdateVStorageObjectCrypto_Task: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; profile?: T.VirtualMachineProfileSpec[]; disksCrypto?: T.DiskCryptoSpec }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.updateVStorageInfrastructureObjectPolicy`. Privilege: System.View. Faults: InvalidDatastore, NotFound, InvalidState, TaskInProgress. @since 6.7 */
-  UpdateVStorageInfrastructureObjectPolicy_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.UpdateVStorageInfrastructureObjectPolicyRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
+  UpdateVStorageInfrastructureObjectPolicy_Task: { this: 'VcenterVStorageObjectManager'; args: { spec: T.vslmInfrastructureObjectPolicySpec }; result: TaskRef<void>; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.retrieveVStorageInfrastructureObjectPolicy`. Privilege: System.View. Faults: InvalidDatastore, NotFound, InvalidState. @since 6.7 */
-  RetrieveVStorageInfrastructureObjectPolicy: { this: 'VcenterVStorageObjectManager'; args: Omit<T.RetrieveVStorageInfrastructureObjectPolicyRequestType, '_this' | '_typeName'>; result: T.vslmInfrastructureObjectPolicy[]; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  RetrieveVStorageInfrastructureObjectPolicy: { this: 'VcenterVStorageObjectManager'; args: { datastore: T.ManagedObjectReference<'Datastore'> }; result: T.vslmInfrastructureObjectPolicy[]; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.deleteVStorageObject`. Privilege: System.View. Faults: FileFault, InvalidDatastore, InvalidState, NotFound, TaskInProgress. @since 6.5 */
-  DeleteVStorageObject_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.DeleteVStorageObjectRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
+  DeleteVStorageObject_Task: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'> }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.retrieveVStorageObject`. Privilege: System.View. Faults: FileFault, InvalidDatastore, NotFound. @since 6.5 */
-  RetrieveVStorageObject: { this: 'VcenterVStorageObjectManager'; args: Omit<T.RetrieveVStorageObjectRequestType, '_this' | '_typeName'>; result: T.VStorageObject; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
+  RetrieveVStorageObject: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'> }; result: T.VStorageObject; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.retrieveVStorageObjectState`. Privilege: System.View. Faults: FileFault, InvalidDatastore, NotFound. @since 6.5 */
-  RetrieveVStorageObjectState: { this: 'VcenterVStorageObjectManager'; args: Omit<T.RetrieveVStorageObjectStateRequestType, '_this' | '_typeName'>; result: T.VStorageObjectStateInfo; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
+  RetrieveVStorageObjectState: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'> }; result: T.VStorageObjectStateInfo; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.retrieveVStorageObjectAssociations`. Privilege: System.View. @since 6.7 */
-  RetrieveVStorageObjectAssociations: { this: 'VcenterVStorageObjectManager'; args: Omit<T.RetrieveVStorageObjectAssociationsRequestType, '_this' | '_typeName'>; result: T.VStorageObjectAssociations[]; faults: 'RuntimeFault' };
+  RetrieveVStorageObjectAssociations: { this: 'VcenterVStorageObjectManager'; args: { ids?: T.RetrieveVStorageObjSpec[] }; result: T.VStorageObjectAssociations[]; faults: 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.listVStorageObject`. Privilege: System.View. Faults: InvalidDatastore. @since 6.5 */
-  ListVStorageObject: { this: 'VcenterVStorageObjectManager'; args: Omit<T.ListVStorageObjectRequestType, '_this' | '_typeName'>; result: T.ID[]; faults: 'InvalidDatastore' | 'RuntimeFault' };
+  ListVStorageObject: { this: 'VcenterVStorageObjectManager'; args: { datastore: T.ManagedObjectReference<'Datastore'> }; result: T.ID[]; faults: 'InvalidDatastore' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.cloneVStorageObject`. Privilege: System.View. Faults: FileFault, InvalidDatastore, NotFound. @since 6.5 */
-  CloneVStorageObject_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.CloneVStorageObjectRequestType, '_this' | '_typeName'>; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
+  CloneVStorageObject_Task: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; spec: T.VslmCloneSpec }; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.relocateVStorageObject`. Privilege: System.View. Faults: FileFault, InvalidDatastore, InvalidState, NotFound. @since 6.5 */
-  RelocateVStorageObject_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.RelocateVStorageObjectRequestType, '_this' | '_typeName'>; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  RelocateVStorageObject_Task: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; spec: T.VslmRelocateSpec }; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.setVStorageObjectControlFlags`. Privilege: System.View. Faults: InvalidDatastore, InvalidState, NotFound. @since 6.7 */
-  SetVStorageObjectControlFlags: { this: 'VcenterVStorageObjectManager'; args: Omit<T.SetVStorageObjectControlFlagsRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  SetVStorageObjectControlFlags: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; controlFlags?: string[] }; result: void; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.clearVStorageObjectControlFlags`. Privilege: System.View. Faults: InvalidDatastore, InvalidState, NotFound. @since 6.7 */
-  ClearVStorageObjectControlFlags: { this: 'VcenterVStorageObjectManager'; args: Omit<T.ClearVStorageObjectControlFlagsRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  ClearVStorageObjectControlFlags: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; controlFlags?: string[] }; result: void; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.attachTagToVStorageObject`. Privilege: System.Read. Faults: NotFound. @since 6.5 */
-  AttachTagToVStorageObject: { this: 'VcenterVStorageObjectManager'; args: Omit<T.AttachTagToVStorageObjectRequestType, '_this' | '_typeName'>; result: void; faults: 'NotFound' | 'RuntimeFault' };
+  AttachTagToVStorageObject: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; category: string; tag: string }; result: void; faults: 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.detachTagFromVStorageObject`. Privilege: System.Read. Faults: NotFound. @since 6.5 */
-  DetachTagFromVStorageObject: { this: 'VcenterVStorageObjectManager'; args: Omit<T.DetachTagFromVStorageObjectRequestType, '_this' | '_typeName'>; result: void; faults: 'NotFound' | 'RuntimeFault' };
+  DetachTagFromVStorageObject: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; category: string; tag: string }; result: void; faults: 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.listVStorageObjectsAttachedToTag`. Privilege: System.Read. Faults: NotFound. @since 6.5 */
-  ListVStorageObjectsAttachedToTag: { this: 'VcenterVStorageObjectManager'; args: Omit<T.ListVStorageObjectsAttachedToTagRequestType, '_this' | '_typeName'>; result: T.ID[]; faults: 'NotFound' | 'RuntimeFault' };
+  ListVStorageObjectsAttachedToTag: { this: 'VcenterVStorageObjectManager'; args: { category: string; tag: string }; result: T.ID[]; faults: 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.listTagsAttachedToVStorageObject`. Privilege: System.Read. Faults: NotFound. @since 6.5 */
-  ListTagsAttachedToVStorageObject: { this: 'VcenterVStorageObjectManager'; args: Omit<T.ListTagsAttachedToVStorageObjectRequestType, '_this' | '_typeName'>; result: T.VslmTagEntry[]; faults: 'NotFound' | 'RuntimeFault' };
+  ListTagsAttachedToVStorageObject: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID }; result: T.VslmTagEntry[]; faults: 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.reconcileDatastoreInventory`. Privilege: System.View. Faults: InvalidDatastore, NotFound. @since 6.5 */
-  ReconcileDatastoreInventory_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.ReconcileDatastoreInventoryRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
+  ReconcileDatastoreInventory_Task: { this: 'VcenterVStorageObjectManager'; args: { datastore: T.ManagedObjectReference<'Datastore'> }; result: TaskRef<void>; faults: 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.scheduleReconcileDatastoreInventory`. Privilege: System.View. Faults: InvalidDatastore, NotFound. @since 6.5 */
-  ScheduleReconcileDatastoreInventory: { this: 'VcenterVStorageObjectManager'; args: Omit<T.ScheduleReconcileDatastoreInventoryRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
+  ScheduleReconcileDatastoreInventory: { this: 'VcenterVStorageObjectManager'; args: { datastore: T.ManagedObjectReference<'Datastore'> }; result: void; faults: 'InvalidDatastore' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.createSnapshot`. Privilege: System.View. Faults: InvalidDatastore, NotFound, FileFault, InvalidState. @since 6.7 */
-  VStorageObjectCreateSnapshot_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.VStorageObjectCreateSnapshotRequestType, '_this' | '_typeName'>; result: TaskRef<T.ID>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  VStorageObjectCreateSnapshot_Task: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; description: string }; result: TaskRef<T.ID>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.deleteSnapshot`. Privilege: System.View. Faults: InvalidDatastore, NotFound, FileFault, InvalidState. @since 6.7 */
-  DeleteSnapshot_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.DeleteSnapshotRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  DeleteSnapshot_Task: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; snapshotId: T.ID }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.retrieveSnapshotInfo`. Privilege: System.View. Faults: InvalidDatastore, NotFound, FileFault, InvalidState. @since 6.7 */
-  RetrieveSnapshotInfo: { this: 'VcenterVStorageObjectManager'; args: Omit<T.RetrieveSnapshotInfoRequestType, '_this' | '_typeName'>; result: T.VStorageObjectSnapshotInfo; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  RetrieveSnapshotInfo: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'> }; result: T.VStorageObjectSnapshotInfo; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.createDiskFromSnapshot`. Privilege: System.View. Faults: InvalidDatastore, NotFound, FileFault, InvalidState. @since 6.7 */
-  CreateDiskFromSnapshot_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.CreateDiskFromSnapshotRequestType, '_this' | '_typeName'>; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  CreateDiskFromSnapshot_Task: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; snapshotId: T.ID; name: string; profile?: T.VirtualMachineProfileSpec[]; crypto?: T.CryptoSpec; path?: string }; result: TaskRef<T.VStorageObject>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.RevertVStorageObject`. Privilege: System.View. Faults: InvalidDatastore, NotFound, FileFault, InvalidState. @since 6.7 */
-  RevertVStorageObject_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.RevertVStorageObjectRequestType, '_this' | '_typeName'>; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  RevertVStorageObject_Task: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; snapshotId: T.ID }; result: TaskRef<void>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.retrieveSnapshotDetails`. Privilege: System.View. Faults: InvalidDatastore, NotFound, FileFault, InvalidState. @since 6.7 */
-  RetrieveSnapshotDetails: { this: 'VcenterVStorageObjectManager'; args: Omit<T.RetrieveSnapshotDetailsRequestType, '_this' | '_typeName'>; result: T.VStorageObjectSnapshotDetails; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  RetrieveSnapshotDetails: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; snapshotId: T.ID }; result: T.VStorageObjectSnapshotDetails; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.queryChangedDiskAreas`. Privilege: System.View. Faults: InvalidDatastore, NotFound, FileFault, InvalidState, InvalidArgument. @since 6.7 */
-  VstorageObjectVCenterQueryChangedDiskAreas: { this: 'VcenterVStorageObjectManager'; args: Omit<T.VstorageObjectVCenterQueryChangedDiskAreasRequestType, '_this' | '_typeName'>; result: T.DiskChangeInfo; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'InvalidArgument' | 'RuntimeFault' };
+  VstorageObjectVCenterQueryChangedDiskAreas: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; snapshotId: T.ID; startOffset: T.Long; changeId: string }; result: T.DiskChangeInfo; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'InvalidArgument' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.deleteVStorageObjectEx`. Privilege: System.View. Faults: FileFault, InvalidDatastore, InvalidState, NotFound, TaskInProgress. @since 7.0.2.0 */
-  DeleteVStorageObjectEx_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.DeleteVStorageObjectExRequestType, '_this' | '_typeName'>; result: TaskRef<T.vslmVClockInfo>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
+  DeleteVStorageObjectEx_Task: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'> }; result: TaskRef<T.vslmVClockInfo>; faults: 'FileFault' | 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'TaskInProgress' | 'RuntimeFault' };
   /** `VcenterVStorageObjectManager.updateVStorageObjectMetadataEx`. Privilege: System.View. Faults: InvalidDatastore, InvalidState, NotFound. @since 7.0.2.0 */
-  VCenterUpdateVStorageObjectMetadataEx_Task: { this: 'VcenterVStorageObjectManager'; args: Omit<T.VCenterUpdateVStorageObjectMetadataExRequestType, '_this' | '_typeName'>; result: TaskRef<T.VStorageObject>; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
+  VCenterUpdateVStorageObjectMetadataEx_Task: { this: 'VcenterVStorageObjectManager'; args: { id: T.ID; datastore: T.ManagedObjectReference<'Datastore'>; metadata?: T.KeyValue[]; deleteKeys?: string[] }; result: TaskRef<T.VStorageObject>; faults: 'InvalidDatastore' | 'InvalidState' | 'NotFound' | 'RuntimeFault' };
   /** `PropertyCollector.createFilter`. Privilege: System.View. Faults: InvalidProperty. */
-  CreateFilter: { this: 'PropertyCollector'; args: Omit<T.CreateFilterRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'PropertyFilter'>; faults: 'InvalidProperty' | 'RuntimeFault' };
+  CreateFilter: { this: 'PropertyCollector'; args: { spec: T.PropertyFilterSpec; partialUpdates: boolean }; result: T.ManagedObjectReference<'PropertyFilter'>; faults: 'InvalidProperty' | 'RuntimeFault' };
   /** `PropertyCollector.retrieveContents`. Privilege: System.Anonymous. Faults: InvalidProperty. */
-  RetrieveProperties: { this: 'PropertyCollector'; args: Omit<T.RetrievePropertiesRequestType, '_this' | '_typeName'>; result: T.ObjectContent[]; faults: 'InvalidProperty' | 'RuntimeFault' };
+  RetrieveProperties: { this: 'PropertyCollector'; args: { specSet: T.PropertyFilterSpec[] }; result: T.ObjectContent[]; faults: 'InvalidProperty' | 'RuntimeFault' };
   /** `PropertyCollector.checkForUpdates`. Privilege: System.View. Faults: InvalidCollectorVersion. */
-  CheckForUpdates: { this: 'PropertyCollector'; args: Omit<T.CheckForUpdatesRequestType, '_this' | '_typeName'>; result: T.UpdateSet | undefined; faults: 'InvalidCollectorVersion' | 'RuntimeFault' };
+  CheckForUpdates: { this: 'PropertyCollector'; args: { version?: string }; result: T.UpdateSet | undefined; faults: 'InvalidCollectorVersion' | 'RuntimeFault' };
   /** `PropertyCollector.waitForUpdates`. Privilege: System.View. Faults: InvalidCollectorVersion. */
-  WaitForUpdates: { this: 'PropertyCollector'; args: Omit<T.WaitForUpdatesRequestType, '_this' | '_typeName'>; result: T.UpdateSet; faults: 'InvalidCollectorVersion' | 'RuntimeFault' };
+  WaitForUpdates: { this: 'PropertyCollector'; args: { version?: string }; result: T.UpdateSet; faults: 'InvalidCollectorVersion' | 'RuntimeFault' };
   /** `PropertyCollector.cancelWaitForUpdates`. Privilege: System.View. */
-  CancelWaitForUpdates: { this: 'PropertyCollector'; args: Omit<T.CancelWaitForUpdatesRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  CancelWaitForUpdates: { this: 'PropertyCollector'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `PropertyCollector.waitForUpdatesEx`. Privilege: System.View. Faults: InvalidCollectorVersion. */
-  WaitForUpdatesEx: { this: 'PropertyCollector'; args: Omit<T.WaitForUpdatesExRequestType, '_this' | '_typeName'>; result: T.UpdateSet | undefined; faults: 'InvalidCollectorVersion' | 'RuntimeFault' };
+  WaitForUpdatesEx: { this: 'PropertyCollector'; args: { version?: string; options?: T.WaitOptions }; result: T.UpdateSet | undefined; faults: 'InvalidCollectorVersion' | 'RuntimeFault' };
   /** `PropertyCollector.retrievePropertiesEx`. Privilege: System.Anonymous. Faults: InvalidProperty. */
-  RetrievePropertiesEx: { this: 'PropertyCollector'; args: Omit<T.RetrievePropertiesExRequestType, '_this' | '_typeName'>; result: T.RetrieveResult | undefined; faults: 'InvalidProperty' | 'RuntimeFault' };
+  RetrievePropertiesEx: { this: 'PropertyCollector'; args: { specSet: T.PropertyFilterSpec[]; options: T.RetrieveOptions }; result: T.RetrieveResult | undefined; faults: 'InvalidProperty' | 'RuntimeFault' };
   /** `PropertyCollector.continueRetrievePropertiesEx`. Privilege: System.View. Faults: InvalidProperty. */
-  ContinueRetrievePropertiesEx: { this: 'PropertyCollector'; args: Omit<T.ContinueRetrievePropertiesExRequestType, '_this' | '_typeName'>; result: T.RetrieveResult; faults: 'InvalidProperty' | 'RuntimeFault' };
+  ContinueRetrievePropertiesEx: { this: 'PropertyCollector'; args: { token: string }; result: T.RetrieveResult; faults: 'InvalidProperty' | 'RuntimeFault' };
   /** `PropertyCollector.cancelRetrievePropertiesEx`. Privilege: System.View. Faults: InvalidProperty. */
-  CancelRetrievePropertiesEx: { this: 'PropertyCollector'; args: Omit<T.CancelRetrievePropertiesExRequestType, '_this' | '_typeName'>; result: void; faults: 'InvalidProperty' | 'RuntimeFault' };
+  CancelRetrievePropertiesEx: { this: 'PropertyCollector'; args: { token: string }; result: void; faults: 'InvalidProperty' | 'RuntimeFault' };
   /** `PropertyCollector.createPropertyCollector`. Privilege: System.View. */
-  CreatePropertyCollector: { this: 'PropertyCollector'; args: Omit<T.CreatePropertyCollectorRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'PropertyCollector'>; faults: 'RuntimeFault' };
+  CreatePropertyCollector: { this: 'PropertyCollector'; args: {}; result: T.ManagedObjectReference<'PropertyCollector'>; faults: 'RuntimeFault' };
   /** `PropertyCollector.destroy`. Privilege: System.View. */
-  DestroyPropertyCollector: { this: 'PropertyCollector'; args: Omit<T.DestroyPropertyCollectorRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  DestroyPropertyCollector: { this: 'PropertyCollector'; args: {}; result: void; faults: 'RuntimeFault' };
   /** `PropertyFilter.destroy`. */
-  DestroyPropertyFilter: { this: 'PropertyFilter'; args: Omit<T.DestroyPropertyFilterRequestType, '_this' | '_typeName'>; result: void; faults: 'RuntimeFault' };
+  DestroyPropertyFilter: { this: 'PropertyFilter'; args: {}; result: void; faults: 'RuntimeFault' };
 }
 
 export type MethodName = keyof VimMethods;

@@ -182,11 +182,11 @@ describe('emit transforms', () => {
   it('emits method signatures with _this type, typed results, task results, faults and TSDoc', () => {
     const ts = emitMethods(model, joined);
     expect(ts).toContain('// The model\'s methods newer than the bundle are not here (the bundle has no request type for them): NewerThanTheBundle.');
-    expect(ts).toContain("  /** `Machine.doleaf`. Privilege: Machine.Do. Faults: InvalidArgument. @since 2.0 */\n  DoLeaf: { this: 'Machine'; args: Omit<T.LeafRequestType, '_this' | '_typeName'>; result: T.Leaf[]; faults: 'InvalidArgument' };");
-    expect(ts).toContain("  Maybe: { this: 'Machine'; args: Omit<T.LeafRequestType, '_this' | '_typeName'>; result: Date | undefined; faults: never };");
-    expect(ts).toContain("  Nothing: { this: 'Machine'; args: Omit<T.LeafRequestType, '_this' | '_typeName'>; result: void; faults: never };");
-    expect(ts).toContain("  Grow_Task: { this: 'Machine'; args: Omit<T.LeafRequestType, '_this' | '_typeName'>; result: TaskRef<T.ManagedObjectReference<'Machine'>>; faults: never };");
-    expect(ts).toContain("  Spawn: { this: 'Machine'; args: Omit<T.LeafRequestType, '_this' | '_typeName'>; result: T.ManagedObjectReference<'Machine'> | undefined; faults: never };");
+    expect(ts).toContain("  /** `Machine.doleaf`. Privilege: Machine.Do. Faults: InvalidArgument. @since 2.0 */\n  DoLeaf: { this: 'Machine'; args: { leaf: T.Leaf[]; target?: T.ManagedObjectReference<'Folder'> }; result: T.Leaf[]; faults: 'InvalidArgument' };");
+    expect(ts).toContain("  Maybe: { this: 'Machine'; args: { leaf: T.Leaf[]; target?: T.ManagedObjectReference<'Folder'> }; result: Date | undefined; faults: never };");
+    expect(ts).toContain("  Nothing: { this: 'Machine'; args: { leaf: T.Leaf[]; target?: T.ManagedObjectReference<'Folder'> }; result: void; faults: never };");
+    expect(ts).toContain("  Grow_Task: { this: 'Machine'; args: { leaf: T.Leaf[]; target?: T.ManagedObjectReference<'Folder'> }; result: TaskRef<T.ManagedObjectReference<'Machine'>>; faults: never };");
+    expect(ts).toContain("  Spawn: { this: 'Machine'; args: { leaf: T.Leaf[]; target?: T.ManagedObjectReference<'Folder'> }; result: T.ManagedObjectReference<'Machine'> | undefined; faults: never };");
   });
 
   it('emits managed type names, the subtype relation and property interfaces with privileges and releases', () => {
@@ -219,18 +219,18 @@ describe('emit transforms', () => {
 
   it('emits the runtime tables of releases', () => {
     const ts = emitModelMetadata(joined);
-    const types = JSON.parse(/MANAGED_TYPES = (".*");/.exec(ts)![1]!) as string;
+    const types = JSON.parse(/MANAGED_TYPES: string = (".*");/.exec(ts)![1]!) as string;
     expect(types.split('\n')).toEqual(['Entity||1.0|name:string:1.0:0;parent:Folder:1.0:1', `Machine|Entity|2.0|leaf:Leaf:2.0:${F_OPTIONAL};peers:Machine:2.0:${F_OPTIONAL | F_ARRAY}`, 'Folder|Entity|1.0|', 'Task||1.0|']);
-    const methods = JSON.parse(/MANAGED_METHODS = (".*");/.exec(ts)![1]!) as string;
+    const methods = JSON.parse(/MANAGED_METHODS: string = (".*");/.exec(ts)![1]!) as string;
     expect(methods.split('\n')).toEqual(['DoLeaf|Machine|2.0', 'Maybe|Machine|9.9.9.9', 'Nothing|Machine|2.0', 'Grow_Task|Machine|2.0', 'Spawn|Machine|2.0']);
   });
 
   it('emits positional metadata with flags, secrets marked', () => {
     const ts = emitMetadata(model);
     expect(ts).toContain('export const WSDL_VERSION = "9.9.9.9";');
-    const types = JSON.parse(/TYPES = (".*");/.exec(ts)![1]!) as string;
+    const types = JSON.parse(/TYPES: string = (".*");/.exec(ts)![1]!) as string;
     expect(types.split('\n')).toContain(`Leaf|Base|count:long:${F_OPTIONAL};tags:string:${F_OPTIONAL | F_ARRAY};password:string:${F_SECRET};state:Power:${F_OPTIONAL};owner:ManagedObjectReference:${F_OPTIONAL};next:Leaf:${F_OPTIONAL}`);
-    const methods = JSON.parse(/METHODS = (".*");/.exec(ts)![1]!) as string;
+    const methods = JSON.parse(/METHODS: string = (".*");/.exec(ts)![1]!) as string;
     expect(methods.split('\n').slice(0, 3)).toEqual([`DoLeaf|LeafRequestType|Leaf:${F_ARRAY}|InvalidArgument`, `Maybe|LeafRequestType|dateTime:${F_OPTIONAL}|`, 'Nothing|LeafRequestType||']);
   });
 
