@@ -3,28 +3,37 @@
 # with the TypeScript this repository installs and with TypeScript 5.9 (npx), and the size of the
 # published .d.ts. Builds dist/, then compiles bench/types/*.ts in a scratch project that depends
 # on this package (a symlink), as a user's project would: strict, NodeNext, skipLibCheck.
-# Prints the fastest and the median of RUNS runs (default 5) of tsc's own Check and Total times.
+# VIM25_PACKAGE=DIR measures another built checkout instead (e.g. main's, for a before/after of
+# baseline.ts); consumer.ts needs the typed managed objects.
+# Prints the fastest and the median of RUNS runs (default 5) of tsc's own Check and Total times
+# (wall clock: on a busy machine the fastest run is the one least disturbed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 RUNS=${1:-5}
-npm run --silent build >&2
+PACKAGE=${VIM25_PACKAGE:-$ROOT}
+[ -n "${VIM25_PACKAGE:-}" ] || npm run --silent build >&2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/node_modules"
-ln -s "$ROOT" "$work/node_modules/vim25-soap"
+ln -s "$PACKAGE" "$work/node_modules/vim25-soap"
 ln -s "$ROOT/node_modules/@types" "$work/node_modules/@types"
 cp bench/types/*.ts "$work/"
 echo '{ "name": "consumer", "private": true, "type": "module" }' > "$work/package.json"
 ts59=$(npx -y -p typescript@5.9 -c 'command -v tsc')
 
-echo "published .d.ts: $(find dist -name '*.d.ts' -exec cat {} + | wc -c) bytes"
-for file in baseline.ts consumer.ts; do
+echo "published .d.ts: $(find "$PACKAGE/dist" -name '*.d.ts' -exec cat {} + | wc -c) bytes"
+files="baseline.ts consumer.ts"
+[ -z "${VIM25_PACKAGE:-}" ] || files=baseline.ts
+for file in $files; do
   printf '{ "compilerOptions": { "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true, "noEmit": true, "skipLibCheck": true, "types": ["node"] }, "files": ["%s"] }\n' "$file" > "$work/tsconfig.json"
   for compiler in "$ROOT/node_modules/.bin/tsc" "$ts59"; do
     version=$("$compiler" -v)
     for _ in $(seq "$RUNS"); do
       (cd "$work" && "$compiler" -p tsconfig.json --extendedDiagnostics) | awk '/^Check time/ { c = $3 } /^Total time/ { t = $3 } END { sub("s", "", c); sub("s", "", t); print c, t }'
-    done | sort -n -k2 | awk -v f="$file" -v v="$version" '{ c[NR] = $1; t[NR] = $2 } END { m = int((NR + 1) / 2); printf "%-12s %-20s check %.2f s (median %.2f)  total %.2f s (median %.2f)\n", f, v, c[1], c[m], t[1], t[m] }'
+    done > "$work/times"
+    checks=$(cut -d' ' -f1 "$work/times" | sort -n | tr '\n' ' ')
+    totals=$(cut -d' ' -f2 "$work/times" | sort -n | tr '\n' ' ')
+    awk -v f="$file" -v v="$version" -v c="$checks" -v t="$totals" 'BEGIN { n = split(c, cs, " "); split(t, ts, " "); m = int((n + 1) / 2); printf "%-12s %-20s check %.2f s (median %.2f)  total %.2f s (median %.2f)\n", f, v, cs[1], cs[m], ts[1], ts[m] }'
   done
 done

@@ -179,14 +179,15 @@ describe('emit transforms', () => {
     expect(() => joinModels(model, { ...managed, dataTypeReferenceFields: { Leaf: { owner: 'Robot' } } })).toThrow('Leaf.owner: unknown managed type Robot');
   });
 
-  it('emits method signatures with _this type, typed results, task results, faults and TSDoc', () => {
+  it('emits method signatures with _this type, typed arguments and results, task results, faults and TSDoc', () => {
     const ts = emitMethods(model, joined);
+    const sig = (name: string, result: string, faults = 'never') =>
+      `  ${name}: { this: 'Machine'; args: { leaf: T.Leaf[]; target?: T.ManagedObjectReference<'Folder'> }; result: ${result}; faults: ${faults} };`;
     expect(ts).toContain('// The model\'s methods newer than the bundle are not here (the bundle has no request type for them): NewerThanTheBundle.');
-    expect(ts).toContain("  /** `Machine.doleaf`. Privilege: Machine.Do. Faults: InvalidArgument. @since 2.0 */\n  DoLeaf: { this: 'Machine'; args: { leaf: T.Leaf[]; target?: T.ManagedObjectReference<'Folder'> }; result: T.Leaf[]; faults: 'InvalidArgument' };");
-    expect(ts).toContain("  Maybe: { this: 'Machine'; args: { leaf: T.Leaf[]; target?: T.ManagedObjectReference<'Folder'> }; result: Date | undefined; faults: never };");
-    expect(ts).toContain("  Nothing: { this: 'Machine'; args: { leaf: T.Leaf[]; target?: T.ManagedObjectReference<'Folder'> }; result: void; faults: never };");
-    expect(ts).toContain("  Grow_Task: { this: 'Machine'; args: { leaf: T.Leaf[]; target?: T.ManagedObjectReference<'Folder'> }; result: TaskRef<T.ManagedObjectReference<'Machine'>>; faults: never };");
-    expect(ts).toContain("  Spawn: { this: 'Machine'; args: { leaf: T.Leaf[]; target?: T.ManagedObjectReference<'Folder'> }; result: T.ManagedObjectReference<'Machine'> | undefined; faults: never };");
+    expect(ts).toContain(`  /** \`Machine.doleaf\`. Privilege: Machine.Do. Faults: InvalidArgument. @since 2.0 */\n${sig('DoLeaf', 'T.Leaf[]', "'InvalidArgument'")}`);
+    for (const [name, result] of [['Maybe', 'Date | undefined'], ['Nothing', 'void'], ['Grow_Task', "TaskRef<T.ManagedObjectReference<'Machine'>>"], ['Spawn', "T.ManagedObjectReference<'Machine'> | undefined"]]) {
+      expect(ts).toContain(sig(name!, result!));
+    }
   });
 
   it('emits managed type names, the subtype relation and property interfaces with privileges and releases', () => {
