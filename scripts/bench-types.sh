@@ -6,9 +6,12 @@
 # VIM25_PACKAGE=DIR measures another built checkout instead (e.g. main's, for a before/after of
 # baseline.ts); consumer.ts needs the typed managed objects.
 # Prints the fastest and the median of RUNS runs (default 5) of tsc's own Check and Total times
-# (wall clock: on a busy machine the fastest run is the one least disturbed).
+# (wall clock: on a busy machine the fastest run is the one least disturbed), of the process's
+# CPU time (user + sys, /usr/bin/time; TypeScript 7 checks on several threads), and the number of
+# types the checker created (the same on any machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -x /usr/bin/time ] || { echo "bench:types needs /usr/bin/time (Debian: apt-get install time)" >&2; exit 1; }
 ROOT=$PWD
 RUNS=${1:-5}
 PACKAGE=${VIM25_PACKAGE:-$ROOT}
@@ -29,11 +32,14 @@ for file in $files; do
   printf '{ "compilerOptions": { "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true, "noEmit": true, "skipLibCheck": true, "types": ["node"] }, "files": ["%s"] }\n' "$file" > "$work/tsconfig.json"
   for compiler in "$ROOT/node_modules/.bin/tsc" "$ts59"; do
     version=$("$compiler" -v)
+    # Per run: check (s), total (s), CPU user+sys of the process (s), types created.
     for _ in $(seq "$RUNS"); do
-      (cd "$work" && "$compiler" -p tsconfig.json --extendedDiagnostics) | awk '/^Check time/ { c = $3 } /^Total time/ { t = $3 } END { sub("s", "", c); sub("s", "", t); print c, t }'
+      (cd "$work" && /usr/bin/time -f 'cpu %U %S' "$compiler" -p tsconfig.json --extendedDiagnostics 2>&1) |
+        awk '/^Check time/ { c = $3 } /^Total time/ { t = $3 } /^Types:/ { n = $2 } /^cpu / { u = $2 + $3 } END { sub("s", "", c); sub("s", "", t); print c, t, u, n }'
     done > "$work/times"
-    checks=$(cut -d' ' -f1 "$work/times" | sort -n | tr '\n' ' ')
-    totals=$(cut -d' ' -f2 "$work/times" | sort -n | tr '\n' ' ')
-    awk -v f="$file" -v v="$version" -v c="$checks" -v t="$totals" 'BEGIN { n = split(c, cs, " "); split(t, ts, " "); m = int((n + 1) / 2); printf "%-12s %-20s check %.2f s (median %.2f)  total %.2f s (median %.2f)\n", f, v, cs[1], cs[m], ts[1], ts[m] }'
+    col() { cut -d' ' -f"$1" "$work/times" | sort -n | tr '\n' ' '; }
+    awk -v f="$file" -v v="$version" -v c="$(col 1)" -v t="$(col 2)" -v u="$(col 3)" -v n="$(col 4)" 'BEGIN {
+      k = split(c, cs, " "); split(t, ts, " "); split(u, us, " "); split(n, ns, " "); m = int((k + 1) / 2)
+      printf "%-12s %-14s check %.2f s (median %.2f)  total %.2f s (median %.2f)  cpu %.2f s (median %.2f)  %d types\n", f, v, cs[1], cs[m], ts[1], ts[m], us[1], us[m], ns[1] }'
   done
 done
