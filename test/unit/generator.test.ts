@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleDir, managedModelPath, ROOT } from '../../scripts/lib/paths.ts';
-import { emitMetadata, emitMethods, emitTypes, F_ARRAY, F_OPTIONAL, F_SECRET } from '../../scripts/lib/emit.ts';
+import { argsTs, emitMetadata, emitMethods, emitTypes, F_ARRAY, F_OPTIONAL, F_SECRET } from '../../scripts/lib/emit.ts';
 import { emitManaged, emitModelMetadata, emitPaths } from '../../scripts/lib/emit-managed.ts';
 import { joinModels, readManagedModel, type ManagedMethod, type ManagedModel } from '../../scripts/lib/managed.ts';
 import type { SchemaModel } from '../../scripts/lib/schema.ts';
@@ -188,6 +188,13 @@ describe('emit transforms', () => {
     for (const [name, result] of [['Maybe', 'Date | undefined'], ['Nothing', 'void'], ['Grow_Task', "TaskRef<T.ManagedObjectReference<'Machine'>>"], ['Spawn', "T.ManagedObjectReference<'Machine'> | undefined"]]) {
       expect(ts).toContain(sig(name!, result!));
     }
+  });
+
+  it('writes a method\'s arguments out without _this, and none as {}', () => {
+    const bare: SchemaModel = { ...model, types: new Map([...model.types, ['BareRequestType', { name: 'BareRequestType', fields: [field('_this', 'ManagedObjectReference')] }]]) };
+    expect(argsTs(bare, joined.referenceFields, 'BareRequestType')).toBe('{}');
+    expect(argsTs(bare, new Map(), 'LeafRequestType')).toBe('{ leaf: T.Leaf[]; target?: T.ManagedObjectReference }');
+    expect(() => argsTs(bare, new Map(), 'Leaf')).toThrow('Leaf: not a request type');
   });
 
   it('emits managed type names, the subtype relation and property interfaces with privileges and releases', () => {
