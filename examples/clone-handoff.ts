@@ -11,7 +11,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { VimClient, type ManagedObjectReference } from '../src/index.ts';
 
-const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 
 interface Job {
   url: string;

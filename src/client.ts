@@ -9,6 +9,8 @@ import type { MethodName, VimMethods } from './generated/methods.ts';
 import type { AboutInfo, ManagedObjectReference, ServiceContent, UserSession } from './generated/types.ts';
 import { TransportError, type VimFault } from './errors.ts';
 import { CLIENT_INTERNALS, type ClientInternals } from './internals.ts';
+import type { ManagedTypeName } from './generated/managed.ts';
+import { isManagedObjectReference, isManagedTypeName } from './managed/model.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { DecodeLimits } from './binding/decode.ts';
 import { KeepAlive } from './session/keepalive.ts';
@@ -28,7 +30,7 @@ import type { TlsOptions } from './transport/tls.ts';
 import { loadServiceDescription, wsdlLocation } from './wsdl/load.ts';
 import { find, type FindOptions } from './inventory/finder.ts';
 import { events, tasks, type EventsOptions, type HistoryOptions, type TypedEvent } from './inventory/history.ts';
-import type { ManagedObjectReference as TypedRef, ManagedTypeName, PropertyPath, TaskRef, TaskResultOf } from './inventory/model.ts';
+import type { ManagedObjectReference as TypedRef, PropertyPath, TaskRef, TaskResultOf } from './inventory/model.ts';
 import { retrieve, retrieveOne, retrievePages, type RetrieveOptions, type RetrievePagesOptions } from './inventory/retrieve.ts';
 import type { Row } from './inventory/rows.ts';
 import { waitForTask, waitForTasks, type WaitForTaskOptions } from './inventory/task.ts';
@@ -150,7 +152,7 @@ interface ClientParts {
   logger: Logger;
 }
 
-const SERVICE_INSTANCE: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const SERVICE_INSTANCE: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const USER_AGENT = 'vim25-soap/0.1 (node)';
 
 export class VimClient extends EventEmitter {
@@ -410,8 +412,13 @@ export class VimClient extends EventEmitter {
     }
   }
 
-  /** Calls any vim25 method; arguments and result are typed from the WSDL. */
-  call<M extends MethodName>(method: M, _this: ManagedObjectReference, ...[args, options]: CallArgs<M>): Promise<VimMethods[M]['result']> {
+  /**
+   * Calls any vim25 method; arguments and result are typed from the WSDL, `_this` from the
+   * managed-object model: it must reference the method's managed type or a subtype
+   * (`Destroy_Task` takes any ManagedEntity). A method newer than the server's release is
+   * refused before anything is sent.
+   */
+  call<M extends MethodName>(method: M, _this: ManagedObjectReference<VimMethods[M]['this']>, ...[args, options]: CallArgs<M>): Promise<VimMethods[M]['result']> {
     if (this.#closed) return Promise.reject(new TransportError('client is closed', { code: 'ECLOSED' }));
     return this.#call(method, _this, args, options) as Promise<VimMethods[M]['result']>;
   }
@@ -423,9 +430,24 @@ export class VimClient extends EventEmitter {
     this.emit(event, detail);
   }
 
-  /** A ManagedObjectReference, e.g. `client.ref('VirtualMachine', 'vm-42')`. */
-  ref(type: string, value: string): ManagedObjectReference {
-    return { type, value };
+  /**
+   * A ManagedObjectReference typed by its managed type, e.g. `client.ref('VirtualMachine', 'vm-42')`;
+   * only managed type names compile. A reference from elsewhere (a stored `{ type, value }`, another
+   * library's) goes through `ref(plain, type?)`: its type name is checked at run time, and with
+   * `type` it must be that type or a subtype (`ref(stored, 'VirtualMachine')`), else a TypeError.
+   */
+  ref<T extends ManagedTypeName>(type: T, value: string): ManagedObjectReference<T>;
+  ref<T extends ManagedTypeName>(plain: { type: string; value: string }, type: T): ManagedObjectReference<T>;
+  // Without a type the result must not take one from the context: nothing checked it.
+  ref(plain: { type: string; value: string }): ManagedObjectReference;
+  ref(first: string | { type: string; value: string }, second?: string): ManagedObjectReference {
+    const plain = typeof first === 'object' && first !== null;
+    const [type, value] = plain ? [first.type, first.value] : [first, second];
+    if (!isManagedTypeName(type)) throw new TypeError(`${JSON.stringify(type)} is not a vim25 managed type`);
+    if (typeof value !== 'string' || value === '') throw new TypeError(`a ${type} reference needs a value (the managed object id)`);
+    const ref = { type, value };
+    if (plain && second !== undefined && !isManagedObjectReference(ref, second as ManagedTypeName)) throw new TypeError(`${type} ${value} is not a ${second}`);
+    return ref;
   }
 
   /** The wiring the library's subpaths run on (see internals.ts). */
@@ -470,7 +492,7 @@ export class VimClient extends EventEmitter {
   }
 
   /** The properties of one object. */
-  retrieveOne<T extends ManagedTypeName, P extends PropertyPath<T>>(ref: TypedRef<T>, paths: readonly P[], options?: { signal?: AbortSignal | undefined }): Promise<Row<T, P>> {
+  retrieveOne<T extends ManagedTypeName, P extends PropertyPath<T>>(ref: TypedRef & { type: T }, paths: readonly P[], options?: { signal?: AbortSignal | undefined }): Promise<Row<T, P>> {
     return retrieveOne(this, ref, paths, options);
   }
 

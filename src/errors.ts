@@ -1,19 +1,28 @@
 // The library's error hierarchy. Every error a caller can see is one of these classes, with the
 // data needed to branch on it; none of them carries a secret (messages are built from names,
 // paths, status codes and server fault strings, never from request values).
+import type { FaultName, FaultTypes } from './generated/types.ts';
 
 /** Base class: `err instanceof VimError` catches everything this library throws on purpose. */
 export class VimError extends Error {
   override name = 'VimError';
 }
 
-/** A vim25 fault returned by the server (SOAP Fault with a vim25 fault object in its detail). */
-export class VimFault extends VimError {
+/** A fault object: typed as the fault `N` once `is(N)` or `isVimFault(err, N)` said so (it may be a subtype). */
+export type VimFaultObject<N extends string = string> = N extends FaultName
+  ? FaultTypes[N] & { _typeName: string }
+  : Record<string, unknown> & { _typeName: string };
+
+/**
+ * A vim25 fault returned by the server (SOAP Fault with a vim25 fault object in its detail), or
+ * the fault of a failed task (see faultFromLocalized).
+ */
+export class VimFault<N extends string = string> extends VimError {
   override name = 'VimFault';
   /** The fault's vim25 type, from the detail's xsi:type (never from the localized faultstring). */
   readonly faultName: string;
   /** The decoded fault object (`_typeName` === faultName), e.g. InvalidLogin, NotAuthenticated. */
-  readonly fault: Record<string, unknown> & { _typeName: string };
+  readonly fault: VimFaultObject<N>;
   readonly faultString: string;
   /** The vim25 method whose call failed. */
   readonly method: string;
@@ -23,14 +32,14 @@ export class VimFault extends VimError {
   constructor(method: string, fault: Record<string, unknown> & { _typeName: string }, faultString: string, ancestors: readonly string[] = []) {
     super(`${method}: ${fault._typeName}${faultString ? `: ${faultString}` : ''}`);
     this.method = method;
-    this.fault = fault;
+    this.fault = fault as VimFaultObject<N>;
     this.faultName = fault._typeName;
     this.faultString = faultString;
     this.ancestors = ancestors;
   }
 
   /** True when this fault is `name` or derives from it (NotAuthenticated is a NoPermission, a SecurityError, ...). */
-  is(name: string): boolean {
+  is<K extends FaultName>(name: K): this is VimFault<K> {
     return this.faultName === name || this.ancestors.includes(name);
   }
 }
@@ -95,7 +104,9 @@ export class ValidationError extends VimError {
   }
 }
 
-/** Narrows to a VimFault, optionally one that is (or derives from) `name`. */
-export function isVimFault(err: unknown, name?: string): err is VimFault {
+/** Narrows to a VimFault, optionally one that is (or derives from) `name`, with `fault` typed as that fault. */
+export function isVimFault(err: unknown): err is VimFault;
+export function isVimFault<N extends FaultName>(err: unknown, name: N): err is VimFault<N>;
+export function isVimFault(err: unknown, name?: FaultName): boolean {
   return err instanceof VimFault && (name === undefined || err.is(name));
 }

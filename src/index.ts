@@ -8,7 +8,7 @@ export { PluginSessionError, type PluginSessionErrorReason } from './session/plu
 export { LocalTicketError, DEFAULT_LOCAL_TICKET_DIRECTORIES, type LocalTicketProblem } from './session/local-ticket.ts';
 export { TokenError, type SamlToken, type IssueTokenOptions } from './session/token.ts';
 export type { SessionManagerCalls, SessionManagerProperties } from './session/manager.ts';
-export { VimError, VimFault, TransportError, AbortError, ValidationError, isVimFault, type TransportErrorOptions } from './errors.ts';
+export { VimError, VimFault, TransportError, AbortError, ValidationError, isVimFault, type TransportErrorOptions, type VimFaultObject } from './errors.ts';
 export type { Logger } from './logger.ts';
 export type { CallOptions } from './soap/pipeline.ts';
 export type { TlsOptions } from './transport/tls.ts';
@@ -24,8 +24,11 @@ export type { Row } from './inventory/rows.ts';
 export type { WaitForTaskOptions } from './inventory/task.ts';
 export type { WatchOptions, WatchUpdate } from './inventory/watch.ts';
 export type { InventoryClient } from './inventory/client.ts';
-export type { ManagedTypeName, PropertyPath, PathValue, TaskRef, TaskResultOf, ManagedObjectTypes } from './inventory/model.ts';
 export type * from './generated/types.ts';
 // The vim25 data type VimFault (the base of vim25's faults) shares its name with the error
 // class above, which a star export would let silently win: it is exported under its own name.
 export type { VimFault as VimFaultData } from './generated/types.ts';
+export type { ManagedTypeName, ManagedSubtypes, ManagedObjectTypes, TaskRef, TaskResultOf } from './generated/managed.ts';
+export type { ManagedObjectPaths, PropertyPath, PathValue } from './generated/paths.ts';
+export { checkPropertyPaths, isManagedObjectReference } from './managed/model.ts';
+export { faultFromLocalized } from './soap/faults.ts';

@@ -3,7 +3,7 @@ import type { ManagedObjectReference, VimClient } from '../../src/index.ts';
 import { main } from './connect.ts';
 
 // task: begin
-export async function powerOff(client: VimClient, vm: ManagedObjectReference, onProgress: (percent: number) => void): Promise<void> {
+export async function powerOff(client: VimClient, vm: ManagedObjectReference<'VirtualMachine'>, onProgress: (percent: number) => void): Promise<void> {
   const task = await client.call('PowerOffVM_Task', vm, {});
   await client.waitForTask(task, { onProgress, timeoutMs: 10 * 60_000 }); // a failure rejects with its VimFault
 }

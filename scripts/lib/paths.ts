@@ -19,3 +19,16 @@ export function bundleDir(): string {
   }
   return found;
 }
+
+export function managedModelCandidates(): string[] {
+  const env = process.env.VIM25_MANAGED_MODEL;
+  return [...(env ? [resolve(env)] : []), resolve(ROOT, '../shared/vmodl/vim25-managed.json')];
+}
+
+/** The managed-object model (../shared/vmodl/vim25-managed.json): read at generation time, never committed. */
+export function managedModelPath(): string {
+  const candidates = managedModelCandidates();
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`managed-object model not found (looked in ${candidates.join(', ')}). Set VIM25_MANAGED_MODEL.`);
+  return found;
+}

@@ -4,7 +4,7 @@
 import type { ManagedObjectReference as MoRef, ObjectSpec, TraversalSpec } from '../generated/types.ts';
 import { abortedOr, type InventoryClient } from './client.ts';
 import { globMatcher, isPath, parseInventoryPath } from './glob.ts';
-import { isManagedType, type ManagedObjectReference, type ManagedTypeName } from './model.ts';
+import { isManagedType, type ManagedObjectReference, type ManagedTypeName, type PropertyPath } from './model.ts';
 import { retrieve } from './retrieve.ts';
 
 export interface FindOptions {
@@ -28,7 +28,7 @@ const CHILDREN: ReadonlyArray<readonly [type: string, path: string]> = [
 function childSpecs(type: string): TraversalSpec[] {
   // Only the container's own specs: a server that ignores TraversalSpec.type (vcsim does) would
   // otherwise follow HostSystem.vm or VirtualMachine.resourcePool as if they were children.
-  return CHILDREN.filter(([t]) => isManagedType(type, t)).map(([t, p]) => ({ _typeName: 'TraversalSpec', name: `${t}.${p}`, type: t, path: p, skip: false }));
+  return CHILDREN.filter(([t]) => isManagedType(type, t as ManagedTypeName)).map(([t, p]) => ({ _typeName: 'TraversalSpec', name: `${t}.${p}`, type: t, path: p, skip: false }));
 }
 
 interface Named {
@@ -88,8 +88,9 @@ export async function find<T extends ManagedTypeName>(client: InventoryClient, t
 async function findAll<T extends ManagedTypeName>(client: InventoryClient, type: T, pattern: string, signal: AbortSignal | undefined): Promise<Array<ManagedObjectReference<T>>> {
   if (!isPath(pattern)) {
     const matches = globMatcher(pattern);
-    const rows = await retrieve(client, type, ['name'], { signal });
-    return rows.filter((r) => r.ref.value === pattern || matches(String(r.name))).map((r) => r.ref);
+    // Every managed entity has a name; the finder's T is one of them.
+    const rows = await retrieve(client, type, ['name' as PropertyPath<T>], { signal });
+    return rows.filter((r) => r.ref.value === pattern || matches(String((r as { name?: unknown }).name))).map((r) => r.ref);
   }
   const path = parseInventoryPath(pattern);
   let current: Named[] = path.absolute

@@ -11,7 +11,7 @@ export interface HistoryOptions {
   /** Only what happened at or before this time. */
   until?: Date | undefined;
   /** Only about this entity (and, by default, everything below it). */
-  entity?: MoRef | undefined;
+  entity?: MoRef<'ManagedEntity'> | undefined;
   recursion?: 'self' | 'children' | 'all' | undefined;
   /** Read this many per round trip (1–1000, default 100). */
   pageSize?: number | undefined;

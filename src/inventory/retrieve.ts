@@ -10,7 +10,7 @@ import { createView, destroyView, viewObjectSpec } from './view.ts';
 
 export interface RetrieveOptions {
   /** The folder (or other container) to search under. Default: the root folder. */
-  root?: MoRef | undefined;
+  root?: MoRef<'ManagedEntity'> | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -118,9 +118,11 @@ export async function retrieve<T extends ManagedTypeName, P extends PropertyPath
 }
 
 /** The properties of one object (ManagedObjectNotFound when it does not exist). */
+// T is read off the reference itself (its `type`), so a reference typed by any managed type,
+// a Task reference with its result brand included, types the paths and the row.
 export async function retrieveOne<T extends ManagedTypeName, P extends PropertyPath<T>>(
   client: InventoryClient,
-  ref: ManagedObjectReference<T>,
+  ref: ManagedObjectReference & { type: T },
   paths: readonly P[],
   options: { signal?: AbortSignal | undefined } = {},
 ): Promise<Row<T, P>> {

@@ -13,7 +13,7 @@ export function viewObjectSpec(view: ManagedObjectReference): ObjectSpec {
 /** Runs `use` with a recursive ContainerView of `types` under `root`, destroyed afterwards, also on error or abort. */
 export async function withContainerView<R>(
   client: InventoryClient,
-  root: ManagedObjectReference,
+  root: ManagedObjectReference<'ManagedEntity'>,
   types: readonly string[],
   signal: AbortSignal | undefined,
   use: (view: ManagedObjectReference) => Promise<R>,
@@ -29,7 +29,7 @@ export async function withContainerView<R>(
   }
 }
 
-export function createView(client: InventoryClient, root: ManagedObjectReference, types: readonly string[], signal: AbortSignal | undefined): Promise<ManagedObjectReference> {
+export function createView(client: InventoryClient, root: ManagedObjectReference<'ManagedEntity'>, types: readonly string[], signal: AbortSignal | undefined): Promise<ManagedObjectReference> {
   return client.call('CreateContainerView', client.serviceContent.viewManager!, { container: root, type: [...types], recursive: true }, { signal });
 }
 

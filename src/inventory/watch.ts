@@ -13,7 +13,7 @@ import { checkMaxWait, updateSets, type CollectorSetup } from './updates.ts';
 import { createView, viewObjectSpec } from './view.ts';
 
 export interface WatchOptions {
-  root?: MoRef | undefined;
+  root?: MoRef<'ManagedEntity'> | undefined;
   signal?: AbortSignal | undefined;
   /**
    * The longest one WaitForUpdatesEx may stay open (1–60 s, default 30). A server may hold a

@@ -7,6 +7,7 @@ import { TransportError, ValidationError } from '../errors.ts';
 import { decodeResponseStream, type DecodeLimits } from '../binding/decode.ts';
 import { encodeRequest } from '../binding/encode.ts';
 import type { MethodInfo } from '../binding/metadata.ts';
+import { checkMethodVersion } from '../managed/model.ts';
 import type { HttpTransport } from '../transport/http.ts';
 import { requestEnvelope } from './envelope.ts';
 import { failedAnswer, faultError } from './faults.ts';
@@ -28,6 +29,7 @@ export function soapExchange(o: { endpoint: string; transport: HttpTransport; ve
     const { info, options } = call;
     const method = info.name;
     if (operations && !operations.names.has(method)) throw new ValidationError(method, '', `not an operation of the WSDL at ${operations.location}`);
+    checkMethodVersion(method, o.version());
     const envelope = requestEnvelope(method, encodeRequest(info, call._this, call.args), options.header);
     const res = await transport.send(o.endpoint, {
       method: 'POST',

@@ -4,6 +4,7 @@
 import { TransportError, VimFault } from '../errors.ts';
 import { decodeResponseText, type DecodedFault, type DecodeLimits } from '../binding/decode.ts';
 import { ancestorsOf, type MethodInfo } from '../binding/metadata.ts';
+import type { LocalizedMethodFault } from '../generated/types.ts';
 import { excerpt } from '../transport/http.ts';
 
 /** A VimFault that knows its type's place in the vim25 fault hierarchy. */
@@ -30,4 +31,17 @@ export function failedAnswer(info: MethodInfo, status: number, text: string, lim
     }
   }
   return new TransportError(`${info.name}: HTTP ${status} without a SOAP answer`, { status, code: `HTTP_${status}`, excerpt: excerpt(text) });
+}
+
+/**
+ * The VimFault for a LocalizedMethodFault, e.g. a failed task's `info.error`, attributed to
+ * `method` (the method that started the task). Its fault hierarchy is known: a failed
+ * PowerOnVM_Task's InvalidPowerState `is('InvalidState')` and `is('VimFault')`, as if the
+ * method had failed at once.
+ */
+export function faultFromLocalized(method: string, error: LocalizedMethodFault): VimFault {
+  // Decoded faults always carry _typeName; one built by hand may not, and is then a MethodFault.
+  const fault = (error.fault ?? {}) as Record<string, unknown> & { _typeName?: string | undefined };
+  const typed = typeof fault._typeName === 'string' ? (fault as typeof fault & { _typeName: string }) : { ...fault, _typeName: 'MethodFault' };
+  return vimFault(method, typed, error.localizedMessage ?? '');
 }

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { VimClient, type ManagedObjectReference } from '../../src/index.ts';
+import { VimClient, type ManagedObjectReference, type TaskRef } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessRequest, type HarnessInfo, type HarnessOptions } from './vcsim.ts';
 
@@ -11,8 +11,8 @@ export const harnessPageSize = (info: HarnessInfo, size: number): Promise<void> 
 /** That property of that object answers a missingSet NoPermission from now on. */
 export const harnessDeny = (info: HarnessInfo, obj: ManagedObjectReference, path: string): Promise<void> =>
   harnessRequest(info, 'POST', '/_harness/deny', { obj: { type: obj.type, value: obj.value }, path });
-/** A running Task on `entity`, changed only by harnessUpdateTask. */
-export const harnessTask = (info: HarnessInfo, entity: ManagedObjectReference, name = 'HarnessTask'): Promise<ManagedObjectReference> =>
+/** A running Task on `entity`, changed only by harnessUpdateTask; what it ends with is the test's to say. */
+export const harnessTask = (info: HarnessInfo, entity: ManagedObjectReference, name = 'HarnessTask'): Promise<TaskRef<ManagedObjectReference<'VirtualMachine'>>> =>
   harnessRequest(info, 'POST', '/_harness/task', { entity: { type: entity.type, value: entity.value }, name });
 export const harnessUpdateTask = (info: HarnessInfo, task: ManagedObjectReference, change: { progress?: number; state?: 'success' | 'error'; fault?: string; result?: ManagedObjectReference }): Promise<void> =>
   harnessRequest(info, 'POST', '/_harness/task-update', { task: task.value, ...change });

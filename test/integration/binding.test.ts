@@ -17,10 +17,10 @@ async function call<T>(p: Promise<T>): Promise<T> {
 
 const sc = () => client.serviceContent;
 
-async function findVm(name: string): Promise<ManagedObjectReference> {
+async function findVm(name: string): Promise<ManagedObjectReference<'VirtualMachine'>> {
   const ref = await call(client.call('FindByInventoryPath', sc().searchIndex!, { inventoryPath: `DC0/vm/${name}` }));
   if (!ref) throw new Error(`no VM ${name}`);
-  return ref;
+  return client.ref(ref, 'VirtualMachine');
 }
 
 async function waitTask(task: ManagedObjectReference): Promise<TaskInfo> {
@@ -149,7 +149,7 @@ describe('tasks and polymorphic specs', () => {
 
   it('creates a folder, renames it, and reports DuplicateName', async () => {
     const dc = await call(client.call('FindByInventoryPath', sc().searchIndex!, { inventoryPath: 'DC0' }));
-    const { vmFolder } = (await props(dc!, 'vmFolder')) as { vmFolder: ManagedObjectReference };
+    const { vmFolder } = (await props(dc!, 'vmFolder')) as { vmFolder: ManagedObjectReference<'Folder'> };
     const folder = await call(client.call('CreateFolder', vmFolder, { name: 'binding-test' }));
     expect(folder.type).toBe('Folder');
     const err = await client.call('CreateFolder', vmFolder, { name: 'binding-test' }).catch((e: unknown) => e);

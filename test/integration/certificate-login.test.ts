@@ -7,7 +7,7 @@ import { createExtensionCertificate, dataObject, isVimFault, subjectName, thumbp
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
 
-const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const KEY = 'com.example.vim25soap';
 const SUBJECT_KEY = 'com.example.vim25soap.subject';
 const ext = createExtensionCertificate({ commonName: KEY, organizationalUnit: 'Solutions', organization: 'Example' });

@@ -7,7 +7,7 @@ import { handOff } from '../../examples/clone-handoff.ts';
 import { Harness } from '../harness/vcsim.ts';
 import { peer, type Peer, type PeerSession } from '../peers/run.ts';
 
-const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 let h: Harness;
 const connect = () => VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir() });
 

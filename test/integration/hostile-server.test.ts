@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalTicketError, TransportError, VimClient, type ManagedObjectReference } from '../../src/index.ts';
 import { ENV, startHostileServer, streamed, type Answer, type HostileServer } from '../harness/hostile-server.ts';
 
-const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const MiB = 1024 * 1024;
 let server: HostileServer;
 let client: VimClient;

@@ -6,7 +6,7 @@ import { inventoryStats, loggedIn, ownHarness } from '../harness/inventory.ts';
 
 let info: HarnessInfo;
 let c: VimClient;
-let vms: ManagedObjectReference[];
+let vms: ManagedObjectReference<'VirtualMachine'>[];
 
 beforeAll(async () => {
   info = (await ownHarness({ inventory: { datacenters: 1, clusters: 0, standaloneHosts: 1, vms: 3 } })).info;

@@ -46,11 +46,11 @@ describe('examples/inventory, side by side with pyvmomi', () => {
   });
 
   it('power-off, then recent-events', async () => {
-    const [a, b] = (await findByPath(c, '/DC0/vm/*')) as [ManagedObjectReference, ManagedObjectReference];
+    const [a, b] = (await findByPath(c, '/DC0/vm/*')).map((r) => c.ref(r, 'VirtualMachine')) as [ManagedObjectReference<'VirtualMachine'>, ManagedObjectReference<'VirtualMachine'>];
     const progress: number[] = [];
     await powerOff(c, a, (p) => progress.push(p));
     expect(progress).toEqual([100]);
-    const pathOf = async (vm: ManagedObjectReference) => `DC0/vm/${String((await c.retrieveOne(vm, ['name'])).name)}`;
+    const pathOf = async (vm: ManagedObjectReference<'VirtualMachine'>) => `DC0/vm/${String((await c.retrieveOne(vm, ['name'])).name)}`;
     expect(await pyvmomi('power_off', await pathOf(b))).toEqual(['100%']);
     const states = await c.retrieve('VirtualMachine', ['runtime.powerState']);
     expect(states.filter((r) => r.ref.value === a.value || r.ref.value === b.value).map((r) => r['runtime.powerState'])).toEqual(['poweredOff', 'poweredOff']);

@@ -1,7 +1,7 @@
 // find(): govc-style inventory paths, names and moref ids, checked against the paths pyvmomi
 // walks in the same folders.
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ManagedObjectReference, VimClient } from '../../src/index.ts';
+import type { ManagedObjectReference, ManagedTypeName, VimClient } from '../../src/index.ts';
 import { inventoryStats, loggedIn, ownHarness, pyvmomiInventory, type PyvmomiInventory } from '../harness/inventory.ts';
 
 let c: VimClient;
@@ -28,7 +28,7 @@ function pyvmomiFind(type: string, re: RegExp): string[] {
 const values = (refs: ManagedObjectReference[]) => refs.map((r) => r.value).sort();
 
 describe('find', () => {
-  it.each<[string, string, RegExp]>([
+  it.each<[ManagedTypeName, string, RegExp]>([
     ['VirtualMachine', '/DC0/vm/*', /^\/DC0\/vm\/[^/]+$/],
     ['HostSystem', '/DC0/host/*/*', /^\/DC0\/host\/[^/]+\/[^/]+$/],
     ['VirtualMachine', '/DC0/host/DC0_C0/Resources/*', /^\/DC0\/host\/DC0_C0\/Resources\/[^/]+$/],

@@ -7,7 +7,7 @@ import { harnessQuestion, harnessTask, harnessUpdateTask, inventoryStats, logged
 
 let info: HarnessInfo;
 let c: VimClient;
-let vms: ManagedObjectReference[];
+let vms: ManagedObjectReference<'VirtualMachine'>[];
 
 beforeAll(async () => {
   info = (await ownHarness({ inventory: { datacenters: 1, clusters: 0, standaloneHosts: 1, vms: 4 } })).info;
@@ -39,10 +39,11 @@ async function collectorsBalanced(): Promise<void> {
 
 describe('waitForTask', () => {
   it("resolves with a clone's result: the new VM", async () => {
-    const folder = (await c.retrieveOne(vms[0]!, ['parent'])).parent as ManagedObjectReference;
+    const folder = c.ref((await c.retrieveOne(vms[0]!, ['parent'])).parent!, 'Folder');
     const task = await c.call('CloneVM_Task', vms[0]!, { folder, name: 'inventory-clone', spec: { location: {}, powerOn: false, template: false } });
     const progress = progressReports();
-    const vm = (await c.waitForTask(task, { onProgress: progress.onProgress })) as ManagedObjectReference;
+    // Typed by the method's task result: a VirtualMachine reference.
+    const vm = await c.waitForTask(task, { onProgress: progress.onProgress });
     expect(vm.type).toBe('VirtualMachine');
     expect((await c.retrieveOne(vm, ['name'])).name).toBe('inventory-clone');
     expect(progress.seen).toEqual([100]);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ManagedObjectReference, VimClient, WatchUpdate } from '../../src/index.ts';
 import { inventoryStats, loggedIn, ownHarness } from '../harness/inventory.ts';
 
-type Update = WatchUpdate<string, 'name' | 'runtime.powerState'>;
+type Update = WatchUpdate<'VirtualMachine', 'name' | 'runtime.powerState'>;
 
 /** Reads updates until one satisfies `done`; returns everything read. */
 async function until(it: AsyncIterator<Update>, done: (u: Update) => boolean): Promise<Update[]> {
@@ -28,7 +28,7 @@ async function setup(vms: number) {
   return { h, watcher, other, refs };
 }
 
-async function powerOff(c: VimClient, vm: ManagedObjectReference): Promise<void> {
+async function powerOff(c: VimClient, vm: ManagedObjectReference<'VirtualMachine'>): Promise<void> {
   await c.waitForTask(await c.call('PowerOffVM_Task', vm, {}));
 }
 

@@ -12,7 +12,7 @@ import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStall, harnessStats, type HarnessInfo } from '../harness/vcsim.ts';
 import { LegacyVsphereClient } from './legacy/vsphere-soap-style.ts';
 
-const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const ref = (type: string, value: string) => ({ attributes: { type }, $value: value });
 const SM = ref('SessionManager', 'SessionManager');
 const PC = ref('PropertyCollector', 'propertyCollector');

@@ -5,7 +5,7 @@ import { PluginSessionError, VimClient, isVimFault, type ManagedObjectReference,
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats, harnessUiToken } from '../harness/vcsim.ts';
 
-const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 let h: Harness;
 let endpoint: string;
 const base = () => ({ tls: { ca: h.ca }, wsdl: bundleDir() });

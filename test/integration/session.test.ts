@@ -8,7 +8,7 @@ import { TransportError, VimClient, isVimFault, type ManagedObjectReference, typ
 import { bundleDir, ROOT } from '../../scripts/lib/paths.ts';
 import { Harness, harnessRestart, harnessSetPassword, harnessStall, harnessStats, harnessUnavailable, type HarnessOptions } from '../harness/vcsim.ts';
 
-const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();

@@ -4,17 +4,17 @@
 import https from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExtensionCertificate, dataObject, isVimFault, TokenError, VimClient, type ManagedObjectReference } from '../../src/index.ts';
+import { createExtensionCertificate, dataObject, isVimFault, TokenError, VimClient, type FaultName, type ManagedObjectReference } from '../../src/index.ts';
 import { tokenHeader } from '../../src/session/token.ts';
 import { requestEnvelope } from '../../src/soap/envelope.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessSetLocalTickets, harnessSetSspi, sspiFirstToken, sspiResponseToken } from '../harness/vcsim.ts';
 
-const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 let h: Harness;
 let admin: VimClient;
 const connect = () => VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir() });
-const fault = async (p: Promise<unknown>, name: string): Promise<void> => {
+const fault = async (p: Promise<unknown>, name: FaultName): Promise<void> => {
   const err = await p.then(() => undefined, (e: unknown) => e);
   expect(isVimFault(err, name), `${name} expected, got ${String(err)}`).toBe(true);
 };

@@ -4,7 +4,7 @@ import { isVimFault, TokenError, VimClient, type ManagedObjectReference, type Sa
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
 
-const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 let h: Harness;
 let admin: VimClient;
 let stsUrl: string;

@@ -5,7 +5,7 @@ import { TransportError, VimClient, type Logger, type ManagedObjectReference } f
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessDrop, harnessReset, harnessStall, harnessStats, harnessUnavailable } from '../harness/vcsim.ts';
 
-const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
+const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 let h: Harness;
 let c: VimClient;
 const lines: string[] = [];
@@ -85,7 +85,7 @@ describe('hostile answers', () => {
     expect(vm).toBeDefined();
     await harnessDrop(h.info, 1, 'request');
     const before = await harnessStats(h.info);
-    const err = await c.call('PowerOffVM_Task', vm!).catch((e: unknown) => e);
+    const err = await c.call('PowerOffVM_Task', c.ref(vm!, 'VirtualMachine')).catch((e: unknown) => e);
     const after = await harnessStats(h.info);
     expect((after.methods.PowerOffVM_Task ?? 0) - (before.methods.PowerOffVM_Task ?? 0)).toBe(1);
     expect(err).toBeInstanceOf(TransportError);

@@ -68,7 +68,7 @@ describe('decodeResponseText', () => {
     const r = decodeResponseText(methodInfo('CurrentTime')!, envelope('<soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring></faultstring><detail><NotAuthenticatedFault xmlns="urn:vim25" xsi:type="NotAuthenticated"><object type="ServiceInstance">ServiceInstance</object><privilegeId>System.View</privilegeId></NotAuthenticatedFault></detail></soapenv:Fault>'));
     if (r.kind !== 'fault') throw new Error('expected a fault');
     const err = faultError('CurrentTime', r.fault);
-    for (const name of ['NotAuthenticated', 'NoPermission', 'SecurityError', 'RuntimeFault', 'MethodFault']) expect(err.is(name), name).toBe(true);
+    for (const name of ['NotAuthenticated', 'NoPermission', 'SecurityError', 'RuntimeFault', 'MethodFault'] as const) expect(err.is(name), name).toBe(true);
     expect(err.fault).toEqual({ _typeName: 'NotAuthenticated', object: { type: 'ServiceInstance', value: 'ServiceInstance' }, privilegeId: 'System.View' });
   });
 

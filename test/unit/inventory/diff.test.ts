@@ -3,7 +3,7 @@ import { vimFault } from '../../../src/soap/faults.ts';
 import { diffStates, stateKey, type ObjectState } from '../../../src/inventory/diff.ts';
 import { applyChange } from '../../../src/inventory/rows.ts';
 
-const vm = (value: string) => ({ type: 'VirtualMachine', value });
+const vm = (value: string) => ({ type: 'VirtualMachine' as const, value });
 const states = (...s: ObjectState[]) => new Map(s.map((x) => [stateKey(x.ref), x]));
 
 describe('diffStates', () => {

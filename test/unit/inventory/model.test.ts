@@ -21,8 +21,13 @@ describe('checkPropertyPaths', () => {
   it('accepts property paths and refuses what no server does', () => {
     expect(() => checkPropertyPaths('VirtualMachine', ['name', 'runtime.powerState', 'config.extraConfig["guestinfo.x"]'], '8.0.2.0')).not.toThrow();
     expect(() => checkPropertyPaths('VirtualMachine', ['name', ''], '8.0.2.0')).toThrow(ValidationError);
-    expect(() => checkPropertyPaths('VirtualMachine', ['runtime..powerState'], '8.0.2.0')).toThrow(/pathSet\[0\]/);
-    expect(() => checkPropertyPaths('Virtual Machine', ['name'], '8.0.2.0')).toThrow(ValidationError);
+    expect(() => checkPropertyPaths('VirtualMachine', ['runtime..powerState'], '8.0.2.0')).toThrow(/paths\[0\]/);
+    // A key into an array may hold dots, and leads into the element's fields.
+    expect(() => checkPropertyPaths('VirtualMachine', ['config.extraConfig["a.b"].value'], '8.0.2.0')).not.toThrow();
+    expect(() => checkPropertyPaths('VirtualMachine', ['config.extraConfig["a.b"].nothing'], '8.0.2.0')).toThrow(/has no field nothing/);
+    expect(() => checkPropertyPaths('VirtualMachine', ['name["x"]'], '8.0.2.0')).toThrow(/not an array/);
+    expect(() => checkPropertyPaths('VirtualMachine', ['config.extraConfig["unclosed'], '8.0.2.0')).toThrow(/not a property path/);
+    expect(() => checkPropertyPaths('Virtual Machine' as never, ['name'], '8.0.2.0')).toThrow(ValidationError);
   });
 });
 

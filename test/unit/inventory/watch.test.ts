@@ -3,10 +3,11 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { ManagedObjectReference, ObjectUpdate, ServiceContent, UpdateSet } from '../../../src/generated/types.ts';
+import type { ManagedTypeName } from '../../../src/generated/managed.ts';
 import type { InventoryClient } from '../../../src/inventory/client.ts';
 import { watch } from '../../../src/inventory/watch.ts';
 
-const ref = (type: string, value: string): ManagedObjectReference => ({ type, value });
+const ref = <T extends ManagedTypeName>(type: T, value: string): ManagedObjectReference<T> => ({ type, value }) as unknown as ManagedObjectReference<T>;
 const vm = (n: number) => ref('VirtualMachine', `vm-${n}`);
 const update = (kind: ObjectUpdate['kind'], n: number, props: Record<string, unknown> = {}): ObjectUpdate => ({
   kind,

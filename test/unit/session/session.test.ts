@@ -9,8 +9,8 @@ import { passwordLogin } from '../../../src/session/strategies.ts';
 import type { Invoke } from '../../../src/soap/pipeline.ts';
 import type { MethodInfo } from '../../../src/binding/metadata.ts';
 
-const SM = { type: 'SessionManager', value: 'SessionManager' };
-const PC = { type: 'PropertyCollector', value: 'propertyCollector' };
+const SM = { type: 'SessionManager', value: 'SessionManager' } as const;
+const PC = { type: 'PropertyCollector', value: 'propertyCollector' } as const;
 const URL_ = 'https://vc.example.com/sdk';
 
 /** A scripted server: Login answers with a new session (a cookie in the jar the request used) unless the password is 'wrong' or `loginGate` holds it. */

@@ -7,7 +7,7 @@ import type { LoginContext } from '../../../src/session/strategies.ts';
 import { cloneTicketLogin, passwordLogin, sspiLogin, tokenLogin } from '../../../src/session/strategies.ts';
 import { TokenError } from '../../../src/session/token.ts';
 
-const SM = { type: 'SessionManager', value: 'SessionManager' };
+const SM = { type: 'SessionManager' as const, value: 'SessionManager' };
 const ASSERTION = '<saml2:Assertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion" ID="_abc"><saml2:Subject/></saml2:Assertion>';
 
 function context(answer: (method: string, args: Record<string, unknown>, options?: InvokeOptions) => unknown) {
