@@ -30,5 +30,5 @@ export type * from './generated/types.ts';
 export type { VimFault as VimFaultData } from './generated/types.ts';
 export type { ManagedTypeName, ManagedSubtypes, ManagedObjectTypes, TaskRef, TaskResultOf } from './generated/managed.ts';
 export type { ManagedObjectPaths, PropertyPath, PathValue } from './generated/paths.ts';
-export { checkPropertyPaths, isManagedObjectReference } from './managed/model.ts';
+export { checkPropertyPaths, isManagedObjectReference, isManagedTypeName } from './managed/model.ts';
 export { faultFromLocalized } from './soap/faults.ts';

@@ -1,0 +1,107 @@
+// vim25-soap: the command line, on the library's public API. The server comes from VC_URL,
+// VC_USER, VC_PASSWORD and VC_THUMBPRINT or VC_CA (or the matching flags); tables on a
+// terminal, --json for scripts; exit codes a shell can branch on.
+import { readFileSync } from 'node:fs';
+import { isVimFault, TransportError, ValidationError, VimClient, type TlsOptions } from '../index.ts';
+import { parse, UsageError, type Parsed } from './args.ts';
+import * as commands from './commands.ts';
+import { NotFoundError, type Context } from './commands.ts';
+
+/** Exit codes: what a script branches on. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, auth: 3, notFound: 4, connection: 5 } as const;
+
+const HELP: Record<string, string> = {
+  '': `Usage: vim25-soap [options] <command> [arguments]
+
+Commands:
+  about                              the server's product, version and API (no login)
+  ls [PATH]                          the children of an inventory path (default /)
+  find TYPE PATTERN                  objects of TYPE: /DC0/vm/*, a name, * and ? globs, ... for any depth, or an id
+  collect OBJECT [PATHS...]          properties of one object (all of them without PATHS)
+  call METHOD OBJECT [JSON]          any vim25 method; --wait waits for a task it returns
+  watch TYPE PATHS...                changes of those properties of every TYPE, until Ctrl-C (or --count N)
+  events [OBJECT] [--since 10m]      recent events (--type VmPoweredOffEvent, repeatable)
+
+OBJECT is Type:value (VirtualMachine:vm-42), an inventory path (/DC0/vm/web1) or an id (vm-42).
+
+Connection (flags or environment):
+  --url URL          VC_URL          https://vcenter/sdk
+  --user NAME        VC_USER
+  --password PW      VC_PASSWORD     (prefer the environment: flags show in ps)
+  --thumbprint T     VC_THUMBPRINT   pin a self-signed server's SHA-1 or SHA-256 thumbprint
+  --ca FILE          VC_CA           or verify against this CA (PEM)
+  --insecure         VC_INSECURE=1   skip verification (not recommended)
+
+Output: tables on a terminal, tab-separated in a pipe, --json for scripts.
+Exit codes: 0 ok, 1 the server refused (a vSphere fault), 2 usage, 3 login refused,
+4 not found, 5 connection or TLS failure.
+Run vim25-soap <command> --help for a command's own help.`,
+  about: 'Usage: vim25-soap about [--json]\n\nThe server\'s about information; needs no login.',
+  ls: 'Usage: vim25-soap ls [PATH] [--json]\n\nThe children of an inventory path: NAME, TYPE, ID. PATH defaults to /.\nExample: vim25-soap ls /DC0/vm',
+  find: 'Usage: vim25-soap find TYPE PATTERN [--json]\n\nObjects of a managed type by inventory path (absolute, or relative to the datacenters\' folders), with * and ? per level and ... for any depth, by name anywhere, or by id.\nExamples: vim25-soap find VirtualMachine \'/DC0/vm/*\'   vim25-soap find HostSystem \'.../esx-0?\'',
+  collect: 'Usage: vim25-soap collect OBJECT [PATHS...] [--json]\n\nProperties of one object; every property without PATHS.\nExample: vim25-soap collect vm-42 runtime.powerState config.hardware.numCPU',
+  call: 'Usage: vim25-soap call METHOD OBJECT [JSON] [--wait] [--json]\n\nCalls any vim25 method on OBJECT with JSON arguments; with --wait, waits for the task it returns (a progress bar on a terminal) and prints the task\'s result.\nExample: vim25-soap call PowerOffVM_Task VirtualMachine:vm-42 --wait',
+  watch: 'Usage: vim25-soap watch TYPE PATHS... [--count N] [--json]\n\nEvery change of those properties on every TYPE: one line per update (enter, modify, leave), until Ctrl-C or N updates. Survives a re-login.\nExample: vim25-soap watch VirtualMachine runtime.powerState',
+  events: 'Usage: vim25-soap events [OBJECT] [--since 10m] [--type TYPE]... [--json]\n\nEvents of the last --since (30s, 10m, 2h, 1d; default 10m), about OBJECT and below if given.\nExample: vim25-soap events /DC0/vm/web1 --since 1h --type VmPoweredOffEvent',
+};
+
+const RUN: Record<string, (ctx: Context) => Promise<void>> = {
+  about: commands.about, ls: commands.ls, find: commands.find, collect: commands.collect, call: commands.call, watch: commands.watch, events: commands.events,
+};
+
+function tls(c: NonNullable<Parsed['connection']>): TlsOptions {
+  if (c.ca) return { ca: readFileSync(c.ca) };
+  if (c.thumbprint) return { thumbprint: c.thumbprint };
+  return c.insecure ? { insecure: true } : {};
+}
+
+/** What the user is told, and the exit code; never a stack trace for what is not a bug. */
+function explain(err: unknown): { code: number; message: string } {
+  if (err instanceof UsageError || err instanceof ValidationError) return { code: EXIT.usage, message: err.message };
+  if (err instanceof NotFoundError) return { code: EXIT.notFound, message: err.message };
+  if (isVimFault(err, 'InvalidLogin') || isVimFault(err, 'NotAuthenticated')) return { code: EXIT.auth, message: `login refused: ${err.message}` };
+  if (isVimFault(err, 'ManagedObjectNotFound')) return { code: EXIT.notFound, message: err.message };
+  if (isVimFault(err)) return { code: EXIT.failed, message: err.message };
+  if (err instanceof TransportError) return { code: EXIT.connection, message: err.message };
+  return { code: EXIT.failed, message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+}
+
+export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, stdout: NodeJS.WriteStream, stderr: NodeJS.WriteStream): Promise<number> {
+  let client: VimClient | undefined;
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const args = parse(argv, env);
+    if (args.command === undefined || args.command === 'help' || (args.help && !RUN[args.command])) {
+      stdout.write(`${HELP[args.command === 'help' ? (args.positionals[0] ?? '') : ''] ?? HELP['']!}\n`);
+      return args.command === undefined && !args.help ? EXIT.usage : EXIT.ok;
+    }
+    const command = RUN[args.command];
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(args.command)}; try vim25-soap --help`);
+    if (args.help) {
+      stdout.write(`${HELP[args.command]}\n`);
+      return EXIT.ok;
+    }
+    const c = args.connection;
+    if (!c) throw new UsageError('no server: set VC_URL (https://vcenter/sdk) or pass --url');
+    client = await VimClient.connect(c.url, { tls: tls(c), signal: controller.signal });
+    if (args.command !== 'about') {
+      if (!c.user || c.password === undefined) throw new UsageError('no credentials: set VC_USER and VC_PASSWORD (or --user and --password)');
+      await client.login({ username: c.user, password: c.password, signal: controller.signal });
+    }
+    await command({ client, args, out: { json: args.json, isTTY: stdout.isTTY === true, write: (t) => stdout.write(t) }, stderr, signal: controller.signal });
+    return EXIT.ok;
+  } catch (err) {
+    // Ctrl-C ends a watch: that is how it is meant to stop.
+    if (controller.signal.aborted) return EXIT.ok;
+    const { code, message } = explain(err);
+    stderr.write(`vim25-soap: ${message}\n`);
+    return code;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await client?.close().catch(() => undefined);
+  }
+}

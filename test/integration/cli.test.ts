@@ -1,0 +1,127 @@
+// The vim25-soap command as a shell user runs it: child processes against the harness, their
+// output (tables, --json), exit codes and messages.
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import type { HarnessInfo } from '../harness/vcsim.ts';
+import { ownHarness } from '../harness/inventory.ts';
+
+const BIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
+const shared = inject('harness');
+
+interface Ran { code: number; stdout: string; stderr: string }
+
+function env(info: HarnessInfo, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', VC_URL: info.url, VC_USER: info.username, VC_PASSWORD: info.password, VC_CA: info.certFile, ...extra };
+}
+
+function cli(info: HarnessInfo, args: string[], extra: Record<string, string> = {}): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', BIN, ...args], { env: env(info, extra), timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+describe('vim25-soap (read-only, on the shared harness)', () => {
+  it('about, ls, find and collect print what the server has, as tables and as JSON', async () => {
+    const [about, aboutJson, ls, lsVm, find, collect, collectJson] = await Promise.all([
+      cli(shared, ['about']),
+      cli(shared, ['about', '--json']),
+      cli(shared, ['ls']),
+      cli(shared, ['ls', '/DC0/vm', '--json']),
+      cli(shared, ['find', 'VirtualMachine', '/DC0/vm/*']),
+      cli(shared, ['collect', '/DC0/vm/DC0_H0_VM0', 'name', 'runtime.powerState']),
+      cli(shared, ['collect', '/DC0/vm/DC0_H0_VM0', '--json']),
+    ]);
+    for (const r of [about, aboutJson, ls, lsVm, find, collect, collectJson]) expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(about.stdout).toMatch(/^apiVersion\t\S+$/m); // a pipe: tab-separated
+    expect(JSON.parse(aboutJson.stdout)).toMatchObject({ _typeName: 'AboutInfo', apiVersion: shared.apiVersion, instanceUuid: shared.instanceUuid });
+    expect(ls.stdout).toMatch(/^DC0\tDatacenter\t\S+$/m);
+    const vms = JSON.parse(lsVm.stdout) as { name: string; ref: { type: string } }[];
+    expect(vms.length).toBeGreaterThan(0);
+    expect(vms.map((v) => v.name)).toContain('DC0_H0_VM0');
+    expect(find.stdout.trim().split('\n').length).toBe(vms.filter((v) => v.ref.type === 'VirtualMachine').length);
+    expect(find.stdout).toMatch(/^DC0_H0_VM0\tVirtualMachine:\S+$/m);
+    expect(collect.stdout).toMatch(/^name\tDC0_H0_VM0$/m);
+    expect(collect.stdout).toMatch(/^runtime\.powerState\tpowered(On|Off)$/m);
+    const all = JSON.parse(collectJson.stdout) as { ref: { type: string }; properties: Record<string, unknown> };
+    expect(all.ref.type).toBe('VirtualMachine');
+    expect(all.properties).toHaveProperty('config');
+  });
+
+  it('call runs any method and prints its result; events reads the event history', async () => {
+    const [time, events] = await Promise.all([
+      cli(shared, ['call', 'CurrentTime', 'ServiceInstance:ServiceInstance']),
+      cli(shared, ['events', '--since', '1d', '--json']),
+    ]);
+    expect(time).toMatchObject({ code: 0, stderr: '' });
+    expect(new Date(time.stdout.trim()).getTime()).toBeGreaterThan(0);
+    expect(events.code, events.stderr).toBe(0);
+    const list = JSON.parse(events.stdout) as { _typeName: string }[];
+    expect(list.every((e) => typeof e._typeName === 'string' && e._typeName.endsWith('Event'))).toBe(true);
+  });
+
+  it('exits with a code and a message a shell user can act on', async () => {
+    const cases: [string, string[], Record<string, string>, number, RegExp | undefined][] = [
+      ['about needs no login', ['about'], { VC_PASSWORD: 'wrong-Passw0rd-xyz' }, 0, undefined],
+      ['a wrong password', ['ls'], { VC_PASSWORD: 'wrong-Passw0rd-xyz' }, 3, /login refused: .*InvalidLogin/],
+      ['an unknown path', ['collect', '/DC0/vm/no-such-vm'], {}, 4, /nothing at \/DC0\/vm\/no-such-vm/],
+      ['a misspelt property path', ['collect', '/DC0/vm/DC0_H0_VM0', 'runtime.powerStat'], {}, 2, /runtime\.powerStat/],
+      ['an unknown type', ['find', 'VirtualMachin', '*'], {}, 2, /not a vim25 managed type/],
+      ['bad JSON arguments', ['call', 'CurrentTime', 'ServiceInstance:ServiceInstance', '{nope'], {}, 2, /not JSON/],
+      ['an unknown command', ['frobnicate'], {}, 2, /unknown command "frobnicate"/],
+      ['no server', ['ls'], { VC_URL: '' }, 2, /set VC_URL/],
+      ['an untrusted certificate', ['about'], { VC_CA: '' }, 5, /SHA-256 .*tls\.thumbprint/],
+    ];
+    const results = await Promise.all(cases.map(([, args, env]) => cli(shared, args, env)));
+    cases.forEach(([what, , , code, message], i) => {
+      const r = results[i]!;
+      expect(r.code, `${what}: ${r.stderr}`).toBe(code);
+      if (message) expect(r.stderr, what).toMatch(message);
+      expect(r.stderr, what).not.toContain('wrong-Passw0rd-xyz');
+    });
+  });
+
+  it('--help for the command and for each command', async () => {
+    const [top, call] = await Promise.all([cli(shared, ['--help']), cli(shared, ['call', '--help'])]);
+    expect(top).toMatchObject({ code: 0 });
+    expect(top.stdout).toMatch(/Exit codes: 0 ok/);
+    expect(call.stdout).toMatch(/^Usage: vim25-soap call METHOD OBJECT/);
+  });
+});
+
+describe('vim25-soap (changes things: a harness of its own)', () => {
+  let own: HarnessInfo;
+  beforeAll(async () => {
+    own = (await ownHarness()).info;
+  });
+
+  it('call --wait waits for the task; watch sees the change', async () => {
+    // The watch first reports every VM as it is (enter), then the power-off (modify).
+    const watch = spawn(process.execPath, ['--import', 'tsx', BIN, 'watch', 'VirtualMachine', 'runtime.powerState', '--json'], { env: env(own) });
+    const lines: { kind: string; ref: { value: string }; props: Record<string, unknown> }[] = [];
+    let wanted: (() => void) | undefined;
+    let want = (_l: typeof lines) => false;
+    createInterface({ input: watch.stdout }).on('line', (l) => {
+      lines.push(JSON.parse(l) as (typeof lines)[number]);
+      if (want(lines)) wanted?.();
+    });
+    const until = (f: typeof want) => new Promise<void>((resolve) => {
+      want = f;
+      wanted = resolve;
+      if (f(lines)) resolve();
+    });
+    try {
+      await until((l) => l.some((x) => x.kind === 'enter'));
+      const off = await cli(own, ['call', 'PowerOffVM_Task', '/DC0/vm/DC0_H0_VM0', '--wait', '--json']);
+      expect(off.code, off.stderr).toBe(0);
+      expect(off.stdout.trim()).toBe('null'); // PowerOffVM_Task's task has no result
+      await until((l) => l.some((x) => x.kind === 'modify' && x.props['runtime.powerState'] === 'poweredOff'));
+    } finally {
+      watch.kill('SIGINT');
+    }
+    const code = await new Promise<number | null>((r) => watch.once('exit', r));
+    expect(code).toBe(0); // Ctrl-C is how a watch ends
+  });
+});
