@@ -362,31 +362,32 @@ async function main(): Promise<void> {
       rows.push(row('inventory.retrieve.wall', `ours: client.retrieve, ${EXPECTED_VMS} VMs (view, every page, rows, DestroyView): wall`, 'ms', 'lower', { 'vim25-soap': pairsOf.map((p) => p.helper) }));
       rows.push(row('inventory.raw.wall', 'ours: the same by hand (CreateContainerView, RetrievePropertiesEx + Continue, DestroyView): wall', 'ms', 'lower', { 'vim25-soap': pairsOf.map((p) => p.raw) }));
       const perPage: Record<number, unknown> = {};
-      const pagesRss = async (h: HarnessInfo, vms: number, label: string): Promise<number[]> => {
-        const r = await rounds(['vim25-soap'], opts.runs, opts.warmup, label, async () => {
-          const res = await runClient('vim25-soap', h, 'pages', [PAGE_SIZE], true);
-          if (field(res, 'vms') !== vms) throw new Error(`retrievePages read ${field(res, 'vms')} VMs, expected ${vms}`);
-          perPage[vms] = res.json.rssMB; // the last run's RSS after each page
+      // Every client reads in pages of PAGE_SIZE and drops each once counted: ours through retrievePages.
+      const pagesRss = async (h: HarnessInfo, vms: number, label: string): Promise<Record<string, number[]>> =>
+        rounds(CLIENTS, opts.runs, opts.warmup, label, async (c) => {
+          const res = await runClient(c, h, 'pages', [PAGE_SIZE], true);
+          if (field(res, 'vms') !== vms) throw new Error(`${c} read ${field(res, 'vms')} VMs in pages, expected ${vms}`);
+          if (c === 'vim25-soap') perPage[vms] = res.json.rssMB; // the last run's RSS after each page
           return res.maxRssKb! / 1024;
         });
-        return r['vim25-soap']!;
-      };
-      const small = await pagesRss(info, EXPECTED_VMS, `inventory: retrievePages peak RSS, ${EXPECTED_VMS} VMs`);
+      const small = await pagesRss(info, EXPECTED_VMS, `inventory: pages of ${PAGE_SIZE}, peak RSS, ${EXPECTED_VMS} VMs`);
       process.stderr.write(`bench: starting vcsim with ${LARGE_INVENTORY.clusters} clusters × ${LARGE_INVENTORY.vms} VMs…\n`);
       const large = await Harness.start({ wsdlDir: bundleDir(), captureDir: '', inventory: LARGE_INVENTORY });
-      let big: number[];
+      let big: Record<string, number[]>;
       try {
-        big = await pagesRss(large.info, LARGE_VMS, `inventory: retrievePages peak RSS, ${LARGE_VMS} VMs`);
+        big = await pagesRss(large.info, LARGE_VMS, `inventory: pages of ${PAGE_SIZE}, peak RSS, ${LARGE_VMS} VMs`);
       } finally {
         await large.stop();
       }
-      rows.push(row('inventory.pages.rss', `ours: retrievePages (pages of ${PAGE_SIZE}), ${EXPECTED_VMS} VMs: peak RSS`, 'MB', 'lower', { 'vim25-soap': small }));
-      rows.push(row('inventory.pages.rss.large', `ours: the same, ${LARGE_VMS} VMs: peak RSS`, 'MB', 'lower', { 'vim25-soap': big }));
+      rows.push(row('inventory.pages.rss', `pages of ${PAGE_SIZE} (ours: retrievePages), ${EXPECTED_VMS} VMs: peak RSS`, 'MB', 'lower', small));
+      rows.push(row('inventory.pages.rss.large', `the same, ${LARGE_VMS} VMs: peak RSS`, 'MB', 'lower', big));
       const median = (xs: number[]) => stats(xs).median;
+      const growth = Object.fromEntries(CLIENTS.map((c) => [c, median(big[c]!) / median(small[c]!)]));
       extra.inventory = {
         retrieveOverLoop: median(pairsOf.map((p) => p.helper)) / median(pairsOf.map((p) => p.raw)),
         retrieveTarget: '≤ 1.1×',
-        pagesRssLargeOverSmall: median(big) / median(small),
+        pagesRssLargeOverSmall: growth['vim25-soap'],
+        pagesRssLargeOverSmallByClient: growth,
         pagesTarget: 'flat (≈ 1.0×)',
         pagesRssAfterEachPageMB: perPage,
       };
@@ -406,7 +407,8 @@ async function main(): Promise<void> {
   const inv = extra.inventory as { retrieveOverLoop: number; pagesRssLargeOverSmall: number } | undefined;
   if (inv) {
     lines.push(['ours: client.retrieve / the loop by hand (target ≤ 1.1×)', 'lower', `${num(inv.retrieveOverLoop)}×`, '', '', '', '']);
-    lines.push([`ours: retrievePages peak RSS, ${LARGE_VMS} / ${EXPECTED_VMS} VMs (target flat)`, 'lower', `${num(inv.pagesRssLargeOverSmall)}×`, '', '', '', '']);
+    const g = (extra.inventory as { pagesRssLargeOverSmallByClient: Record<string, number> }).pagesRssLargeOverSmallByClient;
+    lines.push([`pages: peak RSS, ${LARGE_VMS} / ${EXPECTED_VMS} VMs (target flat)`, 'lower', `${num(inv.pagesRssLargeOverSmall)}×`, `${num(g.pyvmomi!)}×`, `${num(g.govmomi!)}×`, '', '']);
   }
   const m = machine();
   const v = versions();

@@ -8,6 +8,7 @@ bench/peers/govmomi and bench/peers/vim25soap_bench.mjs.
   seq N WARMUP MAX_SECONDS    N sequential CurrentTime calls after WARMUP ones
   concurrent N CALLERS MAX_S  not measured: a pyvmomi stub is not thread-safe (prints "skipped")
   retrieve                    RetrievePropertiesEx (+Continue) of every VM via a ContainerView
+  pages N                     the same in pages of maxObjects N, each dropped once counted
 
 Prints one JSON line. Run it with Debian's /usr/bin/python3 (python3-pyvmomi 6.7). The server
 certificate is verified against CA-FILE through an ssl.SSLContext (pyvmomi 6.7 has no
@@ -55,7 +56,9 @@ def main():
             calls += 1
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
         out.update(calls=calls, cpuUsPerCall=cpu * 1e6 / calls, wallMs=wall * 1e3)
-    elif workload == 'retrieve':
+    elif workload in ('retrieve', 'pages'):
+        # pages N: maxObjects N, each page dropped once counted (memory bounded by a page).
+        page_size = param(0, 500) if workload == 'pages' else None
         content = si.RetrieveContent()
         pc = content.propertyCollector
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
@@ -64,17 +67,24 @@ def main():
             objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[
                 PC.TraversalSpec(name='toView', type=vim.view.ContainerView, path='view', skip=False)])],
             propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=['name', 'runtime.powerState', 'config.hardware.device'])])
+        options = PC.RetrieveOptions(maxObjects=page_size) if page_size else PC.RetrieveOptions()
         start = time.perf_counter()
-        res = pc.RetrievePropertiesEx(specSet=[spec], options=PC.RetrieveOptions())
-        objects, pages = [], 0
+        res = pc.RetrievePropertiesEx(specSet=[spec], options=options)
+        objects, pages, vms, devices = [], 0, 0, 0
         while res is not None:
-            objects.extend(res.objects)
+            if page_size:
+                vms += len(res.objects)
+                devices += sum(len(p.val) for o in res.objects for p in o.propSet if p.name == 'config.hardware.device')
+            else:
+                objects.extend(res.objects)
             pages += 1
             res = pc.ContinueRetrievePropertiesEx(token=res.token) if res.token else None
         wall = time.perf_counter() - start
-        devices = sum(len(p.val) for o in objects for p in o.propSet if p.name == 'config.hardware.device')
+        if not page_size:
+            vms = len(objects)
+            devices = sum(len(p.val) for o in objects for p in o.propSet if p.name == 'config.hardware.device')
         view.DestroyView()
-        out.update(vms=len(objects), devices=devices, pages=pages, wallMs=wall * 1e3)
+        out.update(vms=vms, devices=devices, pages=pages, wallMs=wall * 1e3)
     else:
         print('unknown workload ' + workload, file=sys.stderr)
         sys.exit(64)

@@ -64,7 +64,14 @@ export async function waitForTasks<R extends readonly TaskRef[]>(
   try {
     for await (const { set, collector } of updateSets(client, setup, link.signal, maxWaitSeconds)) {
       const newVms: MoRef[] = [];
+      // A task the server no longer has (purged, or removed while waited on) never ends: say so.
+      for (const m of (set.filterSet ?? []).flatMap((f) => f.missingSet ?? [])) {
+        if (m.obj.type === 'Task') throw faultFromLocalized('WaitForUpdatesEx', m.fault);
+      }
       for (const u of (set.filterSet ?? []).flatMap((f) => f.objectSet ?? [])) {
+        if (u.kind === 'leave' && u.obj.type === 'Task' && infos.get(u.obj.value)?.state !== 'success') {
+          throw faultFromLocalized('WaitForUpdatesEx', { fault: { _typeName: 'ManagedObjectNotFound', obj: u.obj } as never, localizedMessage: `task ${u.obj.value} is gone` });
+        }
         if (u.obj.type === 'VirtualMachine') {
           const props: Record<string, unknown> = {};
           for (const c of u.changeSet ?? []) applyChange(props, c, ['runtime.question']);

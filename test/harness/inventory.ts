@@ -14,7 +14,7 @@ export const harnessDeny = (info: HarnessInfo, obj: ManagedObjectReference, path
 /** A running Task on `entity`, changed only by harnessUpdateTask; what it ends with is the test's to say. */
 export const harnessTask = (info: HarnessInfo, entity: ManagedObjectReference, name = 'HarnessTask'): Promise<TaskRef<ManagedObjectReference<'VirtualMachine'>>> =>
   harnessRequest(info, 'POST', '/_harness/task', { entity: { type: entity.type, value: entity.value }, name });
-export const harnessUpdateTask = (info: HarnessInfo, task: ManagedObjectReference, change: { progress?: number; state?: 'success' | 'error'; fault?: string; result?: ManagedObjectReference }): Promise<void> =>
+export const harnessUpdateTask = (info: HarnessInfo, task: ManagedObjectReference, change: { progress?: number; state?: 'success' | 'error'; fault?: string; result?: ManagedObjectReference; remove?: boolean }): Promise<void> =>
   harnessRequest(info, 'POST', '/_harness/task-update', { task: task.value, ...change });
 /** Sets (text '' clears) the VM's runtime.question. */
 export const harnessQuestion = (info: HarnessInfo, vm: ManagedObjectReference, text: string): Promise<void> => harnessRequest(info, 'POST', '/_harness/question', { vm: vm.value, text });

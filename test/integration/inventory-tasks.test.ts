@@ -106,6 +106,19 @@ describe('waitForTask', () => {
     await collectorsBalanced();
   });
 
+  it('fails with ManagedObjectNotFound when the task disappears while waited on', async () => {
+    const task = await harnessTask(info, vms[1]!);
+    const progress = progressReports();
+    const gone = c.waitForTask(task, { onProgress: progress.onProgress }).catch((e: unknown) => e);
+    await harnessUpdateTask(info, task, { progress: 2 });
+    await progress.reached(2);
+    await harnessUpdateTask(info, task, { remove: true });
+    const err = await gone;
+    expect(isVimFault(err, 'ManagedObjectNotFound')).toBe(true);
+    expect((err as VimFault).fault.obj).toEqual(task);
+    await collectorsBalanced();
+  });
+
   it('fails with TaskBlockedError when the VM asks a question', async () => {
     const vm = vms[3]!;
     const task = await harnessTask(info, vm);

@@ -29,7 +29,8 @@ import (
 //	                            page (0: all at once unless the request sets maxObjects)
 //	POST /_harness/deny         {"obj","path"}: that property of that object is NoPermission
 //	POST /_harness/task         {"entity","name"}: a running Task on entity
-//	POST /_harness/task-update  {"task","progress","state","fault","result"}: changes it
+//	POST /_harness/task-update  {"task","progress","state","fault","result","remove"}: changes
+//	                            (or removes) it
 //	POST /_harness/question     {"vm","text"}: sets (text "" clears) the VM's runtime.question
 //	(these last five are inventory.go's)
 //

@@ -34,7 +34,8 @@ import (
 //     their session (vcsim leaves the list empty).
 //   - Tasks that do not finish at once (vcsim runs every task to its end before answering):
 //     POST /_harness/task {entity, name} creates a running Task, POST /_harness/task-update
-//     {task, progress?, state?, fault?, result?} changes it; and POST /_harness/question
+//     {task, progress?, state?, fault?, result?} changes it ({task, remove: true} removes it,
+//     as vCenter purges old tasks); and POST /_harness/question
 //     {vm, text} sets (text "" clears) a VM's runtime.question, the state in which a task on that
 //     VM waits for a user's answer.
 //   - TaskManager.CreateCollectorForTasks and its TaskHistoryCollector (task_history.go).
@@ -383,12 +384,18 @@ func (x *inventoryExtras) updateTask(w http.ResponseWriter, r *http.Request) {
 		State    string   `json:"state"`
 		Fault    string   `json:"fault"`
 		Result   *jsonRef `json:"result"`
+		Remove   bool     `json:"remove"`
 	}
 	if !readJSON(w, r, &req) {
 		return
 	}
 	task, ok := object(w, types.ManagedObjectReference{Type: "Task", Value: req.Task}).(*simulator.Task)
 	if !ok {
+		return
+	}
+	if req.Remove {
+		simulator.Map.Remove(task.Self)
+		writeJSON(w, http.StatusOK, nil)
 		return
 	}
 	var changes []types.PropertyChange

@@ -8,6 +8,7 @@
 //	seq N WARMUP MAX_SECONDS           N sequential CurrentTime calls after WARMUP ones
 //	concurrent N CALLERS MAX_SECONDS [WARMUP]  N CurrentTime calls from CALLERS goroutines on one client, after WARMUP ones
 //	retrieve                           RetrievePropertiesEx (+Continue) of every VM via a ContainerView
+//	pages N                            the same in pages of maxObjects N, each dropped once counted
 //
 // Prints one JSON line. The server certificate is verified against CA-FILE (SetRootCAs).
 package main
@@ -106,7 +107,12 @@ func main() {
 		out["callers"] = callers
 		out["callsPerSec"] = float64(calls) / wall.Seconds()
 		out["wallMs"] = ms(wall)
-	case "retrieve":
+	case "retrieve", "pages":
+		// pages N: maxObjects N, each page dropped once counted (memory bounded by a page).
+		pageSize := 0
+		if workload == "pages" {
+			pageSize = intParam(params, 0, 500)
+		}
 		content := c.ServiceContent
 		view, err := methods.CreateContainerView(ctx, c, &types.CreateContainerView{
 			This: *content.ViewManager, Container: content.RootFolder, Type: []string{"VirtualMachine"}, Recursive: true,
@@ -124,34 +130,40 @@ func main() {
 				}},
 				PropSet: []types.PropertySpec{{Type: "VirtualMachine", PathSet: []string{"name", "runtime.powerState", "config.hardware.device"}}},
 			}},
-			Options: types.RetrieveOptions{},
+			Options: types.RetrieveOptions{MaxObjects: int32(pageSize)},
+		}
+		var objects []types.ObjectContent
+		vms, devices := 0, 0
+		take := func(page []types.ObjectContent) {
+			if pageSize == 0 {
+				objects = append(objects, page...)
+				return
+			}
+			vms += len(page)
+			devices += deviceCount(page)
 		}
 		start := time.Now()
 		res, err := methods.RetrievePropertiesEx(ctx, c, req)
 		fail(err)
-		var objects []types.ObjectContent
 		pages, token := 0, ""
 		if r := res.Returnval; r != nil {
-			objects, token, pages = append(objects, r.Objects...), r.Token, 1
+			take(r.Objects)
+			token, pages = r.Token, 1
 		}
 		for token != "" {
 			more, err := methods.ContinueRetrievePropertiesEx(ctx, c, &types.ContinueRetrievePropertiesEx{This: content.PropertyCollector, Token: token})
 			fail(err)
-			objects, token = append(objects, more.Returnval.Objects...), more.Returnval.Token
+			take(more.Returnval.Objects)
+			token = more.Returnval.Token
 			pages++
 		}
 		wall := time.Since(start)
-		devices := 0
-		for _, o := range objects {
-			for _, p := range o.PropSet {
-				if d, ok := p.Val.(types.ArrayOfVirtualDevice); ok {
-					devices += len(d.VirtualDevice)
-				}
-			}
+		if pageSize == 0 {
+			vms, devices = len(objects), deviceCount(objects)
 		}
 		_, err = methods.DestroyView(ctx, c, &types.DestroyView{This: view.Returnval})
 		fail(err)
-		out["vms"] = len(objects)
+		out["vms"] = vms
 		out["devices"] = devices
 		out["pages"] = pages
 		out["wallMs"] = ms(wall)
@@ -163,6 +175,18 @@ func main() {
 	b, err := json.Marshal(out)
 	fail(err)
 	fmt.Println(string(b))
+}
+
+func deviceCount(objects []types.ObjectContent) int {
+	n := 0
+	for _, o := range objects {
+		for _, p := range o.PropSet {
+			if d, ok := p.Val.(types.ArrayOfVirtualDevice); ok {
+				n += len(d.VirtualDevice)
+			}
+		}
+	}
+	return n
 }
 
 func intParam(params []string, i, def int) int {
