@@ -53,6 +53,13 @@ export interface ConnectOptions {
   keepAliveIntervalMs?: number;
   tunnel?: { proxyPort?: number };
   logger?: Logger;
+  /**
+   * Debug mode: `logger.debug` also receives each SOAP request as it is sent ('request', with
+   * `envelope`) and each decoded answer ('call', with `result`), secret fields redacted (passwords,
+   * tickets, session keys; a token login's WS-Security header is left out). For finding out what
+   * went on the wire; it costs an extra encoding per call.
+   */
+  debug?: boolean;
   /** vim25 version for SOAPAction. Default: the server's (vimServiceVersions.xml, then about.apiVersion). */
   version?: string;
   /** Answers larger than this (decompressed) fail instead of being read further. Default 256 MiB. */
@@ -226,7 +233,7 @@ export class VimClient extends EventEmitter {
       const operations: WsdlOperations | undefined = description && { names: description.operations, location: description.location };
       // Only a server that publishes no version file gets one bootstrap call with the bundle's version.
       const version = { value: serverVersion ?? WSDL_VERSION };
-      const pipeline = { endpoint: sdkUrl, transport, logger, version: () => version.value, limits: decodeLimits(options), operations };
+      const pipeline = { endpoint: sdkUrl, transport, logger, version: () => version.value, limits: decodeLimits(options), operations, wire: options.debug === true };
       const content = (await soapPipeline(pipeline)('RetrieveServiceContent', SERVICE_INSTANCE, {}, { signal })) as ServiceContent;
       if (options.version === undefined) version.value = content.about.apiVersion;
       logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });

@@ -24,3 +24,11 @@ function redactValue(type: TypeInfo | undefined, value: unknown, depth: number):
 export function redactArgs(method: MethodInfo, args: object | undefined): unknown {
   return redactValue(method.request, args ?? {}, 0);
 }
+
+/** A decoded result of `method` safe to log: a secret result (a clone ticket) or secret fields (a session key) replaced. */
+export function redactResult(method: MethodInfo, value: unknown): unknown {
+  const result = method.result;
+  if (!result || value === undefined) return value;
+  if (result.secret) return REDACTED;
+  return redactValue(result.type === MOREF ? undefined : typeInfo(result.type), value, 0);
+}

@@ -20,6 +20,8 @@ export interface Parsed {
   positionals: string[];
   json: boolean;
   help: boolean;
+  /** Print each SOAP request and answer (secrets redacted) to stderr. */
+  debug: boolean;
   wait: boolean;
   since: string | undefined;
   types: string[];
@@ -36,6 +38,7 @@ const OPTIONS = {
   ca: { type: 'string' },
   insecure: { type: 'boolean' },
   json: { type: 'boolean' },
+  debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   wait: { type: 'boolean' },
   since: { type: 'string' },
@@ -56,6 +59,7 @@ export function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
     command: positionals[0],
     positionals: positionals.slice(1),
     json: values.json ?? false,
+    debug: values.debug ?? false,
     help: values.help ?? false,
     wait: values.wait ?? false,
     since: values.since,

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isVimFault, TransportError, ValidationError, VimClient, type TlsOptions } from '../index.ts';
 import { parse, UsageError, type Parsed } from './args.ts';
+import { toJson } from './output.ts';
 import * as commands from './commands.ts';
 import { NotFoundError, type Context } from './commands.ts';
 
@@ -33,6 +34,7 @@ Connection (flags or environment):
   --insecure         VC_INSECURE=1   skip verification (not recommended)
 
 Output: tables on a terminal, tab-separated in a pipe, --json for scripts.
+--debug prints each SOAP request as sent and each answer to stderr, secrets redacted.
 Exit codes: 0 ok, 1 the server refused (a vSphere fault), 2 usage, 3 login refused,
 4 not found, 5 connection or TLS failure.
 Run vim25-soap <command> --help for a command's own help.`,
@@ -86,7 +88,14 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, stdou
     }
     const c = args.connection;
     if (!c) throw new UsageError('no server: set VC_URL (https://vcenter/sdk) or pass --url');
-    client = await VimClient.connect(c.url, { tls: tls(c), signal: controller.signal });
+    const debug = (message: string, data?: Record<string, unknown>): void => void stderr.write(`debug ${message} ${toJson(data ?? {})}\n`);
+    const quiet = (): void => undefined;
+    client = await VimClient.connect(c.url, {
+      tls: tls(c),
+      signal: controller.signal,
+      ...(args.debug && { debug: true, logger: { debug, info: debug, warn: debug, error: debug } }),
+      ...(!args.debug && { logger: { debug: quiet, info: quiet, warn: (m: string) => void stderr.write(`vim25-soap: warning: ${m}\n`), error: quiet } }),
+    });
     if (args.command !== 'about') {
       if (!c.user || c.password === undefined) throw new UsageError('no credentials: set VC_USER and VC_PASSWORD (or --user and --password)');
       await client.login({ username: c.user, password: c.password, signal: controller.signal });

@@ -1,25 +1,45 @@
-// Logs each call once, by name, time and outcome, with its arguments (secret fields redacted)
-// at debug level; never results, never values of errors.
-import { redactArgs } from '../binding/redact.ts';
+// Logs each call once, by name, time and outcome, never with a secret. Normally at debug level
+// with its arguments (secret fields redacted) read only if the logger reads them; in wire mode
+// (`debug: true`) also the SOAP request as sent, secrets redacted, and the decoded answer,
+// secrets redacted, as plain data a console shows.
+import { encodeRequest } from '../binding/encode.ts';
+import { redactArgs, redactResult } from '../binding/redact.ts';
 import type { Logger } from '../logger.ts';
-import type { Policy } from './pipeline.ts';
+import { requestEnvelope } from './envelope.ts';
+import type { Policy, SoapCall } from './pipeline.ts';
 
-export function loggingPolicy(logger: Logger): Policy {
+/** The request as it goes on the wire, with the arguments' secret fields redacted (and no WS-Security header: it holds a token). */
+function redactedEnvelope(call: SoapCall): string {
+  try {
+    return requestEnvelope(call.info.name, encodeRequest(call.info, call._this, redactArgs(call.info, call.args) as object));
+  } catch {
+    // A redacted value the schema refuses (a secret that is not a string): the arguments as data.
+    return JSON.stringify(redactArgs(call.info, call.args));
+  }
+}
+
+export function loggingPolicy(logger: Logger, wire = false): Policy {
   return {
     name: 'logging',
     async handle(call, next) {
       const started = performance.now();
       const method = call.info.name;
+      if (wire) logger.debug('request', { method, envelope: redactedEnvelope(call) });
       try {
         const value = await next(call);
-        // The redacted copy is made only if the logger reads it: no cost on the hot path otherwise.
-        logger.debug('call', {
-          method,
-          ms: Math.round(performance.now() - started),
-          get args() {
-            return redactArgs(call.info, call.args);
-          },
-        });
+        const ms = Math.round(performance.now() - started);
+        if (wire) {
+          logger.debug('call', { method, ms, result: redactResult(call.info, value) });
+        } else {
+          // The redacted copy is made only if the logger reads it: no cost on the hot path otherwise.
+          logger.debug('call', {
+            method,
+            ms,
+            get args() {
+              return redactArgs(call.info, call.args);
+            },
+          });
+        }
         return value;
       } catch (err) {
         const e = err as { name?: string; faultName?: string; code?: string; status?: number };

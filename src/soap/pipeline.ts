@@ -83,11 +83,13 @@ export interface PipelineOptions {
   operations?: WsdlOperations | undefined;
   /** The session policy, for calls made under a session (not for logins). */
   session?: Policy | undefined;
+  /** Log each request as sent and each decoded answer, secrets redacted. */
+  wire?: boolean | undefined;
 }
 
 /** The pipeline for one endpoint and transport: what a client sends its calls through. */
 export function soapPipeline(o: PipelineOptions): Invoke {
-  const policies = [loggingPolicy(o.logger), replayPolicy(o.logger), ...(o.session ? [o.session] : [])];
+  const policies = [loggingPolicy(o.logger, o.wire), replayPolicy(o.logger), ...(o.session ? [o.session] : [])];
   const run = chain(policies, soapExchange(o));
   const timeoutMs = o.transport.options.timeoutMs;
   return (method, _this, args, options = {}) => {

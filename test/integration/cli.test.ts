@@ -51,10 +51,16 @@ describe('vim25-soap (read-only, on the shared harness)', () => {
   });
 
   it('call runs any method and prints its result; events reads the event history', async () => {
-    const [time, events] = await Promise.all([
+    const [time, events, debug] = await Promise.all([
       cli(shared, ['call', 'CurrentTime', 'ServiceInstance:ServiceInstance']),
       cli(shared, ['events', '--since', '1d', '--json']),
+      cli(shared, ['call', 'CurrentTime', 'ServiceInstance:ServiceInstance', '--debug']),
     ]);
+    // --debug: the SOAP on the wire on stderr, the password redacted.
+    expect(debug.code, debug.stderr).toBe(0);
+    expect(debug.stderr).toMatch(/^debug request \{"method":"Login","envelope":".*<password>\[redacted\]<\/password>/m);
+    expect(debug.stderr).toMatch(/^debug request \{"method":"CurrentTime"/m);
+    expect(debug.stdout.trim()).toMatch(/^\d{4}-/);
     expect(time).toMatchObject({ code: 0, stderr: '' });
     expect(new Date(time.stdout.trim()).getTime()).toBeGreaterThan(0);
     expect(events.code, events.stderr).toBe(0);

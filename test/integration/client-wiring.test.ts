@@ -1,6 +1,7 @@
 // How VimClient wires its pieces, against the small vim25 server of test/harness/hostile-server.ts:
 // the keepalive runs only while there is a session, and signals reach every login, logout and
 // the connect.
+import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AbortError, VimClient } from '../../src/index.ts';
 import { startHostileServer, type HostileServer } from '../harness/hostile-server.ts';
@@ -66,6 +67,30 @@ describe('signals', () => {
       expect(await c.call('CurrentTime', c.ref('ServiceInstance', 'ServiceInstance'), undefined, { signal: controller.signal }).catch((e: unknown) => e)).toBe(mine);
       // An aborted logout leaves the session; a logout that runs ends it.
       expect(await c.logout({ signal: aborted }).then(() => 'done')).toBe('done');
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('debug mode', () => {
+  it('logs each request as sent and each answer as data, secrets redacted', async () => {
+    const lines: { message: string; data: Record<string, unknown> }[] = [];
+    const logger = { debug: (message: string, data?: Record<string, unknown>) => lines.push({ message, data: data ?? {} }), info: () => undefined, warn: () => undefined, error: () => undefined };
+    const c = await VimClient.connect(server.url, { tls: { ca: server.cert }, logger, debug: true });
+    try {
+      await c.login({ username: 'root', password: 'Sup3r-Secret-Pw' });
+      const ticket = await c.acquireCloneTicket();
+      const shown = lines.map((l) => `${l.message} ${inspect(l.data, { depth: 10 })}`).join('\n');
+      expect(shown).not.toContain('Sup3r-Secret-Pw');
+      expect(shown).not.toContain(ticket);
+      expect(shown).not.toContain(c.userSession!.key);
+      expect(shown).not.toContain('[Getter]');
+      const login = lines.find((l) => l.message === 'request' && l.data.method === 'Login')!;
+      expect(login.data.envelope).toMatch(/<vim25:Login [^>]*><_this type="SessionManager">SessionManager<\/_this><userName>root<\/userName><password>\[redacted\]<\/password><\/vim25:Login>/);
+      const answer = lines.find((l) => l.message === 'call' && l.data.method === 'Login')!;
+      expect(answer.data.result).toMatchObject({ _typeName: 'UserSession', userName: 'root', key: '[redacted]' });
+      expect(lines.find((l) => l.message === 'call' && l.data.method === 'AcquireCloneTicket')!.data.result).toBe('[redacted]');
     } finally {
       await c.close();
     }
