@@ -104,9 +104,9 @@ describe('emit transforms', () => {
   it('emits positional metadata with flags, secrets marked', () => {
     const ts = emitMetadata(model);
     expect(ts).toContain('export const WSDL_VERSION = "9.9.9.9";');
-    const types = JSON.parse(/TYPES = (".*");/.exec(ts)![1]!) as string;
+    const types = JSON.parse(/TYPES: string = (".*");/.exec(ts)![1]!) as string;
     expect(types.split('\n')).toContain(`Leaf|Base|count:long:${F_OPTIONAL};tags:string:${F_OPTIONAL | F_ARRAY};password:string:${F_SECRET};state:Power:${F_OPTIONAL}`);
-    const methods = JSON.parse(/METHODS = (".*");/.exec(ts)![1]!) as string;
+    const methods = JSON.parse(/METHODS: string = (".*");/.exec(ts)![1]!) as string;
     expect(methods.split('\n')).toEqual([`DoLeaf|LeafRequestType|Leaf:${F_ARRAY}|InvalidArgument`, `Maybe|LeafRequestType|dateTime:${F_OPTIONAL}|`, 'Nothing|LeafRequestType||']);
   });
 
