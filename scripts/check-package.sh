@@ -8,6 +8,7 @@
 #   - TypeScript, CommonJS and ESM consumers, type-checked (strict, skipLibCheck off) under
 #     module node16 and nodenext with TypeScript 5.9 and with this repository's TypeScript (7),
 #     then run.
+# Then installs this clone's HEAD as a git dependency, which must build itself (prepare).
 # Needs Go for the harness (scripts/setup.sh) and the npm registry (or its cache) for the
 # package's dependencies and typescript@5.9. KEEP=1 keeps the temporary directory.
 set -euo pipefail
@@ -152,4 +153,17 @@ for d in "$app"/ts-*; do
   case "$d" in *ts-cjs-*) [ "$kind" = require ] || fail "$(basename "$d") did not compile to require()" ;; esac
   (cd "$d" && node out/main.js)
 done
+# --- a git dependency builds itself (prepare) -------------------------------------------------
+# From this clone's committed HEAD, as `npm install github:owner/vim25-soap#ref` would.
+if git rev-parse --verify -q HEAD >/dev/null; then
+  gitapp="$work/gitapp"
+  mkdir -p "$gitapp"
+  echo '{ "name": "git-consumer", "private": true }' >"$gitapp/package.json"
+  (cd "$gitapp" && npm install --silent --no-audit --no-fund "git+file://$ROOT#$(git -C "$ROOT" rev-parse HEAD)" >/dev/null)
+  [ -f "$gitapp/node_modules/vim25-soap/dist/index.js" ] || fail "the git dependency has no dist/ (prepare did not build it)"
+  (cd "$gitapp" && node -e "if (typeof require('vim25-soap').VimClient !== 'function') process.exit(1)" &&
+    node --input-type=module -e "import { VimClient } from 'vim25-soap'; if (typeof VimClient !== 'function') process.exit(1)") ||
+    fail "the git dependency does not load"
+  say "git dependency (HEAD $(git -C "$ROOT" rev-parse --short HEAD)): built by prepare, loads with import and require"
+fi
 say "OK"
