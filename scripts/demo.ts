@@ -1,10 +1,9 @@
 // The demo: connect, log in, print about and the user session, log out.
-// Against a local vcsim by default; set VC_URL, VC_USER, VC_PASSWORD (and VC_CA or VC_THUMBPRINT)
+// Against a local vcsim by default (needs Go, no WSDL bundle); set VC_URL, VC_USER, VC_PASSWORD (and VC_CA or VC_THUMBPRINT)
 // to run it against a real vCenter or ESXi.
 import { readFileSync } from 'node:fs';
 import { VimClient, type TlsOptions } from '../src/index.ts';
 import { Harness } from '../test/harness/vcsim.ts';
-import { bundleDir } from './lib/paths.ts';
 
 async function main(): Promise<void> {
   let harness: Harness | undefined;
@@ -16,7 +15,8 @@ async function main(): Promise<void> {
     if (process.env.VC_CA) tls = { ca: readFileSync(process.env.VC_CA) };
     else if (process.env.VC_THUMBPRINT) tls = { thumbprint: process.env.VC_THUMBPRINT };
   } else {
-    harness = await Harness.start({ wsdlDir: bundleDir() });
+    // The client needs no WSDL at run time, so neither does the simulator the demo starts.
+    harness = await Harness.start({ captureDir: '' });
     ({ url, username, password } = harness.info);
     tls = { ca: harness.ca };
     console.log(`started vcsim at ${url} (certificate sha256 ${harness.info.sha256})`);

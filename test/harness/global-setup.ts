@@ -4,7 +4,7 @@
 // (test/conformance), which vitest runs after the main project.
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { findBundle } from './bundle-gate.ts';
 import { runDir } from './capture.ts';
 import { CAPTURE_ENV, Harness, type HarnessInfo } from './vcsim.ts';
 
@@ -16,7 +16,9 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   process.env[CAPTURE_ENV] = runDir('requests');
-  const harness = await Harness.start({ wsdlDir: bundleDir() });
+  // Without a bundle (suites that need it are excluded) the harness serves no WSDL under /sdk/.
+  const wsdlDir = findBundle();
+  const harness = await Harness.start(wsdlDir ? { wsdlDir } : {});
   project.provide('harness', harness.info);
   return () => harness.stop();
 }

@@ -36,7 +36,10 @@ describe('the main entry point stays lean', () => {
 
   it('exports the subpath and declares node-soap an optional peer, not a dependency', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, unknown>>;
-    expect(pkg.exports!['./node-soap']).toEqual({ types: './dist/node-soap/index.d.ts', import: './dist/node-soap/index.js' });
+    expect(pkg.exports!['./node-soap']).toEqual({
+      import: { types: './dist/node-soap/index.d.ts', default: './dist/node-soap/index.js' },
+      require: { types: './dist/node-soap/index.d.cts', default: './dist/node-soap/index.js' },
+    });
     expect(pkg.dependencies).not.toHaveProperty('soap');
     expect(pkg.peerDependencies).toHaveProperty('soap');
     expect(pkg.peerDependenciesMeta).toEqual({ soap: { optional: true } });
