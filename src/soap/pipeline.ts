@@ -42,8 +42,11 @@ export interface SoapCall {
   readonly options: InvokeOptions;
   /** Set by the replay policy: send on a connection of its own. */
   readonly freshConnection?: boolean;
-  /** When the whole call (every attempt) must be over, epoch ms. */
-  readonly deadline: number;
+  /**
+   * When the exchange must be over, epoch ms: set by the replay policy, so that a replay shares
+   * its first attempt's deadline while a call retried after a re-login gets a whole one again.
+   */
+  readonly deadline?: number | undefined;
 }
 
 export type Handler = (call: SoapCall) => Promise<unknown>;
@@ -89,12 +92,11 @@ export interface PipelineOptions {
 
 /** The pipeline for one endpoint and transport: what a client sends its calls through. */
 export function soapPipeline(o: PipelineOptions): Invoke {
-  const policies = [loggingPolicy(o.logger, o.wire), replayPolicy(o.logger), ...(o.session ? [o.session] : [])];
+  const policies = [loggingPolicy(o.logger, o.wire), replayPolicy(o.logger, o.transport.options.timeoutMs), ...(o.session ? [o.session] : [])];
   const run = chain(policies, soapExchange(o));
-  const timeoutMs = o.transport.options.timeoutMs;
   return (method, _this, args, options = {}) => {
     const info = methodInfo(method);
     if (!info) return Promise.reject(new ValidationError(method, '', 'not a vim25 method'));
-    return run({ info, _this, args, options, deadline: Date.now() + (options.timeoutMs ?? timeoutMs) });
+    return run({ info, _this, args, options });
   };
 }

@@ -6,13 +6,15 @@ import { replayOnce } from '../transport/replay.ts';
 import { isIdempotent } from './idempotency.ts';
 import type { Policy } from './pipeline.ts';
 
-export function replayPolicy(logger: Logger): Policy {
+export function replayPolicy(logger: Logger, timeoutMs: number): Policy {
   return {
     name: 'replay',
     handle(call, next) {
       const method = call.info.name;
+      // One deadline for the attempt and its replay: a replay does not extend the call's time.
+      const timed = { ...call, deadline: Date.now() + (call.options.timeoutMs ?? timeoutMs) };
       return replayOnce(
-        (freshConnection) => next(freshConnection ? { ...call, freshConnection } : call),
+        (freshConnection) => next(freshConnection ? { ...timed, freshConnection } : timed),
         (written) => !written || isIdempotent(method),
         () => logger.debug('replaying a call whose connection the server closed', { method }),
       );

@@ -42,7 +42,7 @@ function setup(script: (method: string, generation: number) => unknown, loginGat
   });
   // The session policy as the pipeline runs it, around the scripted server.
   const call: Invoke = (method, _this, args, options = {}) =>
-    session.policy.handle({ info: { name: method } as MethodInfo, _this, args, options, deadline: Infinity }, (c) => invoke(c.info.name, c._this, c.args, c.options));
+    session.policy.handle({ info: { name: method } as MethodInfo, _this, args, options }, (c) => invoke(c.info.name, c._this, c.args, c.options));
   return { session, call, calls, events, cookies };
 }
 

@@ -8,7 +8,7 @@ import { chain, type Handler, type Policy, type SoapCall } from '../../../src/so
 import { replayPolicy } from '../../../src/soap/replay-policy.ts';
 import { markClosedBeforeAnswer } from '../../../src/transport/replay.ts';
 
-const call = (method: string, args: object = {}): SoapCall => ({ info: methodInfo(method)!, _this: {}, args, options: {}, deadline: Date.now() + 1000 });
+const call = (method: string, args: object = {}): SoapCall => ({ info: methodInfo(method)!, _this: {}, args, options: {} });
 
 function tracing(name: Policy['name'], trace: string[]): Policy {
   return { name, handle: async (c, next) => { trace.push(`>${name}`); const v = await next(c); trace.push(`<${name}`); return v; } };
@@ -46,7 +46,7 @@ describe('replayPolicy', () => {
       if (f) throw f;
       return 'answer';
     };
-    const result = await chain([replayPolicy(silentLogger)], terminal)(call(method)).catch((e: unknown) => e);
+    const result = await chain([replayPolicy(silentLogger, 1000)], terminal)(call(method)).catch((e: unknown) => e);
     return { result, attempts };
   }
 
@@ -62,6 +62,24 @@ describe('replayPolicy', () => {
     const { result, attempts } = await run(method, [closedBeforeAnswer(true)]);
     expect(result).toMatchObject({ code: 'EOUTCOMEUNKNOWN', outcomeUnknown: true });
     expect(attempts).toEqual([undefined]);
+  });
+
+  it('gives the attempt and its replay one deadline, a new call a new one', async () => {
+    const deadlines: (number | undefined)[] = [];
+    const failures = [closedBeforeAnswer(true)];
+    const run = chain([replayPolicy(silentLogger, 60_000)], async (c) => {
+      deadlines.push(c.deadline);
+      const f = failures.shift();
+      if (f) throw f;
+      return 'ok';
+    });
+    const before = Date.now();
+    await run(call('CurrentTime'));
+    expect(deadlines).toHaveLength(2);
+    expect(deadlines[0]).toBe(deadlines[1]);
+    expect(deadlines[0]!).toBeGreaterThanOrEqual(before + 60_000);
+    await run({ ...call('CurrentTime'), options: { timeoutMs: 5 } });
+    expect(deadlines[2]!).toBeLessThan(deadlines[0]!);
   });
 
   it('replays once only, and leaves other errors alone', async () => {
