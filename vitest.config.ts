@@ -5,20 +5,44 @@ const timeouts = { testTimeout: 30_000, hookTimeout: 120_000 };
 
 export default defineConfig({
   test: {
-    // One harness for the whole run, shared by both projects (root-level global setup).
+    // One harness for the whole run, shared by every project (root-level global setup).
     globalSetup: ['test/harness/global-setup.ts'],
     reporters: ['default', new SummaryReporter()],
+    // Most of a file's time is spent waiting for a harness, a peer process or a socket, not on
+    // the CPU: with vitest's default for 2 cores (one worker) the files ran one after another.
+    maxWorkers: 4,
     ...timeouts,
     projects: [
       {
+        // Isolated: unit tests may replace modules (vi.mock), which must not leak into other files.
         test: {
-          name: 'main',
-          include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/harness-tests/**/*.test.ts'],
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
           ...timeouts,
         },
       },
       {
-        // Checks the SOAP requests the main project sent, so it runs only once that is done.
+        // Not isolated: these files never replace modules (no vi.mock outside test/unit), so a
+        // worker imports the library once instead of once per file.
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          isolate: false,
+          ...timeouts,
+        },
+      },
+      {
+        // The harness's own tests, over raw HTTP/SOAP: they check the server the other projects rely on.
+        test: {
+          name: 'harness',
+          include: ['test/harness-tests/**/*.test.ts'],
+          isolate: false,
+          ...timeouts,
+        },
+      },
+      {
+        // Checks what the other projects left behind (the SOAP requests they sent, the shared
+        // harness), so it runs only once they are done.
         test: {
           name: 'conformance',
           include: ['test/conformance/**/*.test.ts'],

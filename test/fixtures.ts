@@ -34,6 +34,11 @@ export async function loggedIn(target: Harness | HarnessInfo, options: ConnectOp
   return client;
 }
 
+/** Ends `victim`'s session on the server at once, as an administrator would (no idle wait). */
+export async function terminate(admin: VimClient, victim: VimClient): Promise<void> {
+  await admin.call('TerminateSession', admin.serviceContent.sessionManager!, { sessionId: [victim.userSession!.key] });
+}
+
 /**
  * A harness for one test, stopped when the test finishes. Its SOAP requests are captured for
  * the conformance check like the shared harness's (HarnessOptions.captureDir).

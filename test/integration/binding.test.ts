@@ -1,10 +1,11 @@
 // The data binding end to end against vcsim: polymorphic requests, property collector paging,
-// updates, tasks, anyType round trips, faults, and a walk over every decoded value.
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+// updates, tasks, anyType round trips, faults, and a walk over every decoded value. These tests
+// power, rename and reconfigure VMs and set options, so they run on a harness of their own.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VimClient, dataObject, isVimFault, type ManagedObjectReference, type ObjectContent, type TaskInfo } from '../../src/index.ts';
+import { ownHarness } from '../fixtures.ts';
 
-const h = inject('harness');
+const harness = ownHarness();
 let client: VimClient;
 const decoded: unknown[] = [];
 
@@ -43,8 +44,9 @@ async function props(obj: ManagedObjectReference, ...paths: string[]): Promise<R
 }
 
 beforeAll(async () => {
-  client = await VimClient.connect(h.url, { tls: { ca: readFileSync(h.certFile) } });
-  await client.login({ username: h.username, password: h.password });
+  const h = harness();
+  client = await VimClient.connect(h.info.url, { tls: { ca: h.ca } });
+  await client.login({ username: h.info.username, password: h.info.password });
 });
 afterAll(() => client?.close());
 

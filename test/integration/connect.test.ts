@@ -1,14 +1,22 @@
+// connect and the first calls. The tests count what reached the server (SOAPAction values,
+// methods) and reset the counters, so they run on a harness of their own.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError, ValidationError, VimClient, VimFault, isVimFault } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
-import { harnessReset, harnessStats } from '../harness/vcsim.ts';
+import { harnessReset, harnessStats, type HarnessInfo } from '../harness/vcsim.ts';
+import { ownHarness } from '../fixtures.ts';
 
-const h = inject('harness');
-const tls = { ca: readFileSync(h.certFile) };
+const harness = ownHarness();
+let h: HarnessInfo;
+let tls: { ca: Buffer };
+beforeAll(() => {
+  h = harness().info;
+  tls = { ca: harness().ca };
+});
 
 // No wsdl option: the client needs no WSDL at run time, and reads no environment variable
 // (a VIM25_WSDL_DIR pointing nowhere must not change connect).
