@@ -7,9 +7,10 @@
 // harnessReset, the password, terminated sessions, counters it asserts on) uses a harness of
 // its own: `ownHarness()` for a file or describe block, `startHarness()` for one test.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, onTestFinished } from 'vitest';
+import { afterAll, afterEach, beforeAll, onTestFinished } from 'vitest';
 import { VimClient, type ConnectOptions, type ManagedObjectReference } from '../src/index.ts';
 import { bundleDir } from '../scripts/lib/paths.ts';
+import { startHostileServer, type HostileServer } from './harness/hostile-server.ts';
 import { Harness, type HarnessInfo, type HarnessOptions } from './harness/vcsim.ts';
 
 export const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
@@ -62,5 +63,22 @@ export function ownHarness(options: HarnessOptions = {}): () => Harness {
   return () => {
     if (!harness) throw new Error('the harness did not start');
     return harness;
+  };
+}
+
+/**
+ * Our small in-process vim25 server (test/harness/hostile-server.ts) for the enclosing file or
+ * describe block; the answers a test replaced are cleared after it.
+ */
+export function ownVimServer(): () => HostileServer {
+  let server: HostileServer | undefined;
+  beforeAll(async () => {
+    server = await startHostileServer();
+  });
+  afterAll(() => server?.close());
+  afterEach(() => server?.answers.clear());
+  return () => {
+    if (!server) throw new Error('the server did not start');
+    return server;
   };
 }

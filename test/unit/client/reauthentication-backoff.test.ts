@@ -1,23 +1,17 @@
 // The back-off after a refused re-login (1 s, doubling to 60 s), on a fake clock: only Date is
 // faked, so the whole schedule is walked through in milliseconds while every call is a real
 // exchange with our small in-process vim25 server.
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isVimFault, TransportError, VimClient } from '../../../src/index.ts';
-import { faultAnswer, startHostileServer, type Answer, type HostileServer } from '../../harness/hostile-server.ts';
-import { SI } from '../../fixtures.ts';
+import { faultAnswer, type Answer } from '../../harness/hostile-server.ts';
+import { ownVimServer, SI } from '../../fixtures.ts';
 
-let server: HostileServer;
-
-beforeAll(async () => {
-  server = await startHostileServer();
-});
-afterAll(() => server?.close());
+const server = ownVimServer();
 afterEach(() => {
   vi.useRealTimers();
-  server.answers.clear();
 });
 
-const logins = (): number => server.requests.filter((r) => r.method === 'Login').length;
+const logins = (): number => server().requests.filter((r) => r.method === 'Login').length;
 const advance = (ms: number): void => {
   vi.setSystemTime(Date.now() + ms);
 };
@@ -27,7 +21,7 @@ function notAuthenticatedOnce(): Answer {
   const fault = faultAnswer('NotAuthenticated') as { status: number; body: string };
   return {
     write: (res) => {
-      server.answers.delete('CurrentTime');
+      server().answers.delete('CurrentTime');
       res.writeHead(fault.status, { 'Content-Type': 'text/xml' });
       res.end(fault.body);
     },
@@ -42,11 +36,11 @@ const refusals: [string, Answer, (err: unknown) => boolean][] = [
 describe.each(refusals)('a re-login refused with %s', (_what, refusal, isRefusal) => {
   it('is not tried again before the back-off ends; the back-off doubles from 1 s to 60 s, and a success resets it', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    const c = await VimClient.connect(server.url, { tls: { ca: server.cert } });
+    const c = await VimClient.connect(server().url, { tls: { ca: server().cert } });
     try {
       await c.login({ username: 'root', password: 'the-Passw0rd' });
-      server.answers.set('CurrentTime', faultAnswer('NotAuthenticated'));
-      server.answers.set('Login', refusal);
+      server().answers.set('CurrentTime', faultAnswer('NotAuthenticated'));
+      server().answers.set('Login', refusal);
 
       /** One call: its error, and whether it made the client try Login. */
       const attempt = async (): Promise<{ err: unknown; tried: boolean }> => {
@@ -72,15 +66,15 @@ describe.each(refusals)('a re-login refused with %s', (_what, refusal, isRefusal
       }
 
       // The server takes logins again: after the back-off the client recovers by itself...
-      server.answers.delete('Login');
-      server.answers.set('CurrentTime', notAuthenticatedOnce());
+      server().answers.delete('Login');
+      server().answers.set('CurrentTime', notAuthenticatedOnce());
       advance(60_000);
       const before = logins();
       expect(await c.call('CurrentTime', SI)).toBeInstanceOf(Date);
       expect(logins()).toBe(before + 1);
       // ...and the next refusal backs off from 1 s again.
-      server.answers.set('CurrentTime', faultAnswer('NotAuthenticated'));
-      server.answers.set('Login', refusal);
+      server().answers.set('CurrentTime', faultAnswer('NotAuthenticated'));
+      server().answers.set('Login', refusal);
       expect((await attempt()).tried).toBe(true);
       advance(999);
       expect((await attempt()).tried).toBe(false);
