@@ -17,8 +17,9 @@ export const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'Ser
 
 /**
  * A client of the harness that trusts its CA, closed (logged out, sockets freed) when the
- * current test finishes, whether it passed or not. Only inside a test: in beforeAll, connect
- * yourself and return the close from the hook.
+ * current test finishes, whether it passed or not. Only inside a test, and not in concurrent
+ * ones (vitest cannot tell them apart after an await): in beforeAll, connect yourself and
+ * return the close from the hook.
  */
 export async function connect(target: Harness | HarnessInfo, options: ConnectOptions = {}): Promise<VimClient> {
   const info = target instanceof Harness ? target.info : target;

@@ -5,10 +5,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalTicketError, TransportError, VimClient, type ManagedObjectReference } from '../../src/index.ts';
+import { LocalTicketError, TransportError, VimClient } from '../../src/index.ts';
 import { ENV, startHostileServer, streamed, type Answer, type HostileServer } from '../harness/hostile-server.ts';
+import { SI } from '../fixtures.ts';
 
-const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const MiB = 1024 * 1024;
 let server: HostileServer;
 let client: VimClient;

@@ -4,12 +4,12 @@
 import https from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExtensionCertificate, dataObject, isVimFault, TokenError, VimClient, type ManagedObjectReference } from '../../src/index.ts';
+import { createExtensionCertificate, dataObject, isVimFault, TokenError, VimClient } from '../../src/index.ts';
 import { tokenHeader } from '../../src/session/token.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessSetLocalTickets, harnessSetSspi, sspiFirstToken, sspiResponseToken } from '../harness/vcsim.ts';
+import { SI } from '../fixtures.ts';
 
-const SI: ManagedObjectReference = { type: 'ServiceInstance', value: 'ServiceInstance' };
 let h: Harness;
 let admin: VimClient;
 const connect = () => VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir() });
