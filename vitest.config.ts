@@ -8,23 +8,61 @@ const timeouts = { testTimeout: 30_000, hookTimeout: 120_000 };
 const needBundle = bundleExclusions();
 const exclude = ['**/node_modules/**', ...needBundle];
 
+// vitest hands a CLI --sequence.* option to every project in place of the project's own
+// `sequence`, so `--sequence.shuffle` dropped the conformance project's groupOrder and ran it
+// first, on no captured requests. Set once the CLI options are merged into the project.
+const runsLast = {
+  name: 'conformance-runs-last',
+  configResolved(config: { test?: { sequence?: Record<string, unknown> } }) {
+    config.test ??= {};
+    config.test.sequence = { ...config.test.sequence, groupOrder: 1 };
+  },
+};
+
 export default defineConfig({
   test: {
-    // One harness for the whole run, shared by both projects (root-level global setup).
+    // One harness for the whole run, shared by every project (root-level global setup).
     globalSetup: ['test/harness/global-setup.ts'],
     reporters: ['default', new SummaryReporter(), new BundleSkipReporter(needBundle)],
+    // Most of a file's time is spent waiting for a harness, a peer process or a socket, not on
+    // the CPU: with vitest's default for 2 cores (one worker) the files ran one after another.
+    maxWorkers: 4,
     ...timeouts,
     projects: [
       {
+        // Isolated: unit tests may replace modules (vi.mock), which must not leak into other files.
         test: {
-          name: 'main',
-          include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/harness-tests/**/*.test.ts'],
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
           exclude,
           ...timeouts,
         },
       },
       {
-        // Checks the SOAP requests the main project sent, so it runs only once that is done.
+        // Not isolated: these files never replace modules (no vi.mock outside test/unit), so a
+        // worker imports the library once instead of once per file.
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          exclude,
+          isolate: false,
+          ...timeouts,
+        },
+      },
+      {
+        // The harness's own tests, over raw HTTP/SOAP: they check the server the other projects rely on.
+        test: {
+          name: 'harness',
+          include: ['test/harness-tests/**/*.test.ts'],
+          exclude,
+          isolate: false,
+          ...timeouts,
+        },
+      },
+      {
+        // Checks what the other projects left behind (the SOAP requests they sent, the shared
+        // harness), so it runs only once they are done.
+        plugins: [runsLast],
         test: {
           name: 'conformance',
           include: ['test/conformance/**/*.test.ts'],

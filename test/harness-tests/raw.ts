@@ -6,8 +6,8 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import forge from 'node-forge';
-import { afterAll, beforeAll } from 'vitest';
-import { Harness, type HarnessInfo, type HarnessOptions } from '../harness/vcsim.ts';
+import type { Harness, HarnessInfo, HarnessOptions } from '../harness/vcsim.ts';
+import { ownHarness as ownFileHarness } from '../fixtures.ts';
 
 export interface RawResponse {
   status: number;
@@ -161,15 +161,7 @@ export async function rest(h: HarnessInfo, method: string, path: string, options
  * not captured for the conformance check: they are hand-written or a peer's, not our library's.
  */
 export function ownHarness(options: HarnessOptions = {}): () => Harness {
-  let harness: Harness | undefined;
-  beforeAll(async () => {
-    harness = await Harness.start({ captureDir: '', inventory: { datacenters: 1, clusters: 1, hostsPerCluster: 1, standaloneHosts: 0, vms: 1 }, ...options });
-  });
-  afterAll(() => harness?.stop());
-  return () => {
-    if (!harness) throw new Error('the harness did not start');
-    return harness;
-  };
+  return ownFileHarness({ wsdlDir: '', captureDir: '', inventory: { datacenters: 1, clusters: 1, hostsPerCluster: 1, standaloneHosts: 0, vms: 1 }, ...options });
 }
 
 export interface ClientCertificate {

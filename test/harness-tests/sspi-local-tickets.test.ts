@@ -95,6 +95,8 @@ describe('AcquireLocalTicket', () => {
   const acquire = (user: string) => soap(h(), 'AcquireLocalTicket', `${SM}<userName>${user}</userName>`);
 
   it('writes a one-time password file whose content logs the user in once', async () => {
+    // Reset clears the counters, not the tickets other tests of this block left unredeemed.
+    const { outstanding } = (await harnessStats(h())).localTickets;
     const res = await acquire(h().username);
     expect(res.status).toBe(200);
     expect(text(res.body, 'userName')).toBe(h().username);
@@ -107,7 +109,7 @@ describe('AcquireLocalTicket', () => {
     expect(await currentUser(h(), first.setSession!)).toBe(h().username);
     expect(existsSync(file)).toBe(false);
     expect((await login(h(), h().username, password)).fault).toBe('InvalidLogin');
-    expect((await harnessStats(h())).localTickets).toMatchObject({ issued: 1, redeemed: 1, outstanding: 0 });
+    expect((await harnessStats(h())).localTickets).toMatchObject({ issued: 1, redeemed: 1, outstanding });
   });
 
   it('is bound to the user it was issued for', async () => {

@@ -70,12 +70,8 @@ export async function startHostileServer(): Promise<HostileServer> {
       const body = Buffer.concat(chunks).toString('utf8');
       const method = req.url?.endsWith('/vimServiceVersions.xml') ? 'versions' : methodOf(body);
       requests.push({ method, body, cookie: req.headers.cookie });
-      const answer = answers.get(method) ?? (method === 'versions' ? { body: VERSION_FILE } : standard(method, sessions));
-      if (!answer) {
-        res.writeHead(500, { 'Content-Type': 'text/xml' });
-        res.end(ENV(`<soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>unknown</faultstring><detail><MethodNotFoundFault xmlns="urn:vim25" xsi:type="MethodNotFound"><receiver type="ServiceInstance">ServiceInstance</receiver><method>${method}</method></MethodNotFoundFault></detail></soapenv:Fault>`));
-        return;
-      }
+      const answer = answers.get(method) ?? (method === 'versions' ? { body: VERSION_FILE } : standard(method, sessions))
+        ?? faultAnswer('MethodNotFound', `<receiver type="ServiceInstance">ServiceInstance</receiver><method>${method}</method>`);
       if ('write' in answer) {
         answer.write(res, req);
         return;
@@ -94,6 +90,14 @@ export async function startHostileServer(): Promise<HostileServer> {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
+  };
+}
+
+/** A vim25 fault answer (HTTP 500) of type `fault`, e.g. NotAuthenticated or InvalidLogin. */
+export function faultAnswer(fault: string, inner = ''): Answer {
+  return {
+    status: 500,
+    body: ENV(`<soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>${fault}</faultstring><detail><${fault}Fault xmlns="urn:vim25" xsi:type="${fault}">${inner}</${fault}Fault></detail></soapenv:Fault>`),
   };
 }
 

@@ -70,8 +70,9 @@
 //   and TaskManager.CreateCollectorForTasks with its TaskHistoryCollector.
 //
 // The fault switches, the password and restart act on every client of a harness: a test that
-// flips them starts a harness of its own (`await Harness.start()`, ~50 ms) instead of using
-// the shared one from inject('harness').
+// flips them starts a harness of its own (test/fixtures.ts: ownHarness, startHarness) instead
+// of using the shared one from inject('harness'), which no test may change (checked at the end
+// of the run by test/conformance/shared-harness.test.ts).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';

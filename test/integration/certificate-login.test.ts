@@ -3,11 +3,11 @@ import net from 'node:net';
 import tls from 'node:tls';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExtensionCertificate, dataObject, isVimFault, subjectName, thumbprint, TransportError, VimClient, type ManagedObjectReference } from '../../src/index.ts';
+import { createExtensionCertificate, dataObject, isVimFault, subjectName, thumbprint, TransportError, VimClient } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
+import { SI } from '../fixtures.ts';
 
-const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const KEY = 'com.example.vim25soap';
 const SUBJECT_KEY = 'com.example.vim25soap.subject';
 const ext = createExtensionCertificate({ commonName: KEY, organizationalUnit: 'Solutions', organization: 'Example' });

@@ -1,13 +1,13 @@
 // Clone tickets: hand-off between clients and workers, single use, and interop with pyvmomi and govmomi.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VimClient, isVimFault, type ManagedObjectReference } from '../../src/index.ts';
+import { VimClient, isVimFault } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { handOff } from '../../examples/clone-handoff.ts';
 import { Harness } from '../harness/vcsim.ts';
 import { peer, type Peer, type PeerSession } from '../peers/run.ts';
+import { SI } from '../fixtures.ts';
 
-const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 let h: Harness;
 const connect = () => VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir() });
 

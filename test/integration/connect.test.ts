@@ -1,14 +1,22 @@
+// connect and the first calls. The tests count what reached the server (SOAPAction values,
+// methods) and reset the counters, so they run on a harness of their own.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError, ValidationError, VimClient, VimFault, isVimFault } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
-import { harnessReset, harnessStats } from '../harness/vcsim.ts';
+import { harnessReset, harnessStats, type HarnessInfo } from '../harness/vcsim.ts';
+import { connect, ownHarness, SI } from '../fixtures.ts';
 
-const h = inject('harness');
-const tls = { ca: readFileSync(h.certFile) };
+const harness = ownHarness();
+let h: HarnessInfo;
+let tls: { ca: Buffer };
+beforeAll(() => {
+  h = harness().info;
+  tls = { ca: harness().ca };
+});
 
 // No wsdl option: the client needs no WSDL at run time, and reads no environment variable
 // (a VIM25_WSDL_DIR pointing nowhere must not change connect).
@@ -61,6 +69,7 @@ describe('VimClient against vcsim, no WSDL given', () => {
   });
 
   it('rejects a wrong password with an InvalidLogin VimFault', async () => {
+    const before = client.userSession;
     const err = await client.login({ username: h.username, password: 'wrong' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VimFault);
     const fault = err as VimFault;
@@ -69,10 +78,15 @@ describe('VimClient against vcsim, no WSDL given', () => {
     expect(fault.is('VimFault')).toBe(true);
     expect(fault.message).toContain('InvalidLogin');
     expect(fault.message).not.toContain('wrong');
-    expect(client.userSession).toBeUndefined();
+    expect(client.userSession).toBe(before);
   });
 
   it('sends the server version in SOAPAction on every request, never the WSDL default', async () => {
+    await harnessReset(h);
+    const c = await connect(h);
+    await c.login({ username: h.username, password: h.password });
+    await c.login({ username: h.username, password: 'wrong' }).catch(() => undefined);
+    await c.call('CurrentTime', SI);
     const stats = await harnessStats(h);
     const actions = Object.keys(stats.soapActions);
     expect(actions).toEqual([`"urn:vim25/${h.apiVersion}"`]);

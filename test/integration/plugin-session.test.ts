@@ -1,11 +1,11 @@
 // The vSphere Client plug-in flow and unified VIM/vAPI sessions, against the harness.
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PluginSessionError, VimClient, isVimFault, type ManagedObjectReference, type Logger } from '../../src/index.ts';
+import { PluginSessionError, VimClient, isVimFault, type Logger } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats, harnessUiToken } from '../harness/vcsim.ts';
+import { SI } from '../fixtures.ts';
 
-const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 let h: Harness;
 let endpoint: string;
 const base = () => ({ tls: { ca: h.ca }, wsdl: bundleDir() });

@@ -9,8 +9,8 @@ import { tokenHeader } from '../../src/session/token.ts';
 import { requestEnvelope } from '../../src/soap/envelope.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessSetLocalTickets, harnessSetSspi, sspiFirstToken, sspiResponseToken } from '../harness/vcsim.ts';
+import { SI } from '../fixtures.ts';
 
-const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 let h: Harness;
 let admin: VimClient;
 const connect = () => VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir() });
@@ -181,6 +181,13 @@ describe('the rest of SessionManager', () => {
 
 describe('the faults the SessionManager reference lists, as typed VimFaults', () => {
   const ext = createExtensionCertificate({ commonName: 'faults-ext', organization: 'Example' });
+  // Both tests log in as this extension, in either order.
+  beforeAll(async () => {
+    const em = admin.serviceContent.extensionManager!;
+    const description = dataObject('Description', { label: 'faults', summary: 'faults' });
+    await admin.call('RegisterExtension', em, { extension: dataObject('Extension', { key: 'com.example.faults', version: '1', description, lastHeartbeatTime: new Date() }) });
+    await admin.call('SetExtensionCertificate', em, { extensionKey: 'com.example.faults', certificatePem: ext.cert });
+  });
 
   it('InvalidLocale on every login, NotAuthenticated without a session, NotSupported and NoSubjectName', async () => {
     const c = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir(), tunnel: { proxyPort: h.info.tunnelPort } });
@@ -190,10 +197,6 @@ describe('the faults the SessionManager reference lists, as typed VimFaults', ()
     await fault(c.acquireCloneTicket(), 'NotAuthenticated');
     await fault(c.sessionManager.acquireGenericServiceTicket({ _typeName: 'SessionManagerHttpServiceRequestSpec', url: `${new URL(h.info.url).origin}/folder/x?dcPath=DC0&dsName=LocalDS_0`, method: 'httpGet' } as never), 'NotAuthenticated');
 
-    const em = admin.serviceContent.extensionManager!;
-    const description = dataObject('Description', { label: 'faults', summary: 'faults' });
-    await admin.call('RegisterExtension', em, { extension: dataObject('Extension', { key: 'com.example.faults', version: '1', description, lastHeartbeatTime: new Date() }) });
-    await admin.call('SetExtensionCertificate', em, { extensionKey: 'com.example.faults', certificatePem: ext.cert });
     await fault(c.loginByCertificate({ extensionKey: 'com.example.faults', cert: ext.cert, key: ext.key, locale: 'xx_YY' }), 'InvalidLocale');
     await fault(c.loginBySubjectName({ extensionKey: 'com.example.faults', cert: ext.cert, key: ext.key }), 'NoSubjectName');
 

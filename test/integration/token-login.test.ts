@@ -1,10 +1,10 @@
 // SSO token logins: a bearer token from the STS simulator, and re-authentication through a provider.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isVimFault, TokenError, VimClient, type ManagedObjectReference, type SamlToken } from '../../src/index.ts';
+import { isVimFault, TokenError, VimClient, type SamlToken } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
+import { SI } from '../fixtures.ts';
 
-const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 let h: Harness;
 let admin: VimClient;
 let stsUrl: string;
