@@ -124,7 +124,7 @@ export class SessionBroker {
       req.resume();
       return;
     }
-    const path = new URL(req.url ?? '/', 'http://broker').pathname.replace(/\/+$/, '');
+    const path = (req.url ?? '/').split('?')[0]!.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
     if (req.method !== 'POST' || path !== BROKER_PATH) {
       this.#refused++;
       res.writeHead(404, { 'Content-Length': '0' }).end();
