@@ -10,6 +10,8 @@ command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 /usr/bin/python3 -c 'import pyVmomi' >/dev/null 2>&1 || need+=(python3-pyvmomi)
 command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
+# The fleet tests' session store (test/harness/redis.ts starts a private one per test file).
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -93,6 +93,8 @@ export function sharedLogin(inner: LoginStrategy, o: SharedLoginOptions): LoginS
         let shared = false;
         try {
           shared = await s('compareAndSet', () => store.compareAndSet(key, now, id, lock));
+          // Another client found the dead id meanwhile and removed it: the lock still makes this the one write.
+          if (!shared && now !== undefined) shared = await s('compareAndSet', () => store.compareAndSet(key, undefined, id, lock));
           if (!shared) logger.warn('session store: the login lock expired before the new session was stored: this client keeps it to itself');
         } catch (err) {
           warn('session store: the new session could not be stored: this client keeps it to itself', err);

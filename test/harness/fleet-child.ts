@@ -2,7 +2,7 @@
 // session store the parent describes, logs in, then runs calls on command and reports over IPC.
 // Never prints a secret: it reports a short digest of its session id, not the id.
 import { createHash } from 'node:crypto';
-import { FileSessionStore, MemorySessionStore, VimClient, type SessionStore } from '../../src/index.ts';
+import { FileSessionStore, MemorySessionStore, VimClient, type Logger, type SessionStore } from '../../src/index.ts';
 
 export type StoreSpec =
   | { kind: 'none' }
@@ -29,11 +29,20 @@ export type FromChild =
   | { type: 'reauthenticated'; session: string }
   | { type: 'progress'; ok: number }
   | { type: 'stopped'; ok: number; failed: number; errors: string[] }
+  | { type: 'log'; level: string; message: string }
   | { type: 'closed' };
 
 const SI = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const digest = (id: string | undefined): string => (id ? createHash('sha256').update(id).digest('hex').slice(0, 12) : 'none');
 const send = (m: FromChild): void => void process.send!(m);
+
+/** Forwards the store's warnings and notices (never with data: it could only hold error names). */
+const logger: Logger = {
+  debug: () => {},
+  info: (message) => send({ type: 'log', level: 'info', message }),
+  warn: (message) => send({ type: 'log', level: 'warn', message }),
+  error: (message) => send({ type: 'log', level: 'error', message }),
+};
 
 async function makeStore(spec: StoreSpec): Promise<{ store: SessionStore | undefined; close: () => Promise<void> }> {
   switch (spec.kind) {
@@ -45,7 +54,7 @@ async function makeStore(spec: StoreSpec): Promise<{ store: SessionStore | undef
       return { store: new FileSessionStore({ dir: spec.dir, ...spec.timing }), close: async () => {} };
     case 'redis': {
       const { RedisSessionStore } = await import('../../src/fleet/redis.ts');
-      const store = new RedisSessionStore({ url: spec.url, prefix: spec.prefix, ttlSeconds: spec.ttlSeconds, encryptionKey: spec.encryptionKey, ...spec.timing });
+      const store = new RedisSessionStore({ url: spec.url, prefix: spec.prefix, ttlSeconds: spec.ttlSeconds, encryptionKey: spec.encryptionKey, logger, ...spec.timing });
       return { store, close: () => store.close() };
     }
   }
@@ -79,7 +88,7 @@ process.on('message', (raw) => {
       try {
         const { store, close } = await makeStore(m.job.store);
         closeStore = close;
-        client = await VimClient.connect(m.job.url, { tls: { ca: m.job.ca }, ...(store && { sessionStore: store }) });
+        client = await VimClient.connect(m.job.url, { tls: { ca: m.job.ca }, logger, ...(store && { sessionStore: store }) });
         client.on('reauthenticated', () => send({ type: 'reauthenticated', session: digest(client!.sessionId) }));
       } catch (err) {
         send({ type: 'failed', error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
