@@ -4,6 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { UserSession, VimClient } from '../../src/index.ts';
 import type { ChildStart, FromChild, ToChild } from './fleet-child.ts';
 
 const CHILD = fileURLToPath(new URL('./fleet-child.ts', import.meta.url));
@@ -119,4 +120,29 @@ export class FleetProcess {
     this.#child.kill('SIGKILL');
     return exited;
   }
+}
+
+/** The server's live sessions, read by an (administrator) client. */
+export async function liveSessions(admin: VimClient): Promise<UserSession[]> {
+  const r = await admin.call('RetrievePropertiesEx', admin.serviceContent.propertyCollector, {
+    specSet: [{ propSet: [{ type: 'SessionManager', pathSet: ['sessionList'] }], objectSet: [{ obj: admin.serviceContent.sessionManager! }] }],
+    options: {},
+  });
+  return (r!.objects[0]!.propSet?.[0]?.val as UserSession[] | undefined) ?? [];
+}
+
+/** Ends every session but `keep` (default: the admin's own), as an operator would from the vSphere Client. */
+export async function terminateOthers(admin: VimClient, keep: readonly string[] = [admin.userSession!.key]): Promise<number> {
+  const keys = (await liveSessions(admin)).map((s) => s.key).filter((k) => !keep.includes(k));
+  if (keys.length) await admin.sessionManager.terminateSessions(keys);
+  return keys.length;
+}
+
+/** Waits until every process has made `n` more calls than it had reported. */
+export async function progressed(ps: readonly FleetProcess[], n = 40): Promise<void> {
+  await Promise.all(ps.map(async (p) => {
+    const last = p.messages.filter((m) => m.type === 'progress').at(-1);
+    const from = last?.type === 'progress' ? last.ok : 0;
+    await p.next('progress', (m) => m.ok >= from + n);
+  }));
 }

@@ -3,9 +3,9 @@
 import { request } from 'node:http';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionBroker, SessionBrokerError, VimClient, type Logger, type UserSession } from '../../src/index.ts';
+import { SessionBroker, SessionBrokerError, VimClient, type Logger } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
-import { FleetProcess } from '../harness/fleet.ts';
+import { FleetProcess, terminateOthers } from '../harness/fleet.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
 
 const SI = { type: 'ServiceInstance', value: 'ServiceInstance' };
@@ -39,14 +39,6 @@ afterAll(async () => {
 
 const count = async (method: string): Promise<number> => (await harnessStats(h.info)).methods[method] ?? 0;
 
-async function sessions(): Promise<UserSession[]> {
-  const r = await admin.call('RetrievePropertiesEx', admin.serviceContent.propertyCollector, {
-    specSet: [{ propSet: [{ type: 'SessionManager', pathSet: ['sessionList'] }], objectSet: [{ obj: admin.serviceContent.sessionManager! }] }],
-    options: {},
-  });
-  return (r!.objects[0]!.propSet?.[0]?.val as UserSession[] | undefined) ?? [];
-}
-
 function post(path: string, headers: Record<string, string>, body = '{}'): Promise<{ status: number; body: string }> {
   const u = new URL(path, broker.url);
   return new Promise((resolve, reject) => {
@@ -70,8 +62,7 @@ describe('SessionBroker', () => {
       expect(await count('CloneSession')).toBe(1);
       worker!.send({ cmd: 'load', concurrency: 3 });
       await worker!.next('progress');
-      const keep = new Set([owner.userSession!.key, admin.userSession!.key]);
-      await admin.sessionManager.terminateSessions((await sessions()).map((s) => s.key).filter((k) => !keep.has(k)));
+      await terminateOthers(admin, [owner.userSession!.key, admin.userSession!.key]);
       await worker!.next('reauthenticated');
       await worker!.next('progress', (m) => m.ok >= 40);
       const r = await worker!.stop();

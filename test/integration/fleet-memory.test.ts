@@ -2,9 +2,10 @@
 // identity in the key, lifetimes, single flight, a failing store.
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileSessionStore, MemorySessionStore, SessionStoreError, VimClient, isVimFault, type Logger, type SessionStore, type UserSession } from '../../src/index.ts';
+import { FileSessionStore, MemorySessionStore, SessionStoreError, VimClient, isVimFault, type Logger, type SessionStore } from '../../src/index.ts';
 import { sessionKey } from '../../src/fleet/key.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
+import { liveSessions } from '../harness/fleet.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
 
 const SI = { type: 'ServiceInstance', value: 'ServiceInstance' };
@@ -34,13 +35,7 @@ const count = async (method: string): Promise<number> => (await stats()).methods
 const creds = () => ({ username: h.info.username, password: h.info.password });
 const keyOf = () => sessionKey(new URL('/sdk', h.info.url).href.replace(/\/+$/, ''), h.info.username, h.info.password);
 
-async function sessionKeys(): Promise<string[]> {
-  const r = await admin.call('RetrievePropertiesEx', admin.serviceContent.propertyCollector, {
-    specSet: [{ propSet: [{ type: 'SessionManager', pathSet: ['sessionList'] }], objectSet: [{ obj: admin.serviceContent.sessionManager! }] }],
-    options: {},
-  });
-  return ((r!.objects[0]!.propSet?.[0]?.val as UserSession[] | undefined) ?? []).map((s) => s.key);
-}
+const sessionKeys = async (): Promise<string[]> => (await liveSessions(admin)).map((s) => s.key);
 
 describe('MemorySessionStore', () => {
   it('clients of one process share one session; close() keeps it for the others; the last close() logs it out', async () => {

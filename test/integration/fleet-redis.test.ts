@@ -2,15 +2,19 @@
 // (test/harness/redis.ts) that is stopped and started under them, a private harness counting Logins.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VimClient, type UserSession } from '../../src/index.ts';
+import { VimClient } from '../../src/index.ts';
 import { sessionKey } from '../../src/fleet/key.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
-import { FleetProcess } from '../harness/fleet.ts';
+import { FleetProcess, progressed, terminateOthers } from '../harness/fleet.ts';
 import type { ChildStart } from '../harness/fleet-child.ts';
 import { RedisServer } from '../harness/redis.ts';
 import { Harness, harnessStall, harnessStats } from '../harness/vcsim.ts';
 
-const TIMING = { lockTtlMs: 1500, pollIntervalMs: 20, renewIntervalMs: 200, timeoutMs: 500 };
+// A generous store timeout: on a loaded machine a slow answer must not pass for an outage (which costs Logins);
+// a stopped Redis fails at once anyway (commands are not queued while disconnected).
+// The lock TTL is long (a slow Login must not look like a dead holder) except where a holder is killed.
+const TIMING = { lockTtlMs: 10_000, pollIntervalMs: 20, renewIntervalMs: 200, timeoutMs: 3000 };
+const SHORT_LOCK = { ...TIMING, lockTtlMs: 1500 };
 const KEY = Buffer.alloc(32, 0x5a).toString('hex');
 let h: Harness;
 let redis: RedisServer;
@@ -29,8 +33,8 @@ afterAll(async () => {
   await Promise.all([h?.stop(), redis?.stop()]);
 });
 
-function job(prefix: string): ChildStart {
-  return { url: h.info.url, ca: h.ca.toString(), username: h.info.username, password: h.info.password, store: { kind: 'redis', url: redis.url, prefix, ttlSeconds: 60, encryptionKey: KEY, timing: TIMING } };
+function job(prefix: string, timing: Record<string, number> = TIMING): ChildStart {
+  return { url: h.info.url, ca: h.ca.toString(), username: h.info.username, password: h.info.password, store: { kind: 'redis', url: redis.url, prefix, ttlSeconds: 60, encryptionKey: KEY, timing } };
 }
 
 const newPrefix = (): string => `t${++prefixes}:`;
@@ -42,24 +46,6 @@ function spawn(n: number): FleetProcess[] {
 }
 
 const logins = async (): Promise<number> => (await harnessStats(h.info)).methods.Login ?? 0;
-
-async function terminateOthers(): Promise<void> {
-  const r = await admin.call('RetrievePropertiesEx', admin.serviceContent.propertyCollector, {
-    specSet: [{ propSet: [{ type: 'SessionManager', pathSet: ['sessionList'] }], objectSet: [{ obj: admin.serviceContent.sessionManager! }] }],
-    options: {},
-  });
-  const keys = ((r!.objects[0]!.propSet?.[0]?.val as UserSession[] | undefined) ?? []).map((s) => s.key).filter((k) => k !== admin.userSession!.key);
-  if (keys.length) await admin.sessionManager.terminateSessions(keys);
-}
-
-/** Waits until every process has made `n` more calls than now. */
-async function progressed(ps: FleetProcess[], n = 40): Promise<void> {
-  await Promise.all(ps.map(async (p) => {
-    const last = p.messages.filter((m) => m.type === 'progress').at(-1);
-    const from = last?.type === 'progress' ? last.ok : 0;
-    await p.next('progress', (m) => m.ok >= from + n);
-  }));
-}
 
 describe('RedisSessionStore across processes', () => {
   it('4 processes start with exactly one Login; the stored id is encrypted, under a TTL; a terminated session costs one Login and no failed call', async () => {
@@ -86,7 +72,7 @@ describe('RedisSessionStore across processes', () => {
     for (const p of ps) p.send({ cmd: 'load', concurrency: 4 });
     await progressed(ps, 20);
     const mid = await logins();
-    await terminateOthers();
+    await terminateOthers(admin);
     const again = await Promise.all(ps.map((p) => p.next('reauthenticated')));
     expect(new Set(again.map((m) => m.session)).size).toBe(1);
     await progressed(ps);
@@ -104,7 +90,7 @@ describe('RedisSessionStore across processes', () => {
     await progressed(ps, 20);
 
     await redis.stop();
-    await terminateOthers(); // each process must now re-login without the store
+    await terminateOthers(admin); // each process must now re-login without the store
     await Promise.all(ps.map((p) => p.next('reauthenticated')));
     await progressed(ps);
 
@@ -113,7 +99,7 @@ describe('RedisSessionStore across processes', () => {
     await Promise.race(ps.map((p) => p.next('log', (m) => m.message.includes('store is back'))));
     await progressed(ps);
     const before = await logins();
-    await terminateOthers(); // every session dies: the fleet is one again, with one Login
+    await terminateOthers(admin); // every session dies: the fleet is one again, with one Login
     await Promise.all(ps.map((p) => p.next('reauthenticated', (m) => p.messages.filter((x) => x.type === 'reauthenticated').indexOf(m) >= 1)));
     await progressed(ps);
     const results = await Promise.all(ps.map((p) => p.stop()));
@@ -127,7 +113,7 @@ describe('RedisSessionStore across processes', () => {
   it('the lock holder SIGKILLed mid-login: the fleet recovers within the lock TTL, with one Login', async () => {
     const prefix = newPrefix();
     const [holder, b, c] = spawn(3);
-    await Promise.all([holder!, b!, c!].map((p) => p.connect(job(prefix))));
+    await Promise.all([holder!, b!, c!].map((p) => p.connect(job(prefix, SHORT_LOCK))));
     const r = new Redis(redis.url);
     try {
       const before = await logins();
@@ -137,7 +123,7 @@ describe('RedisSessionStore across processes', () => {
       await holder!.kill();
       const killedAt = Date.now();
       const [rb, rc] = await Promise.all([b!.login(), c!.login()]);
-      expect(Date.now() - killedAt).toBeLessThan(TIMING.lockTtlMs + 3000);
+      expect(Date.now() - killedAt).toBeLessThan(SHORT_LOCK.lockTtlMs + 4000);
       expect(rb.session).toBe(rc.session);
       expect(await logins()).toBe(before + 2);
     } finally {
