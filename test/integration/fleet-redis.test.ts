@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VimClient } from '../../src/index.ts';
 import { sessionKey } from '../../src/fleet/key.ts';
+import { RedisSessionStore } from '../../src/redis.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { FleetProcess, progressed, terminateOthers } from '../harness/fleet.ts';
 import type { ChildStart } from '../harness/fleet-child.ts';
@@ -20,6 +21,7 @@ let h: Harness;
 let redis: RedisServer;
 let admin: VimClient;
 let prefixes = 0;
+const SI = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const fleet: FleetProcess[] = [];
 
 beforeAll(async () => {
@@ -130,5 +132,42 @@ describe('RedisSessionStore across processes', () => {
       r.disconnect();
     }
     await Promise.all([b!.close(), c!.close()]);
+  });
+});
+
+describe('RedisSessionStore in one process', () => {
+  it('renews the TTL with use; a second login() on the same client keeps the session; logout() removes it from Redis and the server', async () => {
+    const prefix = newPrefix();
+    const store = new RedisSessionStore({ url: redis.url, prefix, ttlSeconds: 60, renewIntervalMs: 0 });
+    const r = new Redis(redis.url);
+    const c = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, sessionStore: store });
+    try {
+      const skey = `${prefix}s:${await sessionKey(h.info.url, h.info.username, h.info.password)}`;
+      await c.login({ username: h.info.username, password: h.info.password });
+      const first = await r.pttl(skey);
+      expect(first).toBeGreaterThan(0);
+      // Each successful call may renew (renewIntervalMs 0): the TTL goes back up to its full length.
+      let renewed = false;
+      for (let i = 0; i < 50 && !renewed; i++) {
+        await c.call('CurrentTime', SI);
+        renewed = (await r.pttl(skey)) > first;
+      }
+      expect(renewed).toBe(true);
+
+      const id = c.sessionId;
+      const before = (await harnessStats(h.info)).methods;
+      await c.login({ username: h.info.username, password: h.info.password });
+      const after = (await harnessStats(h.info)).methods;
+      expect(c.sessionId).toBe(id);
+      expect([after.Login, after.Logout]).toEqual([before.Login, before.Logout]);
+
+      await c.logout();
+      expect(await r.exists(skey)).toBe(0);
+      expect((await harnessStats(h.info)).methods.Logout).toBe((before.Logout ?? 0) + 1);
+    } finally {
+      r.disconnect();
+      await c.close();
+      await store.close();
+    }
   });
 });
