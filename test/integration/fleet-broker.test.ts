@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionBroker, SessionBrokerError, VimClient, type Logger } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { FleetProcess, terminateOthers } from '../harness/fleet.ts';
+import { loopbackServerCertificate } from '../harness/tls-fixtures.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
 
 const SI = { type: 'ServiceInstance', value: 'ServiceInstance' };
@@ -118,6 +119,31 @@ describe('SessionBroker', () => {
       expect(await count('Login')).toBe(logins + 1);
     } finally {
       await c.close();
+    }
+  });
+
+  it('serves HTTPS with tls; the worker verifies the broker with its client\'s TLS policy; http:// to a non-loopback host is refused', async () => {
+    const { cert, key } = loopbackServerCertificate();
+    const secure = await SessionBroker.listen({ client: owner, token: TOKEN, tls: { cert, key } });
+    try {
+      expect(secure.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const trusting = await VimClient.connect(h.info.url, { tls: { ca: [h.ca, cert] } });
+      const untrusting = await VimClient.connect(h.info.url, { tls: { ca: h.ca } });
+      try {
+        await trusting.loginByBroker({ url: secure.url, token: TOKEN });
+        expect(await trusting.call('CurrentTime', SI)).toBeInstanceOf(Date);
+        const served = secure.stats.served;
+        expect(await untrusting.loginByBroker({ url: secure.url, token: TOKEN }).catch((e: unknown) => e)).toBeInstanceOf(Error);
+        expect(untrusting.sessionId).toBeUndefined();
+        expect(secure.stats.served).toBe(served); // no ticket went to a connection that did not verify the broker
+        const plain = await untrusting.loginByBroker({ url: 'http://broker.example.com:8080', token: TOKEN }).catch((e: unknown) => e);
+        expect(plain).toBeInstanceOf(SessionBrokerError);
+        expect((plain as SessionBrokerError).reason).toBe('insecureUrl');
+      } finally {
+        await Promise.all([trusting.close(), untrusting.close()]);
+      }
+    } finally {
+      await secure.close();
     }
   });
 
