@@ -146,3 +146,18 @@ export async function progressed(ps: readonly FleetProcess[], n = 40): Promise<v
     await p.next('progress', (m) => m.ok >= from + n);
   }));
 }
+
+/** The processes a test file started: spawn() them here and killAll() in afterAll, so none outlives a failed test. */
+export class FleetRegistry {
+  readonly #all: FleetProcess[] = [];
+
+  spawn(n: number): FleetProcess[] {
+    const ps = Array.from({ length: n }, () => FleetProcess.spawn());
+    this.#all.push(...ps);
+    return ps;
+  }
+
+  async killAll(): Promise<void> {
+    await Promise.all(this.#all.splice(0).map((p) => p.kill()));
+  }
+}

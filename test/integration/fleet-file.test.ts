@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VimClient } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
-import { FleetProcess, progressed, terminateOthers } from '../harness/fleet.ts';
+import { FleetRegistry, progressed, terminateOthers, type FleetProcess } from '../harness/fleet.ts';
 import type { ChildStart } from '../harness/fleet-child.ts';
 import { Harness, harnessStall, harnessStats } from '../harness/vcsim.ts';
 
@@ -17,7 +17,7 @@ const SHORT_LOCK = { ...TIMING, lockTtlMs: 1500 };
 let h: Harness;
 let admin: VimClient;
 const dirs: string[] = [];
-const fleet: FleetProcess[] = [];
+const fleet = new FleetRegistry();
 
 beforeAll(async () => {
   h = await Harness.start({ wsdlDir: bundleDir() });
@@ -25,7 +25,7 @@ beforeAll(async () => {
   await admin.login({ username: h.info.username, password: h.info.password });
 });
 afterAll(async () => {
-  await Promise.all(fleet.map((p) => p.kill()));
+  await fleet.killAll();
   await admin?.close();
   await h?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -41,12 +41,7 @@ function newDir(): string {
   return d;
 }
 
-function spawn(n: number): FleetProcess[] {
-  const ps = Array.from({ length: n }, () => FleetProcess.spawn());
-  fleet.push(...ps);
-  return ps;
-}
-
+const spawn = (n: number): FleetProcess[] => fleet.spawn(n);
 const logins = async (): Promise<number> => (await harnessStats(h.info)).methods.Login ?? 0;
 
 describe('FileSessionStore across processes', () => {

@@ -6,7 +6,7 @@ import { VimClient } from '../../src/index.ts';
 import { sessionKey } from '../../src/fleet/key.ts';
 import { RedisSessionStore } from '../../src/redis.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
-import { FleetProcess, progressed, terminateOthers } from '../harness/fleet.ts';
+import { FleetRegistry, progressed, terminateOthers, type FleetProcess } from '../harness/fleet.ts';
 import type { ChildStart } from '../harness/fleet-child.ts';
 import { RedisServer } from '../harness/redis.ts';
 import { Harness, harnessStall, harnessStats } from '../harness/vcsim.ts';
@@ -22,7 +22,7 @@ let redis: RedisServer;
 let admin: VimClient;
 let prefixes = 0;
 const SI = { type: 'ServiceInstance', value: 'ServiceInstance' };
-const fleet: FleetProcess[] = [];
+const fleet = new FleetRegistry();
 
 beforeAll(async () => {
   [h, redis] = await Promise.all([Harness.start({ wsdlDir: bundleDir() }), RedisServer.start()]);
@@ -30,7 +30,7 @@ beforeAll(async () => {
   await admin.login({ username: h.info.username, password: h.info.password });
 });
 afterAll(async () => {
-  await Promise.all(fleet.map((p) => p.kill()));
+  await fleet.killAll();
   await admin?.close();
   await Promise.all([h?.stop(), redis?.stop()]);
 });
@@ -41,12 +41,7 @@ function job(prefix: string, timing: Record<string, number> = TIMING): ChildStar
 
 const newPrefix = (): string => `t${++prefixes}:`;
 
-function spawn(n: number): FleetProcess[] {
-  const ps = Array.from({ length: n }, () => FleetProcess.spawn());
-  fleet.push(...ps);
-  return ps;
-}
-
+const spawn = (n: number): FleetProcess[] => fleet.spawn(n);
 const logins = async (): Promise<number> => (await harnessStats(h.info)).methods.Login ?? 0;
 
 describe('RedisSessionStore across processes', () => {
