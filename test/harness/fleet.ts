@@ -1,7 +1,7 @@
 // A fleet of real child processes (test/harness/fleet-child.ts), each a VimClient with a session
 // store, driven over IPC: start, put under load, stop, close, or SIGKILL.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { UserSession, VimClient } from '../../src/index.ts';
@@ -23,9 +23,12 @@ function childEntry(): { file: string; execArgv: string[] } {
     const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
     const dir = `${ROOT}node_modules/.cache/vim25-fleet`;
     mkdirSync(dir, { recursive: true });
-    const file = `${dir}/fleet-child-${process.pid}.mjs`;
-    esbuild.buildSync({ entryPoints: [CHILD], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: file, logLevel: 'error' });
-    process.once('exit', () => rmSync(file, { force: true }));
+    // Built to a name of its own, then renamed over the shared one: test files building at the
+    // same time each leave a whole file, and nothing accumulates.
+    const file = `${dir}/fleet-child.mjs`;
+    const tmp = `${dir}/fleet-child-${process.pid}-${Math.random().toString(36).slice(2)}.tmp.mjs`;
+    esbuild.buildSync({ entryPoints: [CHILD], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: tmp, logLevel: 'error' });
+    renameSync(tmp, file);
     entry = { file, execArgv: [] };
   } catch {
     entry = { file: CHILD, execArgv: ['--import', 'tsx'] };
