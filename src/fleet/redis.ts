@@ -1,11 +1,11 @@
 // RedisSessionStore (the `vim25-soap/redis` subpath; ioredis is an optional peer dependency that
 // the main entry point never loads): the fleet's session in Redis.
-//   <prefix>s:<key>  the session id (fingerprint, then the id or its AES-256-GCM seal), with a
+//   <prefix>s:{<key>}  the session id (fingerprint, then the id or its AES-256-GCM seal), with a
 //                    TTL renewed with use; keep it no longer than vCenter's idle timeout (30 min
 //                    by default), after which vCenter has forgotten an unused session anyway
-//   <prefix>l:<key>  the login lock: SET NX PX with a fencing token, released on success (only
+//   <prefix>l:{<key>}  the login lock: SET NX PX with a fencing token, released on success (only
 //                    by its holder), expiring by itself when the holder dies
-//   <prefix>f:<key>  the fencing counter (INCR)
+//   <prefix>f:{<key>}  the fencing counter (INCR)
 // Writes under a lock are Lua scripts that check the lock still holds the writer's token.
 // Commands are never queued while Redis is unreachable: they fail at once, the client goes on
 // with a session of its own, and ioredis reconnects in the background so the fleet rejoins.
@@ -134,8 +134,9 @@ export class RedisSessionStore implements SessionStore {
     else this.#redis.disconnect();
   }
 
+  /** The key in braces is a Redis Cluster hash tag: a login's session, lock and counter share a slot, as its Lua scripts need. */
   #k(kind: 's' | 'l' | 'f', key: string): string {
-    return `${this.prefix}${kind}:${key}`;
+    return `${this.prefix}${kind}:{${key}}`;
   }
 
   /** Waits for the first connection; afterwards a lost connection fails at once (no queueing). */

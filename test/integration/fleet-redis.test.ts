@@ -55,7 +55,7 @@ describe('RedisSessionStore across processes', () => {
 
     const r = new Redis(redis.url);
     try {
-      const skey = `${prefix}s:${await sessionKey(h.info.url, h.info.username, h.info.password)}`;
+      const skey = `${prefix}s:{${await sessionKey(h.info.url, h.info.username, h.info.password)}}`;
       const raw = await r.get(skey);
       expect(raw).toMatch(/^[\w-]+\.g1~/);
       const ttl = await r.pttl(skey);
@@ -137,7 +137,7 @@ describe('RedisSessionStore in one process', () => {
     const r = new Redis(redis.url);
     const c = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, sessionStore: store });
     try {
-      const skey = `${prefix}s:${await sessionKey(h.info.url, h.info.username, h.info.password)}`;
+      const skey = `${prefix}s:{${await sessionKey(h.info.url, h.info.username, h.info.password)}}`;
       await c.login({ username: h.info.username, password: h.info.password });
       const first = await r.pttl(skey);
       expect(first).toBeGreaterThan(0);
