@@ -22,6 +22,7 @@ if [ "$what" = all ]; then
   command -v xmllint >/dev/null 2>&1 || want libxml2-utils "xmllint: the conformance tests validate requests against the schema"
   /usr/bin/python3 -c 'import pyVmomi' >/dev/null 2>&1 || want python3-pyvmomi "the pyvmomi peer in the harness tests"
   command -v xmlsec1 >/dev/null 2>&1 || want xmlsec1 "the harness checks WS-Security signatures with it"
+  command -v redis-server >/dev/null 2>&1 || want redis-server "the fleet tests' session store (a private one per test file)"
 fi
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

@@ -36,6 +36,10 @@ import type { Row } from './inventory/rows.ts';
 import { waitForTask, waitForTasks, type WaitForTaskOptions } from './inventory/task.ts';
 import { watch, type WatchOptions, type WatchUpdate } from './inventory/watch.ts';
 import type { TaskInfo } from './generated/types.ts';
+import { sessionKey } from './fleet/key.ts';
+import { sharedLogin } from './fleet/shared-login.ts';
+import type { SessionStore } from './fleet/store.ts';
+import { brokerLogin, type BrokerLoginOptions } from './fleet/broker.ts';
 
 export interface ConnectOptions {
   /**
@@ -76,6 +80,12 @@ export interface ConnectOptions {
   maxSockets?: number;
   /** Aborts the connect. */
   signal?: AbortSignal | undefined;
+  /**
+   * Share password sessions with the other clients and processes using this store (see
+   * "Sessions for a fleet"): login() adopts the live session the store has for this server and
+   * identity, or logs in once for all of them; so does a re-login after NotAuthenticated.
+   */
+  sessionStore?: SessionStore;
 }
 
 /** What every login and logout takes besides its credentials. */
@@ -88,6 +98,8 @@ export interface LoginOptions extends SessionCallOptions {
   password: string;
   locale?: string;
 }
+
+export interface BrokerLoginCallOptions extends BrokerLoginOptions, SessionCallOptions {}
 
 export type ClientEvent = SessionEvent;
 
@@ -172,6 +184,8 @@ export class VimClient extends EventEmitter {
   readonly #call: Invoke;
   readonly #version: { value: string };
   readonly #keepAlive: KeepAlive | undefined;
+  readonly #store: SessionStore | undefined;
+  readonly #logger: Logger;
   #closed = false;
   /** The rest of SessionManager: properties, tickets, impersonation, locale, service message. */
   readonly sessionManager: SessionManagerCalls;
@@ -184,6 +198,8 @@ export class VimClient extends EventEmitter {
     this.#jar = jar;
     this.#transport = transport;
     this.#version = parts.version;
+    this.#store = options.sessionStore;
+    this.#logger = logger;
     const interval = options.keepAliveIntervalMs;
     this.#keepAlive = interval && interval > 0 ? new KeepAlive(interval, () => this.#call('CurrentTime', SERVICE_INSTANCE, {}), logger) : undefined;
     const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
@@ -304,7 +320,22 @@ export class VimClient extends EventEmitter {
     if (typeof options?.username !== 'string' || typeof options.password !== 'string') {
       throw new TypeError('login needs { username, password } as strings');
     }
-    return this.#session.login(passwordLogin(options.username, options.password, options.locale), options.signal);
+    const strategy = passwordLogin(options.username, options.password, options.locale);
+    if (!this.#store) return this.#session.login(strategy, options.signal);
+    return this.#session.login(sharedLogin(strategy, {
+      store: this.#store,
+      key: sessionKey(this.url, options.username, options.password),
+      propertyCollector: this.serviceContent.propertyCollector,
+      logger: this.#logger,
+    }), options.signal);
+  }
+
+  /**
+   * CloneSession with a clone ticket from a SessionBroker (or any endpoint of the plug-in
+   * clone-ticket shape). Replayable: when the session dies, the client asks the broker again.
+   */
+  async loginByBroker(options: BrokerLoginCallOptions): Promise<UserSession> {
+    return this.#session.login(brokerLogin(this.#transport, options, this.about.instanceUuid), options?.signal);
   }
 
   /** LoginExtensionByCertificate: an extension (solution) logs in with its registered certificate. */
@@ -411,7 +442,8 @@ export class VimClient extends EventEmitter {
     this.#keepAlive?.stop();
     this.#session.close();
     try {
-      await this.#session.logout(options.signal);
+      // A session shared through a store stays for the clients and processes still using it.
+      await this.#session.logout(options.signal, 'close');
     } catch (err) {
       if (!(err instanceof TransportError)) throw err;
     } finally {

@@ -1,9 +1,14 @@
 // Public exports only.
 export {
   VimClient, type ConnectOptions, type LoginOptions, type ClientEvent, type ClientEvents, type PluginSessionOptions, type CertificateLoginOptions,
-  type SessionCallOptions, type TokenLoginOptions, type SspiLoginOptions, type LocalTicketLoginOptions, type CallArgs,
+  type SessionCallOptions, type BrokerLoginCallOptions, type TokenLoginOptions, type SspiLoginOptions, type LocalTicketLoginOptions, type CallArgs,
 } from './client.ts';
 export type { TokenSource } from './session/strategies.ts';
+export { MemorySessionStore } from './fleet/memory.ts';
+export { FileSessionStore, type FileSessionStoreOptions } from './fleet/file.ts';
+export { SessionStoreError, type SessionStore, type StoreLock, type StoreTiming, type SessionStoreErrorReason } from './fleet/store.ts';
+export { SessionBroker, SessionBrokerError, type SessionBrokerOptions, type SessionBrokerErrorReason, type BrokerLoginOptions } from './fleet/broker.ts';
+export type { EncryptionKey } from './fleet/codec.ts';
 export { PluginSessionError, type PluginSessionErrorReason } from './session/plugin.ts';
 export { LocalTicketError, DEFAULT_LOCAL_TICKET_DIRECTORIES, type LocalTicketProblem } from './session/local-ticket.ts';
 export { TokenError, type SamlToken, type IssueTokenOptions } from './session/token.ts';

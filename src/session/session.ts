@@ -82,7 +82,9 @@ export class Session {
     this.#assertOpen();
     const generation = this.#generation;
     try {
-      return await attempt();
+      const result = await attempt();
+      this.#strategy?.used?.();
+      return result;
     } catch (err) {
       if (!isVimFault(err, 'NotAuthenticated')) throw err;
       await this.#recover(generation, err, signal);
@@ -114,6 +116,7 @@ export class Session {
       sessionManager: this.#o.sessionManager,
       mutualTls: (credentials) => openMutualTlsChannel(this.#o.mutualTls, credentials),
       adoptSessionId: (id) => setSessionCookie(jar, this.#o.url, id),
+      sessionId: () => sessionIdIn(jar, this.#o.url),
     });
     const id = sessionIdIn(jar, this.#o.url);
     if (!id) throw new TransportError(`the ${strategy.kind} login succeeded but the server set no session cookie`, { code: 'ENOSESSION' });
@@ -148,21 +151,31 @@ export class Session {
     return current;
   }
 
-  /** Ends the session the client has (if any), then makes `id` the client's session. */
+  /**
+   * Ends the session the client has (if any), then makes `id` the client's session. A shared
+   * session is only let go of (see LoginStrategy.release), and one the new login found again
+   * (the same id) is kept.
+   */
   async #switchTo(id: string, signal: AbortSignal | undefined): Promise<void> {
-    if (this.#strategy !== undefined || this.sessionId !== undefined) await this.logout(signal);
+    if (this.#strategy !== undefined || this.sessionId !== undefined) await this.logout(signal, 'close', this.sessionId === id);
     setSessionCookie(this.#o.jar, this.#o.url, id);
   }
 
-  /** Ends the session on the server if there is one; never throws for a session that is already gone. */
-  async logout(signal?: AbortSignal): Promise<void> {
+  /**
+   * Ends the session on the server if there is one; never throws for a session that is already
+   * gone. A session shared with other clients is logged out only when its strategy says so
+   * (`mode`: 'logout' from logout(), 'close' from close() and from a switch to another session).
+   */
+  async logout(signal?: AbortSignal, mode: 'logout' | 'close' = 'logout', keep = false): Promise<void> {
     await this.#pending?.catch(() => undefined);
     const had = this.#strategy !== undefined || this.sessionId !== undefined;
+    const strategy = this.#strategy;
     this.#strategy = undefined;
     this.#generation++;
     if (!had) return;
     try {
-      await this.#o.invoke('Logout', this.#o.sessionManager, {}, { signal });
+      const verdict = strategy?.release ? await strategy.release(mode).catch(() => 'logout' as const) : 'logout';
+      if (verdict === 'logout' && !keep) await this.#o.invoke('Logout', this.#o.sessionManager, {}, { signal });
     } catch (err) {
       // NotAuthenticated: already gone. Transport errors: nothing more we can do about it.
       this.#o.logger.debug('logout: session already gone or server unreachable', { error: err instanceof Error ? err.name : 'unknown' });
@@ -211,7 +224,9 @@ export class Session {
     try {
       const { session, id } = await this.#loginOnTheSide(strategy);
       if (this.#strategy !== strategy || this.#closed) {
-        // Logged out, replaced or closed meanwhile: the new session is nobody's, so it ends here.
+        // Logged out, replaced or closed meanwhile: the new session is nobody's, so it ends here
+        // (unless others share it).
+        if (strategy.release && (await strategy.release('close').catch(() => 'logout' as const)) === 'keep') return;
         const jar = new CookieJar();
         setSessionCookie(jar, this.#o.url, id);
         await this.#o.invoke('Logout', this.#o.sessionManager, {}, { jar }).catch(() => undefined);

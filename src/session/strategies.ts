@@ -16,6 +16,8 @@ export interface LoginContext {
   mutualTls(credentials: CertificateAndKey): MutualTlsChannel;
   /** Makes a session created on another channel the client's session. */
   adoptSessionId(sessionId: string): void;
+  /** The session id the login has so far (set by the server or adopted). */
+  sessionId(): string | undefined;
 }
 
 export interface LoginStrategy {
@@ -23,6 +25,14 @@ export interface LoginStrategy {
   /** Whether the strategy can log in again by itself when the session dies. */
   readonly replayable: boolean;
   login(ctx: LoginContext): Promise<UserSession>;
+  /**
+   * A session shared with other clients (fleet/): how this client lets go of it when it logs
+   * out ('logout'), closes or switches to another session ('close'). 'keep' leaves the session
+   * on the server for the others; without this method the session is logged out.
+   */
+  release?(mode: 'logout' | 'close'): Promise<'logout' | 'keep'>;
+  /** A call on the session succeeded (a shared session renews its place in the store). */
+  used?(): void;
 }
 
 /** Methods that create or end a session: never retried, never re-authenticated. */

@@ -24,6 +24,7 @@ function context(answer: (method: string, args: Record<string, unknown>, options
       throw new Error('not used');
     },
     adoptSessionId: () => undefined,
+    sessionId: () => undefined,
   };
   return { ctx, sent };
 }

@@ -1,0 +1,166 @@
+// A fleet of real child processes (test/harness/fleet-child.ts), each a VimClient with a session
+// store, driven over IPC: start, put under load, stop, close, or SIGKILL.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { UserSession, VimClient } from '../../src/index.ts';
+import type { ChildStart, FromChild, ToChild } from './fleet-child.ts';
+
+const CHILD = fileURLToPath(new URL('./fleet-child.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+let entry: { file: string; execArgv: string[] } | undefined;
+
+/**
+ * The child as one ES module bundled by esbuild (tsx's own dependency), so each process starts
+ * on plain node in a fraction of tsx's time on a loaded machine; packages stay external and
+ * resolve from the project's node_modules. Without esbuild: the source under tsx.
+ */
+function childEntry(): { file: string; execArgv: string[] } {
+  if (entry) return entry;
+  try {
+    const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+    const dir = `${ROOT}node_modules/.cache/vim25-fleet`;
+    mkdirSync(dir, { recursive: true });
+    // Built to a name of its own, then renamed over the shared one: test files building at the
+    // same time each leave a whole file, and nothing accumulates.
+    const file = `${dir}/fleet-child.mjs`;
+    const tmp = `${dir}/fleet-child-${process.pid}-${Math.random().toString(36).slice(2)}.tmp.mjs`;
+    esbuild.buildSync({ entryPoints: [CHILD], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: tmp, logLevel: 'error' });
+    renameSync(tmp, file);
+    entry = { file, execArgv: [] };
+  } catch {
+    entry = { file: CHILD, execArgv: ['--import', 'tsx'] };
+  }
+  return entry;
+}
+
+export class FleetProcess {
+  readonly messages: FromChild[] = [];
+  readonly #child: ChildProcess;
+  readonly #waiters: { match: (m: FromChild) => boolean; resolve: (m: FromChild) => void }[] = [];
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+    child.on('message', (raw) => {
+      const m = raw as FromChild;
+      this.messages.push(m);
+      for (const w of this.#waiters.splice(0)) {
+        if (w.match(m)) w.resolve(m);
+        else this.#waiters.push(w);
+      }
+    });
+  }
+
+  static spawn(): FleetProcess {
+    const { file, execArgv } = childEntry();
+    return new FleetProcess(fork(file, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  }
+
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
+  send(m: ToChild): void {
+    this.#child.send(m);
+  }
+
+  /** The first message (already received or to come) that matches. */
+  next<T extends FromChild['type']>(type: T, match: (m: Extract<FromChild, { type: T }>) => boolean = () => true): Promise<Extract<FromChild, { type: T }>> {
+    return this.#wait((m) => m.type === type && match(m as Extract<FromChild, { type: T }>)) as Promise<Extract<FromChild, { type: T }>>;
+  }
+
+  #wait(ok: (m: FromChild) => boolean): Promise<FromChild> {
+    const seen = this.messages.find(ok);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null, signal: string | null): void => reject(new Error(`fleet process exited (${code ?? signal}) before the awaited message`));
+      this.#child.once('exit', onExit);
+      this.#waiters.push({ match: ok, resolve: (m) => {
+        this.#child.off('exit', onExit);
+        resolve(m);
+      } });
+    });
+  }
+
+  async start(job: ChildStart): Promise<Extract<FromChild, { type: 'ready' }>> {
+    this.send({ cmd: 'start', job });
+    const m = await this.#wait((x) => x.type === 'ready' || x.type === 'failed');
+    if (m.type === 'failed') throw new Error(m.error);
+    return m as Extract<FromChild, { type: 'ready' }>;
+  }
+
+  /** Connects without logging in (job.deferLogin); login() logs in later. */
+  async connect(job: ChildStart): Promise<void> {
+    this.send({ cmd: 'start', job: { ...job, deferLogin: true } });
+    const m = await this.#wait((x) => x.type === 'connected' || x.type === 'failed');
+    if (m.type === 'failed') throw new Error(m.error);
+  }
+
+  async login(): Promise<Extract<FromChild, { type: 'ready' }>> {
+    this.send({ cmd: 'login' });
+    const m = await this.#wait((x) => x.type === 'ready' || x.type === 'failed');
+    if (m.type === 'failed') throw new Error(m.error);
+    return m as Extract<FromChild, { type: 'ready' }>;
+  }
+
+  async stop(): Promise<Extract<FromChild, { type: 'stopped' }>> {
+    this.send({ cmd: 'stop' });
+    return this.next('stopped');
+  }
+
+  async close(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    const exited = new Promise((r) => this.#child.once('exit', r));
+    this.send({ cmd: 'close' });
+    await exited;
+  }
+
+  kill(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((r) => this.#child.once('exit', () => r()));
+    this.#child.kill('SIGKILL');
+    return exited;
+  }
+}
+
+/** The server's live sessions, read by an (administrator) client. */
+export async function liveSessions(admin: VimClient): Promise<UserSession[]> {
+  const r = await admin.call('RetrievePropertiesEx', admin.serviceContent.propertyCollector, {
+    specSet: [{ propSet: [{ type: 'SessionManager', pathSet: ['sessionList'] }], objectSet: [{ obj: admin.serviceContent.sessionManager! }] }],
+    options: {},
+  });
+  return (r!.objects[0]!.propSet?.[0]?.val as UserSession[] | undefined) ?? [];
+}
+
+/** Ends every session but `keep` (default: the admin's own), as an operator would from the vSphere Client. */
+export async function terminateOthers(admin: VimClient, keep: readonly string[] = [admin.userSession!.key]): Promise<number> {
+  const keys = (await liveSessions(admin)).map((s) => s.key).filter((k) => !keep.includes(k));
+  if (keys.length) await admin.sessionManager.terminateSessions(keys);
+  return keys.length;
+}
+
+/** Waits until every process has made `n` more calls than it had reported. */
+export async function progressed(ps: readonly FleetProcess[], n = 40): Promise<void> {
+  await Promise.all(ps.map(async (p) => {
+    const last = p.messages.filter((m) => m.type === 'progress').at(-1);
+    const from = last?.type === 'progress' ? last.ok : 0;
+    await p.next('progress', (m) => m.ok >= from + n);
+  }));
+}
+
+/** The processes a test file started: spawn() them here and killAll() in afterAll, so none outlives a failed test. */
+export class FleetRegistry {
+  readonly #all: FleetProcess[] = [];
+
+  spawn(n: number): FleetProcess[] {
+    const ps = Array.from({ length: n }, () => FleetProcess.spawn());
+    this.#all.push(...ps);
+    return ps;
+  }
+
+  async killAll(): Promise<void> {
+    await Promise.all(this.#all.splice(0).map((p) => p.kill()));
+  }
+}

@@ -1,0 +1,108 @@
+// Sessions for a fleet with the FileSessionStore: real child processes sharing one directory,
+// against a private harness that counts Logins.
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VimClient } from '../../src/index.ts';
+import { bundleDir } from '../../scripts/lib/paths.ts';
+import { FleetRegistry, progressed, terminateOthers, type FleetProcess } from '../harness/fleet.ts';
+import type { ChildStart } from '../harness/fleet-child.ts';
+import { Harness, harnessStall, harnessStats } from '../harness/vcsim.ts';
+
+// A generous store timeout: on a loaded machine a slow answer must not pass for an outage (which costs Logins).
+// The lock TTL is long (a slow Login must not look like a dead holder) except where a holder is killed.
+const TIMING = { lockTtlMs: 10_000, pollIntervalMs: 20, renewIntervalMs: 200, timeoutMs: 3000 };
+const SHORT_LOCK = { ...TIMING, lockTtlMs: 1500 };
+let h: Harness;
+let admin: VimClient;
+const dirs: string[] = [];
+const fleet = new FleetRegistry();
+
+beforeAll(async () => {
+  h = await Harness.start({ wsdlDir: bundleDir() });
+  admin = await VimClient.connect(h.info.url, { tls: { ca: h.ca } });
+  await admin.login({ username: h.info.username, password: h.info.password });
+});
+afterAll(async () => {
+  await fleet.killAll();
+  await admin?.close();
+  await h?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function job(dir: string, timing: Record<string, number> = TIMING): ChildStart {
+  return { url: h.info.url, ca: h.ca.toString(), username: h.info.username, password: h.info.password, store: { kind: 'file', dir, timing } };
+}
+
+function newDir(): string {
+  const d = join(mkdtempSync(join(tmpdir(), 'vim25-fleet-')), 'sessions');
+  dirs.push(join(d, '..'));
+  return d;
+}
+
+const spawn = (n: number): FleetProcess[] => fleet.spawn(n);
+const logins = async (): Promise<number> => (await harnessStats(h.info)).methods.Login ?? 0;
+
+describe('FileSessionStore across processes', () => {
+  it('4 processes start with exactly one Login and share one session; a later process does no Login; the files are private', async () => {
+    const dir = newDir();
+    const before = await logins();
+    const ps = spawn(4);
+    const ready = await Promise.all(ps.map((p) => p.start(job(dir))));
+    expect(await logins()).toBe(before + 1);
+    expect(new Set(ready.map((r) => r.session)).size).toBe(1);
+
+    await Promise.all(ps.map((p) => p.close()));
+    // close() of a shared session does not log the fleet out: the next process adopts it.
+    const [late] = spawn(1);
+    const r = await late!.start(job(dir));
+    expect(r.session).toBe(ready[0]!.session);
+    expect(await logins()).toBe(before + 1);
+    await late!.close();
+
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(dir);
+    expect(files.filter((f) => f.endsWith('.session'))).toHaveLength(1);
+    for (const f of files) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
+  });
+
+  it('a session terminated from outside under load from every process: exactly one more Login fleet-wide, no failed call', async () => {
+    const dir = newDir();
+    const ps = spawn(4);
+    await Promise.all(ps.map((p) => p.start(job(dir))));
+    const before = await logins();
+    for (const p of ps) p.send({ cmd: 'load', concurrency: 4 });
+    await Promise.all(ps.map((p) => p.next('progress')));
+    expect(await terminateOthers(admin)).toBeGreaterThanOrEqual(1);
+    const again = await Promise.all(ps.map((p) => p.next('reauthenticated')));
+    expect(new Set(again.map((m) => m.session)).size).toBe(1);
+    await progressed(ps); // every process goes on calling on the new session
+    const results = await Promise.all(ps.map((p) => p.stop()));
+    for (const r of results) {
+      expect(r.errors).toEqual([]);
+      expect(r.failed).toBe(0);
+      expect(r.ok).toBeGreaterThan(0);
+    }
+    expect(await logins()).toBe(before + 1);
+    await Promise.all(ps.map((p) => p.close()));
+  });
+
+  it('the lock holder SIGKILLed mid-login: another process takes over after the lock TTL, with one Login', async () => {
+    const dir = newDir();
+    const [holder, b, c] = spawn(3);
+    await Promise.all([holder!, b!, c!].map((p) => p.connect(job(dir, SHORT_LOCK))));
+    const before = await logins();
+    await harnessStall(h.info, 20); // the holder's Login is executed but answered only after it is dead
+    holder!.send({ cmd: 'login' });
+    while (!(existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.lock'))) || (await logins()) === before) await new Promise((r) => setTimeout(r, 10));
+    await holder!.kill();
+    const killedAt = Date.now();
+    const [rb, rc] = await Promise.all([b!.login(), c!.login()]);
+    const took = Date.now() - killedAt;
+    expect(rb.session).toBe(rc.session);
+    expect(await logins()).toBe(before + 2); // the dead holder's, and one for the rest of the fleet
+    expect(took).toBeLessThan(SHORT_LOCK.lockTtlMs + 4000);
+    await Promise.all([b!.close(), c!.close()]);
+  });
+});

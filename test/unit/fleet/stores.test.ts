@@ -1,0 +1,128 @@
+// The stores' own contracts, without a server: compare-and-set, locks and fencing, files and
+// their modes, the codec, the key derivation, and what inspect() shows.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { FileSessionStore, MemorySessionStore, SessionStoreError, type SessionStore } from '../../../src/index.ts';
+import { SessionCodec } from '../../../src/fleet/codec.ts';
+import { sessionKey } from '../../../src/fleet/key.ts';
+import { RedisSessionStore } from '../../../src/redis.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'vim25-stores-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => void vi.useRealTimers());
+let n = 0;
+const fileStore = (options = {}) => new FileSessionStore({ dir: join(root, `s${++n}`), ...options });
+const ID = '52b4c2f1-0e3a-7d11-aa90-3f1e2d4c5b6a';
+
+describe.each<[string, () => SessionStore]>([
+  ['memory', () => new MemorySessionStore()],
+  ['file', () => fileStore()],
+  ['file, encrypted', () => fileStore({ encryptionKey: Buffer.alloc(32, 1) })],
+])('%s store', (_, make) => {
+  it('compare-and-set and compare-and-delete', async () => {
+    const s = make();
+    expect(await s.get('k1')).toBeUndefined();
+    expect(await s.compareAndSet('k1', 'other', ID)).toBe(false);
+    expect(await s.compareAndSet('k1', undefined, ID)).toBe(true);
+    expect(await s.compareAndSet('k1', undefined, 'x')).toBe(false);
+    expect(await s.get('k1')).toBe(ID);
+    expect(await s.compareAndSet('k1', ID, 'next.id;with=odd"chars')).toBe(true);
+    expect(await s.get('k1')).toBe('next.id;with=odd"chars');
+    expect(await s.compareAndDelete('k1', ID)).toBe(false);
+    expect(await s.compareAndDelete('k1', 'next.id;with=odd"chars')).toBe(true);
+    expect(await s.get('k1')).toBeUndefined();
+  });
+
+  it('one lock holder at a time; an expired lock is taken over and its holder can no longer write', async () => {
+    const s = make();
+    const a = await s.lock('k2', 80);
+    expect(a).toBeDefined();
+    expect(await s.lock('k2', 80)).toBeUndefined();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 100); // the holder died: its lock's TTL passes
+    const b = await s.lock('k2', 10_000);
+    vi.useRealTimers();
+    expect(b).toBeDefined();
+    expect(b!.token).not.toBe(a!.token);
+    expect(await s.compareAndSet('k2', undefined, ID, a)).toBe(false); // fenced out
+    await a!.release(); // releasing a lock one no longer holds does nothing
+    expect(await s.lock('k2', 80)).toBeUndefined();
+    expect(await s.compareAndSet('k2', undefined, ID, b)).toBe(true);
+    await b!.release();
+    expect(await s.lock('k2', 80)).toBeDefined();
+  });
+});
+
+describe('FileSessionStore', () => {
+  it('a directory 0700, files 0600, no temporary files left, the id encrypted with a key', async () => {
+    const s = fileStore({ encryptionKey: Buffer.alloc(32, 2) });
+    await s.compareAndSet('k', undefined, ID);
+    expect(statSync(s.dir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(s.dir);
+    expect(files).toEqual(['k.session']);
+    expect(statSync(join(s.dir, 'k.session')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(s.dir, 'k.session'), 'utf8')).not.toContain(ID);
+    // Another key does not open it; neither does a moved file.
+    await expect(fileStore({ dir: s.dir, encryptionKey: Buffer.alloc(32, 3) }).get('k')).rejects.toBeInstanceOf(SessionStoreError);
+    writeFileSync(join(s.dir, 'moved.session'), readFileSync(join(s.dir, 'k.session')), { mode: 0o600 });
+    await expect(s.get('moved')).rejects.toThrow(/does not decrypt/);
+  });
+
+  it('a half-written lock file (its holder died while writing) counts as expired', async () => {
+    const s = fileStore();
+    await s.get('k'); // creates the directory
+    writeFileSync(join(s.dir, 'k.lock'), '{"tok', { mode: 0o600 });
+    expect(await s.lock('k', 1000)).toBeDefined();
+  });
+
+  it('tightens a directory that is too open', async () => {
+    const s = fileStore();
+    await s.get('k');
+    const { chmodSync } = await import('node:fs');
+    chmodSync(s.dir, 0o755);
+    await fileStore({ dir: s.dir }).get('k');
+    expect(statSync(s.dir).mode & 0o777).toBe(0o700);
+  });
+});
+
+describe('keys and codec', () => {
+  it('the key depends on URL, user and password, and contains none of them', async () => {
+    const url = 'https://vc.example.com/sdk';
+    const k = await sessionKey(url, 'admin@vsphere.local', 'Secret-1');
+    expect(k).toMatch(/^v1-[\w-]{43}$/);
+    expect(await sessionKey(url, 'admin@vsphere.local', 'Secret-1')).toBe(k);
+    for (const other of await Promise.all([
+      sessionKey(url, 'admin@vsphere.local', 'Secret-2'),
+      sessionKey(url, 'someone@vsphere.local', 'Secret-1'),
+      sessionKey('https://vc2.example.com/sdk', 'admin@vsphere.local', 'Secret-1'),
+    ])) expect(other).not.toBe(k);
+    for (const part of ['Secret', 'admin', 'vc.example']) expect(k).not.toContain(part);
+  });
+
+  it('seals with AES-256-GCM bound to the store key, and rejects a wrong key size', () => {
+    const c = new SessionCodec(Buffer.alloc(32, 9).toString('hex'));
+    const raw = c.encode('key-a', ID);
+    expect(raw).not.toContain(ID);
+    expect(c.decode('key-a', raw)).toBe(ID);
+    expect(() => c.decode('key-b', raw)).toThrow(SessionStoreError);
+    expect(c.encode('key-a', ID)).not.toBe(raw); // a fresh IV each time
+    expect(() => new SessionCodec(Buffer.alloc(16))).toThrow(TypeError);
+  });
+
+  it('stores show no secret in inspect() or JSON', async () => {
+    const key = Buffer.alloc(32, 4);
+    const redis = new RedisSessionStore({ url: 'redis://:redis-password-77@127.0.0.1:1', encryptionKey: key, timeoutMs: 100 });
+    const file = fileStore({ encryptionKey: key });
+    const memory = new MemorySessionStore();
+    await memory.compareAndSet('k', undefined, ID);
+    await file.compareAndSet('k', undefined, ID);
+    for (const s of [redis, file, memory]) {
+      const shown = inspect(s, { depth: 6, showHidden: true }) + JSON.stringify(s);
+      for (const secret of ['redis-password-77', key.toString('hex'), key.toString('base64'), ID]) expect(shown).not.toContain(secret);
+    }
+    await redis.close();
+  });
+});
