@@ -1,5 +1,7 @@
 // The command line: global connection flags (or VC_* environment variables), the command and
 // its own options, read with Node's util.parseArgs (no dependency needed for this).
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export class UsageError extends Error {
@@ -27,6 +29,8 @@ export interface Parsed {
   types: string[];
   /** watch: stop after this many updates. */
   count: number | undefined;
+  /** Where sessions are kept between commands (govc-style); undefined with --no-session. */
+  sessionDir: string | undefined;
   connection: Connection | undefined;
 }
 
@@ -44,6 +48,8 @@ const OPTIONS = {
   since: { type: 'string' },
   type: { type: 'string', multiple: true },
   count: { type: 'string' },
+  'no-session': { type: 'boolean' },
+  'session-dir': { type: 'string' },
 } as const;
 
 export function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
@@ -65,6 +71,7 @@ export function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
     since: values.since,
     types: values.type ?? [],
     count: values.count === undefined ? undefined : positiveInteger(values.count, '--count'),
+    sessionDir: values['no-session'] ? undefined : values['session-dir'] ?? env.VC_SESSION_DIR ?? join(homedir(), '.cache', 'vim25-soap', 'sessions'),
     connection: url === undefined || url === '' ? undefined : {
       url,
       user: values.user ?? env.VC_USER,

@@ -140,3 +140,17 @@ export async function events(ctx: Context): Promise<void> {
   }
   printTable(ctx.out, ['TIME', 'TYPE', 'MESSAGE'], rows, () => all);
 }
+
+/** session save | show | logout: the session kept between commands (in the session directory). */
+export async function session(ctx: Context): Promise<void> {
+  const action = ctx.args.positionals[0];
+  const s = ctx.client.userSession;
+  if (action === 'logout') {
+    await ctx.client.logout({ signal: ctx.signal });
+    printTable(ctx.out, ['SESSION', 'STATE'], [[s?.userName, 'logged out, removed from the session directory']], () => ({ userName: s?.userName, loggedOut: true }));
+    return;
+  }
+  if (action !== 'save' && action !== 'show') throw new UsageError('session takes save, show or logout');
+  const fields: [string, unknown][] = [['userName', s?.userName], ['loginTime', s?.loginTime], ['lastActiveTime', s?.lastActiveTime], ['directory', ctx.args.sessionDir ?? '(none: --no-session)']];
+  printTable(ctx.out, ['FIELD', 'VALUE'], fields, () => ({ userName: s?.userName, loginTime: s?.loginTime, lastActiveTime: s?.lastActiveTime, directory: ctx.args.sessionDir ?? null }));
+}

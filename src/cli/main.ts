@@ -2,7 +2,7 @@
 // VC_USER, VC_PASSWORD and VC_THUMBPRINT or VC_CA (or the matching flags); tables on a
 // terminal, --json for scripts; exit codes a shell can branch on.
 import { readFileSync } from 'node:fs';
-import { isVimFault, TransportError, ValidationError, VimClient, type TlsOptions } from '../index.ts';
+import { FileSessionStore, isVimFault, TransportError, ValidationError, VimClient, type TlsOptions } from '../index.ts';
 import { parse, UsageError, type Parsed } from './args.ts';
 import { toJson } from './output.ts';
 import * as commands from './commands.ts';
@@ -22,6 +22,7 @@ Commands:
   call METHOD OBJECT [JSON]          any vim25 method; --wait waits for a task it returns
   watch TYPE PATHS...                changes of those properties of every TYPE, until Ctrl-C (or --count N)
   events [OBJECT] [--since 10m]      recent events (--type VmPoweredOffEvent, repeatable)
+  session save|show|logout           the session kept between commands (one Login for many commands)
 
 OBJECT is Type:value (VirtualMachine:vm-42), an inventory path (/DC0/vm/web1) or an id (vm-42).
 
@@ -32,6 +33,10 @@ Connection (flags or environment):
   --thumbprint T     VC_THUMBPRINT   pin a self-signed server's SHA-1 or SHA-256 thumbprint
   --ca FILE          VC_CA           or verify against this CA (PEM)
   --insecure         VC_INSECURE=1   skip verification (not recommended)
+
+Sessions: kept between commands in VC_SESSION_DIR or --session-dir (default
+~/.cache/vim25-soap/sessions), so commands after the first do not log in again; --no-session
+logs in and out for one command only; vim25-soap session logout ends the kept session.
 
 Output: tables on a terminal, tab-separated in a pipe, --json for scripts.
 --debug prints each SOAP request as sent and each answer to stderr, secrets redacted.
@@ -44,11 +49,12 @@ Run vim25-soap <command> --help for a command's own help.`,
   collect: 'Usage: vim25-soap collect OBJECT [PATHS...] [--json]\n\nProperties of one object; every property without PATHS.\nExample: vim25-soap collect vm-42 runtime.powerState config.hardware.numCPU',
   call: 'Usage: vim25-soap call METHOD OBJECT [JSON] [--wait] [--json]\n\nCalls any vim25 method on OBJECT with JSON arguments; with --wait, waits for the task it returns (a progress bar on a terminal) and prints the task\'s result.\nExample: vim25-soap call PowerOffVM_Task VirtualMachine:vm-42 --wait',
   watch: 'Usage: vim25-soap watch TYPE PATHS... [--count N] [--json]\n\nEvery change of those properties on every TYPE: one line per update (enter, modify, leave), until Ctrl-C or N updates. Survives a re-login.\nExample: vim25-soap watch VirtualMachine runtime.powerState',
+  session: 'Usage: vim25-soap session save|show|logout [--json]\n\nsave logs in (or adopts the kept session) and keeps it; show prints the kept session\'s user and times; logout ends it on the server and removes it from the session directory.',
   events: 'Usage: vim25-soap events [OBJECT] [--since 10m] [--type TYPE]... [--json]\n\nEvents of the last --since (30s, 10m, 2h, 1d; default 10m), about OBJECT and below if given.\nExample: vim25-soap events /DC0/vm/web1 --since 1h --type VmPoweredOffEvent',
 };
 
 const RUN: Record<string, (ctx: Context) => Promise<void>> = {
-  about: commands.about, ls: commands.ls, find: commands.find, collect: commands.collect, call: commands.call, watch: commands.watch, events: commands.events,
+  about: commands.about, ls: commands.ls, find: commands.find, collect: commands.collect, call: commands.call, watch: commands.watch, events: commands.events, session: commands.session,
 };
 
 function tls(c: NonNullable<Parsed['connection']>): TlsOptions {
@@ -93,6 +99,10 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, stdou
     client = await VimClient.connect(c.url, {
       tls: tls(c),
       signal: controller.signal,
+      // Like govc, the session is kept between commands (files 0600 in a 0700 directory; the
+      // key depends on the password, so another password never reuses it): one Login, not one
+      // per command. close() only detaches; `session logout` ends it.
+      ...(args.sessionDir !== undefined && { sessionStore: new FileSessionStore({ dir: args.sessionDir }) }),
       ...(args.debug && { debug: true, logger: { debug, info: debug, warn: debug, error: debug } }),
       ...(!args.debug && { logger: { debug: quiet, info: quiet, warn: (m: string) => void stderr.write(`vim25-soap: warning: ${m}\n`), error: quiet } }),
     });

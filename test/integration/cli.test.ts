@@ -1,10 +1,13 @@
 // The vim25-soap command as a shell user runs it: child processes against the harness, their
 // output (tables, --json), exit codes and messages.
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import type { HarnessInfo } from '../harness/vcsim.ts';
+import { harnessStats, type HarnessInfo } from '../harness/vcsim.ts';
 import { ownHarness } from '../harness/inventory.ts';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
@@ -12,8 +15,11 @@ const shared = inject('harness');
 
 interface Ran { code: number; stdout: string; stderr: string }
 
+// The sessions the commands keep between them, in a directory of this file's own.
+const sessionDir = mkdtempSync(join(os.tmpdir(), 'vim25-cli-sessions-'));
+
 function env(info: HarnessInfo, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', VC_URL: info.url, VC_USER: info.username, VC_PASSWORD: info.password, VC_CA: info.certFile, ...extra };
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', VC_URL: info.url, VC_USER: info.username, VC_PASSWORD: info.password, VC_CA: info.certFile, VC_SESSION_DIR: sessionDir, ...extra };
 }
 
 function cli(info: HarnessInfo, args: string[], extra: Record<string, string> = {}): Promise<Ran> {
@@ -54,7 +60,7 @@ describe('vim25-soap (read-only, on the shared harness)', () => {
     const [time, events, debug] = await Promise.all([
       cli(shared, ['call', 'CurrentTime', 'ServiceInstance:ServiceInstance']),
       cli(shared, ['events', '--since', '1d', '--json']),
-      cli(shared, ['call', 'CurrentTime', 'ServiceInstance:ServiceInstance', '--debug']),
+      cli(shared, ['call', 'CurrentTime', 'ServiceInstance:ServiceInstance', '--debug', '--no-session']),
     ]);
     // --debug: the SOAP on the wire on stderr, the password redacted.
     expect(debug.code, debug.stderr).toBe(0);
@@ -129,5 +135,25 @@ describe('vim25-soap (changes things: a harness of its own)', () => {
     }
     const code = await new Promise<number | null>((r) => watch.once('exit', r));
     expect(code).toBe(0); // Ctrl-C is how a watch ends
+  });
+
+  it('keeps one session between commands: session save, commands without a Login, session logout', async () => {
+    const dir = mkdtempSync(join(os.tmpdir(), 'vim25-cli-own-'));
+    const logins = async () => (await harnessStats(own)).methods.Login ?? 0;
+    const before = await logins();
+    const saved = await cli(own, ['session', 'save'], { VC_SESSION_DIR: dir });
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(await logins()).toBe(before + 1);
+    const [ls, show] = await Promise.all([cli(own, ['ls', '/DC0'], { VC_SESSION_DIR: dir }), cli(own, ['session', 'show', '--json'], { VC_SESSION_DIR: dir })]);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(JSON.parse(show.stdout)).toMatchObject({ userName: own.username, directory: dir });
+    expect(await logins()).toBe(before + 1); // adopted, not logged in again
+    const out = await cli(own, ['session', 'logout'], { VC_SESSION_DIR: dir });
+    expect(out.code, out.stderr).toBe(0);
+    expect((await harnessStats(own)).methods.Logout).toBeGreaterThanOrEqual(1);
+    expect((await cli(own, ['ls', '/DC0'], { VC_SESSION_DIR: dir })).code).toBe(0);
+    expect(await logins()).toBe(before + 2); // the kept session was ended: a new one
+    // --no-session: a Login of its own, and nothing kept.
+    expect((await cli(own, ['about', '--no-session'])).code).toBe(0);
   });
 });

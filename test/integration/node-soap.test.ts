@@ -161,8 +161,9 @@ describe('node-soap options through the VimClient', () => {
     const s = await createSoapClient(vim, { wsdl: bundleDir(), stream: true });
     const [r] = await s.RetrievePropertiesExAsync({ _this: PC, specSet: [{ propSet: [{ type: 'Folder', pathSet: ['name'] }], objectSet: [{ obj: ref('Folder', 'group-d1') }] }], options: {} });
     expect(r.returnval.objects[0].propSet[0].val.$value).toBe('Datacenters');
-    const err = await s.TerminateSessionAsync({ _this: SM, sessionId: [vim.userSession!.key] }).catch((e: unknown) => e);
-    expect(nodeSoapFault(err)).toBe('InvalidArgument');
+    // A fault that changes nothing on the shared harness: a locale it does not support.
+    const err = await s.SetLocaleAsync({ _this: SM, locale: 'xx_YY' }).catch((e: unknown) => e);
+    expect(nodeSoapFault(err)).toBe('InvalidLocale');
 
     // returnSaxStream: node-soap hands the caller a SAX stream over the answer as it arrives.
     const sax = await createSoapClient(vim, { wsdl: bundleDir(), stream: true, returnSaxStream: true });
