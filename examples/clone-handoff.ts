@@ -38,8 +38,12 @@ async function worker(job: Job): Promise<WorkerReport> {
   }
 }
 
-/** Logs in once, then runs `count` workers, each with a fresh ticket. */
-export async function handOff(url: string, ca: string, username: string, password: string, count: number): Promise<{ parentKey: string; workers: WorkerReport[] }> {
+/**
+ * Logs in once, then runs `count` workers, each with a fresh ticket. A worker is this file run
+ * with `--worker` (under tsx unless `entry` says how else, e.g. a bundled build of it).
+ */
+export async function handOff(url: string, ca: string, username: string, password: string, count: number,
+  entry: { file: string; execArgv: string[] } = { file: fileURLToPath(import.meta.url), execArgv: ['--import', 'tsx'] }): Promise<{ parentKey: string; workers: WorkerReport[] }> {
   const parent = await VimClient.connect(url, { tls: { ca } });
   try {
     const session = await parent.login({ username, password });
@@ -47,7 +51,7 @@ export async function handOff(url: string, ca: string, username: string, passwor
     for (let index = 0; index < count; index++) {
       const ticket = await parent.acquireCloneTicket();
       runs.push(new Promise<WorkerReport>((resolve, reject) => {
-        const child = fork(fileURLToPath(import.meta.url), ['--worker'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        const child = fork(entry.file, ['--worker'], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
         child.once('message', (report) => resolve(report as WorkerReport));
         child.once('error', reject);
         child.once('exit', (code) => code !== 0 && reject(new Error(`worker ${index} exited with ${code}`)));

@@ -1,39 +1,16 @@
 // A fleet of real child processes (test/harness/fleet-child.ts), each a VimClient with a session
 // store, driven over IPC: start, put under load, stop, close, or SIGKILL.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, renameSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { UserSession, VimClient } from '../../src/index.ts';
+import { bundledEntry } from './bundle.ts';
 import type { ChildStart, FromChild, ToChild } from './fleet-child.ts';
 
 const CHILD = fileURLToPath(new URL('./fleet-child.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-let entry: { file: string; execArgv: string[] } | undefined;
-
-/**
- * The child as one ES module bundled by esbuild (tsx's own dependency), so each process starts
- * on plain node in a fraction of tsx's time on a loaded machine; packages stay external and
- * resolve from the project's node_modules. Without esbuild: the source under tsx.
- */
+/** The child, bundled once (bundle.ts): it starts on plain node. */
 function childEntry(): { file: string; execArgv: string[] } {
-  if (entry) return entry;
-  try {
-    const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
-    const dir = `${ROOT}node_modules/.cache/vim25-fleet`;
-    mkdirSync(dir, { recursive: true });
-    // Built to a name of its own, then renamed over the shared one: test files building at the
-    // same time each leave a whole file, and nothing accumulates.
-    const file = `${dir}/fleet-child.mjs`;
-    const tmp = `${dir}/fleet-child-${process.pid}-${Math.random().toString(36).slice(2)}.tmp.mjs`;
-    esbuild.buildSync({ entryPoints: [CHILD], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: tmp, logLevel: 'error' });
-    renameSync(tmp, file);
-    entry = { file, execArgv: [] };
-  } catch {
-    entry = { file: CHILD, execArgv: ['--import', 'tsx'] };
-  }
-  return entry;
+  return bundledEntry(CHILD);
 }
 
 export class FleetProcess {

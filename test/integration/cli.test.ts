@@ -8,9 +8,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { harnessStats, type HarnessInfo } from '../harness/vcsim.ts';
+import { bundledEntry } from '../harness/bundle.ts';
 import { ownHarness } from '../harness/inventory.ts';
 
-const BIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
+// The command bundled once, run on plain node as an installed bin is (no tsx per process).
+const BIN = bundledEntry(fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url)));
 const shared = inject('harness');
 
 interface Ran { code: number; stdout: string; stderr: string }
@@ -24,7 +26,7 @@ function env(info: HarnessInfo, extra: Record<string, string> = {}): NodeJS.Proc
 
 function cli(info: HarnessInfo, args: string[], extra: Record<string, string> = {}): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', BIN, ...args], { env: env(info, extra), timeout: 60_000 },
+    execFile(process.execPath, [...BIN.execArgv, BIN.file, ...args], { env: env(info, extra), timeout: 60_000 },
       (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
   });
 }
@@ -111,7 +113,7 @@ describe('vim25-soap (changes things: a harness of its own)', () => {
 
   it('call --wait waits for the task; watch sees the change', async () => {
     // The watch first reports every VM as it is (enter), then the power-off (modify).
-    const watch = spawn(process.execPath, ['--import', 'tsx', BIN, 'watch', 'VirtualMachine', 'runtime.powerState', '--json'], { env: env(own) });
+    const watch = spawn(process.execPath, [...BIN.execArgv, BIN.file, 'watch', 'VirtualMachine', 'runtime.powerState', '--json'], { env: env(own) });
     const lines: { kind: string; ref: { value: string }; props: Record<string, unknown> }[] = [];
     let wanted: (() => void) | undefined;
     let want = (_l: typeof lines) => false;

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VimClient, isVimFault } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
+import { fileURLToPath } from 'node:url';
 import { handOff } from '../../examples/clone-handoff.ts';
+import { bundledEntry } from '../harness/bundle.ts';
 import { Harness } from '../harness/vcsim.ts';
 import { peer, type Peer, type PeerSession } from '../peers/run.ts';
 import { SI } from '../fixtures.ts';
@@ -54,7 +56,9 @@ describe('clone tickets between our clients', () => {
   });
 
   it('runs the hand-off example with 4 workers, each with a session of its own', async () => {
-    const result = await handOff(h.info.url, readFileSync(h.info.certFile, 'utf8'), h.info.username, h.info.password, 4);
+    // The workers run the example bundled, on plain node (as a deployed service would).
+    const entry = bundledEntry(fileURLToPath(new URL('../../examples/clone-handoff.ts', import.meta.url)));
+    const result = await handOff(h.info.url, readFileSync(h.info.certFile, 'utf8'), h.info.username, h.info.password, 4, entry);
     expect(result.workers).toHaveLength(4);
     const keys = new Set([result.parentKey, ...result.workers.map((w) => w.sessionKey)]);
     expect(keys.size).toBe(5);
