@@ -8,6 +8,7 @@
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
 import { isVimFault } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { readCurrentSession } from '../session/manager.ts';
 import type { LoginContext, LoginStrategy } from '../session/strategies.ts';
 import { DEFAULT_TIMING, SessionStoreError, withTimeout, type SessionStore, type StoreLock, type StoreTiming } from './store.ts';
 
@@ -52,11 +53,7 @@ export function sharedLogin(inner: LoginStrategy, o: SharedLoginOptions): LoginS
   const validate = async (ctx: LoginContext, id: string): Promise<UserSession | undefined> => {
     ctx.adoptSessionId(id);
     try {
-      const r = (await ctx.invoke('RetrievePropertiesEx', o.propertyCollector, {
-        specSet: [{ propSet: [{ type: 'SessionManager', pathSet: ['currentSession'] }], objectSet: [{ obj: ctx.sessionManager }] }],
-        options: {},
-      })) as { objects?: { propSet?: { val: unknown }[] }[] } | undefined;
-      return r?.objects?.[0]?.propSet?.[0]?.val as UserSession | undefined;
+      return await readCurrentSession(ctx.invoke, o.propertyCollector, ctx.sessionManager);
     } catch (err) {
       if (isVimFault(err, 'NotAuthenticated')) return undefined;
       throw err;

@@ -8,6 +8,7 @@
 import type { ManagedObjectReference, UpdateSet } from '../generated/types.ts';
 import { linkedController, release, SessionWatch, type InventoryClient } from './client.ts';
 import { SessionChangedError } from './errors.ts';
+import { destroyView } from './view.ts';
 
 /** Creates the filters (and whatever they need) on a new collector; returns the views to destroy with it. */
 export type CollectorSetup = (collector: ManagedObjectReference, signal: AbortSignal | undefined) => Promise<ManagedObjectReference[]>;
@@ -77,7 +78,7 @@ export async function* updateSets(client: InventoryClient, setup: CollectorSetup
         // On the old session these objects are gone already; on this one they must not outlive the loop.
         if (collector && session.generation === generation) {
           if (waiting) await release(() => client.call('CancelWaitForUpdates', collector!, {}), true);
-          for (const v of views) await release(() => client.call('DestroyView', v, {}), true);
+          for (const v of views) await destroyView(client, v, true);
           await release(() => client.call('DestroyPropertyCollector', collector!, {}), true);
         }
       }

@@ -3,7 +3,7 @@
 import type {
   ManagedObjectReference, SessionManagerGenericServiceTicket, SessionManagerLocalTicket, SessionManagerServiceRequestSpec, UserSession,
 } from '../generated/types.ts';
-import type { Invoke } from '../soap/pipeline.ts';
+import type { Invoke, InvokeOptions } from '../soap/pipeline.ts';
 import type { LoginStrategy } from './strategies.ts';
 import { readLocalTicket } from './local-ticket.ts';
 
@@ -14,6 +14,18 @@ export interface SessionManagerProperties {
   defaultLocale?: string;
   supportedLocaleList?: string[];
   messageLocaleList?: string[];
+}
+
+/**
+ * The session a request's cookie names, in one round trip (SessionManager.currentSession):
+ * undefined when the server answers without one. Used to check a session id before adopting it.
+ */
+export async function readCurrentSession(invoke: Invoke, propertyCollector: ManagedObjectReference, sessionManager: ManagedObjectReference, options?: InvokeOptions): Promise<UserSession | undefined> {
+  const result = (await invoke('RetrievePropertiesEx', propertyCollector, {
+    specSet: [{ propSet: [{ type: 'SessionManager', pathSet: ['currentSession'] }], objectSet: [{ obj: sessionManager }] }],
+    options: {},
+  }, options)) as { objects?: { propSet?: { val: unknown }[] }[] } | undefined;
+  return result?.objects?.[0]?.propSet?.[0]?.val as UserSession | undefined;
 }
 
 const PROPERTIES = ['currentSession', 'sessionList', 'message', 'defaultLocale', 'supportedLocaleList', 'messageLocaleList'] as const;

@@ -13,6 +13,7 @@ import type { Logger } from '../logger.ts';
 import { vimFault } from '../soap/faults.ts';
 import type { Invoke, Policy } from '../soap/pipeline.ts';
 import { clearSessionCookie, SESSION_COOKIE, sessionIdIn, setSessionCookie } from './cookie.ts';
+import { readCurrentSession } from './manager.ts';
 import { notAuthenticatedInResult } from './missing-set.ts';
 import { openMutualTlsChannel, type MutualTlsOptions } from './mutual-tls.ts';
 import { SESSION_METHODS, type LoginStrategy } from './strategies.ts';
@@ -142,7 +143,7 @@ export class Session {
     this.#assertOpen();
     const jar = new CookieJar();
     setSessionCookie(jar, this.#o.url, sessionId);
-    const current = await this.#currentSession(jar, signal);
+    const current = await readCurrentSession(this.#o.invoke, this.#o.propertyCollector, this.#o.sessionManager, { jar, signal });
     if (!current) throw vimFault('attachSession', { _typeName: 'NotAuthenticated' }, 'the session id is not (or no longer) valid on this server');
     await this.#switchTo(sessionId, signal);
     this.#adopt({ kind: 'attached', replayable: false, login: async () => current }, current);
@@ -242,14 +243,6 @@ export class Session {
       this.#o.logger.warn('re-authentication failed', { strategy: strategy.kind, error: err instanceof Error ? err.name : 'unknown', retryInMs: this.#backoffMs });
       throw err;
     }
-  }
-
-  async #currentSession(jar: CookieJar, signal: AbortSignal | undefined): Promise<UserSession | undefined> {
-    const result = (await this.#o.invoke('RetrievePropertiesEx', this.#o.propertyCollector, {
-      specSet: [{ propSet: [{ type: 'SessionManager', pathSet: ['currentSession'] }], objectSet: [{ obj: this.#o.sessionManager }] }],
-      options: {},
-    }, { jar, signal })) as { objects?: { propSet?: { val: unknown }[] }[] } | undefined;
-    return result?.objects?.[0]?.propSet?.[0]?.val as UserSession | undefined;
   }
 
   #clearCookie(): void {

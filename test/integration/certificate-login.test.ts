@@ -3,7 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExtensionCertificate, dataObject, isVimFault, subjectName, thumbprint, TransportError, VimClient } from '../../src/index.ts';
+import { createExtensionCertificate, dataObject, isVimFault, subjectName, TransportError, VimClient } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
 import { SI } from '../fixtures.ts';

@@ -149,7 +149,7 @@ describe('Session, replacing and ending sessions', () => {
   });
 
   it('a call before any login says to log in', async () => {
-    const { session, call } = setup(() => notAuthenticated());
+    const { call } = setup(() => notAuthenticated());
     const err = await call('CurrentTime', {}, {}).catch((e: unknown) => e);
     expect(isVimFault(err, 'NotAuthenticated')).toBe(true);
     expect((err as Error).message).toMatch(/log in first/);
