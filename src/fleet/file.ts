@@ -60,7 +60,8 @@ export class FileSessionStore implements SessionStore {
     const mine: LockFile = { token: randomUUID(), expiresAt: Date.now() + ttlMs };
     if (!(await this.#createExclusive(path, JSON.stringify(mine)))) {
       const held = await this.#currentLock(key);
-      if (held && held.expiresAt > Date.now()) return undefined;
+      // Released meanwhile (another process may be creating its lock now: the caller tries again) or live.
+      if (!held || held.expiresAt > Date.now()) return undefined;
       // Expired (its holder died or hung): take it over. Renaming the stale file away is atomic,
       // so of several processes only one moves a given file; one that moved a lock taken over
       // meanwhile (no longer the expired one it read) puts it back.
@@ -71,7 +72,7 @@ export class FileSessionStore implements SessionStore {
         return undefined;
       }
       const moved = await this.#readLock(aside);
-      if (held && moved && moved.token !== held.token) {
+      if (moved && moved.token !== held.token) {
         await fs.link(aside, path).catch(() => undefined);
         await fs.rm(aside, { force: true });
         return undefined;
@@ -116,7 +117,7 @@ export class FileSessionStore implements SessionStore {
       const l = JSON.parse(raw) as LockFile;
       return typeof l.token === 'string' && typeof l.expiresAt === 'number' ? l : { token: '', expiresAt: 0 };
     } catch {
-      return { token: '', expiresAt: 0 }; // half-written by a holder that died: expired
+      return { token: '', expiresAt: 0 }; // not ours (locks are written whole): treated as expired
     }
   }
 
@@ -148,13 +149,23 @@ export class FileSessionStore implements SessionStore {
     }
   }
 
+  /**
+   * Creates `path` with `content` only if it does not exist, complete from its first moment: the
+   * content goes to a temporary file that is then hard-linked to `path` (link fails if `path`
+   * exists). Opening `path` with O_EXCL and writing after would let another process read it empty
+   * in between, take it for a lock its holder died writing, and take it over.
+   */
   async #createExclusive(path: string, content: string): Promise<boolean> {
+    const tmp = `${path}.${randomUUID()}.tmp`;
     try {
-      await fs.writeFile(path, content, { flag: 'wx', mode: 0o600 });
+      await fs.writeFile(tmp, content, { flag: 'wx', mode: 0o600 });
+      await fs.link(tmp, path);
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw new SessionStoreError('unavailable', `session store: cannot create a lock in ${this.dir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    } finally {
+      await fs.rm(tmp, { force: true });
     }
   }
 

@@ -71,7 +71,32 @@ describe('FileSessionStore', () => {
     await expect(s.get('moved')).rejects.toThrow(/does not decrypt/);
   });
 
-  it('a half-written lock file (its holder died while writing) counts as expired', async () => {
+  it('many stores on one directory, as many processes would: never two lock holders at once', async () => {
+    // Run in one process, the file system calls of eight stores interleave on libuv's thread pool
+    // as those of eight processes do: a lock read while it was being written once passed for an
+    // expired one, and a lock released between two reads was taken from its next holder.
+    const dir = fileStore().dir;
+    const stores = Array.from({ length: 8 }, () => fileStore({ dir }));
+    let holders = 0;
+    let most = 0;
+    let taken = 0;
+    await Promise.all(stores.map(async (s) => {
+      for (let i = 0; i < 60; i++) {
+        const lock = await s.lock('k', 10_000);
+        if (!lock) continue;
+        taken++;
+        most = Math.max(most, ++holders);
+        await new Promise((r) => setImmediate(r));
+        holders--;
+        await lock.release();
+      }
+    }));
+    expect(most).toBe(1);
+    expect(taken).toBeGreaterThan(8);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('an unreadable lock file (not one of ours) counts as expired', async () => {
     const s = fileStore();
     await s.get('k'); // creates the directory
     writeFileSync(join(s.dir, 'k.lock'), '{"tok', { mode: 0o600 });
