@@ -3,7 +3,7 @@
 // question waits for a person, possibly for days: the VM's runtime.question is watched on the
 // same collector, and such a wait ends with TaskBlockedError (pyvmomi's TaskBlocked).
 import type { ManagedObjectReference as MoRef, TaskInfo, VirtualMachineQuestionInfo } from '../generated/types.ts';
-import { abortedOr, linkedController, type InventoryClient } from './client.ts';
+import { abortedOr, isGone, linkedController, type InventoryClient } from './client.ts';
 import { TaskBlockedError, TaskTimeoutError } from './errors.ts';
 import { faultFromLocalized, type TaskRef, type TaskResultOf } from './model.ts';
 import { applyChange } from './rows.ts';
@@ -94,7 +94,14 @@ export async function waitForTasks<R extends readonly TaskRef[]>(
           onProgress(percent, info);
         }
       }
-      if (newVms.length > 0) await questionFilter(client, collector, newVms, link.signal);
+      // The session may have died since this batch: the collector went with it, and the
+      // rebuilt one (updateSets) gets the question filter of every VM seen so far. A collector
+      // gone for another reason fails the loop's next wait instead.
+      if (newVms.length > 0) {
+        await questionFilter(client, collector, newVms, link.signal).catch((err: unknown) => {
+          if (!isGone(err)) throw err;
+        });
+      }
       const results: unknown[] = [];
       for (const t of tasks) {
         const info = infos.get(t.value);
