@@ -1,7 +1,7 @@
 // scripts/lib/bundle.ts: copying and downloading the vim25 bundle, and verifying it against
 // wsdl/manifest.json. Uses the development bundle (bundleDir()) and a local https server.
 import { generateKeyPairSync } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,7 +32,10 @@ afterEach(() => {
 /** A writable copy of the bundle, in which `edit` may change files. */
 function copyOfBundle(edit?: (dir: string) => void): string {
   const dir = join(tempDir(), 'src');
-  cpSync(SRC, dir, { recursive: true });
+  // Dereferenced: a bundle directory that is a symbolic link (wsdl/vim25 → ../shared/…) would
+  // otherwise be copied as the link, and the edits below would go to the only copy of the bundle.
+  cpSync(SRC, dir, { recursive: true, dereference: true });
+  if (!lstatSync(dir).isDirectory()) throw new Error(`${dir} is not a copy of the bundle`);
   for (const name of readdirSync(dir)) chmodSync(join(dir, name), 0o644);
   edit?.(dir);
   return dir;
