@@ -1,8 +1,16 @@
 // Certificates for the small local TLS servers some tests run beside the harness.
 import forge from 'node-forge';
 
-/** A self-signed server certificate for 127.0.0.1 (PEM certificate and key). */
+const made = new Map<string, { cert: string; key: string }>();
+
+/** A self-signed server certificate for 127.0.0.1 (PEM certificate and key); one per name and process (each costs ~0.3 s of CPU). */
 export function loopbackServerCertificate(commonName = 'localhost'): { cert: string; key: string } {
+  let pair = made.get(commonName);
+  if (!pair) made.set(commonName, (pair = create(commonName)));
+  return pair;
+}
+
+function create(commonName: string): { cert: string; key: string } {
   const keys = forge.pki.rsa.generateKeyPair(2048);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;

@@ -74,7 +74,7 @@
 // of using the shared one from inject('harness'), which no test may change (checked at the end
 // of the run by test/conformance/shared-harness.test.ts).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
@@ -180,9 +180,21 @@ export interface HarnessStats {
 
 export type DropStage = 'accept' | 'request';
 
-/** Builds the harness if needed (cached) and returns the binary's path. */
+/** Set by the first build in a test run (global setup), inherited by the test workers. */
+const BINARY_ENV = 'VIM25_HARNESS_BINARY';
+
+/**
+ * Builds the harness if needed (cached by scripts/build-vcsim.sh) and returns the binary's path.
+ * Once per run: the script's checks cost a shell, dpkg-query, go and a hash per call, and each
+ * process a test worker starts costs a fork of the worker's whole address space.
+ */
 export function buildHarness(): string {
-  return execFileSync('bash', [`${ROOT}scripts/build-vcsim.sh`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  let binary = process.env[BINARY_ENV];
+  if (!binary || !existsSync(binary)) {
+    binary = execFileSync('bash', [`${ROOT}scripts/build-vcsim.sh`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    process.env[BINARY_ENV] = binary;
+  }
+  return binary;
 }
 
 function harnessArgs(options: HarnessOptions): string[] {
