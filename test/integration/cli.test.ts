@@ -5,11 +5,13 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { harnessStats, type HarnessInfo } from '../harness/vcsim.ts';
 import { bundledEntry } from '../harness/bundle.ts';
 import { ownHarness } from '../harness/inventory.ts';
+import { run } from '../../src/cli/main.ts';
 
 // The command bundled once, run on plain node as an installed bin is (no tsx per process).
 const BIN = bundledEntry(fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url)));
@@ -24,11 +26,28 @@ function env(info: HarnessInfo, extra: Record<string, string> = {}): NodeJS.Proc
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', VC_URL: info.url, VC_USER: info.username, VC_PASSWORD: info.password, VC_CA: info.certFile, VC_SESSION_DIR: sessionDir, ...extra };
 }
 
+/** The command as a child process, as an installed bin runs. */
 function cli(info: HarnessInfo, args: string[], extra: Record<string, string> = {}): Promise<Ran> {
   return new Promise((resolve) => {
     execFile(process.execPath, [...BIN.execArgv, BIN.file, ...args], { env: env(info, extra), timeout: 60_000 },
       (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
   });
+}
+
+/**
+ * The same command in this process: bin.ts only hands run() the process's argv, environment and
+ * standard streams (a pipe here: not a TTY), so exit codes and output are the same, without a
+ * process start (most of a short command's CPU) per case.
+ */
+async function inProcess(info: HarnessInfo, args: string[], extra: Record<string, string> = {}): Promise<Ran> {
+  const sink = () => {
+    const chunks: string[] = [];
+    const stream = new Writable({ write: (chunk: Buffer, _enc, done) => done(void chunks.push(chunk.toString())) });
+    return { stream: stream as unknown as NodeJS.WriteStream, text: () => chunks.join('') };
+  };
+  const [stdout, stderr] = [sink(), sink()];
+  const code = await run(args, env(info, extra), stdout.stream, stderr.stream);
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
 describe('vim25-soap (read-only, on the shared harness)', () => {
@@ -60,9 +79,9 @@ describe('vim25-soap (read-only, on the shared harness)', () => {
 
   it('call runs any method and prints its result; events reads the event history', async () => {
     const [time, events, debug] = await Promise.all([
-      cli(shared, ['call', 'CurrentTime', 'ServiceInstance:ServiceInstance']),
-      cli(shared, ['events', '--since', '1d', '--json']),
-      cli(shared, ['call', 'CurrentTime', 'ServiceInstance:ServiceInstance', '--debug', '--no-session']),
+      inProcess(shared, ['call', 'CurrentTime', 'ServiceInstance:ServiceInstance']),
+      inProcess(shared, ['events', '--since', '1d', '--json']),
+      inProcess(shared, ['call', 'CurrentTime', 'ServiceInstance:ServiceInstance', '--debug', '--no-session']),
     ]);
     // --debug: the SOAP on the wire on stderr, the password redacted.
     expect(debug.code, debug.stderr).toBe(0);
@@ -88,7 +107,7 @@ describe('vim25-soap (read-only, on the shared harness)', () => {
       ['no server', ['ls'], { VC_URL: '' }, 2, /set VC_URL/],
       ['an untrusted certificate', ['about'], { VC_CA: '' }, 5, /SHA-256 .*tls\.thumbprint/],
     ];
-    const results = await Promise.all(cases.map(([, args, env]) => cli(shared, args, env)));
+    const results = await Promise.all(cases.map(([, args, env]) => inProcess(shared, args, env)));
     cases.forEach(([what, , , code, message], i) => {
       const r = results[i]!;
       expect(r.code, `${what}: ${r.stderr}`).toBe(code);
@@ -98,7 +117,7 @@ describe('vim25-soap (read-only, on the shared harness)', () => {
   });
 
   it('--help for the command and for each command', async () => {
-    const [top, call] = await Promise.all([cli(shared, ['--help']), cli(shared, ['call', '--help'])]);
+    const [top, call] = await Promise.all([inProcess(shared, ['--help']), inProcess(shared, ['call', '--help'])]);
     expect(top).toMatchObject({ code: 0 });
     expect(top.stdout).toMatch(/Exit codes: 0 ok/);
     expect(call.stdout).toMatch(/^Usage: vim25-soap call METHOD OBJECT/);
@@ -143,19 +162,19 @@ describe('vim25-soap (changes things: a harness of its own)', () => {
     const dir = mkdtempSync(join(os.tmpdir(), 'vim25-cli-own-'));
     const logins = async () => (await harnessStats(own)).methods.Login ?? 0;
     const before = await logins();
-    const saved = await cli(own, ['session', 'save'], { VC_SESSION_DIR: dir });
+    const saved = await inProcess(own, ['session', 'save'], { VC_SESSION_DIR: dir });
     expect(saved.code, saved.stderr).toBe(0);
     expect(await logins()).toBe(before + 1);
-    const [ls, show] = await Promise.all([cli(own, ['ls', '/DC0'], { VC_SESSION_DIR: dir }), cli(own, ['session', 'show', '--json'], { VC_SESSION_DIR: dir })]);
+    const [ls, show] = await Promise.all([inProcess(own, ['ls', '/DC0'], { VC_SESSION_DIR: dir }), inProcess(own, ['session', 'show', '--json'], { VC_SESSION_DIR: dir })]);
     expect(ls.code, ls.stderr).toBe(0);
     expect(JSON.parse(show.stdout)).toMatchObject({ userName: own.username, directory: dir });
     expect(await logins()).toBe(before + 1); // adopted, not logged in again
-    const out = await cli(own, ['session', 'logout'], { VC_SESSION_DIR: dir });
+    const out = await inProcess(own, ['session', 'logout'], { VC_SESSION_DIR: dir });
     expect(out.code, out.stderr).toBe(0);
     expect((await harnessStats(own)).methods.Logout).toBeGreaterThanOrEqual(1);
-    expect((await cli(own, ['ls', '/DC0'], { VC_SESSION_DIR: dir })).code).toBe(0);
+    expect((await inProcess(own, ['ls', '/DC0'], { VC_SESSION_DIR: dir })).code).toBe(0);
     expect(await logins()).toBe(before + 2); // the kept session was ended: a new one
     // --no-session: a Login of its own, and nothing kept.
-    expect((await cli(own, ['about', '--no-session'])).code).toBe(0);
+    expect((await inProcess(own, ['about', '--no-session'])).code).toBe(0);
   });
 });
