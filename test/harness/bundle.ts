@@ -4,7 +4,7 @@
 // Without esbuild: the source under tsx.
 import { mkdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename } from 'node:path';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,7 +20,7 @@ export function bundledEntry(source: string): { file: string; execArgv: string[]
     mkdirSync(dir, { recursive: true });
     // Built to a name of its own, then renamed over the shared one: test files building at the
     // same time each leave a whole file, and nothing accumulates.
-    const file = `${dir}/${basename(source, '.ts')}.mjs`;
+    const file = `${dir}/${relative(ROOT, source).replace(/\.ts$/, '').replace(/[/\\]/g, '_')}.mjs`; // one file per entry: src/index.ts and src/node-soap/index.ts apart
     const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp.mjs`;
     esbuild.buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: tmp, logLevel: 'error' });
     renameSync(tmp, file);
