@@ -1,32 +1,11 @@
 // node-soap (with axios and the rest of its tree) is loaded by the vim25-soap/node-soap subpath
 // only: a process that imports the main entry never loads it, and installing the package does
 // not pull it in (an optional peer dependency).
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/lib/paths.ts';
-import { bundledEntry } from '../harness/bundle.ts';
-
-/** The node_modules packages a fresh process has loaded after importing `entry` (CommonJS ones are in require.cache, node-soap among them). */
-function loadedPackages(entry: string): Promise<string[]> {
-  // The entry bundled with its packages left out (bundle.ts): what it loads is what the sources load, without tsx in the child.
-  const { file, execArgv } = bundledEntry(join(ROOT, entry));
-  const script = `
-    await import(${JSON.stringify(pathToFileURL(file).href)});
-    const { createRequire } = await import('node:module');
-    const cache = Object.keys(createRequire(import.meta.url).cache);
-    const names = new Set(cache.map((p) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(p)?.[1]).filter(Boolean));
-    console.log(JSON.stringify([...names].sort()));
-  `;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...execArgv, '--input-type=module', '-e', script], { cwd: ROOT }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${err.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as string[]);
-    });
-  });
-}
+import { loadedPackages } from '../harness/loaded-packages.ts';
 
 describe('the main entry point stays lean', () => {
   it('never loads node-soap or axios; the node-soap subpath does', async () => {

@@ -5,9 +5,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { VimClient, isVimFault, type UserSession } from '../../src/index.ts';
 import { bundleDir, ROOT } from '../../scripts/lib/paths.ts';
+import { bundledEntry } from '../harness/bundle.ts';
 import { harnessRestart, harnessStats } from '../harness/vcsim.ts';
 import { connect, loggedIn, SI, startHarness, terminate } from '../fixtures.ts';
 
@@ -103,15 +105,16 @@ describe('keepalive and lifecycle', () => {
 
   it('a process that logs in with keepalive and calls close() exits by itself', async () => {
     const h = await startHarness();
+    const lib = bundledEntry(join(ROOT, 'src/index.ts')); // plain node, as a user's process runs
     const script = `
-      import { VimClient } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};
+      import { VimClient } from ${JSON.stringify(pathToFileURL(lib.file).href)};
       import { readFileSync } from 'node:fs';
       const c = await VimClient.connect(process.env.URL, { tls: { ca: readFileSync(process.env.CA) }, wsdl: process.env.WSDL, keepAliveIntervalMs: 100 });
       await c.login({ username: process.env.U, password: process.env.P });
       await c.close();
       console.log('closed');
     `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    const child = spawn(process.execPath, [...lib.execArgv, '--input-type=module', '-e', script], {
       cwd: ROOT,
       env: { ...process.env, URL: h.info.url, CA: h.info.certFile, WSDL: bundleDir(), U: h.info.username, P: h.info.password },
       stdio: ['ignore', 'pipe', 'pipe'],
