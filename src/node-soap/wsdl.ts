@@ -1,24 +1,44 @@
 // The full vim25 WSDL as node-soap parses it: vimService.wsdl, the vim.wsdl it imports and the
 // schemas that one includes (3.4 MB of XML: ~1.7 s of CPU and ~80 MB of RSS on the 2-core machine,
-// README "node-soap"). That is paid once per process and location, on the first
-// createSoapClient for it, and the parse is shared by every client made from it.
+// README "node-soap"). The parse is shared by every client made from the same documents, wherever
+// they were read from: a bundle directory and the servers of one vSphere build serve the same
+// bytes, so a process talking to fifty vCenters of three builds parses three times, not fifty.
+// A location's documents are read (and hashed) once per process.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { IHttpClient, WSDL } from 'soap';
 import { open_wsdl as openWsdl } from 'soap/lib/wsdl/index.js';
+import { readXml } from '../binding/xml-reader.ts';
+import { localName } from '../binding/xml.ts';
 import { TransportError } from '../errors.ts';
+import { resolveLocation } from '../wsdl/load.ts';
 
-const parsed = new Map<string, Promise<WSDL>>();
+const byContent = new Map<string, Promise<WSDL>>();
+const byLocation = new Map<string, Promise<WSDL>>();
+
+/** vim25's bundle is 9 documents and 3.4 MB; a server's WSDL is followed no further than this. */
+const MAX_DOCUMENTS = 64;
+const MAX_TOTAL_CHARS = 64 * 1024 * 1024;
+
+type Callback = Parameters<IHttpClient['request']>[2];
 
 /**
  * node-soap keeps the options a WSDL was opened with (and copies of them in every imported
- * document): the loader it is given forwards to the first client's transport only until the
- * parse is done, so the shared parse never keeps that client's sockets and jar alive.
+ * document): the loader it is given serves the documents already read, and forwards anything
+ * else to the first client's transport only until the parse is done, so the shared parse never
+ * keeps that client's sockets and jar alive.
  */
 class Loader implements IHttpClient {
-  constructor(private target: IHttpClient | undefined) {}
+  constructor(private readonly documents: ReadonlyMap<string, string>, private target: IHttpClient | undefined) {}
 
-  request(...args: Parameters<IHttpClient['request']>): ReturnType<IHttpClient['request']> {
+  request(url: string, data: unknown, callback: Callback, ...rest: unknown[]): ReturnType<IHttpClient['request']> {
+    const known = data == null ? this.documents.get(url) : undefined;
+    if (known !== undefined) {
+      queueMicrotask(() => callback(null, { status: 200, statusText: 'OK', headers: {}, data: known } as never, known));
+      return undefined as never;
+    }
     if (!this.target) throw new TransportError('the WSDL loader was used after the WSDL was parsed', { code: 'EWSDL' });
-    return this.target.request(...args);
+    return (this.target.request as (...a: unknown[]) => ReturnType<IHttpClient['request']>)(url, data, callback, ...rest);
   }
 
   release(): void {
@@ -26,11 +46,22 @@ class Loader implements IHttpClient {
   }
 }
 
-/** node-soap's parse of the WSDL at `location` (a file or URL), read through `http` for URLs; once per process and location. */
+/** node-soap's parse of the WSDL at `location` (a file or URL; URLs read through `http`), shared by every location serving the same documents. */
 export function sharedWsdl(location: string, http: IHttpClient): Promise<WSDL> {
-  let p = parsed.get(location);
+  let p = byLocation.get(location);
   if (!p) {
-    const loader = new Loader(http);
+    p = readDocuments(location, http).then((documents) => parsedOnce(location, documents, http));
+    p.catch(() => byLocation.delete(location));
+    byLocation.set(location, p);
+  }
+  return p;
+}
+
+function parsedOnce(location: string, documents: ReadonlyMap<string, string>, http: IHttpClient): Promise<WSDL> {
+  const key = documentsKey(location, documents);
+  let p = byContent.get(key);
+  if (!p) {
+    const loader = new Loader(documents, http);
     p = new Promise<WSDL>((resolve, reject) => {
       openWsdl(location, { httpClient: loader }, (err, wsdl) => {
         loader.release();
@@ -38,8 +69,62 @@ export function sharedWsdl(location: string, http: IHttpClient): Promise<WSDL> {
         else resolve(wsdl);
       });
     });
-    p.catch(() => parsed.delete(location));
-    parsed.set(location, p);
+    p.catch(() => byContent.delete(key));
+    byContent.set(key, p);
   }
   return p;
+}
+
+/** The document at `location` and every one it imports or includes, transitively, by location. */
+async function readDocuments(location: string, http: IHttpClient): Promise<Map<string, string>> {
+  const documents = new Map<string, string>();
+  const queue = [location];
+  let chars = 0;
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    if (documents.has(next)) continue;
+    if (documents.size === MAX_DOCUMENTS) throw new TransportError(`the vim25 WSDL at ${location} imports more than ${MAX_DOCUMENTS} documents`, { code: 'EWSDL' });
+    const text = await readDocument(next, http);
+    chars += text.length;
+    if (chars > MAX_TOTAL_CHARS) throw new TransportError(`the vim25 WSDL at ${location} is larger than ${MAX_TOTAL_CHARS} characters`, { code: 'EWSDL' });
+    documents.set(next, text);
+    const from = next;
+    try {
+      readXml(text, {
+        open(qname, attributes) {
+          const name = localName(qname);
+          const ref = name === 'import' || name === 'include' ? (attributes.location ?? attributes.schemaLocation) : undefined;
+          if (ref) queue.push(resolveLocation(from, ref));
+        },
+      });
+    } catch (err) {
+      throw new TransportError(`${from} is not a WSDL or schema document (${err instanceof Error ? err.message : String(err)})`, { code: 'EWSDL', cause: err });
+    }
+  }
+  return documents;
+}
+
+function readDocument(location: string, http: IHttpClient): Promise<string> {
+  if (!/^https?:\/\//i.test(location)) {
+    return readFile(location, 'utf8').catch((err: unknown) => {
+      throw new TransportError(`cannot read ${location} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { code: 'EWSDL', cause: err });
+    });
+  }
+  return new Promise<string>((resolve, reject) => {
+    http.request(location, null, (err: unknown, res?: { status?: number }, body?: unknown) => {
+      if (err) reject(err);
+      else if (res?.status !== 200 || typeof body !== 'string') reject(new TransportError(`cannot load ${location}: HTTP ${res?.status ?? '?'}`, { code: 'EWSDL', status: res?.status }));
+      else resolve(body);
+    });
+  });
+}
+
+/** A digest of the documents and their places relative to the first one, the same for a directory and a server. */
+function documentsKey(location: string, documents: ReadonlyMap<string, string>): string {
+  const base = location.slice(0, Math.max(location.lastIndexOf('/'), location.lastIndexOf('\\')) + 1);
+  const hash = createHash('sha256');
+  for (const [where, text] of documents) {
+    const name = where.startsWith(base) ? where.slice(base.length) : where;
+    hash.update(`${name}\n${text.length}\n`).update(text);
+  }
+  return hash.digest('hex');
 }

@@ -56,7 +56,8 @@ async function fetchText(location: string, transport: HttpTransport): Promise<st
   return res.text();
 }
 
-function relative(base: string, ref: string): string {
+/** `ref` (an import's or include's location) resolved against the document at `base` (a URL or a file path). */
+export function resolveLocation(base: string, ref: string): string {
   return /^https?:\/\//i.test(base) ? new URL(ref, base).href : join(dirname(base), ref);
 }
 
@@ -105,7 +106,7 @@ function readWsdl(location: string, text: string): WsdlFacts {
 async function readDescription(location: string, transport: HttpTransport): Promise<ServiceDescription> {
   const service = readWsdl(location, await fetchText(location, transport));
   // vimService.wsdl only names the service; the interface WSDL it imports holds the operations.
-  const interfaceLocation = service.imported ? relative(location, service.imported) : location;
+  const interfaceLocation = service.imported ? resolveLocation(location, service.imported) : location;
   const facts = service.imported ? readWsdl(interfaceLocation, await fetchText(interfaceLocation, transport)) : service;
   const { targetNamespace, soapAction } = facts;
   if (!targetNamespace || facts.operations.length === 0 || soapAction === undefined) {

@@ -49,7 +49,7 @@ describe('a node-soap Client from the full vim25 WSDL', () => {
     expect(port.RetrievePropertiesEx!.output).toHaveProperty('returnval');
     expect(typeof s.RetrievePropertiesExAsync).toBe('function');
     expect(typeof s.VimService.VimPort.CurrentTime).toBe('function');
-    // Parsed once per process and location: a second client (the same file named differently) shares the parse.
+    // Parsed once per process and set of documents: a second client (the same file named differently) shares the parse.
     const again = await createSoapClient(vim, { wsdl: join(bundleDir(), 'vimService.wsdl'), attributesKey: 'attrs' });
     expect(Object.getPrototypeOf(again.wsdl)).toBe(Object.getPrototypeOf(s.wsdl));
     // ...with options of its own.
@@ -66,6 +66,8 @@ describe('a node-soap Client from the full vim25 WSDL', () => {
     const [content] = await s.RetrieveServiceContentAsync({ _this: ref('ServiceInstance', 'ServiceInstance') });
     expect(content.returnval.about.apiType).toBe(info.apiType);
     expect(content.returnval.propertyCollector).toEqual(PC);
+    // The server serves the bundle's very documents: the parse made from the bundle directory is shared.
+    expect(Object.getPrototypeOf(s.wsdl)).toBe(Object.getPrototypeOf((await createSoapClient(vim, { wsdl: bundleDir() })).wsdl));
   });
 });
 
