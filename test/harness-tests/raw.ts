@@ -1,11 +1,9 @@
 // Raw HTTP/SOAP for the harness's own tests: node's https module and hand-written envelopes,
 // never our library, so a harness bug and a library bug cannot hide each other.
-import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import forge from 'node-forge';
 import type { Harness, HarnessInfo, HarnessOptions } from '../harness/vcsim.ts';
 import { ownHarness as ownFileHarness } from '../fixtures.ts';
 
@@ -164,27 +162,8 @@ export function ownHarness(options: HarnessOptions = {}): () => Harness {
   return ownFileHarness({ wsdlDir: '', captureDir: '', inventory: { datacenters: 1, clusters: 1, hostsPerCluster: 1, standaloneHosts: 0, vms: 1 }, ...options });
 }
 
-export interface ClientCertificate {
-  cert: string;
-  key: string;
-  sha1: string;
-}
-
-/** A self-signed client certificate (node-forge), subject attributes in the order given (DER order). */
-export function clientCertificate(subject: { shortName: string; value: string }[]): ClientCertificate {
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = `01${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
-  cert.validity.notBefore = new Date(Date.now() - 3600_000);
-  cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([{ name: 'extKeyUsage', clientAuth: true }]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  const pem = forge.pki.certificateToPem(cert);
-  return { cert: pem, key: forge.pki.privateKeyToPem(keys.privateKey), sha1: new X509Certificate(pem).fingerprint };
-}
+export { clientCertificate } from '../harness/tls-fixtures.ts';
+export type ClientCertificate = ReturnType<typeof import('../harness/tls-fixtures.ts').clientCertificate>;
 
 /** A TLS session to the harness inside the sdkTunnel (CONNECT sdkTunnel:8089 on the tunnel port). */
 export function tunnelSocket(h: HarnessInfo, client: { cert?: string; key?: string } = {}, target = 'sdkTunnel:8089'): Promise<tls.TLSSocket> {

@@ -3,15 +3,16 @@ import net from 'node:net';
 import tls from 'node:tls';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExtensionCertificate, dataObject, isVimFault, subjectName, TransportError, VimClient } from '../../src/index.ts';
+import { dataObject, isVimFault, subjectName, TransportError, VimClient } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
 import { SI } from '../fixtures.ts';
+import { extensionCertificate } from '../harness/tls-fixtures.ts';
 
 const KEY = 'com.example.vim25soap';
 const SUBJECT_KEY = 'com.example.vim25soap.subject';
-const ext = createExtensionCertificate({ commonName: KEY, organizationalUnit: 'Solutions', organization: 'Example' });
-const other = createExtensionCertificate({ commonName: 'someone-else' });
+const ext = extensionCertificate({ commonName: KEY, organizationalUnit: 'Solutions', organization: 'Example' });
+const other = extensionCertificate({ commonName: 'someone-else' });
 let h: Harness;
 let admin: VimClient;
 
@@ -75,7 +76,7 @@ describe('loginByCertificate on vCenter (through the sdkTunnel)', () => {
     // A tunnel proxy that hands the CONNECT to another TLS server, which asks for client certificates.
     // TLS 1.2: there the client sends its certificate before it can check the server's, so only
     // a verified probe handshake keeps it from the impostor.
-    const impostorPair = createExtensionCertificate({ commonName: '127.0.0.1' });
+    const impostorPair = extensionCertificate({ commonName: '127.0.0.1' });
     const presented: boolean[] = [];
     const impostor = tls.createServer({ cert: impostorPair.cert, key: impostorPair.key, requestCert: true, rejectUnauthorized: false, maxVersion: 'TLSv1.2' }, (s) => {
       presented.push(s.getPeerCertificate() !== null && Object.keys(s.getPeerCertificate()).length > 0);

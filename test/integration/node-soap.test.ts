@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import soap from 'soap';
 import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
-import { createExtensionCertificate, dataObject, isVimFault, TransportError, ValidationError, VimClient, type ConnectOptions, type ManagedObjectReference } from '../../src/index.ts';
+import { dataObject, isVimFault, TransportError, ValidationError, VimClient, type ConnectOptions, type ManagedObjectReference } from '../../src/index.ts';
 import { createSoapClient, samlTokenSecurity, useSession } from '../../src/node-soap/index.ts';
 import { METHODS } from '../../src/generated/metadata.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStall, harnessStats, type HarnessInfo } from '../harness/vcsim.ts';
 import { LegacyVsphereClient } from './legacy/vsphere-soap-style.ts';
+import { extensionCertificate } from '../harness/tls-fixtures.ts';
 
 const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const ref = (type: string, value: string) => ({ attributes: { type }, $value: value });
@@ -273,7 +274,7 @@ describe('re-authentication shared with client.call', () => {
     const mine = own().info;
     const admin = await connect(mine);
     await admin.login({ username: mine.username, password: mine.password });
-    const ext = createExtensionCertificate({ commonName: 'com.example.nodesoap' });
+    const ext = extensionCertificate({ commonName: 'com.example.nodesoap' });
     const em = admin.serviceContent.extensionManager!;
     const description = dataObject('Description', { label: 'node-soap', summary: 'extension login through the adapter' });
     await admin.call('RegisterExtension', em, { extension: dataObject('Extension', { key: 'com.example.nodesoap', version: '1.0', description, lastHeartbeatTime: new Date() }) });
@@ -320,7 +321,7 @@ describe('SAML token logins through node-soap', () => {
   const own = ownHarness();
 
   it('holder-of-key: LoginByToken signed with the token\'s key, verified by the harness (xmlsec1); the session is the VimClient\'s', async () => {
-    const pair = createExtensionCertificate({ commonName: 'hok-node-soap' });
+    const pair = extensionCertificate({ commonName: 'hok-node-soap' });
     const vim = await connect(own().info);
     const token = await vim.issueToken({ stsUrl: own().info.stsUrl, username: own().info.username, password: own().info.password, certificate: pair.cert, privateKey: pair.key });
     const s = await createSoapClient(vim, { wsdl: bundleDir() });
@@ -341,7 +342,7 @@ describe('SAML token logins through node-soap', () => {
     expect(s.lastRequest).not.toContain('Security');
     expect(s.lastRequest).toContain('urn:example:trace');
 
-    const other = createExtensionCertificate({ commonName: 'not-the-token-key' });
+    const other = extensionCertificate({ commonName: 'not-the-token-key' });
     const s2 = await createSoapClient(await connect(own().info), { wsdl: bundleDir() });
     s2.setSecurity(await samlTokenSecurity({ ...token, privateKey: other.key }));
     expect(nodeSoapFault(await s2.LoginByTokenAsync({ _this: SM }).catch((e: unknown) => e))).toBe('InvalidLogin');

@@ -2,9 +2,10 @@
 // util.inspect / JSON.stringify of the client.
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { createExtensionCertificate, VimClient, type Logger } from '../../src/index.ts';
+import { VimClient, type Logger } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessUiToken } from '../harness/vcsim.ts';
+import { extensionCertificate } from '../harness/tls-fixtures.ts';
 
 describe('secrets stay out of logs, errors and inspect output', () => {
   it('across password login, clone tickets, the plug-in flow and failing logins', async () => {
@@ -33,7 +34,7 @@ describe('secrets stay out of logs, errors and inspect output', () => {
       const p = await VimClient.fromPluginSession({ sessionToken: token, uiApiEndpoint: `${new URL(h.info.url).origin}/api/ui`, vcGuid: h.info.instanceUuid, ...options });
       secrets.push(p.sessionId!);
       errors.push(await VimClient.fromPluginSession({ sessionToken: `${token}x`, uiApiEndpoint: `${new URL(h.info.url).origin}/api/ui`, vcGuid: h.info.instanceUuid, ...options }).catch((e: unknown) => e));
-      const ext = createExtensionCertificate({ commonName: 'secret-test' });
+      const ext = extensionCertificate({ commonName: 'secret-test' });
       secrets.push(ext.key.split('\n')[5]!);
       errors.push(await a.loginByCertificate({ extensionKey: 'nobody', cert: ext.cert, key: ext.key }).catch((e: unknown) => e));
       errors.push(await a.loginByCertificate({ extensionKey: 'nobody', pfx: Buffer.from('not a pfx'), passphrase: 'my-Passphrase-123' }).catch((e: unknown) => e));

@@ -4,12 +4,13 @@
 import https from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExtensionCertificate, dataObject, isVimFault, TokenError, VimClient, type FaultName } from '../../src/index.ts';
+import { dataObject, isVimFault, TokenError, VimClient, type FaultName } from '../../src/index.ts';
 import { tokenHeader } from '../../src/session/token.ts';
 import { requestEnvelope } from '../../src/soap/envelope.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessSetLocalTickets, harnessSetSspi, sspiFirstToken, sspiResponseToken } from '../harness/vcsim.ts';
 import { SI } from '../fixtures.ts';
+import { extensionCertificate } from '../harness/tls-fixtures.ts';
 
 let h: Harness;
 let admin: VimClient;
@@ -30,7 +31,7 @@ afterAll(async () => {
 });
 
 describe('holder-of-key tokens', () => {
-  const pair = createExtensionCertificate({ commonName: 'hok-user' });
+  const pair = extensionCertificate({ commonName: 'hok-user' });
 
   it('gets a HoK token from the STS and logs in with a signed request', async () => {
     const c = await connect();
@@ -59,7 +60,7 @@ describe('holder-of-key tokens', () => {
     const altered = await send(signed.replace('<locale>en_US</locale>', '<locale>de_DE</locale>'));
     expect(altered.status).toBe(500);
     expect(altered.body).toContain('InvalidLogin');
-    const other = createExtensionCertificate({ commonName: 'other' });
+    const other = extensionCertificate({ commonName: 'other' });
     await fault(c.loginByToken({ token: { ...token, privateKey: other.key } }), 'InvalidLogin');
     await expect(c.issueToken({ stsUrl: h.info.stsUrl, certificate: pair.cert })).rejects.toBeInstanceOf(TokenError);
     await c.close();
@@ -180,7 +181,7 @@ describe('the rest of SessionManager', () => {
 });
 
 describe('the faults the SessionManager reference lists, as typed VimFaults', () => {
-  const ext = createExtensionCertificate({ commonName: 'faults-ext', organization: 'Example' });
+  const ext = extensionCertificate({ commonName: 'faults-ext', organization: 'Example' });
   // Both tests log in as this extension, in either order.
   beforeAll(async () => {
     const em = admin.serviceContent.extensionManager!;

@@ -6,13 +6,13 @@ import type { TLSSocket } from 'node:tls';
 import zlib from 'node:zlib';
 import { CookieJar } from 'tough-cookie';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExtensionCertificate, thumbprint } from '../../../src/certs/certificates.ts';
+import { thumbprint } from '../../../src/certs/certificates.ts';
 import { TransportError } from '../../../src/errors.ts';
 import { silentLogger } from '../../../src/logger.ts';
 import { HttpTransport, type HttpTransportOptions } from '../../../src/transport/http.ts';
 import { replayOnce } from '../../../src/transport/replay.ts';
 import type { TlsOptions } from '../../../src/transport/tls.ts';
-import { loopbackServerCertificate } from '../../harness/tls-fixtures.ts';
+import { extensionCertificate, loopbackServerCertificate } from '../../harness/tls-fixtures.ts';
 
 type Handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, n: number) => void;
 const tlsPair = loopbackServerCertificate();
@@ -69,7 +69,7 @@ describe('TLS policy', () => {
     const sha1 = transport({ thumbprint: thumbprint(tlsPair.cert, 'sha1') });
     expect((await text(sha1)).body).toBe('pinned');
     sha1.close();
-    const other = createExtensionCertificate({ commonName: 'other' });
+    const other = extensionCertificate({ commonName: 'other' });
     const bad = transport({ thumbprint: thumbprint(other.cert, 'sha256') });
     const before = reached;
     await expect(text(bad)).rejects.toMatchObject({ code: 'ECERTPIN' });
@@ -107,7 +107,7 @@ describe('mutual TLS', () => {
       await new Promise<void>((r) => s.close(() => r()));
     }
   }
-  const client = createExtensionCertificate({ commonName: 'client' });
+  const client = extensionCertificate({ commonName: 'client' });
 
   it('verifies the server in a handshake without the certificate, then presents it', async () => {
     await withCertServer(async (url, seen) => {
@@ -139,7 +139,7 @@ describe('mutual TLS', () => {
 
   it('never presents the certificate to a server that fails the pin', async () => {
     await withCertServer(async (url, seen) => {
-      const other = createExtensionCertificate({ commonName: 'other' });
+      const other = extensionCertificate({ commonName: 'other' });
       const t = transport({ thumbprint: thumbprint(other.cert, 'sha256'), cert: client.cert, key: client.key });
       await expect(t.send(url, { method: 'GET' })).rejects.toMatchObject({ code: 'ECERTPIN' });
       expect(seen.connections).toBe(1);
