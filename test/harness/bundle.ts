@@ -4,25 +4,34 @@
 // Without esbuild: the source under tsx.
 import { mkdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const built = new Map<string, { file: string; execArgv: string[] }>();
+const DIR = `${ROOT}node_modules/.cache/vim25-test-entries`;
+/** Entries the run's global setup bundled before the workers started: source -> file (JSON). */
+const PREBUILT_ENV = 'VIM25_TEST_ENTRIES';
+const built = new Map<string, { file: string; execArgv: string[] }>(
+  Object.entries(JSON.parse(process.env[PREBUILT_ENV] ?? '{}') as Record<string, string>).map(([source, file]) => [source, { file, execArgv: [] }]),
+);
+
+/** Where `source`'s bundle goes: one file per entry (src/index.ts and src/node-soap/index.ts apart). */
+const outfile = (source: string): string => `${DIR}/${relative(ROOT, source).replace(/\.ts$/, '').replace(/[/\\]/g, '_')}.mjs`;
+const OPTIONS = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' } as const;
+// Built to a name of its own, then renamed over the shared one: test files building at the same
+// time each leave a whole file, and nothing accumulates.
+const tmpFor = (file: string): string => `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp.mjs`;
+const esbuildModule = (): typeof import('esbuild') => createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
 
 /** How to run `source` (a .ts entry) in a child process: `node ...execArgv file`. */
 export function bundledEntry(source: string): { file: string; execArgv: string[] } {
   let entry = built.get(source);
   if (entry) return entry;
   try {
-    const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
-    const dir = `${ROOT}node_modules/.cache/vim25-test-entries`;
-    mkdirSync(dir, { recursive: true });
-    // Built to a name of its own, then renamed over the shared one: test files building at the
-    // same time each leave a whole file, and nothing accumulates.
-    const file = `${dir}/${relative(ROOT, source).replace(/\.ts$/, '').replace(/[/\\]/g, '_')}.mjs`; // one file per entry: src/index.ts and src/node-soap/index.ts apart
-    const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp.mjs`;
-    esbuild.buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: tmp, logLevel: 'error' });
+    mkdirSync(DIR, { recursive: true });
+    const file = outfile(source);
+    const tmp = tmpFor(file);
+    esbuildModule().buildSync({ ...OPTIONS, entryPoints: [source], outfile: tmp });
     renameSync(tmp, file);
     entry = { file, execArgv: [] };
   } catch {
@@ -30,4 +39,29 @@ export function bundledEntry(source: string): { file: string; execArgv: string[]
   }
   built.set(source, entry);
   return entry;
+}
+
+/**
+ * Bundles the entries tests run as child processes once, in the run's global setup, and hands
+ * the files to the test workers (started later, with this environment): each worker bundling
+ * them again blocked it for ~1 s per entry. Paths are relative to the project root; an entry
+ * that fails here is bundled (or run under tsx) where a test asks for it.
+ */
+export async function prebuildEntries(paths: readonly string[]): Promise<void> {
+  const files: Record<string, string> = {};
+  try {
+    const esbuild = esbuildModule();
+    mkdirSync(DIR, { recursive: true });
+    await Promise.all(paths.map(async (path) => {
+      const source = join(ROOT, path);
+      const file = outfile(source);
+      const tmp = tmpFor(file);
+      await esbuild.build({ ...OPTIONS, entryPoints: [source], outfile: tmp });
+      renameSync(tmp, file);
+      files[source] = file;
+    }));
+  } catch {
+    // Without esbuild, or with an entry that does not build: bundledEntry decides per entry.
+  }
+  process.env[PREBUILT_ENV] = JSON.stringify(files);
 }

@@ -4,6 +4,7 @@
 // (test/conformance), which vitest runs after the main project.
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { prebuildEntries } from './bundle.ts';
 import { findBundle } from './bundle-gate.ts';
 import { runDir } from './capture.ts';
 import { CAPTURE_ENV, Harness, type HarnessInfo } from './vcsim.ts';
@@ -18,7 +19,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env[CAPTURE_ENV] = runDir('requests');
   // Without a bundle (suites that need it are excluded) the harness serves no WSDL under /sdk/.
   const wsdlDir = findBundle();
-  const harness = await Harness.start(wsdlDir ? { wsdlDir } : {});
+  const [harness] = await Promise.all([
+    Harness.start(wsdlDir ? { wsdlDir } : {}),
+    // The child processes' entries (CLI, fleet members, the hand-off example, the library as a user's process imports it).
+    prebuildEntries(['src/cli/bin.ts', 'test/harness/fleet-child.ts', 'examples/clone-handoff.ts', 'src/index.ts', 'src/node-soap/index.ts', 'src/redis.ts']),
+  ]);
   project.provide('harness', harness.info);
   return () => harness.stop();
 }
