@@ -1,18 +1,17 @@
 // scripts/lib/bundle.ts: copying and downloading the vim25 bundle, and verifying it against
 // wsdl/manifest.json. Uses the development bundle (bundleDir()) and a local https server.
-import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import forge from 'node-forge';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   BundleError, checkXml, installBundle, manifestJson, readManifest, resolveReference, verifyBundle, readBundle, directorySource,
   type Manifest,
 } from '../../scripts/lib/bundle.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
+import { loopbackServerCertificate } from '../harness/tls-fixtures.ts';
 
 const SRC = bundleDir();
 const manifest = readManifest();
@@ -150,25 +149,10 @@ describe('installBundle from https://host/sdk', () => {
   const overrides = new Map<string, (res: import('node:http').ServerResponse) => void>();
 
   beforeAll(async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-    const cert = forge.pki.createCertificate();
-    cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-    cert.serialNumber = '01';
-    cert.validity.notBefore = new Date(Date.now() - 60_000);
-    cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
-    const subject = [{ name: 'commonName', value: '127.0.0.1' }];
-    cert.setSubject(subject);
-    cert.setIssuer(subject);
-    cert.setExtensions([
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', keyCertSign: true, digitalSignature: true, keyEncipherment: true },
-      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
-    ]);
-    cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
-    caPem = forge.pki.certificateToPem(cert);
+    const pair = loopbackServerCertificate('127.0.0.1');
+    caPem = pair.cert;
 
-    server = https.createServer({ key: keyPem, cert: caPem }, (req, res) => {
+    server = https.createServer({ key: pair.key, cert: caPem }, (req, res) => {
       const name = decodeURIComponent((req.url ?? '').replace(/^\/sdk\//, ''));
       const override = overrides.get(name);
       if (override) return override(res);
