@@ -32,7 +32,9 @@ afterEach(() => {
 /** A writable copy of the bundle, in which `edit` may change files. */
 function copyOfBundle(edit?: (dir: string) => void): string {
   const dir = join(tempDir(), 'src');
-  cpSync(SRC, dir, { recursive: true });
+  // dereference: a bundle directory that is a symlink (wsdl/vim25 -> a shared bundle) is copied
+  // as files, not as a second link through which the edits below would rewrite the shared bundle.
+  cpSync(SRC, dir, { recursive: true, dereference: true });
   for (const name of readdirSync(dir)) chmodSync(join(dir, name), 0o644);
   edit?.(dir);
   return dir;
