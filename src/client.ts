@@ -293,6 +293,8 @@ export class VimClient extends EventEmitter {
   /**
    * The client's tough-cookie jar, which holds the session cookie. A getter, so that spreading
    * or enumerating a client does not copy the credential; its JSON and inspect() hide values.
+   * It comes from tough-cookie's CommonJS build: give it cookies as strings (or Cookie objects
+   * from `require('tough-cookie')`); a Cookie from an ES import of tough-cookie is refused.
    */
   get cookieJar(): CookieJar {
     return this.#jar;

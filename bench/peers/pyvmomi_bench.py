@@ -5,7 +5,8 @@ bench/peers/govmomi and bench/peers/vim25soap_bench.mjs.
   pyvmomi_bench.py URL CA-FILE USER PASSWORD WORKLOAD [PARAMS...]
 
   once                        login, CurrentTime, logout
-  seq N WARMUP MAX_SECONDS    N sequential CurrentTime calls after WARMUP ones
+  seq N WARMUP MAX_SECONDS    N sequential CurrentTime calls after WARMUP ones (WARMUP 0: a
+                              fresh process's first N calls, the bench's `first` row)
   concurrent N CALLERS MAX_S  not measured: a pyvmomi stub is not thread-safe (prints "skipped")
   retrieve                    RetrievePropertiesEx (+Continue) of every VM via a ContainerView
   pages N                     the same in pages of maxObjects N, each dropped once counted

@@ -4,7 +4,8 @@
 //   node vim25soap_bench.mjs URL CA-FILE USER PASSWORD WORKLOAD [PARAMS...]
 //
 //   once                        login, CurrentTime, logout
-//   seq N WARMUP MAX_SECONDS    N sequential CurrentTime calls after WARMUP ones
+//   seq N WARMUP MAX_SECONDS    N sequential CurrentTime calls after WARMUP ones (WARMUP 0: a
+//                               fresh process's first N calls, the bench's `first` row)
 //   concurrent N CALLERS MAX_SECONDS [WARMUP]  N CurrentTime calls from CALLERS async callers on
 //                               one client, after WARMUP ones (default CALLERS × 4)
 //   retrieve                    RetrievePropertiesEx (+Continue) of every VM via a ContainerView,

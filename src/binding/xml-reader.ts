@@ -234,10 +234,13 @@ export class XmlReader {
       if (c === 47 /* / */) {
         const gt = s.indexOf('>', lt + 2);
         if (gt < 0) return this.wait('close', s, lt);
-        const name = s.slice(lt + 2, gt).trimEnd();
         const open = this.stack.pop();
-        if (open !== name) throw new XmlSyntaxError(open === undefined ? `unexpected </${name.slice(0, 64)}>` : `</${name.slice(0, 64)}> closes <${open}>`);
-        h.close(name);
+        // Matched in place against the open element's name: no string per end tag.
+        if (open === undefined || !endTagOf(open, s, lt + 2, gt)) {
+          const name = s.slice(lt + 2, gt).trimEnd();
+          throw new XmlSyntaxError(open === undefined ? `unexpected </${name.slice(0, 64)}>` : `</${name.slice(0, 64)}> closes <${open}>`);
+        }
+        h.close(open);
         i = gt + 1;
       } else if (c === 63 /* ? */) {
         const end = s.indexOf('?>', lt + 2);
@@ -350,6 +353,13 @@ function readAttributes(s: string, from: number, end: number): Record<string, st
     (attributes ??= {})[name] = decodeCharacters(s.slice(i + 1, close));
     i = close + 1;
   }
+}
+
+/** Whether `s` from `from` to `gt` is the rest of the end tag of `name`: the name, then optional spaces. */
+function endTagOf(name: string, s: string, from: number, gt: number): boolean {
+  if (gt - from < name.length || !s.startsWith(name, from)) return false;
+  for (let i = from + name.length; i < gt; i++) if (!isSpace(s.charCodeAt(i))) return false;
+  return true;
 }
 
 /** Reads a whole document held in memory; the handler may leave out what it does not need. */

@@ -6,7 +6,7 @@
 // NotAuthenticated (a fault, or inside a PropertyCollector answer's missingSet) re-authenticates
 // once for all concurrent callers when the strategy can be replayed, then is retried once.
 // Login methods are never retried.
-import { CookieJar } from 'tough-cookie';
+import type { CookieJar } from 'tough-cookie';
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
 import { abortedBy, isVimFault, TransportError, type VimFault } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -16,6 +16,7 @@ import { clearSessionCookie, SESSION_COOKIE, sessionIdIn, setSessionCookie } fro
 import { readCurrentSession } from './manager.ts';
 import { notAuthenticatedInResult } from './missing-set.ts';
 import { openMutualTlsChannel, type MutualTlsOptions } from './mutual-tls.ts';
+import { cookieJar } from '../transport/cookies.ts';
 import { SESSION_METHODS, type LoginStrategy } from './strategies.ts';
 
 export type SessionEvent = 'login' | 'reauthenticated' | 'logout' | 'sessionLost';
@@ -109,7 +110,7 @@ export class Session {
    * untouched until the new one exists, and untouched if the login is refused.
    */
   async #loginOnTheSide(strategy: LoginStrategy, signal?: AbortSignal): Promise<{ session: UserSession; id: string }> {
-    const jar = new CookieJar();
+    const jar = cookieJar();
     for (const c of this.#o.jar.getCookiesSync(this.#o.url)) if (c.key !== SESSION_COOKIE) jar.setCookieSync(c, this.#o.url);
     const invoke = this.#o.invoke;
     const session = await strategy.login({
@@ -141,7 +142,7 @@ export class Session {
       throw new TypeError('attachSession needs a session id (printable ASCII without quotes, semicolons, commas or backslashes)');
     }
     this.#assertOpen();
-    const jar = new CookieJar();
+    const jar = cookieJar();
     setSessionCookie(jar, this.#o.url, sessionId);
     const current = await readCurrentSession(this.#o.invoke, this.#o.propertyCollector, this.#o.sessionManager, { jar, signal });
     if (!current) throw vimFault('attachSession', { _typeName: 'NotAuthenticated' }, 'the session id is not (or no longer) valid on this server');
@@ -228,7 +229,7 @@ export class Session {
         // Logged out, replaced or closed meanwhile: the new session is nobody's, so it ends here
         // (unless others share it).
         if (strategy.release && (await strategy.release('close').catch(() => 'logout' as const)) === 'keep') return;
-        const jar = new CookieJar();
+        const jar = cookieJar();
         setSessionCookie(jar, this.#o.url, id);
         await this.#o.invoke('Logout', this.#o.sessionManager, {}, { jar }).catch(() => undefined);
         return;

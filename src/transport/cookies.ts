@@ -3,8 +3,16 @@
 // that changes only when the jar does or when a cookie expires. Jars made by cookieJar() count
 // their store's changes; the header is cached per URL until the next change or expiry. Other
 // jars are asked every time.
+import { createRequire } from 'node:module';
 import { inspect } from 'node:util';
-import { CookieJar, MemoryCookieStore, type SerializedCookieJar } from 'tough-cookie';
+import type * as ToughCookie from 'tough-cookie';
+import type { CookieJar, MemoryCookieStore, SerializedCookieJar } from 'tough-cookie';
+
+// tough-cookie's CommonJS build, through require(): its ES build imports tldts, a CommonJS
+// package, and Node's translation of tldts for an ES import (a lexer pass over its source, a
+// module namespace per export) cost every process ~12 ms and ~2 MB at start. This is the only
+// module that loads tough-cookie; the rest of the library imports its types only.
+const tough = createRequire(import.meta.url)('tough-cookie') as typeof ToughCookie;
 
 const MUTATORS = ['putCookie', 'updateCookie', 'removeCookie', 'removeCookies', 'removeAllCookies'] as const;
 
@@ -17,7 +25,7 @@ interface CountingStore extends MemoryCookieStore {
  * which cookies it holds, never their values. serializeSync() still gives everything, for a
  * caller who asks for it on purpose (to persist a session).
  */
-class ClientCookieJar extends CookieJar {
+class ClientCookieJar extends tough.CookieJar {
   override toJSON(): SerializedCookieJar | undefined {
     const all = this.serializeSync();
     return all && { ...all, cookies: all.cookies.map((c) => ({ ...c, value: '[redacted]' })) };
@@ -31,7 +39,7 @@ class ClientCookieJar extends CookieJar {
 
 /** A cookie jar whose store counts every change, so CookieHeaders can cache what it answers. */
 export function cookieJar(): CookieJar {
-  const store = new MemoryCookieStore() as CountingStore;
+  const store = new tough.MemoryCookieStore() as CountingStore;
   store.changes = 0;
   for (const name of MUTATORS) {
     const original = (store[name] as (...args: unknown[]) => unknown).bind(store);

@@ -5,7 +5,8 @@
 //	govmomi-bench URL CA-FILE USER PASSWORD WORKLOAD [PARAMS...]
 //
 //	once                               login, CurrentTime, logout
-//	seq N WARMUP MAX_SECONDS           N sequential CurrentTime calls after WARMUP ones
+//	seq N WARMUP MAX_SECONDS           N sequential CurrentTime calls after WARMUP ones (WARMUP 0:
+//	                                   a fresh process's first N calls, the bench's `first` row)
 //	concurrent N CALLERS MAX_SECONDS [WARMUP]  N CurrentTime calls from CALLERS goroutines on one client, after WARMUP ones
 //	retrieve                           RetrievePropertiesEx (+Continue) of every VM via a ContainerView
 //	pages N                            the same in pages of maxObjects N, each dropped once counted

@@ -47,6 +47,43 @@ describe('decodeResponseText', () => {
     expect(v.futureField).toBe('z');
   });
 
+  it('makes plain objects with only the fields the answer has, whatever came before at the same depth', () => {
+    // Data objects come from a constructor per type and the decoder reuses its per-depth state
+    // from one element to the next: neither may show in the values. Two objects of one type
+    // with different fields (more than fit in the object), generic values with repeated names
+    // next to ones without, and the same string values several times.
+    const fields = Array.from({ length: 12 }, (_, i) => `<key>${i}</key>`).join('');
+    const v = decode('RetrievePropertiesEx', `<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval>
+      <objects><obj type="VirtualMachine">vm-1</obj><propSet><name>config.hardware.device</name><val xsi:type="ArrayOfVirtualDevice">
+        <VirtualDevice xsi:type="VirtualDisk"><key>2000</key><deviceInfo><label>Hard disk 1</label><summary>s</summary></deviceInfo><capacityInKB>10</capacityInKB></VirtualDevice>
+        <VirtualDevice xsi:type="VirtualDisk"><key>2001</key><unitNumber>1</unitNumber></VirtualDevice>
+      </val></propSet><propSet><name>g</name><val xsi:type="FutureThing">${fields}</val></propSet>
+      <propSet><name>h</name><val xsi:type="FutureThing"><key>x</key></val></propSet></objects>
+      <objects><obj type="VirtualMachine">vm-2</obj><propSet><name>name</name><val xsi:type="xsd:string">Hard disk 1</val></propSet></objects>
+    </returnval></RetrievePropertiesExResponse>`) as { objects: { propSet: { val: unknown }[] }[] };
+    expect(v).toStrictEqual({
+      _typeName: 'RetrieveResult',
+      objects: [
+        {
+          _typeName: 'ObjectContent',
+          obj: { type: 'VirtualMachine', value: 'vm-1' },
+          propSet: [
+            { _typeName: 'DynamicProperty', name: 'config.hardware.device', val: [
+              { _typeName: 'VirtualDisk', key: 2000, deviceInfo: { _typeName: 'Description', label: 'Hard disk 1', summary: 's' }, capacityInKB: 10 },
+              { _typeName: 'VirtualDisk', key: 2001, unitNumber: 1 },
+            ] },
+            { _typeName: 'DynamicProperty', name: 'g', val: { _typeName: 'FutureThing', key: Array.from({ length: 12 }, (_, i) => String(i)) } },
+            { _typeName: 'DynamicProperty', name: 'h', val: { _typeName: 'FutureThing', key: 'x' } },
+          ],
+        },
+        { _typeName: 'ObjectContent', obj: { type: 'VirtualMachine', value: 'vm-2' }, propSet: [{ _typeName: 'DynamicProperty', name: 'name', val: 'Hard disk 1' }] },
+      ],
+    });
+    const disk = (v.objects[0]!.propSet[0]!.val as object[])[0]!;
+    expect(Object.getPrototypeOf(disk)).toBe(Object.prototype);
+    expect(Object.keys(disk)).toEqual(['_typeName', 'key', 'deviceInfo', 'capacityInKB']);
+  });
+
   it('returns [] for an absent array result and a Date for CurrentTime', () => {
     expect(decode('RetrieveProperties', '<RetrievePropertiesResponse xmlns="urn:vim25"></RetrievePropertiesResponse>')).toEqual([]);
     expect(decode('CurrentTime', '<CurrentTimeResponse xmlns="urn:vim25"><returnval>2024-05-06T07:08:09Z</returnval></CurrentTimeResponse>')).toEqual(new Date('2024-05-06T07:08:09Z'));

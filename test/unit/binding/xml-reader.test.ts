@@ -72,6 +72,9 @@ describe('XmlReader', () => {
     ['a bare ampersand', '<x>a & b</x>', /bare &/],
     ['a bad character reference', '<x>&#0;</x>', /not an XML character/],
     ['mismatched tags', '<x><y></x></y>', /closes <y>/],
+    // End tags are matched in place against the open name: neither a prefix nor an extension of it closes it.
+    ['an end tag that extends the name', '<x><y></yz></x>', /<\/yz> closes <y>/],
+    ['an end tag that is a prefix of the name', '<x><yz></y></x>', /<\/y> closes <yz>/],
     ['an unclosed element', '<x><y></y>', /unclosed <x>/],
     ['truncated markup', '<x><y', /truncated/],
     ['two roots', '<x/><y/>', /more than one/],

@@ -1,0 +1,97 @@
+// The package as `npm run build` makes it: the entry points bundled by esbuild (scripts/lib/esbuild-package.ts),
+// loaded by name ('vim25-soap', resolved through package.json's exports, as users resolve it)
+// on plain node, with import and with require, against the shared harness. The rest of the
+// suite imports src/ under tsx; this file is what checks the bundle itself.
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { bundle } from '../../scripts/lib/esbuild-package.ts';
+import { ROOT } from '../../scripts/lib/paths.ts';
+
+const harness = inject('harness');
+let pkg: string;
+
+// A copy of the package under node_modules/.cache: its package.json (name and exports, for the
+// self-reference) and a freshly bundled dist/; packages resolve from the project's node_modules
+// above it, as they would from an installed copy. dist/ itself is left alone.
+beforeAll(async () => {
+  const cache = join(ROOT, 'node_modules/.cache');
+  mkdirSync(cache, { recursive: true });
+  pkg = mkdtempSync(join(cache, 'vim25-package-'));
+  copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+  await bundle(join(pkg, 'dist'));
+});
+afterAll(() => pkg && rmSync(pkg, { recursive: true, force: true }));
+
+/** Runs `source` as `file` in the package's directory on plain node; resolves with its last stdout line as JSON. */
+function run(file: string, source: string): Promise<Record<string, unknown>> {
+  writeFileSync(join(pkg, file), source);
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', HARNESS: JSON.stringify(harness) };
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [file], { cwd: pkg, env, timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file}: ${err.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>);
+    });
+  });
+}
+
+// The session a user's short job has: connect (CA-verified), login, one call, a refused login
+// caught as a typed fault, logout. Then which packages the process loaded.
+const SCENARIO = `
+  const h = JSON.parse(process.env.HARNESS);
+  const client = await VimClient.connect(h.url, { tls: { ca: readFileSync(h.certFile) } });
+  await client.login({ username: h.username, password: h.password });
+  const now = await client.call('CurrentTime', client.ref('ServiceInstance', 'ServiceInstance'));
+  let refused = false;
+  try { await client.login({ username: h.username, password: 'wrong' }); } catch (err) { refused = isVimFault(err, 'InvalidLogin'); }
+  await client.logout();
+  await client.close();
+  const packages = [...new Set(Object.keys(require.cache).map((p) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(p)?.[1]).filter(Boolean))].sort();
+  console.log(JSON.stringify({ isDate: now instanceof Date, about: client.about._typeName, refused, packages }));
+`;
+
+describe('the bundled package, loaded by name', () => {
+  it.each([
+    ['import', 'esm.mjs', `import { readFileSync } from 'node:fs';
+      import { createRequire } from 'node:module';
+      import { VimClient, isVimFault } from 'vim25-soap';
+      const require = createRequire(import.meta.url);
+      ${SCENARIO}`],
+    ['require', 'cjs.cjs', `const { readFileSync } = require('node:fs');
+      const { VimClient, isVimFault } = require('vim25-soap');
+      (async () => { ${SCENARIO} })().catch((err) => { console.error(err); process.exitCode = 1; });`],
+  ])('connects, logs in, calls and logs out through %s', async (_how, file, source) => {
+    const r = await run(file, source);
+    expect(r).toMatchObject({ isDate: true, about: 'AboutInfo', refused: true });
+    // tough-cookie through require (its CommonJS build, with tldts's), never the optional peers.
+    expect(r.packages).toEqual(expect.arrayContaining(['tough-cookie', 'tldts', 'undici']));
+    expect(r.packages).not.toContain('ioredis');
+    expect(r.packages).not.toContain('soap');
+  });
+
+  it('loads ioredis and node-soap in their subpaths only, which share the main entry\'s classes', async () => {
+    const r = await run('subpaths.mjs', `
+      import { createRequire } from 'node:module';
+      import { SessionStoreError } from 'vim25-soap';
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache);
+      const before = loaded().filter((p) => /node_modules\\/(ioredis|soap)\\//.test(p)).length;
+      const { RedisSessionStore } = await import('vim25-soap/redis');
+      const { createSoapClient } = await import('vim25-soap/node-soap');
+      // Nothing listens on port 1, and no retry: the first command fails at once, with the
+      // error class vim25-soap exports (one copy of the module behind both entry points).
+      const store = new RedisSessionStore({ url: 'redis://127.0.0.1:1', redis: { retryStrategy: () => null } });
+      const err = await store.get('k').then(() => undefined, (e) => e);
+      await store.close();
+      console.log(JSON.stringify({
+        before,
+        ioredis: loaded().some((p) => p.includes('/node_modules/ioredis/')),
+        soap: loaded().some((p) => p.includes('/node_modules/soap/')),
+        createSoapClient: typeof createSoapClient,
+        sameClass: err instanceof SessionStoreError,
+        reason: err?.reason,
+      }));
+    `);
+    expect(r).toEqual({ before: 0, ioredis: true, soap: true, createSoapClient: 'function', sameClass: true, reason: 'unavailable' });
+  });
+});
