@@ -9,8 +9,16 @@ import type { Connector, Target } from './tls.ts';
 
 type OnCreate = (err: Error | null, socket: Duplex) => void;
 
-function open(connect: Connector, target: Target, onCreate: OnCreate): undefined {
-  connect(target, (err, socket) => (err ? onCreate(err, undefined as never) : onCreate(null, socket!)));
+/** A connection for Node's agent; one that opens after the transport closed is closed at once. */
+function open(connect: Connector, target: Target, closed: () => boolean, onCreate: OnCreate): undefined {
+  connect(target, (err, socket) => {
+    if (!err && closed()) {
+      socket!.destroy();
+      err = closedTransport(false);
+    }
+    if (err) onCreate(err, undefined as never);
+    else onCreate(null, socket!);
+  });
   return undefined;
 }
 
@@ -18,12 +26,12 @@ function open(connect: Connector, target: Target, onCreate: OnCreate): undefined
 class PolicyAgent extends http.Agent {
   retired = false;
 
-  constructor(private readonly connect: Connector, private readonly scheme: string, options: http.AgentOptions) {
+  constructor(private readonly connect: Connector, private readonly scheme: string, private readonly closed: () => boolean, options: http.AgentOptions) {
     super(options);
   }
 
   override createConnection(options: ClientRequestArgs, onCreate?: OnCreate): undefined {
-    return open(this.connect, { protocol: this.scheme, hostname: options.host!, port: Number(options.port) }, onCreate!);
+    return open(this.connect, { protocol: this.scheme, hostname: options.host!, port: Number(options.port) }, this.closed, onCreate!);
   }
 
   override keepSocketAlive(socket: Duplex): boolean {
@@ -36,6 +44,7 @@ export class NodePath implements Path {
   private closed = false;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  private readonly isClosed = (): boolean => this.closed;
 
   constructor(private readonly connect: Connector, private readonly options: { maxSockets: number; idleSocketMs: number }) {}
 
@@ -56,8 +65,9 @@ export class NodePath implements Path {
     });
     if (exchange.settled) return;
     const start = (): void => {
-      // Failed while waiting (deadline, signal): the next one goes.
-      if (exchange.settled) {
+      // Failed while waiting (deadline, signal), or the transport closed: the next one goes.
+      if (exchange.settled || this.closed) {
+        if (!exchange.settled) exchange.refused(closedTransport(false));
         this.waiting.shift()?.();
         return;
       }
@@ -77,7 +87,7 @@ export class NodePath implements Path {
     let agent: PolicyAgent | undefined;
     if (!r.fresh) {
       agent = this.agents.get(u.protocol);
-      if (!agent) this.agents.set(u.protocol, (agent = new PolicyAgent(this.connect, u.protocol, { keepAlive: true, maxSockets: this.options.maxSockets, timeout: this.options.idleSocketMs })));
+      if (!agent) this.agents.set(u.protocol, (agent = new PolicyAgent(this.connect, u.protocol, this.isClosed, { keepAlive: true, maxSockets: this.options.maxSockets, timeout: this.options.idleSocketMs })));
     }
     let req: http.ClientRequest;
     try {
@@ -88,13 +98,13 @@ export class NodePath implements Path {
         path: u.pathname + u.search,
         // As the URL names the server (an http.Agent would add the port of https's default).
         headers: { Host: u.host, ...r.headers },
-        ...(agent ? { agent } : { createConnection: (_: ClientRequestArgs, onCreate: OnCreate) => open(this.connect, { protocol: u.protocol, hostname, port }, onCreate) }),
+        ...(agent ? { agent } : { createConnection: (_: ClientRequestArgs, onCreate: OnCreate) => open(this.connect, { protocol: u.protocol, hostname, port }, this.isClosed, onCreate) }),
       });
     } catch (err) {
       exchange.refused(err as Error);
       return;
     }
-    exchange.run(req, () => this.closed);
+    exchange.run(req, this.isClosed);
     req.end(r.body ?? undefined);
   }
 
@@ -108,6 +118,7 @@ export class NodePath implements Path {
 
   close(): void {
     this.closed = true;
+    for (const start of this.waiting.splice(0)) start();
     for (const agent of this.agents.values()) agent.destroy();
   }
 }
@@ -131,7 +142,7 @@ class NodeExchange extends Exchange {
     });
   }
 
-  /** http.request refused the request (an invalid header, say): nothing was sent. */
+  /** Refused before anything was sent: by http.request (an invalid header, say), or a closed transport. */
   refused(err: Error): void {
     this.failed(err, false);
   }

@@ -236,11 +236,12 @@ describe.each(['https', 'undici'] as const)('over %s', (stack) => {
 
     it('close() fails the requests still running and refuses new ones, with ECLOSED', async () => {
       handler = () => undefined;
+      // More than maxSockets (4): some wait for a connection.
       const t = transport();
-      const running = t.send(`${base}/`, { method: 'GET' }).catch((e: unknown) => e);
+      const running = Array.from({ length: 6 }, () => t.send(`${base}/`, { method: 'GET' }).catch((e: unknown) => e));
       await new Promise<void>((r) => server.once('request', () => r()));
       t.close();
-      expect(await running).toMatchObject({ code: 'ECLOSED' });
+      for (const err of await Promise.all(running)) expect(err).toMatchObject({ code: 'ECLOSED' });
       await expect(t.send(`${base}/`, { method: 'GET' })).rejects.toMatchObject({ code: 'ECLOSED', outcomeUnknown: false });
     });
 
