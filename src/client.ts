@@ -78,6 +78,15 @@ export interface ConnectOptions {
   maxResponseDepth?: number;
   /** Concurrent connections to the server. Default 16. */
   maxSockets?: number;
+  /**
+   * Which HTTP stack carries the requests. 'auto' (default): Node's own `node:https` until the
+   * process is busy (two requests in flight at once, or 200 requests), then undici's keep-alive
+   * pools, which are loaded only then. A short job never pays for loading undici and for V8
+   * optimizing its WebAssembly HTTP parser (~50 ms and ~30 MB); a service gets undici's
+   * throughput. 'https' or 'undici': that stack only. Both apply the same TLS policy, limits,
+   * deadlines and replay rules.
+   */
+  http?: 'auto' | 'https' | 'undici';
   /** Aborts the connect. */
   signal?: AbortSignal | undefined;
   /**
@@ -239,6 +248,7 @@ export class VimClient extends EventEmitter {
       maxResponseBytes: options.maxResponseBytes ?? 256 * 1024 * 1024,
       maxSockets: options.maxSockets ?? 16,
       idleSocketMs: 30_000,
+      http: options.http,
       userAgent: USER_AGENT,
     });
     try {

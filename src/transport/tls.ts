@@ -2,9 +2,8 @@
 // opens (WSDL download, calls, tunnels). Verification is on unless `insecure` is asked for;
 // a thumbprint pin is checked on the finished handshake before the socket is handed to HTTP,
 // so no request byte reaches a server whose certificate does not match.
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
-import { buildConnector, type ConnectFunction, type ConnectParams } from './undici.ts';
 import { TransportError } from '../errors.ts';
 import { connectTunnel, type TunnelOptions } from './tunnel.ts';
 
@@ -45,8 +44,15 @@ export function checkPin(socket: TLSSocket, pin: Pin): TransportError | undefine
   return new TransportError(`server certificate ${pin.algorithm} thumbprint ${actual ?? '(none)'} does not match the pinned thumbprint`, { code: 'ECERTPIN' });
 }
 
-/** undici's `connect` option: opens one connection for a pool. */
-export type Connector = ConnectFunction;
+/** Where a connection goes, as a URL names it (the host without IPv6 brackets). */
+export interface Target {
+  protocol: string;
+  hostname: string;
+  port: number;
+}
+
+/** Opens one connection for a transport, under its TLS policy; both HTTP paths use it. */
+export type Connector = (target: Target, callback: (err: Error | null, socket: Socket | null) => void) => void;
 
 export interface ConnectorOptions {
   tls: TlsOptions;
@@ -56,68 +62,85 @@ export interface ConnectorOptions {
   tunnel?: TunnelOptions & { verifyHost: string };
 }
 
+/** A connection, handed over once connected (and, with `secure`, once its handshake finished). */
+function openSocket(target: Target, timeoutMs: number, secure?: tls.ConnectionOptions, onSession?: (session: Buffer) => void): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = secure ? tls.connect({ ...secure, ALPNProtocols: ['http/1.1'] }) : net.connect({ host: target.hostname, port: target.port });
+    // Before the handshake: under TLS 1.2 the session comes with it.
+    if (onSession) socket.on('session', onSession);
+    socket.setNoDelay(true).setKeepAlive(true, 60_000);
+    const timer = setTimeout(() => socket.destroy(new TransportError(`connecting to ${target.hostname}:${target.port} took longer than ${timeoutMs} ms`, { code: 'ETIMEDOUT' })), timeoutMs);
+    let open = true;
+    // Stays for the socket's life: an error after the handover is its HTTP client's to handle,
+    // and must not be one without a listener in between.
+    socket.on('error', (err) => {
+      if (!open) return;
+      open = false;
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
+      open = false;
+      clearTimeout(timer);
+      resolve(socket);
+    });
+  });
+}
+
 /**
- * The connect function of a transport's undici pools, applying the TLS policy to every socket.
- * undici writes to a socket only once it is handed over, so sockets are handed over only after
- * the handshake and every check passed; with a client certificate, the server is first
- * verified in a handshake without it, so the certificate is never shown to a server that fails
- * verification or the pin. Plain http:// connections pass through.
+ * The connector of a transport, applying the TLS policy to every socket. No HTTP client writes
+ * to a socket before it is handed over, and sockets are handed over only after the handshake
+ * and every check passed; with a client certificate, the server is first verified in a
+ * handshake without it, so the certificate is never shown to a server that fails verification
+ * or the pin. Plain http:// connections pass through.
  */
 export function policyConnector(o: ConnectorOptions): Connector {
   const t = o.tls;
   const pin = t.thumbprint === undefined ? undefined : parseThumbprint(t.thumbprint);
   const clientCert = t.cert !== undefined || t.pfx !== undefined;
-  const verify = {
-    timeout: o.timeoutMs,
-    // A resumed TLS session shows no server certificate to check the pin against, and may
-    // carry no client certificate to a server that reads it per connection: full handshakes.
-    ...((pin || clientCert) && { maxCachedSessions: 0 }),
-    // A pin without a CA stands in for chain verification (self-signed vCenter/ESXi).
-    rejectUnauthorized: !t.insecure && !(pin && t.ca === undefined),
-    ...(t.servername !== undefined && { servername: t.servername }),
-  };
-  // One secure context per connector, made on first use: with a CA, making one costs ~10 ms of
-  // CPU (Node builds a certificate store), which every new connection would pay again.
-  const connector = (withClientCert: boolean): Connector => {
-    let built: Connector | undefined;
-    return (params, callback) => {
-      try {
-        built ??= buildConnector({
-          ...verify,
-          secureContext: tls.createSecureContext({
-            ...(t.ca !== undefined && { ca: t.ca }),
-            ...(withClientCert && {
-              ...(t.cert !== undefined && { cert: t.cert }),
-              ...(t.key !== undefined && { key: t.key }),
-              ...(t.pfx !== undefined && { pfx: t.pfx }),
-              ...(t.passphrase !== undefined && { passphrase: t.passphrase }),
-            }),
-          }),
-        });
-      } catch (err) {
-        callback(err as Error, null);
-        return;
-      }
-      built(params, callback);
-    };
-  };
-  const connect = connector(true);
-  const probe = clientCert ? connector(false) : undefined;
-  // Only to show the user which certificate was refused: no client certificate, no request.
-  let inspector: Connector | undefined;
-  const inspect = (params: ConnectParams, cb: Parameters<Connector>[1]): void => {
-    inspector ??= buildConnector({ timeout: o.timeoutMs, rejectUnauthorized: false, maxCachedSessions: 0, ...(t.servername !== undefined && { servername: t.servername }) });
-    inspector(params, cb);
+  // A resumed TLS session shows no server certificate to check the pin against, and may carry
+  // no client certificate to a server that reads it per connection: full handshakes then.
+  const sessions = pin || clientCert ? undefined : new Map<string, Buffer>();
+  // A pin without a CA stands in for chain verification (self-signed vCenter/ESXi).
+  const verify = !t.insecure && !(pin && t.ca === undefined);
+  // Made on first use, once: with a CA, making one costs ~10 ms of CPU (Node builds a
+  // certificate store), which every new connection would pay again.
+  const contexts: { with?: tls.SecureContext; without?: tls.SecureContext } = {};
+  const context = (withClientCert: boolean): tls.SecureContext => {
+    const key = withClientCert ? 'with' : 'without';
+    return (contexts[key] ??= tls.createSecureContext({
+      ...(t.ca !== undefined && { ca: t.ca }),
+      ...(withClientCert && {
+        ...(t.cert !== undefined && { cert: t.cert }),
+        ...(t.key !== undefined && { key: t.key }),
+        ...(t.pfx !== undefined && { pfx: t.pfx }),
+        ...(t.passphrase !== undefined && { passphrase: t.passphrase }),
+      }),
+    }));
   };
 
-  const handshake = async (via: Connector, params: ConnectParams): Promise<Socket> => {
+  /** `inspect`: only to show the user which certificate was refused (no client certificate, no request). */
+  const handshake = async (target: Target, kind: 'probe' | 'connect' | 'inspect'): Promise<TLSSocket> => {
+    let host = target.hostname;
+    let through: Socket | undefined;
     if (o.tunnel) {
       const { verifyHost, ...tunnel } = o.tunnel;
-      // Verify the vCenter's own name, not "sdkTunnel" (undici sends no SNI for an IP).
-      params = { ...params, hostname: verifyHost, host: verifyHost, httpSocket: await connectTunnel(tunnel) };
+      // Verify the vCenter's own name, not "sdkTunnel".
+      host = verifyHost;
+      through = await connectTunnel(tunnel);
     }
-    const socket = await new Promise<Socket>((resolve, reject) => via(params, (err, s) => (err ? reject(err) : resolve(s))));
-    const mismatch = pin && checkPin(socket as TLSSocket, pin);
+    const servername = t.servername ?? (net.isIP(host) ? undefined : host);
+    const resume = kind === 'connect' ? sessions : undefined;
+    const sessionKey = servername ?? host;
+    const socket = (await openSocket(target, o.timeoutMs, {
+      host,
+      port: target.port,
+      ...(through && { socket: through }),
+      ...(servername !== undefined && { servername }),
+      ...(kind === 'inspect' ? { rejectUnauthorized: false } : { rejectUnauthorized: verify, secureContext: context(kind === 'connect') }),
+      ...(resume?.has(sessionKey) && { session: resume.get(sessionKey)! }),
+    }, resume && ((session) => resume.set(sessionKey, session)))) as TLSSocket;
+    const mismatch = kind !== 'inspect' && pin && checkPin(socket, pin);
     if (mismatch) {
       socket.destroy();
       throw mismatch;
@@ -125,18 +148,15 @@ export function policyConnector(o: ConnectorOptions): Connector {
     return socket;
   };
 
-  return (params, callback) => {
-    if (params.protocol !== 'https:') {
-      connect(params, callback);
-      return;
-    }
+  return (target, callback) => {
     const verified = async (): Promise<Socket> => {
+      if (target.protocol !== 'https:') return openSocket(target, o.timeoutMs);
       try {
-        if (probe) (await handshake(probe, params)).destroy();
-        return await handshake(connect, params);
+        if (clientCert) (await handshake(target, 'probe')).destroy();
+        return await handshake(target, 'connect');
       } catch (err) {
         if (!isVerificationError(err)) throw err;
-        throw await untrusted(err as NodeJS.ErrnoException, () => handshake(inspect, params));
+        throw await untrusted(err as NodeJS.ErrnoException, () => handshake(target, 'inspect'));
       }
     };
     verified().then((socket) => callback(null, socket), (err: Error) => callback(err, null));

@@ -5,6 +5,8 @@ import { TransportError, VimClient, type Logger } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessDrop, harnessReset, harnessStall, harnessStats, harnessUnavailable } from '../harness/vcsim.ts';
 import { SI } from '../fixtures.ts';
+import { CLIENT_INTERNALS } from '../../src/internals.ts';
+import type { HttpPath } from '../../src/transport/http.ts';
 
 let h: Harness;
 let c: VimClient;
@@ -91,6 +93,32 @@ describe('hostile answers', () => {
     expect(err).toBeInstanceOf(TransportError);
     expect((err as TransportError).outcomeUnknown).toBe(true);
     expect((err as TransportError).code).toBe('EOUTCOMEUNKNOWN');
+  });
+
+  it('a new client moves from Node\'s HTTP stack to undici\'s pools when 16 callers appear, without a failed call', async () => {
+    const fresh = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir(), logger });
+    try {
+      const transport = fresh[CLIENT_INTERNALS]().transport;
+      const vias: HttpPath[] = [];
+      const send = transport.send.bind(transport);
+      transport.send = async (...args) => {
+        const res = await send(...args);
+        vias.push(res.via);
+        return res;
+      };
+      await fresh.login({ username: h.info.username, password: h.info.password });
+      expect(new Set(vias)).toEqual(new Set(['https']));
+      const results = await Promise.allSettled(Array.from({ length: 16 }, async () => {
+        for (let i = 0; i < 10; i++) expect(await fresh.call('CurrentTime', SI)).toBeInstanceOf(Date);
+      }));
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      const burst = vias.slice(-160);
+      expect(burst.filter((v) => v === 'https')).toHaveLength(1);
+      expect(burst.filter((v) => v === 'undici')).toHaveLength(159);
+      expect(lines.some((l) => l.includes('switching to undici'))).toBe(true);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('raised no unhandled rejections and logged no secrets', () => {

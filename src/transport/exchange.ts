@@ -1,0 +1,174 @@
+// One request and its answer, whichever HTTP stack carries it (Node's own, or undici's pools):
+// the deadline and the abort signal, cookies stored from the answer's head, the body inflated,
+// and failures named alike, so that the two paths behave the same to every caller.
+import type { IncomingHttpHeaders } from 'node:http';
+import { pipeline, type Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import type { CookieJar } from 'tough-cookie';
+import { abortedBy, TransportError } from '../errors.ts';
+import { markClosedBeforeAnswer } from './replay.ts';
+
+/** Which HTTP stack carries requests: Node's own http/https modules, or undici's pools. */
+export type HttpPath = 'https' | 'undici';
+
+/** What a caller decides per request. */
+export interface RequestContext {
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** The jar this request reads and feeds instead of the transport's (a login made on the side). */
+  jar?: CookieJar | undefined;
+  /** When the exchange must be over (epoch ms), e.g. shared by a first attempt and its replay. Default: now + timeoutMs. */
+  deadline?: number | undefined;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Readable;
+  /** The stack that carried the request. */
+  via: HttpPath;
+}
+
+/** A request as a path sends it: headers complete (cookies included). */
+export interface OutgoingRequest {
+  url: URL;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body: string | null;
+  /** On a connection of its own rather than a pooled one (a replay). */
+  fresh: boolean;
+}
+
+/** What every exchange is made of, whatever its path. */
+export interface ExchangeInit {
+  url: URL;
+  jar: CookieJar | undefined;
+  ctx: RequestContext | undefined;
+  timeoutMs: number;
+  resolve: (res: HttpResponse) => void;
+  reject: (err: Error) => void;
+  /** Once the exchange is over for its caller: failed, or its body closed. */
+  done: () => void;
+}
+
+/** One HTTP stack under the transport's TLS policy. */
+export interface Path {
+  send(request: OutgoingRequest, init: ExchangeInit): void;
+  /** Closes every socket; requests still running fail with ECLOSED. */
+  close(): void;
+}
+
+/** undici's names for what node:net calls otherwise. */
+const CODES: Record<string, string> = { UND_ERR_SOCKET: 'ECONNRESET', UND_ERR_CLOSED: 'ECLOSED', UND_ERR_DESTROYED: 'ECLOSED' };
+/** Errors by which the server closed (FIN) or reset a connection. */
+export const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+export function wrap(err: unknown, sent: boolean): TransportError {
+  if (err instanceof TransportError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const code = CODES[e.code ?? ''] ?? e.code ?? 'ENETWORK';
+  return new TransportError(`${code}: ${e.message}`, { code, outcomeUnknown: sent, cause: err });
+}
+
+/** An answer cut off in its body: it was answered, so the request may have taken effect. */
+export function cutOff(err: unknown): TransportError {
+  if (err instanceof TransportError) return err;
+  const code = wrap(err, true).code;
+  // The same code as a connection lost before the answer, for the same meaning.
+  return new TransportError(`the connection closed in the middle of the answer (${code}): its outcome is unknown`, { code: 'EOUTCOMEUNKNOWN', outcomeUnknown: true, cause: err });
+}
+
+export function closedTransport(sent: boolean): TransportError {
+  return new TransportError('the transport was closed', { code: 'ECLOSED', outcomeUnknown: sent });
+}
+
+/**
+ * Settles the caller's promise when the answer's head arrives (or the exchange fails), then
+ * leaves the body to its reader, under the deadline and the signal until it is read to its
+ * end or dropped. A path tells it what happens (`begin`, `answered`, `failed`) and how to
+ * stop its request (`stop`).
+ */
+export abstract class Exchange {
+  settled = false;
+  /** The request was handed to a connection, which writes it at once: from then on it counts as sent. */
+  protected started = false;
+  private body: Readable | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private finished = false;
+
+  constructor(protected readonly init: ExchangeInit) {
+    const signal = init.ctx?.signal;
+    if (signal?.aborted) {
+      this.settled = true;
+      this.finish();
+      init.reject(abortedBy(signal, 'request aborted'));
+      return;
+    }
+    this.timer = setTimeout(() => this.fail(new TransportError('no complete answer within the deadline', { code: 'ETIMEDOUT', outcomeUnknown: this.started })), init.timeoutMs);
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Ends the request on its path, which closes its connection if it is running. */
+  protected abstract stop(reason: Error): void;
+
+  private readonly onAbort = (): void => this.fail(abortedBy(this.init.ctx!.signal!, 'request aborted', this.started));
+
+  /** The deadline passed or the signal fired: the caller learns it at once, wherever the exchange is. */
+  private fail(err: Error): void {
+    this.finish();
+    if (this.settled) {
+      this.body?.destroy(err);
+      return;
+    }
+    this.settled = true;
+    this.init.reject(err);
+    this.stop(err);
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.init.ctx?.signal?.removeEventListener('abort', this.onAbort);
+    this.init.done();
+  }
+
+  /** The answer's head: its cookies stored, its body (inflated) handed to the caller. */
+  protected answered(status: number, headers: Record<string, string | string[] | undefined>, raw: Readable, via: HttpPath): void {
+    let cookies = headers['set-cookie'];
+    if (typeof cookies === 'string') headers['set-cookie'] = cookies = [cookies];
+    const jar = this.init.jar;
+    if (jar && cookies) {
+      for (const c of cookies) {
+        try {
+          jar.setCookieSync(c, this.init.url);
+        } catch {
+          // A cookie the jar refuses (wrong domain, malformed) is simply not stored.
+        }
+      }
+    }
+    const encoding = String(headers['content-encoding'] ?? '').toLowerCase();
+    const inflate = encoding === 'gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : undefined;
+    // pipeline: a reader dropping the inflated stream drops the request too. The size limit
+    // is enforced by whoever reads the body (readAll, the SOAP decoder), which spares every
+    // answer a second stream hop.
+    const body: Readable = inflate ? pipeline(raw, inflate, () => undefined) : raw;
+    body.once('close', () => this.finish());
+    this.body = body;
+    this.settled = true;
+    this.init.resolve({ status, headers: headers as IncomingHttpHeaders, body, via });
+  }
+
+  /** The request failed; `closedByServer`: its connection, handed over, was closed or reset by the server. */
+  protected failed(err: Error, closedByServer: boolean): void {
+    this.finish();
+    if (this.settled) {
+      this.body?.destroy(cutOff(err));
+      return;
+    }
+    this.settled = true;
+    const te = wrap(err, this.started);
+    if (closedByServer) markClosedBeforeAnswer(te, this.started);
+    this.init.reject(te);
+  }
+}
