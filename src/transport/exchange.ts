@@ -2,11 +2,16 @@
 // the deadline and the abort signal, cookies stored from the answer's head, the body inflated,
 // and failures named alike, so that the two paths behave the same to every caller.
 import type { IncomingHttpHeaders } from 'node:http';
+import { createRequire } from 'node:module';
 import { pipeline, type Readable } from 'node:stream';
-import zlib from 'node:zlib';
 import type { CookieJar } from 'tough-cookie';
 import { abortedBy, TransportError } from '../errors.ts';
 import { markClosedBeforeAnswer } from './replay.ts';
+
+// node:zlib is loaded the first time an answer comes compressed: it is ~1.3 MB of a short
+// process's memory otherwise.
+let zlibModule: typeof import('node:zlib') | undefined;
+const zlib = (): typeof import('node:zlib') => (zlibModule ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib'));
 
 /** Which HTTP stack carries requests: Node's own http/https modules, or undici's pools. */
 export type HttpPath = 'https' | 'undici';
@@ -148,7 +153,7 @@ export abstract class Exchange {
       }
     }
     const encoding = String(headers['content-encoding'] ?? '').toLowerCase();
-    const inflate = encoding === 'gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : undefined;
+    const inflate = encoding === 'gzip' ? zlib().createGunzip() : encoding === 'deflate' ? zlib().createInflate() : undefined;
     // pipeline: a reader dropping the inflated stream drops the request too. The size limit
     // is enforced by whoever reads the body (readAll, the SOAP decoder), which spares every
     // answer a second stream hop.
