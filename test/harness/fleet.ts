@@ -2,7 +2,7 @@
 // store, driven over IPC: start, put under load, stop, close, or SIGKILL.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { UserSession, VimClient } from '../../src/index.ts';
+import { isVimFault, type UserSession, type VimClient } from '../../src/index.ts';
 import { bundledEntry } from './bundle.ts';
 import type { ChildStart, FromChild, ToChild } from './fleet-child.ts';
 
@@ -114,8 +114,17 @@ export async function liveSessions(admin: VimClient): Promise<UserSession[]> {
 /** Ends every session but `keep` (default: the admin's own), as an operator would from the vSphere Client. */
 export async function terminateOthers(admin: VimClient, keep: readonly string[] = [admin.userSession!.key]): Promise<number> {
   const keys = (await liveSessions(admin)).map((s) => s.key).filter((k) => !keep.includes(k));
-  if (keys.length) await admin.sessionManager.terminateSessions(keys);
-  return keys.length;
+  // One at a time: TerminateSession fails whole (NotFound) for a session that ended since the list was read.
+  let ended = 0;
+  for (const key of keys) {
+    try {
+      await admin.sessionManager.terminateSessions([key]);
+      ended++;
+    } catch (err) {
+      if (!isVimFault(err, 'NotFound')) throw err;
+    }
+  }
+  return ended;
 }
 
 /** Waits until every process has made `n` more calls than it had reported. */

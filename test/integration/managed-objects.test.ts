@@ -44,8 +44,6 @@ async function find<T extends 'VirtualMachine' | 'HostSystem' | 'Datacenter' | '
   return c.ref(ref, type);
 }
 
-const dispatchedMethods: string[] = [];
-
 /**
  * Runs a call whose _this the model typed, and checks that vcsim found both the object and the
  * method on it: success, or any fault but MethodNotFound / ManagedObjectNotFound.
@@ -54,7 +52,6 @@ async function dispatched<R>(method: MethodName, _this: ManagedObjectReference, 
   const thisType = methodThisType(method);
   expect(thisType, method).toBeDefined();
   expect(isManagedObjectReference(_this, thisType), `${method}: ${_this.type} is a ${thisType}`).toBe(true);
-  dispatchedMethods.push(method);
   try {
     return await run();
   } catch (err) {
@@ -119,7 +116,6 @@ describe('each sampled method\'s _this type from the model is what the harness d
     await dispatched('Rename_Task', folder!, () => c.call('Rename_Task', folder!, { newName: 'typed-folder-2' }));
     await dispatched('ReconfigVM_Task', vm, () => c.call('ReconfigVM_Task', vm, { spec: { annotation: 'typed' } }));
     await dispatched('Rename_Task', dc, () => c.call('Rename_Task', dc, { newName: 'DC0' }));
-    expect(dispatchedMethods.length).toBeGreaterThanOrEqual(20);
   });
 
   it('a _this of another type is refused by the harness too (the check above can fail)', async () => {
