@@ -79,6 +79,9 @@ let failed = 0;
 const errors: string[] = [];
 let loops: Promise<void>[] = [];
 
+// A parent that went away (a test run killed or timed out) leaves no process behind calling in a loop.
+process.on('disconnect', () => process.exit(0));
+
 process.on('message', (raw) => {
   const m = raw as ToChild;
   void (async () => {
