@@ -113,18 +113,18 @@ export async function liveSessions(admin: VimClient): Promise<UserSession[]> {
 
 /** Ends every session but `keep` (default: the admin's own), as an operator would from the vSphere Client. */
 export async function terminateOthers(admin: VimClient, keep: readonly string[] = [admin.userSession!.key]): Promise<number> {
-  const keys = (await liveSessions(admin)).map((s) => s.key).filter((k) => !keep.includes(k));
-  // One at a time: TerminateSession fails whole (NotFound) for a session that ended since the list was read.
-  let ended = 0;
-  for (const key of keys) {
+  // All in one TerminateSession, so that no process re-logs in onto a session about to be ended;
+  // it fails whole (NotFound) when one ended since the list was read: read it again.
+  for (let attempt = 1; ; attempt++) {
+    const keys = (await liveSessions(admin)).map((s) => s.key).filter((k) => !keep.includes(k));
+    if (keys.length === 0) return 0;
     try {
-      await admin.sessionManager.terminateSessions([key]);
-      ended++;
+      await admin.sessionManager.terminateSessions(keys);
+      return keys.length;
     } catch (err) {
-      if (!isVimFault(err, 'NotFound')) throw err;
+      if (!isVimFault(err, 'NotFound') || attempt === 3) throw err;
     }
   }
-  return ended;
 }
 
 /** Waits until every process has made `n` more calls than it had reported. */
