@@ -5,7 +5,7 @@
 import http, { type ClientRequestArgs } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { closedTransport, Exchange, RESET_CODES, type ExchangeInit, type OutgoingRequest, type Path } from './exchange.ts';
-import type { Connector, Target } from './tls.ts';
+import { targetOf, type Connector, type Target } from './tls.ts';
 
 type OnCreate = (err: Error | null, socket: Duplex) => void;
 
@@ -81,9 +81,7 @@ export class NodePath implements Path {
 
   private dispatch(r: OutgoingRequest, exchange: NodeExchange): void {
     const u = r.url;
-    const https = u.protocol === 'https:';
-    const hostname = u.hostname.replace(/^\[|\]$/g, '');
-    const port = Number(u.port) || (https ? 443 : 80);
+    const target = targetOf(u);
     let agent: PolicyAgent | undefined;
     if (!r.fresh) {
       agent = this.agents.get(u.protocol);
@@ -92,13 +90,13 @@ export class NodePath implements Path {
     let req: http.ClientRequest;
     try {
       req = http.request({
-        host: hostname,
-        port,
+        host: target.hostname,
+        port: target.port,
         method: r.method,
         path: u.pathname + u.search,
         // As the URL names the server (an http.Agent would add the port of https's default).
         headers: { Host: u.host, ...r.headers },
-        ...(agent ? { agent } : { createConnection: (_: ClientRequestArgs, onCreate: OnCreate) => open(this.connect, { protocol: u.protocol, hostname, port }, this.isClosed, onCreate) }),
+        ...(agent ? { agent } : { createConnection: (_: ClientRequestArgs, onCreate: OnCreate) => open(this.connect, target, this.isClosed, onCreate) }),
       });
     } catch (err) {
       exchange.refused(err as Error);

@@ -51,6 +51,11 @@ export interface Target {
   port: number;
 }
 
+/** Where a URL (or undici's connect parameters) points: the host without IPv6 brackets, the scheme's port if none is given. */
+export function targetOf(where: { protocol: string; hostname: string; port: string }): Target {
+  return { protocol: where.protocol, hostname: where.hostname.replace(/^\[|\]$/g, ''), port: Number(where.port) || (where.protocol === 'https:' ? 443 : 80) };
+}
+
 /** Opens one connection for a transport, under its TLS policy; both HTTP paths use it. */
 export type Connector = (target: Target, callback: (err: Error | null, socket: Socket | null) => void) => void;
 

@@ -13,7 +13,7 @@ import type * as Undici from 'undici';
 import type { Dispatcher } from 'undici';
 import { TransportError } from '../errors.ts';
 import { Exchange, RESET_CODES, type ExchangeInit, type OutgoingRequest, type Path } from './exchange.ts';
-import type { Connector } from './tls.ts';
+import { targetOf, type Connector } from './tls.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -27,9 +27,7 @@ const closedByServer = new WeakSet<Error>();
 // counts as the server closing a connection.
 function undiciConnector(connect: Connector): Undici.buildConnector.connector {
   return (params, callback) => {
-    const https = params.protocol === 'https:';
-    const target = { protocol: params.protocol, hostname: params.hostname.replace(/^\[|\]$/g, ''), port: Number(params.port) || (https ? 443 : 80) };
-    connect(target, (err, socket) => {
+    connect(targetOf(params), (err, socket) => {
       if (!socket) {
         callback(err!, null);
         return;
