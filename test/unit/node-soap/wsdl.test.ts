@@ -75,6 +75,19 @@ describe('sharedWsdl', () => {
     expect(Object.keys(b.definitions.portTypes)).toEqual(['TPortType']);
   });
 
+  it('follows imports and includes after documentation and annotations, where WSDL and XML Schema allow them', async () => {
+    const annotated = server({
+      'service.wsdl': SERVICE.replace('<import', '<documentation>the service</documentation><import'),
+      't.wsdl': INTERFACE,
+      't.xsd': SCHEMA().replace('<element name="Ping">', '<element name="Unused" type="string"/><element name="Ping">')
+        .replace('xmlns="http://www.w3.org/2001/XMLSchema">', 'xmlns="http://www.w3.org/2001/XMLSchema"><annotation><documentation>types</documentation></annotation><include schemaLocation="u.xsd"/>'),
+      'u.xsd': '<schema targetNamespace="urn:t" xmlns="http://www.w3.org/2001/XMLSchema"><element name="U" type="string"/></schema>',
+    });
+    const parsed = await sharedWsdl(`${annotated.sdk}service.wsdl`, annotated);
+    expect(Object.keys(parsed.definitions.portTypes)).toEqual(['TPortType']);
+    expect(annotated.asked).toEqual(['service.wsdl', 't.wsdl', 't.xsd', 'u.xsd'].map((f) => `${annotated.sdk}${f}`));
+  });
+
   it('reads a document that imports itself once, refuses more than 64 documents, and names a missing one', async () => {
     const loop = await sharedWsdl(bundle({ ...FILES, 't.xsd': SCHEMA('<include schemaLocation="t.xsd"/>') }), noHttp);
     expect(Object.keys(loop.definitions.portTypes)).toEqual(['TPortType']);
