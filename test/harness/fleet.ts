@@ -181,8 +181,9 @@ export async function progressed(ps: readonly FleetProcess[], n = 40): Promise<v
 export class FleetRegistry {
   readonly #all: FleetProcess[] = [];
 
-  spawn(n: number): FleetProcess[] {
-    const ps = this.#all.filter((p) => p.idle && p.alive).slice(0, n).map((p) => p.reuse());
+  /** `n` processes; `fresh`: new ones only, never a process that ran a job before. */
+  spawn(n: number, { fresh = false } = {}): FleetProcess[] {
+    const ps = fresh ? [] : this.#all.filter((p) => p.idle && p.alive).slice(0, n).map((p) => p.reuse());
     while (ps.length < n) {
       const p = FleetProcess.spawn();
       this.#all.push(p);
