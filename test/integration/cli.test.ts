@@ -52,14 +52,15 @@ async function inProcess(info: HarnessInfo, args: string[], extra: Record<string
 
 describe('vim25-soap (read-only, on the shared harness)', () => {
   it('about, ls, find and collect print what the server has, as tables and as JSON', async () => {
+    // The installed command once, as a process of its own; the other commands in this process.
     const [about, aboutJson, ls, lsVm, find, collect, collectJson] = await Promise.all([
       cli(shared, ['about']),
-      cli(shared, ['about', '--json']),
-      cli(shared, ['ls']),
-      cli(shared, ['ls', '/DC0/vm', '--json']),
-      cli(shared, ['find', 'VirtualMachine', '/DC0/vm/*']),
-      cli(shared, ['collect', '/DC0/vm/DC0_H0_VM0', 'name', 'runtime.powerState']),
-      cli(shared, ['collect', '/DC0/vm/DC0_H0_VM0', '--json']),
+      inProcess(shared, ['about', '--json']),
+      inProcess(shared, ['ls']),
+      inProcess(shared, ['ls', '/DC0/vm', '--json']),
+      inProcess(shared, ['find', 'VirtualMachine', '/DC0/vm/*']),
+      inProcess(shared, ['collect', '/DC0/vm/DC0_H0_VM0', 'name', 'runtime.powerState']),
+      inProcess(shared, ['collect', '/DC0/vm/DC0_H0_VM0', '--json']),
     ]);
     for (const r of [about, aboutJson, ls, lsVm, find, collect, collectJson]) expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
     expect(about.stdout).toMatch(/^apiVersion\t\S+$/m); // a pipe: tab-separated
