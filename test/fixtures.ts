@@ -6,7 +6,9 @@
 // file may read there (powers, renames, reconfigures, options, folders, fault switches,
 // harnessReset, the password, terminated sessions, counters it asserts on) uses a harness of
 // its own: `ownHarness()` for a file or describe block, `startHarness()` for one test.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, onTestFinished } from 'vitest';
 import { VimClient, type ConnectOptions, type ManagedObjectReference } from '../src/index.ts';
 import { bundleDir } from '../scripts/lib/paths.ts';
@@ -14,6 +16,21 @@ import { startHostileServer, type HostileServer } from './harness/hostile-server
 import { Harness, type HarnessInfo, type HarnessOptions } from './harness/vcsim.ts';
 
 export const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
+
+/**
+ * A new directory under the system's temporary directory, removed after the current test (or,
+ * made outside a test, after the file's tests), so runs leave nothing behind.
+ */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const remove = (): void => rmSync(dir, { recursive: true, force: true });
+  try {
+    onTestFinished(remove);
+  } catch {
+    afterAll(remove);
+  }
+  return dir;
+}
 
 /**
  * A client of the harness that trusts its CA, closed (logged out, sockets freed) when the

@@ -1,8 +1,6 @@
 // The vim25-soap command as a shell user runs it: child processes against the harness, their
 // output (tables, --json), exit codes and messages.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
@@ -12,6 +10,7 @@ import { harnessStats, type HarnessInfo } from '../harness/vcsim.ts';
 import { bundledEntry } from '../harness/bundle.ts';
 import { ownHarness } from '../harness/inventory.ts';
 import { run } from '../../src/cli/main.ts';
+import { tempDir } from '../fixtures.ts';
 
 // The command bundled once, run on plain node as an installed bin is (no tsx per process).
 const BIN = bundledEntry(fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url)));
@@ -20,7 +19,7 @@ const shared = inject('harness');
 interface Ran { code: number; stdout: string; stderr: string }
 
 // The sessions the commands keep between them, in a directory of this file's own.
-const sessionDir = mkdtempSync(join(os.tmpdir(), 'vim25-cli-sessions-'));
+const sessionDir = tempDir('vim25-cli-sessions-');
 
 function env(info: HarnessInfo, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', VC_URL: info.url, VC_USER: info.username, VC_PASSWORD: info.password, VC_CA: info.certFile, VC_SESSION_DIR: sessionDir, ...extra };
@@ -160,7 +159,7 @@ describe('vim25-soap (changes things: a harness of its own)', () => {
   });
 
   it('keeps one session between commands: session save, commands without a Login, session logout', async () => {
-    const dir = mkdtempSync(join(os.tmpdir(), 'vim25-cli-own-'));
+    const dir = tempDir('vim25-cli-own-');
     const logins = async () => (await harnessStats(own)).methods.Login ?? 0;
     const before = await logins();
     const saved = await inProcess(own, ['session', 'save'], { VC_SESSION_DIR: dir });

@@ -1,14 +1,13 @@
 // connect and the first calls. The tests count what reached the server (SOAPAction values,
 // methods) and reset the counters, so they run on a harness of their own.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError, ValidationError, VimClient, VimFault, isVimFault } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { harnessReset, harnessStats, type HarnessInfo } from '../harness/vcsim.ts';
-import { connect, ownHarness, SI } from '../fixtures.ts';
+import { connect, ownHarness, SI, tempDir } from '../fixtures.ts';
 
 const harness = ownHarness();
 let h: HarnessInfo;
@@ -135,7 +134,7 @@ describe('VimClient.connect failures', () => {
     const missing = await VimClient.connect(h.url, { tls, wsdl: '/nonexistent/vimService.wsdl' }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(TransportError);
     expect((missing as TransportError).code).toBe('EWSDL');
-    const dir = mkdtempSync(join(os.tmpdir(), 'vim25-wsdl-'));
+    const dir = tempDir('vim25-wsdl-');
     writeFileSync(join(dir, 'vimService.wsdl'), '<html><body>Not Found</body></html>');
     const html = await VimClient.connect(h.url, { tls, wsdl: dir }).catch((e: unknown) => e);
     expect((html as TransportError).code).toBe('EWSDL');
@@ -144,7 +143,7 @@ describe('VimClient.connect failures', () => {
 
   it('with a given WSDL, refuses operations it does not declare, before sending', async () => {
     // A server's WSDL without CurrentTime (as an older API version lacks newer methods).
-    const dir = mkdtempSync(join(os.tmpdir(), 'vim25-wsdl-'));
+    const dir = tempDir('vim25-wsdl-');
     writeFileSync(join(dir, 'vimService.wsdl'), readFileSync(join(bundleDir(), 'vimService.wsdl')));
     const wsdl = readFileSync(join(bundleDir(), 'vim.wsdl'), 'utf8');
     const portType = /<portType\b[\s\S]*?<\/portType>/.exec(wsdl)![0];

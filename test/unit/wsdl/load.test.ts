@@ -1,13 +1,13 @@
 // Reading a given WSDL: the operations of its portType, through vimService.wsdl's import, in one
 // linear pass, and clear errors for what is not a vim25 WSDL.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CookieJar } from 'tough-cookie';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/logger.ts';
 import { HttpTransport } from '../../../src/transport/http.ts';
 import { loadServiceDescription, wsdlLocation } from '../../../src/wsdl/load.ts';
+import { tempDir } from '../../fixtures.ts';
 
 const transport = new HttpTransport({ tls: {}, jar: new CookieJar(), logger: silentLogger, timeoutMs: 1000, maxResponseBytes: 1 << 20, maxSockets: 1, idleSocketMs: 1000, userAgent: 't' });
 
@@ -17,7 +17,7 @@ const iface = (ops: string[], extra = '') => `<?xml version="1.0"?><definitions 
   + `<binding name="VimBinding">${ops.map((o) => `<operation name="${o}"><soap:operation soapAction="urn:vim25/8.0.3.0"/></operation>`).join('')}</binding></definitions>`;
 
 function bundle(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(os.tmpdir(), 'vim25-wsdl-unit-'));
+  const dir = tempDir('vim25-wsdl-unit-');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
