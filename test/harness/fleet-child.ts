@@ -1,6 +1,5 @@
 // One process of a test fleet (started by test/harness/fleet.ts with fork): connects with the
 // session store the parent describes, logs in, then runs calls on command and reports over IPC.
-// After `close` it holds no client or store and waits for another `start` (or its parent's end).
 // Never prints a secret: it reports a short digest of its session id, not the id.
 import { createHash } from 'node:crypto';
 import { FileSessionStore, MemorySessionStore, VimClient, type Logger, type SessionStore } from '../../src/index.ts';
@@ -121,14 +120,10 @@ process.on('message', (raw) => {
       await Promise.all(loops);
       send({ type: 'stopped', ok, failed, errors });
     } else if (m.cmd === 'close') {
-      // Back to a process that has never started: the registry may give it the next test's job.
       await client?.close();
       await closeStore();
-      client = undefined;
-      job = undefined;
-      closeStore = async () => {};
-      [ok, failed, errors.length, loops] = [0, 0, 0, []];
       send({ type: 'closed' });
+      process.disconnect();
     }
   })();
 });

@@ -87,36 +87,10 @@ export class FleetProcess {
     return this.next('stopped');
   }
 
-  get alive(): boolean {
-    return this.#child.exitCode === null && this.#child.signalCode === null;
-  }
-
-  /** Closed: the process's client and store are closed; it can take another job (FleetRegistry reuses it). */
-  get idle(): boolean {
-    return this.#idle;
-  }
-
-  #idle = false;
-
   async close(): Promise<void> {
-    if (!this.alive || this.#idle) return;
-    this.send({ cmd: 'close' });
-    await this.next('closed');
-    this.#idle = true;
-  }
-
-  /** Ready for a job again, with no message of the one before. */
-  reuse(): this {
-    this.messages.length = 0;
-    this.#idle = false;
-    return this;
-  }
-
-  /** Ends the process: its parent's side of the IPC channel closes, and the child exits. */
-  async end(): Promise<void> {
-    if (!this.alive) return;
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
     const exited = new Promise((r) => this.#child.once('exit', r));
-    this.#child.disconnect();
+    this.send({ cmd: 'close' });
     await exited;
   }
 
@@ -172,27 +146,17 @@ export async function progressed(ps: readonly FleetProcess[], n = 40): Promise<v
   }));
 }
 
-/**
- * The processes a test file started: spawn() them here and killAll() in afterAll, so none outlives
- * a failed test. A process closed by an earlier test is given out again instead of a new one (it
- * starts a new client and store for its next job): starting Node and loading the library was most
- * of a fleet process's CPU.
- */
+/** The processes a test file started: spawn() them here and killAll() in afterAll, so none outlives a failed test. */
 export class FleetRegistry {
   readonly #all: FleetProcess[] = [];
 
-  /** `n` processes; `fresh`: new ones only, never a process that ran a job before. */
-  spawn(n: number, { fresh = false } = {}): FleetProcess[] {
-    const ps = fresh ? [] : this.#all.filter((p) => p.idle && p.alive).slice(0, n).map((p) => p.reuse());
-    while (ps.length < n) {
-      const p = FleetProcess.spawn();
-      this.#all.push(p);
-      ps.push(p);
-    }
+  spawn(n: number): FleetProcess[] {
+    const ps = Array.from({ length: n }, () => FleetProcess.spawn());
+    this.#all.push(...ps);
     return ps;
   }
 
   async killAll(): Promise<void> {
-    await Promise.all(this.#all.splice(0).map((p) => (p.idle ? p.end() : p.kill())));
+    await Promise.all(this.#all.splice(0).map((p) => p.kill()));
   }
 }

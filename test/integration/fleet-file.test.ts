@@ -55,7 +55,7 @@ describe('FileSessionStore across processes', () => {
 
     await Promise.all(ps.map((p) => p.close()));
     // close() of a shared session does not log the fleet out: the next process adopts it.
-    const [late] = fleet.spawn(1, { fresh: true });
+    const [late] = spawn(1);
     const r = await late!.start(job(dir));
     expect(r.session).toBe(ready[0]!.session);
     expect(await logins()).toBe(before + 1);
