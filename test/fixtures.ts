@@ -18,8 +18,8 @@ import { Harness, type HarnessInfo, type HarnessOptions } from './harness/vcsim.
 export const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 
 /**
- * A new directory under the system's temporary directory, removed after the current test (or,
- * made outside a test, after the file's tests), so runs leave nothing behind.
+ * A new directory under the system's temporary directory, removed after the current test, or,
+ * made at a file's or describe block's top level, after its tests: runs leave nothing behind.
  */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -2,14 +2,13 @@
 // what it accepts, and carry the envelope's namespace declarations over to the operation.
 // Crafted requests are validated straight from a temporary directory, never sent to the
 // harness, so they cannot end up among the run's captured requests.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../fixtures.ts';
 import { extractOperation, validateEnvelopes, validateOperations } from './oracle.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'vim25-oracle-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('vim25-oracle-');
 
 const SOAPENV = 'http://schemas.xmlsoap.org/soap/envelope/';
 const envelope = (body: string, envAttrs = ''): string =>

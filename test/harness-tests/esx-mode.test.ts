@@ -1,19 +1,17 @@
 // ESX mode (vcsim's ESX model, about.apiType HostAgent) with the harness's additions kept:
 // WSDL serving, control routes, observability, capture, ExtensionManager and the direct
 // mutual-TLS extension login; and -instance-uuid.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { bundleDir } from '../../scripts/lib/paths.ts';
+import { tempDir } from '../fixtures.ts';
 import { harnessReset, harnessStats, harnessUiToken } from '../harness/vcsim.ts';
 import { clientCertificate, ownHarness, rawRequest, ref, rest, SI, soap, text, xmlEscape } from './raw.ts';
 import { postEnvelope } from './wssec.ts';
 
 const SM = ref('SessionManager', 'ha-sessionmgr');
 const EM = ref('ExtensionManager', 'ExtensionManager');
-const captureDir = mkdtempSync(join(tmpdir(), 'vim25-esx-capture-'));
-afterAll(() => rmSync(captureDir, { recursive: true, force: true }));
+const captureDir = tempDir('vim25-esx-capture-');
 
 describe('ESX mode', () => {
   const harness = ownHarness({ esx: true, wsdlDir: bundleDir(), captureDir, instanceUuid: '52a3c7ab-0000-4000-8000-00000000e5c1' });

@@ -1,7 +1,6 @@
 // Sessions for a fleet with the FileSessionStore: real child processes sharing one directory,
 // against a private harness that counts Logins.
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VimClient } from '../../src/index.ts';
@@ -9,6 +8,7 @@ import { bundleDir } from '../../scripts/lib/paths.ts';
 import { FleetRegistry, progressed, terminateOthers, type FleetProcess } from '../harness/fleet.ts';
 import type { ChildStart } from '../harness/fleet-child.ts';
 import { Harness, harnessStall, harnessStats } from '../harness/vcsim.ts';
+import { tempDir } from '../fixtures.ts';
 
 // A generous store timeout: on a loaded machine a slow answer must not pass for an outage (which costs Logins).
 // The lock TTL is long (a slow Login must not look like a dead holder) except where a holder is killed.
@@ -16,7 +16,6 @@ const TIMING = { lockTtlMs: 10_000, pollIntervalMs: 20, renewIntervalMs: 200, ti
 const SHORT_LOCK = { ...TIMING, lockTtlMs: 1500 };
 let h: Harness;
 let admin: VimClient;
-const dirs: string[] = [];
 const fleet = new FleetRegistry();
 
 beforeAll(async () => {
@@ -28,18 +27,14 @@ afterAll(async () => {
   await fleet.killAll();
   await admin?.close();
   await h?.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 function job(dir: string, timing: Record<string, number> = TIMING): ChildStart {
   return { url: h.info.url, ca: h.ca.toString(), username: h.info.username, password: h.info.password, store: { kind: 'file', dir, timing } };
 }
 
-function newDir(): string {
-  const d = join(mkdtempSync(join(tmpdir(), 'vim25-fleet-')), 'sessions');
-  dirs.push(join(d, '..'));
-  return d;
-}
+/** Where the store keeps its files: a directory it must create itself (0700). */
+const newDir = (): string => join(tempDir('vim25-fleet-'), 'sessions');
 
 const spawn = (n: number): FleetProcess[] => fleet.spawn(n);
 const logins = async (): Promise<number> => (await harnessStats(h.info)).methods.Login ?? 0;

@@ -1,7 +1,6 @@
 // vim25-soap/node-soap against the harness: genuine node-soap clients (the full WSDL, node-soap's
 // calling conventions and answers) whose HTTP, session and re-authentication are a VimClient's.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import soap from 'soap';
@@ -14,6 +13,7 @@ import { validateEnvelopes } from '../conformance/oracle.ts';
 import { Harness, harnessStall, harnessStats, type HarnessInfo } from '../harness/vcsim.ts';
 import { LegacyVsphereClient } from './legacy/vsphere-soap-style.ts';
 import { extensionCertificate } from '../harness/tls-fixtures.ts';
+import { tempDir } from '../fixtures.ts';
 
 const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
 const ref = (type: string, value: string) => ({ attributes: { type }, $value: value });
@@ -371,7 +371,7 @@ describe('SAML token logins through node-soap', () => {
 // keeps the envelope) and by the adapter (sent to a harness, so the run's conformance check
 // sees them too, and validated here as well).
 describe('node-soap-style requests on the wire', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vim25-node-soap-wire-'));
+  const dir = tempDir('vim25-node-soap-wire-');
   let wireHarness: Harness;
   let wireVim: VimClient;
   let vm: { attributes: { type: string }; $value: string };
@@ -386,7 +386,6 @@ describe('node-soap-style requests on the wire', () => {
   afterAll(async () => {
     await wireVim?.close();
     await wireHarness?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /** Requests written the way node-soap users write them (keys in the order a person types them). */

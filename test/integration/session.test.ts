@@ -2,14 +2,13 @@
 // server). Sessions die instantly here (TerminateSession from an administrator, the harness's
 // restart) wherever the idle path itself is not under test; only the first test waits for a
 // real idle expiry. Back-off and keepalive timing: test/unit/client/ with fake clocks.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TransportError, isVimFault } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { harnessSetPassword, harnessStall, harnessStats, harnessUnavailable, type Harness } from '../harness/vcsim.ts';
-import { connect, loggedIn, SI, startHarness, terminate } from '../fixtures.ts';
+import { connect, loggedIn, SI, startHarness, tempDir, terminate } from '../fixtures.ts';
 
 const withWsdl = { wsdl: bundleDir() };
 
@@ -43,8 +42,7 @@ describe('idle expiry, end to end', () => {
 
 describe('re-authentication', () => {
   it('recovers 500 in-flight calls after TerminateSession with one Login, no call sent more than twice', async () => {
-    const captureDir = mkdtempSync(join(tmpdir(), 'vim25-capture-'));
-    onTestFinished(() => rmSync(captureDir, { recursive: true, force: true }));
+    const captureDir = tempDir('vim25-capture-');
     const h = await startHarness({ captureDir });
     const c = await loggedIn(h, withWsdl);
     const admin = await loggedIn(h, withWsdl);

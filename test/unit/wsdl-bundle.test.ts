@@ -1,9 +1,8 @@
 // scripts/lib/bundle.ts: copying and downloading the vim25 bundle, and verifying it against
 // wsdl/manifest.json. Uses the development bundle (bundleDir()) and a local https server.
-import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,25 +11,17 @@ import {
 } from '../../scripts/lib/bundle.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { loopbackServerCertificate } from '../harness/tls-fixtures.ts';
+import { tempDir } from '../fixtures.ts';
 
 const SRC = bundleDir();
 const manifest = readManifest();
 const NAMES = manifest.files.map((f) => f.name).sort();
 const HTML_404 = '<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>\n';
 
-const temps: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vim25-wsdl-test-'));
-  temps.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 /** A writable copy of the bundle, in which `edit` may change files. */
 function copyOfBundle(edit?: (dir: string) => void): string {
-  const dir = join(tempDir(), 'src');
+  const dir = join(tempDir('vim25-wsdl-test-'), 'src');
   // Dereferenced: a bundle directory that is a symbolic link (wsdl/vim25 → ../shared/…) would
   // otherwise be copied as the link, and the edits below would go to the only copy of the bundle.
   cpSync(SRC, dir, { recursive: true, dereference: true });
@@ -54,7 +45,7 @@ describe('manifest', () => {
 
 describe('installBundle from a directory', () => {
   it('copies and verifies all 9 files', async () => {
-    const out = join(tempDir(), 'out', 'vim25');
+    const out = join(tempDir('vim25-wsdl-test-'), 'out', 'vim25');
     const result = await installBundle({ from: SRC, out });
     expect(result.files.map((f) => f.name)).toEqual(NAMES);
     expect(readdirSync(out).sort()).toEqual(NAMES);
@@ -74,7 +65,7 @@ describe('installBundle from a directory', () => {
       data[at] = data[at] === 0x41 ? 0x42 : 0x41;
       writeFileSync(path, data);
     });
-    const out = join(tempDir(), 'vim25');
+    const out = join(tempDir('vim25-wsdl-test-'), 'vim25');
     const want = manifest.files.find((f) => f.name === 'vim-types.xsd')!;
     const err = await installBundle({ from: src, out }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BundleError);
@@ -85,22 +76,22 @@ describe('installBundle from a directory', () => {
 
   it('rejects an HTML page in place of vim.wsdl', async () => {
     const src = copyOfBundle((dir) => writeFileSync(join(dir, 'vim.wsdl'), HTML_404));
-    const out = join(tempDir(), 'vim25');
+    const out = join(tempDir('vim25-wsdl-test-'), 'vim25');
     await expect(installBundle({ from: src, out })).rejects.toThrow('vim.wsdl: expected XML (WSDL/XSD), got an HTML page');
     expect(existsSync(out)).toBe(false);
   });
 
   it('rejects a referenced file that is absent from the directory', async () => {
     const src = copyOfBundle((dir) => rmSync(join(dir, 'query-types.xsd')));
-    await expect(installBundle({ from: src, out: join(tempDir(), 'vim25') })).rejects.toThrow(/^query-types\.xsd: not found in /);
+    await expect(installBundle({ from: src, out: join(tempDir('vim25-wsdl-test-'), 'vim25') })).rejects.toThrow(/^query-types\.xsd: not found in /);
   });
 
   it('rejects a file the manifest does not list (extra) and one it lists but the bundle lacks (missing)', async () => {
     const extra: Manifest = { ...manifest, files: manifest.files.filter((f) => f.name !== 'reflect-types.xsd') };
-    await expect(installBundle({ from: SRC, out: join(tempDir(), 'vim25'), manifest: extra })).rejects.toThrow(/reflect-types\.xsd: extra file, not in the manifest/);
+    await expect(installBundle({ from: SRC, out: join(tempDir('vim25-wsdl-test-'), 'vim25'), manifest: extra })).rejects.toThrow(/reflect-types\.xsd: extra file, not in the manifest/);
 
     const missing: Manifest = { ...manifest, files: [...manifest.files, { name: 'sms-types.xsd', size: 1, sha256: '0'.repeat(64) }] };
-    const out = join(tempDir(), 'vim25');
+    const out = join(tempDir('vim25-wsdl-test-'), 'vim25');
     await expect(installBundle({ from: SRC, out, manifest: missing })).rejects.toThrow(/sms-types\.xsd: missing/);
     expect(existsSync(out)).toBe(false);
   });
@@ -117,7 +108,7 @@ describe('installBundle from a directory', () => {
   });
 
   it('does not replace an output directory holding files that are not part of the bundle', async () => {
-    const out = tempDir();
+    const out = tempDir('vim25-wsdl-test-');
     writeFileSync(join(out, 'notes.txt'), 'mine');
     await expect(installBundle({ from: SRC, out })).rejects.toThrow(/notes\.txt, which is not part of the bundle/);
     expect(readdirSync(out)).toEqual(['notes.txt']);
@@ -174,7 +165,7 @@ describe('installBundle from https://host/sdk', () => {
   afterEach(() => overrides.clear());
 
   it('downloads and verifies the bundle when given the CA', async () => {
-    const out = join(tempDir(), 'vim25');
+    const out = join(tempDir('vim25-wsdl-test-'), 'vim25');
     const result = await installBundle({ from: base, out, ca: caPem });
     expect(result.source).toBe(`${base}/`);
     expect(readdirSync(out).sort()).toEqual(NAMES);
@@ -182,31 +173,31 @@ describe('installBundle from https://host/sdk', () => {
   });
 
   it('fails certificate verification without the CA (verification is on by default)', async () => {
-    const out = join(tempDir(), 'vim25');
+    const out = join(tempDir('vim25-wsdl-test-'), 'vim25');
     await expect(installBundle({ from: base, out })).rejects.toThrow(/^vimService\.wsdl: cannot fetch .*self[- ]signed.*--ca FILE/);
     expect(existsSync(out)).toBe(false);
   });
 
   it('downloads with verification off when insecure', async () => {
-    const out = join(tempDir(), 'vim25');
+    const out = join(tempDir('vim25-wsdl-test-'), 'vim25');
     await installBundle({ from: base, out, insecure: true });
     expect(readdirSync(out).sort()).toEqual(NAMES);
   });
 
   it('fails when the server answers one file with an HTML 404 page', async () => {
     overrides.set('vim-types.xsd', (res) => res.writeHead(404, { 'content-type': 'text/html' }).end(HTML_404));
-    const out = join(tempDir(), 'vim25');
+    const out = join(tempDir('vim25-wsdl-test-'), 'vim25');
     await expect(installBundle({ from: base, out, ca: caPem })).rejects.toThrow(/^vim-types\.xsd: HTTP 404 Not Found from https:\/\/127\.0\.0\.1:\d+\/sdk\/vim-types\.xsd$/);
     expect(existsSync(out)).toBe(false);
   });
 
   it('fails when the server answers 200 with an HTML page in place of vim.wsdl', async () => {
     overrides.set('vim.wsdl', (res) => res.writeHead(200, { 'content-type': 'text/html' }).end(HTML_404));
-    await expect(installBundle({ from: base, out: join(tempDir(), 'vim25'), ca: caPem })).rejects.toThrow('vim.wsdl: expected XML (WSDL/XSD), got an HTML page');
+    await expect(installBundle({ from: base, out: join(tempDir('vim25-wsdl-test-'), 'vim25'), ca: caPem })).rejects.toThrow('vim.wsdl: expected XML (WSDL/XSD), got an HTML page');
   });
 
   it('refuses a redirect to another host', async () => {
     overrides.set('vim.wsdl', (res) => res.writeHead(302, { location: 'https://evil.example.com/sdk/vim.wsdl' }).end());
-    await expect(installBundle({ from: base, out: join(tempDir(), 'vim25'), ca: caPem })).rejects.toThrow(/^vim\.wsdl: .*redirected to another host \(https:\/\/evil\.example\.com\)/);
+    await expect(installBundle({ from: base, out: join(tempDir('vim25-wsdl-test-'), 'vim25'), ca: caPem })).rejects.toThrow(/^vim\.wsdl: .*redirected to another host \(https:\/\/evil\.example\.com\)/);
   });
 });

@@ -1,17 +1,16 @@
 // The stores' own contracts, without a server: compare-and-set, locks and fencing, files and
 // their modes, the codec, the key derivation, and what inspect() shows.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FileSessionStore, MemorySessionStore, SessionStoreError, type SessionStore } from '../../../src/index.ts';
 import { SessionCodec } from '../../../src/fleet/codec.ts';
 import { sessionKey } from '../../../src/fleet/key.ts';
 import { RedisSessionStore } from '../../../src/redis.ts';
+import { tempDir } from '../../fixtures.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'vim25-stores-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('vim25-stores-');
 afterEach(() => void vi.useRealTimers());
 let n = 0;
 const fileStore = (options = {}) => new FileSessionStore({ dir: join(root, `s${++n}`), ...options });

@@ -1,15 +1,14 @@
 // sharedWsdl on a small two-document WSDL (a service importing its interface, which includes a
 // schema): one parse per set of documents, wherever they are read from; bounded reading.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { IHttpClient } from 'soap';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TransportError } from '../../../src/errors.ts';
 import { sharedWsdl } from '../../../src/node-soap/wsdl.ts';
+import { tempDir } from '../../fixtures.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'vim25-shared-wsdl-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('vim25-shared-wsdl-');
 
 const SERVICE = `<?xml version="1.0"?>
 <definitions targetNamespace="urn:t" xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:i="urn:t">

@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isLoopbackUrl, LocalTicketError, readLocalTicket } from '../../../src/session/local-ticket.ts';
-import { rmSync } from 'node:fs';
+import { tempDir } from '../../fixtures.ts';
 
-const root = mkdtempSync(join(os.tmpdir(), 'vim25-local-ticket-'));
+const root = tempDir('vim25-local-ticket-');
 const dir = join(root, 'tickets');
 mkdirSync(dir);
 writeFileSync(join(dir, 'good'), 'one-time-password\n', { mode: 0o600 });
@@ -17,7 +16,6 @@ writeFileSync(join(dir, 'big'), 'x'.repeat(5000));
 writeFileSync(join(dir, 'foreign'), 'someone else');
 if (process.getuid?.() === 0) chownSync(join(dir, 'foreign'), 4321, 4321);
 execFileSync('mkfifo', [join(dir, 'fifo')]);
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function problem(path: string): Promise<string | undefined> {
   try {
