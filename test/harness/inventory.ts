@@ -1,9 +1,9 @@
 // The harness's inventory additions (test/vcsim/inventory.go) and what the inventory tests share.
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { VimClient, type ManagedObjectReference, type TaskRef } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
+import { pythonOk } from '../peers/python.ts';
 import { Harness, harnessRequest, type HarnessInfo, type HarnessOptions } from './vcsim.ts';
 
 /** RetrievePropertiesEx answers at most `size` objects per page from now on (0: all at once unless maxObjects). */
@@ -55,11 +55,6 @@ export interface PyvmomiInventory {
 const PEER = fileURLToPath(new URL('../peers/pyvmomi_inventory.py', import.meta.url));
 
 /** What pyvmomi (Debian's python3-pyvmomi) reads of the harness's inventory. */
-export function pyvmomiInventory(info: HarnessInfo): Promise<PyvmomiInventory> {
-  return new Promise((resolve, reject) => {
-    execFile('/usr/bin/python3', [PEER, info.url, info.certFile, info.username, info.password], { timeout: 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`pyvmomi_inventory.py: ${err.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout) as PyvmomiInventory);
-    });
-  });
+export async function pyvmomiInventory(info: HarnessInfo): Promise<PyvmomiInventory> {
+  return JSON.parse(await pythonOk([PEER, info.url, info.certFile, info.username, info.password], { timeoutMs: 60_000 })) as PyvmomiInventory;
 }

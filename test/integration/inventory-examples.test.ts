@@ -1,11 +1,11 @@
 // The examples of examples/inventory, each run with vim25-soap and its pyvmomi counterpart
 // against one harness of this file's own (they power VMs off): both must see the same.
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManagedObjectReference, VimClient } from '../../src/index.ts';
 import type { HarnessInfo } from '../harness/vcsim.ts';
 import { loggedIn, ownHarness } from '../harness/inventory.ts';
+import { pythonOk } from '../peers/python.ts';
 import { findByPath } from '../../examples/inventory/find-by-path.ts';
 import { listVms } from '../../examples/inventory/list-vms.ts';
 import { powerOff } from '../../examples/inventory/power-off.ts';
@@ -22,15 +22,12 @@ beforeAll(async () => {
 });
 
 /** Runs examples/inventory/<script>.py with Debian's pyvmomi; its stdout lines. */
-function pyvmomi(script: string, ...args: string[]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    execFile('/usr/bin/python3', [`${EXAMPLES}${script}.py`, info.url, info.certFile, info.username, ...args],
-      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', VC_PASSWORD: info.password }, timeout: 30_000 }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`${script}.py: ${err.message}\n${stderr}`));
-        else resolve(stdout.split('\n').filter((l) => l !== ''));
-      });
-  });
+async function pyvmomi(script: string, ...args: string[]): Promise<string[]> {
+  const out = await pythonOk([`${EXAMPLES}${script}.py`, info.url, info.certFile, info.username, ...args], { env: exampleEnv() });
+  return out.split('\n').filter((l) => l !== '');
 }
+
+const exampleEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', VC_PASSWORD: info.password });
 
 describe('examples/inventory, side by side with pyvmomi', () => {
   it('list-vms', async () => {
@@ -71,13 +68,10 @@ describe('examples/inventory, side by side with pyvmomi', () => {
     }, ctrl.signal).catch((err: unknown) => {
       if (!ctrl.signal.aborted) throw err;
     });
-    const py = await new Promise<string[]>((resolve, reject) => {
-      execFile('/usr/bin/python3', ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(EXAMPLES)}); sys.argv = ['x'] + sys.argv[1:]
+    const py = (await pythonOk(['-c', `import sys; sys.path.insert(0, ${JSON.stringify(EXAMPLES)}); sys.argv = ['x'] + sys.argv[1:]
 from connect import connect
 from watch_power import watch_power
-watch_power(connect(), lambda vm, state: print(vm, state), max_updates=${vms})`, info.url, info.certFile, info.username],
-      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', VC_PASSWORD: info.password }, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout.split('\n').filter(Boolean))));
-    });
+watch_power(connect(), lambda vm, state: print(vm, state), max_updates=${vms})`, info.url, info.certFile, info.username], { env: exampleEnv() })).split('\n').filter(Boolean);
     expect(seen.sort()).toEqual(py.sort());
   });
 });

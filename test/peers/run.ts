@@ -2,10 +2,9 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HarnessInfo } from '../harness/vcsim.ts';
+import { python } from './python.ts';
 
 const PEERS = fileURLToPath(new URL('./', import.meta.url));
-// Debian's interpreter, where python3-pyvmomi lives (a pyenv python3 on PATH has no pyVmomi).
-const PYTHON = '/usr/bin/python3';
 let govmomi: string | undefined;
 
 export type Peer = 'pyvmomi' | 'govmomi';
@@ -49,5 +48,6 @@ export function peer(which: Peer, h: HarnessInfo, command: string[], opts: { tru
   if (opts.session !== undefined) args.push(flag('session'), opts.session);
   else if (opts.user !== undefined) args.push(flag('user'), opts.user, flag('password'), opts.password ?? '');
   const cmd = command.map((c) => (c.startsWith('-') && py ? `-${c}` : c));
-  return py ? run(PYTHON, [`${PEERS}pyvmomi_peer.py`, ...args, ...cmd]) : run(buildGovmomiPeer(), [...args, ...cmd]);
+  if (!py) return run(buildGovmomiPeer(), [...args, ...cmd]);
+  return python([`${PEERS}pyvmomi_peer.py`, ...args, ...cmd]).then((r) => ({ ...r, code: r.code ?? 1 }));
 }
