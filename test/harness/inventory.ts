@@ -1,7 +1,7 @@
 // The harness's inventory additions (test/vcsim/inventory.go) and what the inventory tests share.
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { VimClient, type ManagedObjectReference, type TaskRef } from '../../src/index.ts';
+import { VimClient, type ConnectOptions, type ManagedObjectReference, type TaskRef } from '../../src/index.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { pythonOk } from '../peers/python.ts';
 import { Harness, harnessRequest, type HarnessInfo, type HarnessOptions } from './vcsim.ts';
@@ -34,8 +34,8 @@ export async function ownHarness(options: HarnessOptions = {}): Promise<Harness>
 }
 
 /** A logged-in client, closed after the file. */
-export async function loggedIn(info: HarnessInfo): Promise<VimClient> {
-  const c = await VimClient.connect(info.url, { tls: { ca: await import('node:fs').then((fs) => fs.readFileSync(info.certFile)) }, wsdl: bundleDir() });
+export async function loggedIn(info: HarnessInfo, options: Pick<ConnectOptions, 'logger'> = {}): Promise<VimClient> {
+  const c = await VimClient.connect(info.url, { ...options, tls: { ca: await import('node:fs').then((fs) => fs.readFileSync(info.certFile)) }, wsdl: bundleDir() });
   cleanups.push(() => c.close());
   await c.login({ username: info.username, password: info.password });
   return c;
