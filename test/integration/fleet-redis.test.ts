@@ -94,16 +94,21 @@ describe('RedisSessionStore across processes', () => {
     await redis.start();
     // One process publishes its own session once Redis is back.
     await Promise.race(ps.map((p) => p.next('log', (m) => m.message.includes('store is back'))));
+    // Every process's connection is back too (each retries on its own back-off, up to 1 s apart):
+    // one still reconnecting when the sessions die would rightly log in on its own.
+    await Promise.all(ps.map((p) => p.next('log', (m) => m.message.includes('Redis is reachable again'))));
     await progressed(ps);
     const before = await logins();
     await terminateOthers(admin); // every session dies: the fleet is one again, with one Login
     await Promise.all(ps.map((p) => p.next('reauthenticated', (m) => p.messages.filter((x) => x.type === 'reauthenticated').indexOf(m) >= 1)));
     await progressed(ps);
     const results = await Promise.all(ps.map((p) => p.stop()));
-    for (const x of results) expect({ failed: x.failed, errors: x.errors }).toEqual({ failed: 0, errors: [] });
-    expect(await logins()).toBe(before + 1);
+    // What each process reported, for the message of a failed expectation (no progress counts).
+    const story = ps.map((p, i) => `process ${i}: ${p.messages.filter((m) => m.type !== 'progress').map((m) => JSON.stringify(m)).join(' ')}`).join('\n');
+    for (const x of results) expect({ failed: x.failed, errors: x.errors }, story).toEqual({ failed: 0, errors: [] });
+    expect(await logins(), story).toBe(before + 1);
     const sessions = ps.map((p) => p.messages.filter((m) => m.type === 'reauthenticated').at(-1));
-    expect(new Set(sessions.map((m) => (m?.type === 'reauthenticated' ? m.session : ''))).size).toBe(1);
+    expect(new Set(sessions.map((m) => (m?.type === 'reauthenticated' ? m.session : ''))).size, story).toBe(1);
     await Promise.all(ps.map((p) => p.close()));
   });
 
