@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-export const PYTHON = '/usr/bin/python3';
+const PYTHON = '/usr/bin/python3';
 const SERVER = fileURLToPath(new URL('./python_forkserver.py', import.meta.url));
 
 export interface PythonRun {
