@@ -39,6 +39,25 @@ export function createExtensionCertificate(options: ExtensionCertificateOptions)
   if (typeof commonName !== 'string' || commonName === '') throw new TypeError('createExtensionCertificate needs a commonName');
   if (!Number.isInteger(keyBits) || keyBits < 2048) throw new RangeError('keyBits must be an integer of at least 2048');
   if (!Number.isInteger(days) || days < 1) throw new RangeError('days must be a positive integer');
+  // Conventional order, most general first: O, OU, CN (the string form reverses it).
+  const subject: Forge.pki.CertificateField[] = [];
+  if (options.organization) subject.push({ name: 'organizationName', value: options.organization });
+  if (options.organizationalUnit) subject.push({ name: 'organizationalUnitName', value: options.organizationalUnit });
+  subject.push({ name: 'commonName', value: commonName });
+  return selfSignedCertificate(subject, [
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', clientAuth: true },
+    { name: 'subjectKeyIdentifier' },
+  ], days, keyBits);
+}
+
+/**
+ * A new RSA key and a self-signed SHA-256 certificate for `subject` with `extensions` (forge's
+ * forms), valid from five minutes ago for `days`. Not public API (index.ts does not export it):
+ * the test fixtures make their certificates with it too.
+ */
+export function selfSignedCertificate(subject: Forge.pki.CertificateField[], extensions: object[], days: number, keyBits = 2048): CertificateAndKey {
   const f = forge();
   // Node's crypto makes the key and the signature (forge signs in JavaScript: ~180 ms a
   // certificate); forge only builds the certificate around them.
@@ -57,19 +76,9 @@ export function createExtensionCertificate(options: ExtensionCertificateOptions)
   const now = new Date();
   cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
   cert.validity.notAfter = new Date(now.getTime() + days * 86_400_000);
-  // Conventional order, most general first: O, OU, CN (the string form reverses it).
-  const attrs: Forge.pki.CertificateField[] = [];
-  if (options.organization) attrs.push({ name: 'organizationName', value: options.organization });
-  if (options.organizationalUnit) attrs.push({ name: 'organizationalUnitName', value: options.organizationalUnit });
-  attrs.push({ name: 'commonName', value: commonName });
-  cert.setSubject(attrs);
-  cert.setIssuer(attrs);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', clientAuth: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions(extensions);
   cert.sign(nativeSigner(keys.privateKey), f.md.sha256.create());
   return { cert: f.pki.certificateToPem(cert), key: keys.privateKey };
 }

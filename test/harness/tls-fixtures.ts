@@ -7,11 +7,12 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import forge from 'node-forge';
-import { createExtensionCertificate, type CertificateAndKey, type ExtensionCertificateOptions } from '../../src/certs/certificates.ts';
+import { createExtensionCertificate, selfSignedCertificate, type CertificateAndKey, type ExtensionCertificateOptions } from '../../src/certs/certificates.ts';
 
 const CACHE = fileURLToPath(new URL('../../node_modules/.cache/vim25-test-certificates/', import.meta.url));
 const DAY_MS = 86_400_000;
+/** How long the fixtures' own certificates are valid; the cache renews them a day before. */
+const DAYS = 30;
 
 /** The certificate `make` made for `what` on this machine, or a new one. */
 function cached(what: unknown, make: () => CertificateAndKey): CertificateAndKey {
@@ -33,33 +34,19 @@ function cached(what: unknown, make: () => CertificateAndKey): CertificateAndKey
 
 /** A self-signed server certificate for 127.0.0.1 (PEM certificate and key). */
 export function loopbackServerCertificate(commonName = 'localhost'): CertificateAndKey {
-  return cached({ loopback: commonName }, () => selfSigned([{ name: 'commonName', value: commonName }], [
+  return cached({ loopback: commonName }, () => selfSignedCertificate([{ name: 'commonName', value: commonName }], [
     { name: 'basicConstraints', cA: true },
     { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
-  ]));
+  ], DAYS));
 }
 
 /** A self-signed client certificate, subject attributes in the order given (DER order). */
 export function clientCertificate(subject: { shortName: string; value: string }[]): CertificateAndKey & { sha1: string } {
-  const pair = cached({ client: subject }, () => selfSigned(subject, [{ name: 'extKeyUsage', clientAuth: true }]));
+  const pair = cached({ client: subject }, () => selfSignedCertificate(subject, [{ name: 'extKeyUsage', clientAuth: true }], DAYS));
   return { ...pair, sha1: new X509Certificate(pair.cert).fingerprint };
 }
 
 /** createExtensionCertificate's certificate for these options, made once per machine. */
 export function extensionCertificate(options: ExtensionCertificateOptions): CertificateAndKey {
   return cached({ extension: options }, () => createExtensionCertificate(options));
-}
-
-function selfSigned(subject: forge.pki.CertificateField[], extensions: object[]): CertificateAndKey {
-  const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = `01${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
-  cert.validity.notBefore = new Date(Date.now() - 3600_000);
-  cert.validity.notAfter = new Date(Date.now() + 30 * DAY_MS);
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions(extensions);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
 }
