@@ -33,6 +33,17 @@ async function connect(h: HarnessInfo = info, options: ConnectOptions = {}): Pro
   return c;
 }
 
+/**
+ * A plain node-soap client, its own serializer untouched (and its own options object): what
+ * soap.createClientAsync builds once it has parsed the WSDL, here on the bundle's parse this
+ * process already has (a second 1.7 s parse of the same documents would show nothing more).
+ */
+async function plainClient(endpoint: string, options?: soap.IOptions): Promise<soap.Client> {
+  const { sharedWsdl } = await import('../../src/node-soap/wsdl.ts');
+  const wsdl = await sharedWsdl(join(bundleDir(), 'vimService.wsdl'), { request: () => Promise.reject(new Error('local files only')) as never });
+  return new soap.Client(Object.create(wsdl, { options: { value: { ...wsdl.options } } }), endpoint, options);
+}
+
 /** A node-soap fault error's vim25 fault name (node-soap keeps the parsed envelope in err.root). */
 function nodeSoapFault(err: unknown): string | undefined {
   const detail = (err as { root?: { Envelope?: { Body?: { Fault?: { detail?: Record<string, { attributes?: Record<string, string> }> } } } } })?.root?.Envelope?.Body?.Fault?.detail;
@@ -113,11 +124,7 @@ describe('one session for both APIs', () => {
   it('useSession puts a node-soap client the integration built itself on the VimClient', async () => {
     const vim = await connect();
     await vim.login({ username: info.username, password: info.password });
-    // What soap.createClientAsync builds once it has parsed the WSDL, here on the parse this process
-    // already has (a second 1.7 s parse of the same documents would show nothing more).
-    const { sharedWsdl } = await import('../../src/node-soap/wsdl.ts');
-    const wsdl = await sharedWsdl(join(bundleDir(), 'vimService.wsdl'), { request: () => Promise.reject(new Error('local files only')) as never });
-    const own = new soap.Client(Object.create(wsdl, { options: { value: { ...wsdl.options } } }), 'https://localhost/sdk/vimService');
+    const own = await plainClient('https://localhost/sdk/vimService');
     expect(useSession(own, vim)).toBe(own);
     expect(useSession(own, vim)).toBe(own);
     const [ticket] = await own.AcquireCloneTicketAsync({ _this: SM });
@@ -449,8 +456,6 @@ describe('node-soap-style requests on the wire', () => {
 
   describe('node-soap-style requests against the vim25 schema', () => {
     it('node-soap\'s own serializer: the TraversalSpec, the disk backing and the typed anyType value do not validate', async () => {
-      const { sharedWsdl } = await import('../../src/node-soap/wsdl.ts');
-      const wsdl = await sharedWsdl(join(bundleDir(), 'vimService.wsdl'), { request: () => Promise.reject(new Error('local files only')) as never });
       const sent: string[] = [];
       const stub = {
         request(_url: string, data: string, callback: (err: unknown) => void) {
@@ -459,8 +464,7 @@ describe('node-soap-style requests on the wire', () => {
           return Promise.resolve() as never;
         },
       };
-      // A plain node-soap client on the same parse, its own serializer untouched (its own options object, too).
-      const plain = new soap.Client(Object.create(wsdl, { options: { value: { ...wsdl.options } } }), 'https://127.0.0.1/sdk', { httpClient: stub });
+      const plain = await plainClient('https://127.0.0.1/sdk', { httpClient: stub });
       for (const r of typicalRequests()) await plain[`${r.method}Async`](r.args).catch(() => undefined);
       const results = await verdicts(sent, 'node-soap');
       expect(results.map((v) => v.valid)).toEqual([false, false, false, true]);
