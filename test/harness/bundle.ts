@@ -26,7 +26,7 @@ const OPTIONS = { bundle: true, platform: 'node', format: 'esm', target: 'node20
  */
 const INLINE: Record<string, readonly string[]> = { 'test/harness/fleet-child.ts': ['ioredis'] };
 
-function optionsFor(source: string): Record<string, unknown> {
+function optionsFor(source: string): import('esbuild').BuildOptions {
   const inline = INLINE[relative(ROOT, source)];
   if (!inline) return OPTIONS;
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
@@ -35,9 +35,18 @@ function optionsFor(source: string): Record<string, unknown> {
   // A bundled CommonJS package requires Node's built-in modules: an ES module has no `require` of its own.
   return { ...rest, external: names.flatMap((n) => [n, `${n}/*`]), banner: { js: "import { createRequire as __vim25Require } from 'node:module'; const require = __vim25Require(import.meta.url);" } };
 }
-// Built to a name of its own, then renamed over the shared one: test files building at the same
-// time each leave a whole file, and nothing accumulates.
-const tmpFor = (file: string): string => `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp.mjs`;
+
+/**
+ * Where `source`'s bundle goes, and the esbuild options that build it under a temporary name of
+ * its own, to be renamed over the shared one: test files building at the same time each leave a
+ * whole file, and nothing accumulates.
+ */
+function plan(source: string): { file: string; tmp: string; options: import('esbuild').BuildOptions } {
+  mkdirSync(DIR, { recursive: true });
+  const file = outfile(source);
+  const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp.mjs`;
+  return { file, tmp, options: { ...optionsFor(source), entryPoints: [source], outfile: tmp } };
+}
 const esbuildModule = (): typeof import('esbuild') => createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
 
 /** How to run `source` (a .ts entry) in a child process: `node ...execArgv file`. */
@@ -45,10 +54,8 @@ export function bundledEntry(source: string): { file: string; execArgv: string[]
   let entry = built.get(source);
   if (entry) return entry;
   try {
-    mkdirSync(DIR, { recursive: true });
-    const file = outfile(source);
-    const tmp = tmpFor(file);
-    esbuildModule().buildSync({ ...optionsFor(source), entryPoints: [source], outfile: tmp });
+    const { file, tmp, options } = plan(source);
+    esbuildModule().buildSync(options);
     renameSync(tmp, file);
     entry = { file, execArgv: [] };
   } catch {
@@ -68,12 +75,10 @@ export async function prebuildEntries(paths: readonly string[]): Promise<void> {
   const files: Record<string, string> = {};
   try {
     const esbuild = esbuildModule();
-    mkdirSync(DIR, { recursive: true });
     await Promise.all(paths.map(async (path) => {
       const source = join(ROOT, path);
-      const file = outfile(source);
-      const tmp = tmpFor(file);
-      await esbuild.build({ ...optionsFor(source), entryPoints: [source], outfile: tmp });
+      const { file, tmp, options } = plan(source);
+      await esbuild.build(options);
       renameSync(tmp, file);
       files[source] = file;
     }));
