@@ -40,7 +40,7 @@ export function createExtensionCertificate(options: ExtensionCertificateOptions)
   if (!Number.isInteger(keyBits) || keyBits < 2048) throw new RangeError('keyBits must be an integer of at least 2048');
   if (!Number.isInteger(days) || days < 1) throw new RangeError('days must be a positive integer');
   // Conventional order, most general first: O, OU, CN (the string form reverses it).
-  const subject: Forge.pki.CertificateField[] = [];
+  const subject: SubjectAttribute[] = [];
   if (options.organization) subject.push({ name: 'organizationName', value: options.organization });
   if (options.organizationalUnit) subject.push({ name: 'organizationalUnitName', value: options.organizationalUnit });
   subject.push({ name: 'commonName', value: commonName });
@@ -52,12 +52,16 @@ export function createExtensionCertificate(options: ExtensionCertificateOptions)
   ], days, keyBits);
 }
 
+/** One attribute of a subject name, by forge's long or short name: `{ name: 'commonName', value }`, `{ shortName: 'CN', value }`. */
+export type SubjectAttribute = { value: string } & ({ name: string } | { shortName: string });
+
 /**
  * A new RSA key and a self-signed SHA-256 certificate for `subject` with `extensions` (forge's
  * forms), valid from five minutes ago for `days`. Not public API (index.ts does not export it):
- * the test fixtures make their certificates with it too.
+ * the test fixtures make their certificates with it too. Its signature names no forge type, so
+ * the declarations this file ships do not need @types/node-forge.
  */
-export function selfSignedCertificate(subject: Forge.pki.CertificateField[], extensions: object[], days: number, keyBits = 2048): CertificateAndKey {
+export function selfSignedCertificate(subject: SubjectAttribute[], extensions: object[], days: number, keyBits = 2048): CertificateAndKey {
   const f = forge();
   // Node's crypto makes the key and the signature (forge signs in JavaScript: ~180 ms a
   // certificate); forge only builds the certificate around them.
