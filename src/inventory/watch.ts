@@ -10,7 +10,7 @@ import { diffStates, stateKey, type ObjectState } from './diff.ts';
 import { checkPropertyPaths, type ManagedObjectReference, type ManagedTypeName, type PathValue, type PropertyPath } from './model.ts';
 import { applyChange, missingFaults } from './rows.ts';
 import { checkMaxWait, updateSets, type CollectorSetup } from './updates.ts';
-import { createView, viewObjectSpec } from './view.ts';
+import { createView, destroyView, viewObjectSpec } from './view.ts';
 
 export interface WatchOptions {
   root?: MoRef<'ManagedEntity'> | undefined;
@@ -64,10 +64,16 @@ async function* updates<T extends ManagedTypeName, P extends PropertyPath<T>>(
   const root = options.root ?? client.serviceContent.rootFolder;
   const setup: CollectorSetup = async (collector, signal) => {
     const view = await createView(client, root, [type], signal);
-    await client.call('CreateFilter', collector, {
-      spec: { objectSet: [viewObjectSpec(view)], propSet: [{ type, pathSet: [...paths] }] },
-      partialUpdates: false,
-    }, { signal });
+    try {
+      await client.call('CreateFilter', collector, {
+        spec: { objectSet: [viewObjectSpec(view)], propSet: [{ type, pathSet: [...paths] }] },
+        partialUpdates: false,
+      }, { signal });
+    } catch (err) {
+      // The loop destroys only the views a setup returns: this one is not handed over yet.
+      await destroyView(client, view, true);
+      throw err;
+    }
     return [view];
   };
   // What the consumer has been told, and (while a new collector reports its full state) what the server says now.

@@ -31,10 +31,13 @@ class ScriptedClient extends EventEmitter {
   readonly calls: string[] = [];
   readonly versions: string[] = [];
   script: UpdateSet[] = [];
+  /** A method that fails, as a server fault would. */
+  failing: string | undefined;
   #collectors = 0;
 
   call = (async (method: string, _this: ManagedObjectReference, args: { version?: string } | undefined, options?: { signal?: AbortSignal }) => {
     this.calls.push(`${method} ${_this.value}`);
+    if (method === this.failing) throw new Error(`${method} failed`);
     switch (method) {
       case 'CreatePropertyCollector':
         return ref('PropertyCollector', `session[${++this.#collectors}]pc`);
@@ -82,6 +85,40 @@ describe('watch', () => {
     // The first collector died with its session: nothing is sent for it. The second is cleaned up.
     const cleanup = client.calls.filter((c) => /^(Destroy|Cancel)/.test(c));
     expect(cleanup).toEqual(['DestroyView session[2]view', 'DestroyPropertyCollector session[2]pc']);
+    expect(client.listenerCount('reauthenticated')).toBe(0);
+  });
+
+  it('diffs a truncated full state after a re-login only once the rest of it has come', async () => {
+    const client = new ScriptedClient();
+    client.script = [set('1', [update('enter', 1, { name: 'a' }), update('enter', 2, { name: 'b' })])];
+    const it = watch(client, 'VirtualMachine', ['name'])[Symbol.asyncIterator]();
+    await it.next();
+    await it.next();
+    const pending = it.next();
+    await new Promise((r) => setImmediate(r));
+    // vm-2 is in the second part: diffed after the first part alone, it would leave and enter again.
+    client.script = [
+      set('1', [update('enter', 1, { name: 'a' })], true),
+      set('2', [update('enter', 2, { name: 'b' }), update('enter', 3, { name: 'c' })]),
+    ];
+    client.emit('reauthenticated');
+    expect((await pending).value).toEqual({ kind: 'enter', ref: vm(3), props: { name: 'c' } });
+    expect(client.versions).toEqual(['', '1', '', '1']);
+    await it.return(undefined);
+  });
+
+  it('destroys its view and collector when the filter cannot be made', async () => {
+    const client = new ScriptedClient();
+    client.failing = 'CreateFilter';
+    const it = watch(client, 'VirtualMachine', ['name'])[Symbol.asyncIterator]();
+    await expect(it.next()).rejects.toThrow('CreateFilter failed');
+    expect(client.calls).toEqual([
+      'CreatePropertyCollector propertyCollector',
+      'CreateContainerView ViewManager',
+      'CreateFilter session[1]pc',
+      'DestroyView session[1]view',
+      'DestroyPropertyCollector session[1]pc',
+    ]);
     expect(client.listenerCount('reauthenticated')).toBe(0);
   });
 });
