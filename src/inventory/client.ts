@@ -3,6 +3,7 @@
 // is; the inventory modules never reach into its session, invoker or transport.
 import type { MethodName, VimMethods } from '../generated/methods.ts';
 import type { ManagedObjectReference, ServiceContent } from '../generated/types.ts';
+import { AbortError, abortedBy } from '../errors.ts';
 import type { CallOptions } from '../soap/pipeline.ts';
 
 /** A method's arguments, then call options; the arguments may be left out when every one is optional. */
@@ -105,10 +106,16 @@ export function linkedController(outer: AbortSignal | undefined): { signal: Abor
 }
 
 /**
- * What an operation rejects with once its caller's signal fired: the signal's reason, whichever
- * step noticed (a call in flight fails with the transport's EABORTED, a check between calls
- * with the reason itself), so a caller sees one error for one abort.
+ * What an operation rejects with once its caller's signal fired, whichever step noticed (a call
+ * in flight, a check between calls): the same as a call rejects with (abortedBy: the caller's
+ * own reason, else an AbortError with code EABORTED), so a caller sees one error for one abort.
  */
 export function abortedOr(signal: AbortSignal | undefined, err: unknown): unknown {
-  return signal?.aborted ? signal.reason : err;
+  if (!signal?.aborted) return err;
+  return err instanceof AbortError ? err : abortedBy(signal, 'aborted');
+}
+
+/** The check between two calls: throws what abortedOr would. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortedBy(signal, 'aborted');
 }

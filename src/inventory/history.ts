@@ -3,7 +3,7 @@
 // loop is left early. vCenter keeps a collector for the session's life and limits how many a
 // session may hold, so one left behind costs every later caller.
 import type { Event, ManagedObjectReference as MoRef, TaskInfo } from '../generated/types.ts';
-import { abortedOr, release, type InventoryClient } from './client.ts';
+import { abortedOr, release, throwIfAborted, type InventoryClient } from './client.ts';
 
 export interface HistoryOptions {
   /** Only what happened at or after this time. */
@@ -60,7 +60,7 @@ async function* history<T>(client: InventoryClient, options: HistoryOptions, pag
         if (t && ((since && t < since) || (until && t > until))) continue;
         yield item;
       }
-      signal?.throwIfAborted();
+      throwIfAborted(signal);
     }
     done = true;
   } catch (err) {

@@ -2,7 +2,7 @@
 // ContainerView, every page followed (a RetrievePropertiesEx answer without its
 // ContinueRetrievePropertiesEx pages is silently incomplete), the view destroyed afterwards.
 import type { ManagedObjectReference as MoRef, PropertyFilterSpec, RetrieveResult } from '../generated/types.ts';
-import { abortedOr, release, SessionWatch, type InventoryClient } from './client.ts';
+import { abortedOr, release, SessionWatch, throwIfAborted, type InventoryClient } from './client.ts';
 import { SessionChangedError } from './errors.ts';
 import { checkPropertyPaths, type ManagedObjectReference, type ManagedTypeName, type PropertyPath } from './model.ts';
 import { toRow, type Row } from './rows.ts';
@@ -78,7 +78,7 @@ async function* pages<T extends ManagedTypeName, P extends PropertyPath<T>>(
       if (rows.length > 0) yield rows;
       rows = [];
       if (token === undefined) break;
-      signal?.throwIfAborted();
+      throwIfAborted(signal);
       const t = token.value;
       res = await sameSession(() => client.call('ContinueRetrievePropertiesEx', pc, { token: t }, { signal }));
     }

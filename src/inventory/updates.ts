@@ -6,7 +6,7 @@
 // filters and views are gone on the server: the loop drops the pending wait at once and builds
 // everything again on the new session, and the consumer learns it from `fresh`.
 import type { ManagedObjectReference, UpdateSet } from '../generated/types.ts';
-import { linkedController, release, SessionWatch, type InventoryClient } from './client.ts';
+import { abortedOr, linkedController, release, SessionWatch, throwIfAborted, type InventoryClient } from './client.ts';
 import { SessionChangedError } from './errors.ts';
 import { destroyView } from './view.ts';
 
@@ -38,7 +38,7 @@ export async function* updateSets(client: InventoryClient, setup: CollectorSetup
   const timeoutMs = (maxWaitSeconds + 30) * 1000;
   try {
     for (;;) {
-      signal?.throwIfAborted();
+      throwIfAborted(signal);
       let generation = session.generation;
       let collector: ManagedObjectReference | undefined;
       let views: ManagedObjectReference[] = [];
@@ -71,7 +71,7 @@ export async function* updateSets(client: InventoryClient, setup: CollectorSetup
           if (complete) fresh = false;
         }
       } catch (err) {
-        if (signal?.aborted) throw signal.reason;
+        if (signal?.aborted) throw abortedOr(signal, err);
         if (session.generation === generation) throw err;
         // Re-established: everything below died with the old session; build it again.
       } finally {

@@ -121,4 +121,19 @@ describe('watch', () => {
     ]);
     expect(client.listenerCount('reauthenticated')).toBe(0);
   });
+
+  it('rejects an abort as a call does: an AbortError with code EABORTED, or the reason the caller gave', async () => {
+    for (const reason of [undefined, new Error('enough')]) {
+      const client = new ScriptedClient();
+      const ctrl = new AbortController();
+      const it = watch(client, 'VirtualMachine', ['name'], { signal: ctrl.signal })[Symbol.asyncIterator]();
+      const pending = it.next();
+      await new Promise((r) => setImmediate(r));
+      ctrl.abort(reason);
+      if (reason) await expect(pending).rejects.toBe(reason);
+      else await expect(pending).rejects.toMatchObject({ name: 'AbortError', code: 'EABORTED' });
+      expect(client.calls.filter((c) => /^(Destroy|Cancel)/.test(c))).toEqual(['CancelWaitForUpdates session[1]pc', 'DestroyView session[1]view', 'DestroyPropertyCollector session[1]pc']);
+    }
+  });
 });
+
