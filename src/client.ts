@@ -7,6 +7,7 @@ import type { CookieJar } from 'tough-cookie';
 import { WSDL_VERSION } from './generated/metadata.ts';
 import type { MethodName, VimMethods } from './generated/methods.ts';
 import type { AboutInfo, ManagedObjectReference, ServiceContent, UserSession } from './generated/types.ts';
+import { untilAborted } from './abort.ts';
 import { TransportError, type VimFault } from './errors.ts';
 import { CLIENT_INTERNALS, type ClientInternals } from './internals.ts';
 import type { ManagedTypeName } from './generated/managed.ts';
@@ -253,7 +254,7 @@ export class VimClient extends EventEmitter {
     });
     try {
       const [description, serverVersion] = await Promise.all([
-        options.wsdl === undefined ? undefined : loadServiceDescription(wsdlLocation(options.wsdl), transport),
+        options.wsdl === undefined ? undefined : untilAborted(loadServiceDescription(wsdlLocation(options.wsdl), transport), signal, 'aborted while reading the WSDL'),
         options.version === undefined ? fetchServerVersion(transport, sdkUrl, signal) : Promise.resolve(options.version),
       ]);
       const operations: WsdlOperations | undefined = description && { names: description.operations, location: description.location };
@@ -447,7 +448,10 @@ export class VimClient extends EventEmitter {
     await this.#session.logout(options.signal);
   }
 
-  /** Logs out and releases sockets and timers so the process can exit. Idempotent. */
+  /**
+   * Logs out and releases sockets and timers so the process can exit. Idempotent. An abort
+   * rejects once everything is released (the session may then outlive the client on the server).
+   */
   async close(options: SessionCallOptions = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -456,8 +460,6 @@ export class VimClient extends EventEmitter {
     try {
       // A session shared through a store stays for the clients and processes still using it.
       await this.#session.logout(options.signal, 'close');
-    } catch (err) {
-      if (!(err instanceof TransportError)) throw err;
     } finally {
       this.#transport.close();
     }

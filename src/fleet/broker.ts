@@ -217,10 +217,10 @@ export function brokerLogin(transport: HttpTransport, options: BrokerLoginOption
   return {
     kind: 'broker',
     replayable: true,
-    login: async ({ invoke, sessionManager }) => {
+    login: async ({ invoke, sessionManager, signal }) => {
       let ticket: string;
       try {
-        ticket = await requestCloneTicket(transport, endpoint, token, vcGuid ?? '');
+        ticket = await requestCloneTicket(transport, endpoint, token, vcGuid ?? '', signal);
       } catch (err) {
         if (!(err instanceof PluginSessionError)) throw err;
         const reason = err.reason === 'unauthorized' || err.reason === 'unknownVcenter' ? err.reason : 'badAnswer';

@@ -6,6 +6,7 @@
 // wait and adopt what it stored. A store that fails or does not answer in time is treated as
 // absent: the client logs in on its own (a warning, no failed call) and rejoins the store later.
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
+import { delay } from '../abort.ts';
 import { isVimFault } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { readCurrentSession } from '../session/manager.ts';
@@ -77,7 +78,7 @@ export function sharedLogin(inner: LoginStrategy, o: SharedLoginOptions): LoginS
       const lock: StoreLock | undefined = await s('lock', () => store.lock(key, timing.lockTtlMs));
       if (!lock) {
         if (Date.now() > giveUpAt) throw new StoreFailed('session store: the login lock was not released in time');
-        await delay(timing.pollIntervalMs);
+        await delay(timing.pollIntervalMs, ctx.signal, 'aborted while waiting for another client\'s login');
         continue;
       }
       try {
@@ -173,4 +174,3 @@ function definedOnly<T extends object>(o: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -8,7 +8,8 @@
 // Login methods are never retried.
 import type { CookieJar } from 'tough-cookie';
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
-import { abortedBy, isVimFault, TransportError, type VimFault } from '../errors.ts';
+import { untilAborted } from '../abort.ts';
+import { isVimFault, TransportError, type VimFault } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { vimFault } from '../soap/faults.ts';
 import type { Invoke, Policy } from '../soap/pipeline.ts';
@@ -114,6 +115,7 @@ export class Session {
     for (const c of this.#o.jar.getCookiesSync(this.#o.url)) if (c.key !== SESSION_COOKIE) jar.setCookieSync(c, this.#o.url);
     const invoke = this.#o.invoke;
     const session = await strategy.login({
+      signal,
       invoke: (method, _this, args, options) => invoke(method, _this, args, { signal, ...options, jar }),
       sessionManager: this.#o.sessionManager,
       mutualTls: (credentials) => openMutualTlsChannel(this.#o.mutualTls, credentials),
@@ -129,7 +131,7 @@ export class Session {
   async login(strategy: LoginStrategy, signal?: AbortSignal): Promise<UserSession> {
     this.#assertOpen();
     const { session, id } = await this.#loginOnTheSide(strategy, signal);
-    await this.#switchTo(id, signal);
+    await this.#switchTo(id);
     this.#adopt(strategy, session);
     this.#o.logger.info('logged in', { strategy: strategy.kind, user: session.userName });
     this.#o.emit('login', session);
@@ -146,7 +148,7 @@ export class Session {
     setSessionCookie(jar, this.#o.url, sessionId);
     const current = await readCurrentSession(this.#o.invoke, this.#o.propertyCollector, this.#o.sessionManager, { jar, signal });
     if (!current) throw vimFault('attachSession', { _typeName: 'NotAuthenticated' }, 'the session id is not (or no longer) valid on this server');
-    await this.#switchTo(sessionId, signal);
+    await this.#switchTo(sessionId);
     this.#adopt({ kind: 'attached', replayable: false, login: async () => current }, current);
     this.#o.logger.info('attached a session', { user: current.userName });
     this.#o.emit('login', current);
@@ -158,15 +160,18 @@ export class Session {
    * session is only let go of (see LoginStrategy.release), and one the new login found again
    * (the same id) is kept.
    */
-  async #switchTo(id: string, signal: AbortSignal | undefined): Promise<void> {
-    if (this.#strategy !== undefined || this.sessionId !== undefined) await this.logout(signal, 'close', this.sessionId === id);
+  async #switchTo(id: string): Promise<void> {
+    // Not under the login's signal: the new session exists, and the old one must not linger.
+    if (this.#strategy !== undefined || this.sessionId !== undefined) await this.logout(undefined, 'close', this.sessionId === id);
     setSessionCookie(this.#o.jar, this.#o.url, id);
   }
 
   /**
    * Ends the session on the server if there is one; never throws for a session that is already
-   * gone. A session shared with other clients is logged out only when its strategy says so
-   * (`mode`: 'logout' from logout(), 'close' from close() and from a switch to another session).
+   * gone or a server that cannot be reached. A session shared with other clients is logged out
+   * only when its strategy says so (`mode`: 'logout' from logout(), 'close' from close() and
+   * from a switch to another session). The client lets go of the session in every case; an
+   * abort then rejects, as the server may still have it (until its idle timeout).
    */
   async logout(signal?: AbortSignal, mode: 'logout' | 'close' = 'logout', keep = false): Promise<void> {
     await this.#pending?.catch(() => undefined);
@@ -175,17 +180,20 @@ export class Session {
     this.#strategy = undefined;
     this.#generation++;
     if (!had) return;
+    let aborted: unknown;
     try {
       const verdict = strategy?.release ? await strategy.release(mode).catch(() => 'logout' as const) : 'logout';
       if (verdict === 'logout' && !keep) await this.#o.invoke('Logout', this.#o.sessionManager, {}, { signal });
     } catch (err) {
+      if (signal?.aborted) aborted = err;
       // NotAuthenticated: already gone. Transport errors: nothing more we can do about it.
-      this.#o.logger.debug('logout: session already gone or server unreachable', { error: err instanceof Error ? err.name : 'unknown' });
+      else this.#o.logger.debug('logout: session already gone or server unreachable', { error: err instanceof Error ? err.name : 'unknown' });
     } finally {
       this.userSession = undefined;
       this.#clearCookie();
     }
     this.#o.emit('logout');
+    if (aborted !== undefined) throw aborted;
   }
 
   #adopt(strategy: LoginStrategy, session: UserSession): void {
@@ -251,19 +259,8 @@ export class Session {
   }
 }
 
-/** `promise`, or an EABORTED rejection as soon as `signal` fires. */
 function waitFor(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortedWhileWaiting(signal));
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => reject(abortedWhileWaiting(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-function abortedWhileWaiting(signal: AbortSignal): Error {
-  return abortedBy(signal, 'aborted while waiting for the session to be re-established');
+  return untilAborted(promise, signal, 'aborted while waiting for the session to be re-established');
 }
 
 function checked(method: string, value: unknown): unknown {

@@ -9,6 +9,8 @@ import type { MutualTlsChannel } from './mutual-tls.ts';
 
 
 export interface LoginContext {
+  /** The login's signal (none for a re-login, which every waiting call shares); `invoke` already carries it, other waits must too. */
+  signal: AbortSignal | undefined;
   /** The raw invoke: login calls are never retried or re-authenticated. */
   invoke: Invoke;
   sessionManager: ManagedObjectReference;
@@ -79,7 +81,7 @@ export function extensionLogin(method: ExtensionLoginMethod, extensionKey: strin
     login: async (ctx) => {
       const channel = ctx.mutualTls(credentials);
       try {
-        const session = (await channel.invoke(method, ctx.sessionManager, { extensionKey, ...withLocale(locale) })) as UserSession;
+        const session = (await channel.invoke(method, ctx.sessionManager, { extensionKey, ...withLocale(locale) }, { signal: ctx.signal })) as UserSession;
         const id = channel.sessionId();
         if (!id) throw new TransportError(`${method} succeeded but the server set no session cookie`, { code: 'ENOSESSION' });
         ctx.adoptSessionId(id);

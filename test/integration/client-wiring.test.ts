@@ -5,6 +5,8 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AbortError, VimClient } from '../../src/index.ts';
 import { startHostileServer, type HostileServer } from '../harness/hostile-server.ts';
+import { extensionCertificate } from '../harness/tls-fixtures.ts';
+import { SI } from '../fixtures.ts';
 
 let server: HostileServer;
 beforeAll(async () => {
@@ -65,11 +67,38 @@ describe('signals', () => {
       const controller = new AbortController();
       controller.abort(mine);
       expect(await c.call('CurrentTime', c.ref('ServiceInstance', 'ServiceInstance'), undefined, { signal: controller.signal }).catch((e: unknown) => e)).toBe(mine);
-      // An aborted logout leaves the session; a logout that runs ends it.
-      expect(await c.logout({ signal: aborted }).then(() => 'done')).toBe('done');
+      // An aborted logout rejects; the client has let go of the session all the same.
+      const logouts = count('Logout', 0);
+      expect(await c.logout({ signal: aborted }).catch((e: unknown) => e)).toBeInstanceOf(AbortError);
+      expect(c.sessionId).toBeUndefined();
+      expect(count('Logout', 0)).toBe(logouts);
     } finally {
       await c.close();
     }
+  });
+
+  it('an aborted certificate, broker or token login, issueToken, close and WSDL read reject with an AbortError, sending nothing', async () => {
+    const aborted = AbortSignal.abort();
+    const ext = extensionCertificate({ commonName: 'secret-test' });
+    const wsdl = await VimClient.connect(server.url, { tls: { ca: server.cert }, wsdl: `${server.url.replace(/\/sdk$/, '')}/sdk/vimService.wsdl`, signal: aborted }).catch((e: unknown) => e);
+    expect(wsdl).toMatchObject({ name: 'AbortError', code: 'EABORTED' });
+    const c = await VimClient.connect(server.url, { tls: { ca: server.cert } });
+    const before = server.requests.length;
+    const outcomes = await Promise.all([
+      c.loginByCertificate({ extensionKey: 'secret-test', cert: ext.cert, key: ext.key, signal: aborted }),
+      c.loginByBroker({ url: 'https://127.0.0.1:1/broker', token: 'broker-token', signal: aborted }),
+      c.loginByToken({ token: '<saml2:Assertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a"/>', signal: aborted }),
+      c.issueToken({ stsUrl: `${server.url}/sts`, username: 'u', password: 'p', signal: aborted }),
+    ].map((p) => p.catch((e: unknown) => e)));
+    for (const o of outcomes) expect(o).toMatchObject({ name: 'AbortError', code: 'EABORTED' });
+    expect(server.requests.length).toBe(before);
+    expect(await c.close({ signal: aborted }).catch((e: unknown) => e)).toBeUndefined(); // no session: nothing to abort
+    const d = await VimClient.connect(server.url, { tls: { ca: server.cert } });
+    await d.login({ username: 'root', password: 'x' });
+    const mine = new Error('shutting down');
+    expect(await d.close({ signal: AbortSignal.abort(mine) }).catch((e: unknown) => e)).toBe(mine);
+    expect(d.sessionId).toBeUndefined();
+    await expect(d.call('CurrentTime', SI)).rejects.toThrow(/closed/);
   });
 });
 

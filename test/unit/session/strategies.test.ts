@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { VimFault } from '../../../src/errors.ts';
 import type { InvokeOptions } from '../../../src/soap/pipeline.ts';
 import type { LoginContext } from '../../../src/session/strategies.ts';
-import { cloneTicketLogin, passwordLogin, sspiLogin, tokenLogin } from '../../../src/session/strategies.ts';
+import { cloneTicketLogin, extensionLogin, passwordLogin, sspiLogin, tokenLogin } from '../../../src/session/strategies.ts';
+import { extensionCertificate } from '../../harness/tls-fixtures.ts';
 import { TokenError } from '../../../src/session/token.ts';
 
 const SM = { type: 'SessionManager' as const, value: 'SessionManager' };
@@ -13,6 +14,7 @@ const ASSERTION = '<saml2:Assertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:ass
 function context(answer: (method: string, args: Record<string, unknown>, options?: InvokeOptions) => unknown) {
   const sent: { method: string; args: Record<string, unknown>; options?: InvokeOptions }[] = [];
   const ctx: LoginContext = {
+    signal: undefined,
     sessionManager: SM,
     invoke: async (method, _this, args, options) => {
       sent.push({ method, args: args as Record<string, unknown>, ...(options && { options }) });
@@ -83,4 +85,35 @@ describe('login strategies', () => {
     await expect(sspiLogin('first', async () => 'more').login(endless.ctx)).rejects.toThrow(/10 rounds/);
     expect(endless.sent).toHaveLength(10);
   });
+
+  it('extension: the login runs on the mutual-TLS channel under the login\'s signal, adopts its session and closes it', async () => {
+    const signal = new AbortController().signal;
+    const calls: { method: string; options?: InvokeOptions }[] = [];
+    let closed = false;
+    let adopted: string | undefined;
+    const { ctx } = context(() => new Error('not on the client\'s own connection'));
+    // A certificate the secrets test makes too: no key of its own to generate on a fresh machine.
+    const s = extensionLogin('LoginExtensionByCertificate', 'com.example.ext', extensionCertificate({ commonName: 'secret-test' }));
+    await s.login({
+      ...ctx,
+      signal,
+      adoptSessionId: (id) => {
+        adopted = id;
+      },
+      mutualTls: () => ({
+        invoke: async (method, _this, _args, options) => {
+          calls.push({ method, ...(options && { options }) });
+          return { userName: 'com.example.ext' };
+        },
+        sessionId: () => 'mtls-session',
+        close: () => {
+          closed = true;
+        },
+      }),
+    });
+    expect(calls).toEqual([{ method: 'LoginExtensionByCertificate', options: { signal } }]);
+    expect(adopted).toBe('mtls-session');
+    expect(closed).toBe(true);
+  });
 });
+

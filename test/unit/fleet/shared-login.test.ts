@@ -1,0 +1,75 @@
+// sharedLogin with a scripted login context and an in-memory store: the lock wait honours the
+// login's signal, and the one client that holds the lock logs in while another adopts its session.
+import { describe, expect, it } from 'vitest';
+import { MemorySessionStore } from '../../../src/fleet/memory.ts';
+import { sharedLogin } from '../../../src/fleet/shared-login.ts';
+import { silentLogger } from '../../../src/logger.ts';
+import type { LoginContext, LoginStrategy } from '../../../src/session/strategies.ts';
+
+const SM = { type: 'SessionManager' as const, value: 'SessionManager' };
+const PC = { type: 'PropertyCollector' as const, value: 'propertyCollector' };
+const KEY = 'vc|user|digest';
+
+/** A context whose server knows the sessions in `live`: validation reads currentSession of the adopted id. */
+function context(live: Set<string>, signal?: AbortSignal): LoginContext & { adopted: string[] } {
+  let current: string | undefined;
+  const adopted: string[] = [];
+  return {
+    adopted,
+    signal,
+    sessionManager: SM,
+    invoke: async () => ({ objects: current && live.has(current) ? [{ propSet: [{ val: { userName: 'u', key: current } }] }] : [] }),
+    mutualTls: () => {
+      throw new Error('not used');
+    },
+    adoptSessionId: (id) => {
+      current = id;
+      adopted.push(id);
+    },
+    sessionId: () => current,
+  };
+}
+
+function counting(live: Set<string>): LoginStrategy & { logins: number } {
+  const s = {
+    kind: 'password',
+    replayable: true,
+    logins: 0,
+    login: async (ctx: LoginContext) => {
+      const id = `session-${++s.logins}`;
+      live.add(id);
+      ctx.adoptSessionId(id);
+      return { userName: 'u', key: id } as never;
+    },
+  };
+  return s;
+}
+
+describe('sharedLogin', () => {
+  it('adopts the session another client stored instead of logging in', async () => {
+    const live = new Set<string>();
+    const store = new MemorySessionStore();
+    const first = counting(live);
+    const second = counting(live);
+    const opts = { store, key: Promise.resolve(KEY), propertyCollector: PC, logger: silentLogger };
+    await sharedLogin(first, opts).login(context(live));
+    const ctx = context(live);
+    await sharedLogin(second, opts).login(ctx);
+    expect([first.logins, second.logins]).toEqual([1, 0]);
+    expect(ctx.adopted).toEqual(['session-1']);
+  });
+
+  it('stops waiting for another client\'s login lock when the login is aborted', async () => {
+    const live = new Set<string>();
+    const store = new MemorySessionStore({ pollIntervalMs: 60_000 });
+    await store.lock(KEY, 60_000); // another client is logging in, for as long as the test lasts
+    const inner = counting(live);
+    const ctrl = new AbortController();
+    const login = sharedLogin(inner, { store, key: Promise.resolve(KEY), propertyCollector: PC, logger: silentLogger }).login(context(live, ctrl.signal));
+    const outcome = login.catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    ctrl.abort();
+    expect(await outcome).toMatchObject({ name: 'AbortError', code: 'EABORTED' });
+    expect(inner.logins).toBe(0);
+  });
+});
