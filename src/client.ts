@@ -111,8 +111,6 @@ export interface LoginOptions extends SessionCallOptions {
 
 export interface BrokerLoginCallOptions extends BrokerLoginOptions, SessionCallOptions {}
 
-export type ClientEvent = SessionEvent;
-
 /** Each event's listener arguments. */
 export interface ClientEvents {
   login: [session: UserSession];
@@ -121,6 +119,8 @@ export interface ClientEvents {
   /** A session that cannot be made again by itself (clone ticket, attached id, SSPI) died. */
   sessionLost: [fault: VimFault];
 }
+
+export type ClientEvent = keyof ClientEvents;
 
 export interface CertificateLoginOptions extends SessionCallOptions {
   extensionKey: string;
@@ -503,7 +503,7 @@ export class VimClient extends EventEmitter {
     return ref;
   }
 
-  /** The wiring the library's subpaths run on (see internals.ts). */
+  /** @internal The wiring the library's subpaths run on (see internals.ts). */
   [CLIENT_INTERNALS](): ClientInternals {
     const client = this;
     return {

@@ -8,7 +8,8 @@ export type { ManagedTypeName, ManagedObjectTypes, TaskRef, TaskResultOf } from 
 export type { PropertyPath } from '../generated/paths.ts';
 
 /** The value at path P of T; the layer's generic code passes paths as strings, callers' literals get their type. */
-export type PathValue<T extends ManagedTypeName, P extends string> = P extends PropertyPath<T> ? ValueAtPath<T, P> : unknown;
+/** The value a row holds for path P of type T (unknown for a path the model does not type). */
+export type RowValue<T extends ManagedTypeName, P extends string> = P extends PropertyPath<T> ? ValueAtPath<T, P> : unknown;
 export type { ManagedObjectReference } from '../generated/types.ts';
 export { checkPropertyPaths } from '../managed/model.ts';
 export { faultFromLocalized } from '../soap/faults.ts';

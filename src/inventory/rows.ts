@@ -2,14 +2,14 @@
 // one key per property path asked for, and the paths the server could not read with their fault.
 import type { VimFault } from '../errors.ts';
 import type { MissingProperty, ObjectContent, PropertyChange } from '../generated/types.ts';
-import { faultFromLocalized, type ManagedObjectReference, type ManagedTypeName, type PathValue } from './model.ts';
+import { faultFromLocalized, type ManagedObjectReference, type ManagedTypeName, type RowValue } from './model.ts';
 
 /**
  * One object: `ref`, a key per path asked for (undefined when the property is unset), and
  * `missing`, present only when the server refused some paths (a missingSet entry: no
  * permission, a property the object does not have …), each with its fault, hierarchy kept.
  */
-export type Row<T extends ManagedTypeName, P extends string> = { ref: ManagedObjectReference<T> } & { [K in P]: PathValue<T, K> } & {
+export type Row<T extends ManagedTypeName, P extends string> = { ref: ManagedObjectReference<T> } & { [K in P]: RowValue<T, K> } & {
   missing?: Partial<Record<P, VimFault>>;
 };
 

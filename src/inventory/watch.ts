@@ -7,7 +7,7 @@ import type { ManagedObjectReference as MoRef, ObjectUpdate } from '../generated
 import type { VimFault } from '../errors.ts';
 import type { InventoryClient } from './client.ts';
 import { diffStates, stateKey, type ObjectState } from './diff.ts';
-import { checkPropertyPaths, type ManagedObjectReference, type ManagedTypeName, type PathValue, type PropertyPath } from './model.ts';
+import { checkPropertyPaths, type ManagedObjectReference, type ManagedTypeName, type RowValue, type PropertyPath } from './model.ts';
 import { applyChange, missingFaults } from './rows.ts';
 import { checkMaxWait, updateSets, type CollectorSetup } from './updates.ts';
 import { createView, destroyView, viewObjectSpec } from './view.ts';
@@ -27,7 +27,7 @@ export interface WatchUpdate<T extends ManagedTypeName, P extends string> {
   kind: 'enter' | 'modify' | 'leave';
   ref: ManagedObjectReference<T>;
   /** enter: every path asked for; modify: the paths that changed; leave: the last known values. */
-  props: { [K in P]?: PathValue<T, K> };
+  props: { [K in P]?: RowValue<T, K> };
   /** Paths the server refused for this object (missingSet), with their faults. */
   missing?: Partial<Record<P, VimFault>>;
 }

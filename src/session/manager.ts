@@ -3,18 +3,11 @@
 import type {
   ManagedObjectReference, SessionManagerGenericServiceTicket, SessionManagerLocalTicket, SessionManagerServiceRequestSpec, UserSession,
 } from '../generated/types.ts';
+import type { SessionManagerProperties } from '../generated/managed.ts';
 import type { Invoke, InvokeOptions } from '../soap/pipeline.ts';
 import type { LoginStrategy } from './strategies.ts';
 import { readLocalTicket } from './local-ticket.ts';
 
-export interface SessionManagerProperties {
-  currentSession?: UserSession;
-  sessionList?: UserSession[];
-  message?: string;
-  defaultLocale?: string;
-  supportedLocaleList?: string[];
-  messageLocaleList?: string[];
-}
 
 /**
  * The session a request's cookie names, in one round trip (SessionManager.currentSession):
@@ -31,15 +24,16 @@ export async function readCurrentSession(invoke: Invoke, propertyCollector: Mana
 const PROPERTIES = ['currentSession', 'sessionList', 'message', 'defaultLocale', 'supportedLocaleList', 'messageLocaleList'] as const;
 
 export class SessionManagerCalls {
+  /** @internal The client makes it (`client.sessionManager`); its arguments are the call path's own. */
   constructor(private readonly call: Invoke, private readonly sessionManager: ManagedObjectReference, private readonly propertyCollector: ManagedObjectReference) {}
 
   /** The SessionManager's properties (those the server has; privileges decide which). */
-  async properties(names: readonly (typeof PROPERTIES)[number][] = PROPERTIES): Promise<SessionManagerProperties> {
+  async properties(names: readonly (typeof PROPERTIES)[number][] = PROPERTIES): Promise<Partial<SessionManagerProperties>> {
     const result = (await this.call('RetrievePropertiesEx', this.propertyCollector, {
       specSet: [{ propSet: [{ type: 'SessionManager', pathSet: [...names] }], objectSet: [{ obj: this.sessionManager }] }],
       options: {},
     })) as { objects?: { propSet?: { name: string; val: unknown }[] }[] } | undefined;
-    return Object.fromEntries((result?.objects?.[0]?.propSet ?? []).map((p) => [p.name, p.val])) as SessionManagerProperties;
+    return Object.fromEntries((result?.objects?.[0]?.propSet ?? []).map((p) => [p.name, p.val])) as Partial<SessionManagerProperties>;
   }
 
   async sessionIsActive(sessionId: string, userName: string): Promise<boolean> {
