@@ -5,7 +5,7 @@
 // nowhere else, and every other envelope stays free of it.
 import type { ISecurity } from 'soap';
 import { tokenHeader, type SamlToken } from '../session/token.ts';
-import { WSSE_NS, WSU_NS } from '../soap/envelope.ts';
+import { bodyIdAttributes, securityElement } from '../soap/envelope.ts';
 import { operationOf } from './http.ts';
 
 /** `<prefix:Header ...>content</prefix:Header>` as node-soap writes it (empty when only a security postProcess asked for it). */
@@ -33,8 +33,8 @@ export async function samlTokenSecurity(token: SamlToken | string): Promise<ISec
       const body = `<${envelopeKey}:Body`;
       const at = bare.indexOf(body);
       if (at < 0) return xml;
-      const security = `<wsse:Security xmlns:wsse="${WSSE_NS}" xmlns:wsu="${WSU_NS}">${header.security ?? ''}</wsse:Security>`;
-      const id = header.bodyId === undefined ? '' : ` xmlns:wsu="${WSU_NS}" wsu:Id="${header.bodyId}"`;
+      const security = securityElement(header.security ?? '');
+      const id = header.bodyId === undefined ? '' : bodyIdAttributes(header.bodyId);
       const out = `${bare.slice(0, at)}<${envelopeKey}:Header>${security}${content}</${envelopeKey}:Header>${body}${id}${bare.slice(at + body.length)}`;
       return header.sign ? header.sign(out) : out;
     },

@@ -4,7 +4,7 @@ import { randomUUID, X509Certificate } from 'node:crypto';
 import type { SignedXml as SignedXmlClass } from 'xml-crypto';
 import { escapeText, localName } from '../binding/xml.ts';
 import { readXml } from '../binding/xml-reader.ts';
-import { WSSE_NS, WSU_NS, type SoapHeader } from '../soap/envelope.ts';
+import { soapEnvelope, WSSE_NS, WSU_NS, type SoapHeader } from '../soap/envelope.ts';
 import { TransportError, VimError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
 import { plainRequest } from '../transport/plain.ts';
@@ -181,22 +181,23 @@ export async function issueToken(transport: HttpTransport, o: IssueTokenOptions)
     ? `<wsse:UsernameToken><wsse:Username>${escapeXml(o.username)}</wsse:Username><wsse:Password>${escapeXml(o.password ?? '')}</wsse:Password></wsse:UsernameToken>`
     : '';
   const keyType = hok ? 'PublicKey' : 'Bearer';
-  const bodyId = `_${randomUUID()}`;
-  let body = '<?xml version="1.0" encoding="UTF-8"?>'
-    + `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wst="http://docs.oasis-open.org/ws-sx/ws-trust/200512" xmlns:wsse="${WSSE}" xmlns:wsu="${WSU}">`
-    + `<soapenv:Header><wsse:Security>${bst}${timestamp(tsId, 300)}${user}</wsse:Security></soapenv:Header>`
-    + `<soapenv:Body${hok ? ` wsu:Id="${bodyId}"` : ''}><wst:RequestSecurityToken>`
+  const request = `<wst:RequestSecurityToken xmlns:wst="http://docs.oasis-open.org/ws-sx/ws-trust/200512" xmlns:wsu="${WSU}">`
     + '<wst:TokenType>urn:oasis:names:tc:SAML:2.0:assertion</wst:TokenType>'
     + '<wst:RequestType>http://docs.oasis-open.org/ws-sx/ws-trust/200512/Issue</wst:RequestType>'
     + `<wst:Lifetime><wsu:Created>${created.toISOString()}</wsu:Created><wsu:Expires>${expires.toISOString()}</wsu:Expires></wst:Lifetime>`
     + '<wst:Renewing Allow="true" OK="false"/><wst:Delegatable>true</wst:Delegatable>'
     + `<wst:KeyType>http://docs.oasis-open.org/ws-sx/ws-trust/200512/${keyType}</wst:KeyType>`
     + '<wst:SignatureAlgorithm>http://www.w3.org/2001/04/xmldsig-more#rsa-sha256</wst:SignatureAlgorithm>'
-    + '</wst:RequestSecurityToken></soapenv:Body></soapenv:Envelope>';
+    + '</wst:RequestSecurityToken>';
+  const security = `${bst}${timestamp(tsId, 300)}${user}`;
+  let header: SoapHeader = { security };
   if (hok) {
-    body = signElements(await loadSignedXml(), body, [tsId, bodyId], o.privateKey!,
-      `<wsse:SecurityTokenReference xmlns:wsse="${WSSE}"><wsse:Reference URI="#${bstId}" ValueType="${X509V3}"/></wsse:SecurityTokenReference>`);
+    const SignedXml = await loadSignedXml();
+    const bodyId = `_${randomUUID()}`;
+    const keyInfo = `<wsse:SecurityTokenReference xmlns:wsse="${WSSE}"><wsse:Reference URI="#${bstId}" ValueType="${X509V3}"/></wsse:SecurityTokenReference>`;
+    header = { security, bodyId, sign: (envelope) => signElements(SignedXml, envelope, [tsId, bodyId], o.privateKey!, keyInfo) };
   }
+  const body = soapEnvelope(request, header);
   const res = await plainRequest(transport, o.stsUrl, {
     method: 'POST',
     cookies: false,
