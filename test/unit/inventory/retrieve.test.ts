@@ -1,0 +1,209 @@
+// retrieve() and retrievePages() against a scripted client (no server): whatever ends a read (a
+// fault, an abort while a call is in flight, a loop left early), the token still open is
+// cancelled and the view destroyed, once, and not under the caller's (aborted) signal.
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { abortedBy, VimFault } from '../../../src/errors.ts';
+import type { ManagedTypeName } from '../../../src/generated/managed.ts';
+import type { ManagedObjectReference, ObjectContent, RetrieveResult, ServiceContent } from '../../../src/generated/types.ts';
+import type { InventoryClient } from '../../../src/inventory/client.ts';
+import { retrieve, retrievePages } from '../../../src/inventory/retrieve.ts';
+
+const ref = <T extends ManagedTypeName>(type: T, value: string): ManagedObjectReference<T> => ({ type, value }) as unknown as ManagedObjectReference<T>;
+const vm = (n: number): ObjectContent => ({ obj: ref('VirtualMachine', `vm-${n}`), propSet: [{ name: 'name', val: `vm${n}` }] });
+/** A page of the VMs numbered `from`..`to`; `token` when more follow. */
+const page = (from: number, to: number, token?: string): RetrieveResult => ({
+  objects: Array.from({ length: to - from + 1 }, (_, i) => vm(from + i)),
+  ...(token !== undefined && { token }),
+});
+
+/** A step of the script: an answer, a failure the call throws, or a call that hangs until its signal aborts. */
+type Step = RetrieveResult | Error | 'hang';
+
+/**
+ * Answers RetrievePropertiesEx and ContinueRetrievePropertiesEx from a script, in order. As a
+ * real client's transport does, a call whose signal has already fired never reaches the server
+ * (it is in `refused`, not `calls`), and a call in flight rejects with abortedBy(signal) once
+ * its signal fires.
+ */
+class ScriptedClient extends EventEmitter {
+  readonly apiVersion = '8.0.2.0';
+  readonly serviceContent = {
+    propertyCollector: ref('PropertyCollector', 'propertyCollector'),
+    viewManager: ref('ViewManager', 'ViewManager'),
+    rootFolder: ref('Folder', 'group-d1'),
+  } as ServiceContent;
+  /** What reached the server: `${method} ${_this.value}`, and the token for the token methods. */
+  readonly calls: string[] = [];
+  readonly refused: string[] = [];
+  script: Step[] = [];
+  #hung: (call: string) => void = () => undefined;
+  /** Resolves with the call once one hangs. */
+  readonly hung = new Promise<string>((resolve) => {
+    this.#hung = resolve;
+  });
+
+  call = (async (method: string, _this: ManagedObjectReference, args: { token?: string } | undefined, options?: { signal?: AbortSignal }) => {
+    const call = `${method} ${_this.value}${args?.token === undefined ? '' : ` ${args.token}`}`;
+    const signal = options?.signal;
+    if (signal?.aborted) {
+      this.refused.push(call);
+      throw abortedBy(signal, 'request aborted');
+    }
+    this.calls.push(call);
+    switch (method) {
+      case 'CreateContainerView':
+        return ref('ContainerView', 'session[1]view');
+      case 'RetrievePropertiesEx':
+      case 'ContinueRetrievePropertiesEx': {
+        const step = this.script.shift();
+        if (step === undefined) throw new Error(`unscripted ${call}`);
+        if (step instanceof Error) throw step;
+        if (step !== 'hang') return step;
+        this.#hung(call);
+        return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(abortedBy(signal, 'request aborted')), { once: true }));
+      }
+      default:
+        return undefined;
+    }
+  }) as unknown as InventoryClient['call'];
+
+  /** The clean-up calls that reached the server, in order. */
+  cleanup(): string[] {
+    return this.calls.filter((c) => /^(Destroy|Cancel)/.test(c));
+  }
+}
+
+class MyError extends Error {
+  override name = 'MyError';
+}
+
+const fault = (method: string): VimFault => new VimFault(method, { _typeName: 'InvalidArgument', invalidProperty: 'specSet' }, 'A specified parameter was not correct');
+
+/** The two ways to read everything: one call, or every page of the stream. Both resolve with the VMs' names. */
+const readers = {
+  retrieve: async (client: InventoryClient, signal?: AbortSignal): Promise<string[]> =>
+    (await retrieve(client, 'VirtualMachine', ['name'], { signal })).map((r) => r.name),
+  retrievePages: async (client: InventoryClient, signal?: AbortSignal): Promise<string[]> => {
+    const names: string[] = [];
+    for await (const rows of retrievePages(client, 'VirtualMachine', ['name'], { pageSize: 2, signal })) names.push(...rows.map((r) => r.name));
+    return names;
+  },
+};
+const each = Object.entries(readers);
+
+describe.each(each)('%s', (_, read) => {
+  it('reads every page, then destroys the view and cancels nothing', async () => {
+    const client = new ScriptedClient();
+    client.script = [page(1, 2, 't1'), page(3, 4, 't2'), page(5, 5)];
+    expect(await read(client)).toEqual(['vm1', 'vm2', 'vm3', 'vm4', 'vm5']);
+    expect(client.calls).toEqual([
+      'CreateContainerView ViewManager',
+      'RetrievePropertiesEx propertyCollector',
+      'ContinueRetrievePropertiesEx propertyCollector t1',
+      'ContinueRetrievePropertiesEx propertyCollector t2',
+      'DestroyView session[1]view',
+    ]);
+    expect(client.listenerCount('reauthenticated')).toBe(0);
+  });
+
+  it('destroys the view when RetrievePropertiesEx fails, and rejects with its error unchanged', async () => {
+    const client = new ScriptedClient();
+    const err = fault('RetrievePropertiesEx');
+    client.script = [err];
+    await expect(read(client)).rejects.toBe(err);
+    expect(client.calls).toEqual(['CreateContainerView ViewManager', 'RetrievePropertiesEx propertyCollector', 'DestroyView session[1]view']);
+    expect(client.listenerCount('reauthenticated')).toBe(0);
+  });
+
+  it('cancels the open token and destroys the view when ContinueRetrievePropertiesEx fails after a page', async () => {
+    const client = new ScriptedClient();
+    const err = fault('ContinueRetrievePropertiesEx');
+    client.script = [page(1, 2, 't1'), err];
+    await expect(read(client)).rejects.toBe(err);
+    expect(client.calls).toEqual([
+      'CreateContainerView ViewManager',
+      'RetrievePropertiesEx propertyCollector',
+      'ContinueRetrievePropertiesEx propertyCollector t1',
+      'CancelRetrievePropertiesEx propertyCollector t1',
+      'DestroyView session[1]view',
+    ]);
+  });
+
+  it('rejects a plain abort during RetrievePropertiesEx as an AbortError, and still destroys the view', async () => {
+    const client = new ScriptedClient();
+    client.script = ['hang'];
+    const ctrl = new AbortController();
+    const reading = read(client, ctrl.signal);
+    expect(await client.hung).toBe('RetrievePropertiesEx propertyCollector');
+    ctrl.abort();
+    await expect(reading).rejects.toMatchObject({ name: 'AbortError', code: 'EABORTED' });
+    // No token was open: nothing to cancel. The view is destroyed, not under the aborted signal.
+    expect(client.cleanup()).toEqual(['DestroyView session[1]view']);
+    expect(client.refused).toEqual([]);
+    expect(client.listenerCount('reauthenticated')).toBe(0);
+  });
+
+  it("rejects with the abort's own reason during ContinueRetrievePropertiesEx, and still cancels the token and destroys the view", async () => {
+    const client = new ScriptedClient();
+    client.script = [page(1, 2, 't1'), 'hang'];
+    const ctrl = new AbortController();
+    const reading = read(client, ctrl.signal);
+    expect(await client.hung).toBe('ContinueRetrievePropertiesEx propertyCollector t1');
+    const reason = new MyError('stop');
+    ctrl.abort(reason);
+    await expect(reading).rejects.toBe(reason);
+    expect(client.cleanup()).toEqual(['CancelRetrievePropertiesEx propertyCollector t1', 'DestroyView session[1]view']);
+    expect(client.refused).toEqual([]);
+  });
+});
+
+describe('retrievePages', () => {
+  it('rejects a plain abort while a page is held as an AbortError, and cancels the token and destroys the view', async () => {
+    const client = new ScriptedClient();
+    client.script = [page(1, 2, 't1'), page(3, 3)];
+    const ctrl = new AbortController();
+    const pages = retrievePages(client, 'VirtualMachine', ['name'], { pageSize: 2, signal: ctrl.signal });
+    expect((await pages.next()).value).toHaveLength(2);
+    ctrl.abort();
+    // No call is in flight: the check between pages notices it, and says so as a call would.
+    await expect(pages.next()).rejects.toMatchObject({ name: 'AbortError', code: 'EABORTED' });
+    expect(client.calls).toEqual([
+      'CreateContainerView ViewManager',
+      'RetrievePropertiesEx propertyCollector',
+      'CancelRetrievePropertiesEx propertyCollector t1',
+      'DestroyView session[1]view',
+    ]);
+    expect(client.refused).toEqual([]);
+  });
+
+  it('cancels the rest and destroys the view exactly once when the loop is left early', async () => {
+    const client = new ScriptedClient();
+    client.script = [page(1, 2, 't1'), page(3, 4, 't2'), page(5, 6)];
+    const pages = retrievePages(client, 'VirtualMachine', ['name'], { pageSize: 2 });
+    let n = 0;
+    for await (const rows of pages) {
+      expect(rows).toHaveLength(2);
+      if (++n === 2) break;
+    }
+    // A generator already closed does nothing more when closed again.
+    await pages.return(undefined);
+    expect(client.calls).toEqual([
+      'CreateContainerView ViewManager',
+      'RetrievePropertiesEx propertyCollector',
+      'ContinueRetrievePropertiesEx propertyCollector t1',
+      'CancelRetrievePropertiesEx propertyCollector t2',
+      'DestroyView session[1]view',
+    ]);
+    expect(client.script).toEqual([page(5, 6)]);
+    expect(client.listenerCount('reauthenticated')).toBe(0);
+
+    // Left on the last page (no token open): nothing to cancel, the view destroyed once.
+    const last = new ScriptedClient();
+    last.script = [page(1, 2, 't1'), page(3, 4)];
+    for await (const rows of retrievePages(last, 'VirtualMachine', ['name'], { pageSize: 2 })) {
+      if (rows[0]!.name === 'vm3') break;
+    }
+    expect(last.cleanup()).toEqual(['DestroyView session[1]view']);
+  });
+});
