@@ -2,7 +2,7 @@
 // read a page at a time (ReadNextEvents / ReadNextTasks) and destroyed afterwards, also when the
 // loop is left early. vCenter keeps a collector for the session's life and limits how many a
 // session may hold, so one left behind costs every later caller.
-import type { Event, ManagedObjectReference as MoRef, TaskInfo } from '../generated/types.ts';
+import type { DataTypes, Event, ManagedObjectReference as MoRef, TaskInfo } from '../generated/types.ts';
 import { abortedOr, release, throwIfAborted, type InventoryClient } from './client.ts';
 
 export interface HistoryOptions {
@@ -26,8 +26,11 @@ export interface EventsOptions extends HistoryOptions {
 /** A decoded event: its concrete vim25 type in `_typeName`, the subtype's fields (`vm`, `host`, …) present. */
 export type TypedEvent = Event & { _typeName: string } & Record<string, unknown>;
 
-/** Narrows an event to a subtype by name, e.g. `isEvent<VmPoweredOffEvent>(e, 'VmPoweredOffEvent')`. */
-export function isEvent<E extends Event>(event: Event, typeName: string): event is E & { _typeName: string } {
+/** The names of Event and its subtypes: what isEvent takes. */
+export type EventTypeName = { [K in keyof DataTypes]: DataTypes[K] extends Event ? K : never }[keyof DataTypes];
+
+/** Narrows an event to the type its name says (that type exactly, not its subtypes), e.g. `isEvent(e, 'VmPoweredOffEvent') && e.vm`. */
+export function isEvent<N extends EventTypeName>(event: Event, typeName: N): event is DataTypes[N] & { _typeName: N } {
   return event._typeName === typeName;
 }
 

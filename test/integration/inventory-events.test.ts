@@ -68,7 +68,7 @@ describe('events', () => {
     expect(found).toHaveLength(1);
     const e = found[0]!;
     expect(e._typeName).toBe('VmPoweredOffEvent');
-    expect(isEvent<VmPoweredOffEvent>(e, 'VmPoweredOffEvent') && e.vm?.vm).toEqual(vms[0]);
+    expect(isEvent(e, 'VmPoweredOffEvent') && e.vm?.vm).toEqual(vms[0]);
     expect(e.createdTime).toBeInstanceOf(Date);
     expect(e.createdTime.getTime()).toBeGreaterThanOrEqual(since.getTime());
 

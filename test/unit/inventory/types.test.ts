@@ -1,7 +1,7 @@
 // The inventory signatures, checked by the type checker (npx tsc): generic over the model's
 // names, so that #17's typed model tightens them without edits here.
 import { describe, expectTypeOf, it } from 'vitest';
-import type { ManagedObjectReference, VimClient, WatchUpdate } from '../../../src/index.ts';
+import { isEvent, type EventTypeName, type ManagedObjectReference, type TypedEvent, type VimClient, type VmPoweredOffEvent, type WatchUpdate } from '../../../src/index.ts';
 import type { Row } from '../../../src/inventory/rows.ts';
 
 describe('inventory types', () => {
@@ -23,4 +23,14 @@ describe('inventory types', () => {
     expectTypeOf<Found[number]['type']>().toEqualTypeOf<'Datastore'>();
     expectTypeOf<WatchUpdate<'VirtualMachine', 'runtime.powerState'>['kind']>().toEqualTypeOf<'enter' | 'modify' | 'leave'>();
   });
+
+  it('isEvent takes only the name of an event type, and narrows to that type', () => {
+    expectTypeOf<'VmPoweredOffEvent'>().toExtend<EventTypeName>();
+    expectTypeOf<'VirtualMachineConfigSpec'>().not.toExtend<EventTypeName>();
+    const e = { _typeName: 'VmPoweredOffEvent' } as TypedEvent;
+    if (isEvent(e, 'VmPoweredOffEvent')) expectTypeOf(e.vm).toEqualTypeOf<VmPoweredOffEvent['vm']>();
+    // @ts-expect-error not an event type
+    isEvent(e, 'VirtualMachineConfigSpec');
+  });
 });
+
