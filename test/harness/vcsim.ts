@@ -56,7 +56,8 @@
 //   wsse:UsernameToken of a harness user (username/current password, or the viewer) or, without
 //   one, a certificate set by SetExtensionCertificate (the subject is then the extension key);
 //   else a wst:FailedAuthentication fault. Its assertion (unsigned) confirms holder-of-key with
-//   that certificate; lifetime from the RST's Lifetime/Expires (1 s .. 1 h, default 5 min).
+//   that certificate; lifetime from the RST's Lifetime/Expires (1 s .. 1 h, default 5 min; an
+//   Expires already past: a token valid at no instant).
 //   LoginByToken with a holder-of-key assertion must be signed the same way (Timestamp + Body,
 //   by wsu:Id) with that certificate's key, the assertion unaltered and unexpired; else
 //   InvalidLogin (a token may log in any number of times while valid). The signature is

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ManagedObjectReference, VimClient, WatchUpdate } from '../../src/index.ts';
 import { inventoryStats, loggedIn, ownHarness } from '../harness/inventory.ts';
+import { SI } from '../fixtures.ts';
 
 type Update = WatchUpdate<'VirtualMachine', 'name' | 'runtime.powerState'>;
 
@@ -72,7 +73,7 @@ describe('watch', () => {
     // first: the watch drops its wait on the dead session at once and rebuilds.
     const pending2 = it.next();
     await other.call('TerminateSession', other.serviceContent.sessionManager!, { sessionId: [watcher.userSession!.key] });
-    await watcher.call('CurrentTime', { type: 'ServiceInstance', value: 'ServiceInstance' });
+    await watcher.call('CurrentTime', SI);
     expect(reauthenticated).toHaveLength(3);
     await powerOff(other, refs[2]!);
     expect((await pending2).value).toEqual({ kind: 'modify', ref: refs[2], props: { 'runtime.powerState': 'poweredOff' } });

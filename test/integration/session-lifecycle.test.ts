@@ -3,17 +3,42 @@
 // (TerminateSession from an administrator, the harness's restart); keepalive timing:
 // test/unit/client/ with fake clocks. Re-authentication: session.test.ts.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { VimClient, isVimFault, type UserSession } from '../../src/index.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { VimClient, isVimFault, type Logger, type UserSession } from '../../src/index.ts';
 import { bundleDir, ROOT } from '../../scripts/lib/paths.ts';
 import { bundledEntry } from '../harness/bundle.ts';
 import { harnessRestart, harnessStats } from '../harness/vcsim.ts';
 import { connect, loggedIn, SI, startHarness, terminate } from '../fixtures.ts';
 
 const withWsdl = { wsdl: bundleDir() };
+
+/** A realistic keepalive interval: no test waits for it (the clock is a fake one). */
+const INTERVAL = 10 * 60_000;
+
+/**
+ * A logger that reports how each CurrentTime call of the client ended ('call' or 'call
+ * failed'), in order: the client logs a call once, however often it was sent. While the test
+ * calls nothing else, these are the keepalive's ticks.
+ */
+function currentTimeCalls(): { logger: Logger; next: () => Promise<string> } {
+  const ended: string[] = [];
+  const waiting: ((message: string) => void)[] = [];
+  const logger: Logger = {
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+    debug(message, data) {
+      if (data?.method !== 'CurrentTime') return;
+      const wake = waiting.shift();
+      if (wake) wake(message);
+      else ended.push(message);
+    },
+  };
+  const next = (): Promise<string> => (ended.length ? Promise.resolve(ended.shift()!) : new Promise((resolve) => waiting.push(resolve)));
+  return { logger, next };
+}
 
 async function sessionCount(c: VimClient): Promise<number> {
   const r = await c.call('RetrievePropertiesEx', c.serviceContent.propertyCollector, {
@@ -60,17 +85,35 @@ describe('clone tickets and attached sessions are not replayable', () => {
 });
 
 describe('keepalive and lifecycle', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('keepalive logs in again once after a server restart', async () => {
     const h = await startHarness();
-    const c = await loggedIn(h, { ...withWsdl, keepAliveIntervalMs: 50 });
-    const reauthenticated = once(c, 'reauthenticated');
+    // The keepalive's interval is on a fake clock (only setInterval: sockets, deadlines and the
+    // harness keep real time), so each tick starts when the test advances it; the client's
+    // logger tells when it has ended, re-login and retry included.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const ticks = currentTimeCalls();
+    const c = await loggedIn(h, { ...withWsdl, keepAliveIntervalMs: INTERVAL, logger: ticks.logger });
+    const events: string[] = [];
+    c.on('reauthenticated', () => events.push('reauthenticated'));
     const restarted = await harnessRestart(h.info);
     expect(restarted.sessionsEnded).toBeGreaterThanOrEqual(1);
-    await reauthenticated;
-    // A few more ticks on the new session, without another Login.
-    const calls = (await harnessStats(h.info)).methods.CurrentTime ?? 0;
-    while (((await harnessStats(h.info)).methods.CurrentTime ?? 0) < calls + 3) await new Promise((r) => setTimeout(r, 25));
-    expect((await harnessStats(h.info)).methods.Login).toBe(2);
+    const before = (await harnessStats(h.info)).methods.CurrentTime ?? 0;
+    await vi.advanceTimersByTimeAsync(INTERVAL);
+    expect(await ticks.next()).toBe('call'); // NotAuthenticated, a Login, the same call again
+    expect(events).toEqual(['reauthenticated']);
+    // More ticks on the new session, without another Login.
+    for (let tick = 0; tick < 3; tick++) {
+      await vi.advanceTimersByTimeAsync(INTERVAL);
+      expect(await ticks.next()).toBe('call');
+    }
+    const stats = await harnessStats(h.info);
+    expect(stats.methods.Login).toBe(2);
+    expect(stats.methods.CurrentTime).toBe(before + 2 + 3);
+    expect(events).toEqual(['reauthenticated']);
     expect(await c.call('CurrentTime', SI)).toBeInstanceOf(Date);
   });
 

@@ -47,7 +47,8 @@ import (
 // whose name becomes the subject, or no UsernameToken and a certificate that SetExtensionCertificate
 // set for an extension (a solution), whose key becomes the subject. Otherwise the answer is a
 // SOAP fault with faultcode wst:FailedAuthentication. The token lives as requested by the
-// RST's wst:Lifetime/wsu:Expires (clamped to 1 s .. 1 h; 5 minutes without one). The answer is an
+// RST's wst:Lifetime/wsu:Expires (clamped to 1 s .. 1 h; 5 minutes without one; an Expires
+// already past gives a token that is valid at no instant, for tests of expiry). The answer is an
 // RSTR collection like vcsim's with an unsigned saml2:Assertion whose SubjectConfirmation is
 // urn:oasis:names:tc:SAML:2.0:cm:holder-of-key, carrying the certificate in
 // SubjectConfirmationData/ds:KeyInfo/ds:X509Data/ds:X509Certificate.
@@ -400,10 +401,12 @@ func (h *harness) issueHoK(w http.ResponseWriter, doc []byte, env *wsEnvelope) {
 			expires = t.UTC()
 		}
 	}
-	if expires.Before(now.Add(time.Second)) {
+	switch {
+	case !expires.After(now):
+		expires = now // a Lifetime already over: a token valid at no instant (for tests of expiry)
+	case expires.Before(now.Add(time.Second)):
 		expires = now.Add(time.Second)
-	}
-	if expires.After(now.Add(time.Hour)) {
+	case expires.After(now.Add(time.Hour)):
 		expires = now.Add(time.Hour)
 	}
 	id := "_" + uuid.New().String()
