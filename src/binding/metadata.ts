@@ -36,32 +36,35 @@ export const PRIMITIVES: ReadonlySet<string> = new Set([
 
 export const MOREF = 'ManagedObjectReference';
 
-function index(table: string): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const line of table.split('\n')) map.set(line.slice(0, line.indexOf('|')), line);
-  return map;
+/**
+ * The row of `name` in a generated table (a row a line, `name|…`), found by searching the table:
+ * an index of every row cost each process ~0.9 MB for the few dozen names a short one asks for.
+ */
+function rowOf(table: string, name: string): string | undefined {
+  const key = `${name}|`;
+  let at = table.startsWith(key) ? 0 : table.indexOf(`\n${key}`);
+  if (at < 0) return undefined;
+  if (at > 0) at++;
+  const end = table.indexOf('\n', at);
+  return table.slice(at, end < 0 ? table.length : end);
 }
 
 /**
- * A generated table read lazily: the index of its rows is built on the first lookup, and each
- * row is parsed once, when first asked for (null remembers a name the table does not have).
+ * A generated table read lazily: each row is found and parsed once, when first asked for (null
+ * remembers a name the table does not have).
  */
 function lazyTable<T>(table: string, parse: (name: string, columns: string[]) => T): (name: string) => T | undefined {
-  let rows: Map<string, string> | undefined;
   const parsed = new Map<string, T | null>();
   return (name) => {
     let value = parsed.get(name);
     if (value === undefined) {
-      rows ??= index(table);
-      const line = rows.get(name);
+      const line = rowOf(table, name);
       value = line === undefined ? null : parse(name, line.split('|'));
       parsed.set(name, value);
     }
     return value ?? undefined;
   };
 }
-
-let enumLines: Map<string, string> | undefined;
 
 function parseField(spec: string): FieldInfo {
   const [name, type, flags] = spec.split(':') as [string, string, string];
@@ -77,16 +80,15 @@ export const typeInfo: (name: string) => TypeInfo | undefined = lazyTable(TYPES,
   return { name, base, fields, fieldMap: new Map(fields.map((f) => [f.name, f])) };
 });
 
+const enumTable = lazyTable(ENUMS, (_name, [, values = '']): readonly string[] => Object.freeze(values.split(',')));
+
 export function isEnum(name: string): boolean {
-  enumLines ??= index(ENUMS);
-  return enumLines.has(name);
+  return enumTable(name) !== undefined;
 }
 
 /** The values of a vim25 enum, in schema order. */
 export function enumValues(name: string): readonly string[] | undefined {
-  enumLines ??= index(ENUMS);
-  const line = enumLines.get(name);
-  return line === undefined ? undefined : line.slice(line.indexOf('|') + 1).split(',');
+  return enumTable(name);
 }
 
 /** The base types of `name`, nearest first (empty for unknown names). */
