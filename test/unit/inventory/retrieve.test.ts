@@ -1,15 +1,12 @@
 // retrieve() and retrievePages() against a scripted client (no server): whatever ends a read (a
 // fault, an abort while a call is in flight, a loop left early), the token still open is
 // cancelled and the view destroyed, once, and not under the caller's (aborted) signal.
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { abortedBy, VimFault } from '../../../src/errors.ts';
-import type { ManagedTypeName } from '../../../src/generated/managed.ts';
-import type { ManagedObjectReference, ObjectContent, RetrieveResult, ServiceContent } from '../../../src/generated/types.ts';
+import type { ManagedObjectReference, ObjectContent, RetrieveResult } from '../../../src/generated/types.ts';
 import type { InventoryClient } from '../../../src/inventory/client.ts';
 import { retrieve, retrievePages } from '../../../src/inventory/retrieve.ts';
-
-const ref = <T extends ManagedTypeName>(type: T, value: string): ManagedObjectReference<T> => ({ type, value }) as unknown as ManagedObjectReference<T>;
+import { ref, ScriptedInventoryClient } from './scripted-client.ts';
 const vm = (n: number): ObjectContent => ({ obj: ref('VirtualMachine', `vm-${n}`), propSet: [{ name: 'name', val: `vm${n}` }] });
 /** A page of the VMs numbered `from`..`to`; `token` when more follow. */
 const page = (from: number, to: number, token?: string): RetrieveResult => ({
@@ -26,15 +23,8 @@ type Step = RetrieveResult | Error | 'hang';
  * (it is in `refused`, not `calls`), and a call in flight rejects with abortedBy(signal) once
  * its signal fires.
  */
-class ScriptedClient extends EventEmitter {
-  readonly apiVersion = '8.0.2.0';
-  readonly serviceContent = {
-    propertyCollector: ref('PropertyCollector', 'propertyCollector'),
-    viewManager: ref('ViewManager', 'ViewManager'),
-    rootFolder: ref('Folder', 'group-d1'),
-  } as ServiceContent;
-  /** What reached the server: `${method} ${_this.value}`, and the token for the token methods. */
-  readonly calls: string[] = [];
+class ScriptedClient extends ScriptedInventoryClient {
+  // `calls` also names the token of the token methods.
   readonly refused: string[] = [];
   script: Step[] = [];
   #hung: (call: string) => void = () => undefined;
@@ -67,11 +57,6 @@ class ScriptedClient extends EventEmitter {
         return undefined;
     }
   }) as unknown as InventoryClient['call'];
-
-  /** The clean-up calls that reached the server, in order. */
-  cleanup(): string[] {
-    return this.calls.filter((c) => /^(Destroy|Cancel)/.test(c));
-  }
 }
 
 class MyError extends Error {

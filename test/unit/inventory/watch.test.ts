@@ -1,13 +1,10 @@
 // watch() against a scripted client (no server): truncated answers followed, and the full state
 // a new collector reports after a re-login diffed against what was reported before.
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import type { ManagedObjectReference, ObjectUpdate, ServiceContent, UpdateSet } from '../../../src/generated/types.ts';
-import type { ManagedTypeName } from '../../../src/generated/managed.ts';
+import type { ManagedObjectReference, ObjectUpdate, UpdateSet } from '../../../src/generated/types.ts';
 import type { InventoryClient } from '../../../src/inventory/client.ts';
 import { watch } from '../../../src/inventory/watch.ts';
-
-const ref = <T extends ManagedTypeName>(type: T, value: string): ManagedObjectReference<T> => ({ type, value }) as unknown as ManagedObjectReference<T>;
+import { ref, ScriptedInventoryClient } from './scripted-client.ts';
 const vm = (n: number) => ref('VirtualMachine', `vm-${n}`);
 const update = (kind: ObjectUpdate['kind'], n: number, props: Record<string, unknown> = {}): ObjectUpdate => ({
   kind,
@@ -21,14 +18,7 @@ const set = (version: string, objects: ObjectUpdate[], truncated = false): Updat
 });
 
 /** Answers WaitForUpdatesEx from a script; once it runs out, a wait hangs until its signal aborts. */
-class ScriptedClient extends EventEmitter {
-  readonly apiVersion = '8.0.2.0';
-  readonly serviceContent = {
-    propertyCollector: ref('PropertyCollector', 'propertyCollector'),
-    viewManager: ref('ViewManager', 'ViewManager'),
-    rootFolder: ref('Folder', 'group-d1'),
-  } as ServiceContent;
-  readonly calls: string[] = [];
+class ScriptedClient extends ScriptedInventoryClient {
   readonly versions: string[] = [];
   script: UpdateSet[] = [];
   /** A method that fails, as a server fault would. */
@@ -83,7 +73,7 @@ describe('watch', () => {
     await it.return(undefined);
 
     // The first collector died with its session: nothing is sent for it. The second is cleaned up.
-    const cleanup = client.calls.filter((c) => /^(Destroy|Cancel)/.test(c));
+    const cleanup = client.cleanup();
     expect(cleanup).toEqual(['DestroyView session[2]view', 'DestroyPropertyCollector session[2]pc']);
     expect(client.listenerCount('reauthenticated')).toBe(0);
   });
@@ -132,7 +122,7 @@ describe('watch', () => {
       ctrl.abort(reason);
       if (reason) await expect(pending).rejects.toBe(reason);
       else await expect(pending).rejects.toMatchObject({ name: 'AbortError', code: 'EABORTED' });
-      expect(client.calls.filter((c) => /^(Destroy|Cancel)/.test(c))).toEqual(['CancelWaitForUpdates session[1]pc', 'DestroyView session[1]view', 'DestroyPropertyCollector session[1]pc']);
+      expect(client.cleanup()).toEqual(['CancelWaitForUpdates session[1]pc', 'DestroyView session[1]view', 'DestroyPropertyCollector session[1]pc']);
     }
   });
 });
