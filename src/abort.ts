@@ -1,6 +1,7 @@
 // Waits that end early when a caller's AbortSignal fires, rejecting as an aborted call does
-// (abortedBy): for waits on something the caller does not own alone (a re-login in flight, a
-// WSDL shared by every client of the process), which must go on for the others.
+// (abortedBy): a pause between two tries, or a wait on something the caller does not own alone
+// (a re-login in flight, a WSDL shared by every client of the process), which goes on for the
+// others.
 import { abortedBy } from './errors.ts';
 
 /**

@@ -252,9 +252,12 @@ export class VimClient extends EventEmitter {
       http: options.http,
       userAgent: USER_AGENT,
     });
+    let wsdlRead: Promise<unknown> | undefined;
     try {
+      const read = options.wsdl === undefined ? undefined : loadServiceDescription(wsdlLocation(options.wsdl), transport);
+      wsdlRead = read;
       const [description, serverVersion] = await Promise.all([
-        options.wsdl === undefined ? undefined : untilAborted(loadServiceDescription(wsdlLocation(options.wsdl), transport), signal, 'aborted while reading the WSDL'),
+        read && untilAborted(read, signal, 'aborted while reading the WSDL'),
         options.version === undefined ? fetchServerVersion(transport, sdkUrl, signal) : Promise.resolve(options.version),
       ]);
       const operations: WsdlOperations | undefined = description && { names: description.operations, location: description.location };
@@ -266,7 +269,10 @@ export class VimClient extends EventEmitter {
       logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });
       return new VimClient({ url: sdkUrl, serviceContent: content, jar, transport, pipeline, version, options, logger });
     } catch (err) {
-      transport.close();
+      // A WSDL read still running is every client's that asked for the same WSDL since (one
+      // read per process), on this transport: the transport is closed once the read has ended.
+      if (wsdlRead) void wsdlRead.then(() => transport.close(), () => transport.close());
+      else transport.close();
       throw err;
     }
   }
@@ -443,7 +449,11 @@ export class VimClient extends EventEmitter {
     return (await this.#call('AcquireCloneTicket', this.serviceContent.sessionManager!, {}, options)) as string;
   }
 
-  /** Ends the session; does nothing (and does not throw) when there is none or it already died. */
+  /**
+   * Ends the session; does nothing (and does not throw) when there is none, it already died or
+   * the server cannot be reached. Rejects when aborted: the client has let go of the session all
+   * the same, which the server may keep until its idle timeout.
+   */
   async logout(options: SessionCallOptions = {}): Promise<void> {
     await this.#session.logout(options.signal);
   }

@@ -38,9 +38,11 @@ export const MOREF = 'ManagedObjectReference';
 
 /**
  * The row of `name` in a generated table (a row a line, `name|…`), found by searching the table:
- * an index of every row cost each process ~0.9 MB for the few dozen names a short one asks for.
+ * an index of every row cost each process ~2.9 MB of RSS for the few dozen names a short one
+ * asks for. A name holding the table's separators would match across them: it is no name.
  */
 function rowOf(table: string, name: string): string | undefined {
+  if (name === '' || name.includes('|') || name.includes('\n')) return undefined;
   const key = `${name}|`;
   let at = table.startsWith(key) ? 0 : table.indexOf(`\n${key}`);
   if (at < 0) return undefined;

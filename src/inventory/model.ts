@@ -7,8 +7,10 @@ import { isManagedSubtype } from '../managed/model.ts';
 export type { ManagedTypeName, ManagedObjectTypes, TaskRef, TaskResultOf } from '../generated/managed.ts';
 export type { PropertyPath } from '../generated/paths.ts';
 
-/** The value at path P of T; the layer's generic code passes paths as strings, callers' literals get their type. */
-/** The value a row holds for path P of type T (unknown for a path the model does not type). */
+/**
+ * The value a row holds for path P of type T: the layer's generic code passes paths as strings
+ * (unknown), callers' literals get their type.
+ */
 export type RowValue<T extends ManagedTypeName, P extends string> = P extends PropertyPath<T> ? ValueAtPath<T, P> : unknown;
 export type { ManagedObjectReference } from '../generated/types.ts';
 export { checkPropertyPaths } from '../managed/model.ts';

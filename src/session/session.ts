@@ -9,7 +9,7 @@
 import type { CookieJar } from 'tough-cookie';
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
 import { untilAborted } from '../abort.ts';
-import { isVimFault, TransportError, type VimFault } from '../errors.ts';
+import { AbortError, isVimFault, TransportError, type VimFault } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { vimFault } from '../soap/faults.ts';
 import type { Invoke, Policy } from '../soap/pipeline.ts';
@@ -174,18 +174,27 @@ export class Session {
    * abort then rejects, as the server may still have it (until its idle timeout).
    */
   async logout(signal?: AbortSignal, mode: 'logout' | 'close' = 'logout', keep = false): Promise<void> {
-    await this.#pending?.catch(() => undefined);
+    let aborted: unknown;
+    // A re-login in flight ends first, so that its session is the one ended; if the signal fires
+    // meanwhile, the client lets go at once and the re-login ends its new session itself.
+    if (this.#pending) {
+      await untilAborted(this.#pending.catch(() => undefined), signal, 'aborted while waiting for the session to be re-established').catch((err: unknown) => {
+        aborted = err;
+      });
+    }
     const had = this.#strategy !== undefined || this.sessionId !== undefined;
     const strategy = this.#strategy;
     this.#strategy = undefined;
     this.#generation++;
-    if (!had) return;
-    let aborted: unknown;
+    if (!had) {
+      if (aborted !== undefined) throw aborted;
+      return;
+    }
     try {
       const verdict = strategy?.release ? await strategy.release(mode).catch(() => 'logout' as const) : 'logout';
-      if (verdict === 'logout' && !keep) await this.#o.invoke('Logout', this.#o.sessionManager, {}, { signal });
+      if (verdict === 'logout' && !keep && aborted === undefined) await this.#o.invoke('Logout', this.#o.sessionManager, {}, { signal });
     } catch (err) {
-      if (signal?.aborted) aborted = err;
+      if (signal?.aborted && (err instanceof AbortError || err === signal.reason)) aborted ??= err;
       // NotAuthenticated: already gone. Transport errors: nothing more we can do about it.
       else this.#o.logger.debug('logout: session already gone or server unreachable', { error: err instanceof Error ? err.name : 'unknown' });
     } finally {

@@ -1,12 +1,15 @@
 // How VimClient wires its pieces, against the small vim25 server of test/harness/hostile-server.ts:
 // the keepalive runs only while there is a session, and signals reach every login, logout and
 // the connect.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AbortError, VimClient } from '../../src/index.ts';
 import { startHostileServer, type HostileServer } from '../harness/hostile-server.ts';
 import { extensionCertificate } from '../harness/tls-fixtures.ts';
 import { SI } from '../fixtures.ts';
+import { bundleDir } from '../../scripts/lib/paths.ts';
 
 let server: HostileServer;
 beforeAll(async () => {
@@ -77,11 +80,9 @@ describe('signals', () => {
     }
   });
 
-  it('an aborted certificate, broker or token login, issueToken, close and WSDL read reject with an AbortError, sending nothing', async () => {
+  it('an aborted certificate, broker or token login, issueToken and close reject with an AbortError, sending nothing', async () => {
     const aborted = AbortSignal.abort();
     const ext = extensionCertificate({ commonName: 'secret-test' });
-    const wsdl = await VimClient.connect(server.url, { tls: { ca: server.cert }, wsdl: `${server.url.replace(/\/sdk$/, '')}/sdk/vimService.wsdl`, signal: aborted }).catch((e: unknown) => e);
-    expect(wsdl).toMatchObject({ name: 'AbortError', code: 'EABORTED' });
     const c = await VimClient.connect(server.url, { tls: { ca: server.cert } });
     const before = server.requests.length;
     const outcomes = await Promise.all([
@@ -99,6 +100,37 @@ describe('signals', () => {
     expect(await d.close({ signal: AbortSignal.abort(mine) }).catch((e: unknown) => e)).toBe(mine);
     expect(d.sessionId).toBeUndefined();
     await expect(d.call('CurrentTime', SI)).rejects.toThrow(/closed/);
+  });
+
+  it('a connect aborted while it reads the WSDL stops waiting; the read, shared with another connect, goes on for that one', async () => {
+    // The bundle's documents, held back until the test lets them go; a query string of its own
+    // keeps this read out of the process's cache of WSDLs read before.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    server.answers.set('?', {
+      write: (res, req) => {
+        const file = join(bundleDir(), new URL(req.url!, 'https://x').pathname.split('/').pop()!);
+        void released.then(() => {
+          res.writeHead(200, { 'Content-Type': 'text/xml' });
+          res.end(readFileSync(file));
+        });
+      },
+    });
+    const wsdl = `${server.url}/vimService.wsdl?read=${Date.now()}`;
+    const options = { tls: { ca: server.cert }, wsdl, version: '8.0.2.0' };
+    const ctrl = new AbortController();
+    const first = VimClient.connect(server.url, { ...options, signal: ctrl.signal }).catch((e: unknown) => e);
+    const second = VimClient.connect(server.url, options);
+    await vi.waitUntil(() => server.requests.some((r) => r.method === '?'), { interval: 5 });
+    ctrl.abort();
+    expect(await first).toMatchObject({ name: 'AbortError', code: 'EABORTED' });
+    release();
+    const c = await second;
+    try {
+      expect(await c.call('CurrentTime', SI)).toBeInstanceOf(Date);
+    } finally {
+      await c.close();
+    }
   });
 });
 

@@ -135,7 +135,7 @@ describe('events', () => {
     expect((await inventoryStats(info)).methods.DestroyCollector).toBe(before + 1);
   });
 
-  it("destroys its collector when aborted while a page is read, rejecting with the abort's own reason", async () => {
+  it("destroys its collector when aborted during its second ReadNextEvents call, rejecting with the abort's own reason", async () => {
     const before = (await inventoryStats(info)).methods.DestroyCollector ?? 0;
     const ctrl = new AbortController();
     const reason = new StopReading('enough');

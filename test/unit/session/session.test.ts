@@ -148,6 +148,30 @@ describe('Session, replacing and ending sessions', () => {
     expect(await first).toBe('ok');
   });
 
+  it('an aborted logout stops waiting for a re-login in flight and lets go; the re-login then ends its new session', async () => {
+    let release!: () => void;
+    let gate: Promise<void> | undefined;
+    const { session, call, calls, events } = setup((_m, generation) => (generation === 1 ? notAuthenticated() : 'ok'), () => gate ?? Promise.resolve());
+    await session.login(passwordLogin('u', 'p'));
+    gate = new Promise<void>((r) => (release = r));
+    const pending = call('CurrentTime', {}, {}).catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    const controller = new AbortController();
+    const logout = session.logout(controller.signal).catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    controller.abort();
+    expect(await logout).toMatchObject({ name: 'AbortError', code: 'EABORTED' });
+    expect(session.sessionId).toBeUndefined();
+    expect(events).toEqual(['login', 'logout']);
+    release();
+    await pending;
+    // The session the re-login made belongs to nobody: it is logged out right after, and not
+    // adopted (the aborted logout itself sent nothing).
+    expect(calls.filter((c) => c === 'Logout')).toHaveLength(1);
+    expect(calls.indexOf('Logout')).toBe(calls.lastIndexOf('Login') + 1);
+    expect(session.sessionId).toBeUndefined();
+  });
+
   it('a call before any login says to log in', async () => {
     const { call } = setup(() => notAuthenticated());
     const err = await call('CurrentTime', {}, {}).catch((e: unknown) => e);
