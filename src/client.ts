@@ -28,7 +28,7 @@ import { cookieJar } from './transport/cookies.ts';
 import { HttpTransport } from './transport/http.ts';
 import { plainRequest } from './transport/plain.ts';
 import type { TlsOptions } from './transport/tls.ts';
-import { loadServiceDescription, wsdlLocation } from './wsdl/load.ts';
+import { loadServiceDescription, wsdlLocation, type ServiceDescription } from './wsdl/load.ts';
 import { find, type FindOptions } from './inventory/finder.ts';
 import { events, tasks, type EventsOptions, type HistoryOptions, type TypedEvent } from './inventory/history.ts';
 import type { ManagedObjectReference as TypedRef, PropertyPath, TaskRef, TaskResultOf } from './inventory/model.ts';
@@ -252,12 +252,11 @@ export class VimClient extends EventEmitter {
       http: options.http,
       userAgent: USER_AGENT,
     });
-    let wsdlRead: Promise<unknown> | undefined;
+    let wsdlRead: Promise<ServiceDescription> | undefined;
     try {
-      const read = options.wsdl === undefined ? undefined : loadServiceDescription(wsdlLocation(options.wsdl), transport);
-      wsdlRead = read;
+      wsdlRead = options.wsdl === undefined ? undefined : loadServiceDescription(wsdlLocation(options.wsdl), transport);
       const [description, serverVersion] = await Promise.all([
-        read && untilAborted(read, signal, 'aborted while reading the WSDL'),
+        wsdlRead && untilAborted(wsdlRead, signal, 'aborted while reading the WSDL'),
         options.version === undefined ? fetchServerVersion(transport, sdkUrl, signal) : Promise.resolve(options.version),
       ]);
       const operations: WsdlOperations | undefined = description && { names: description.operations, location: description.location };

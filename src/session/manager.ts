@@ -8,7 +8,6 @@ import type { Invoke, InvokeOptions } from '../soap/pipeline.ts';
 import type { LoginStrategy } from './strategies.ts';
 import { readLocalTicket } from './local-ticket.ts';
 
-
 /**
  * The session a request's cookie names, in one round trip (SessionManager.currentSession):
  * undefined when the server answers without one. Used to check a session id before adopting it.

@@ -178,7 +178,7 @@ export class Session {
     // A re-login in flight ends first, so that its session is the one ended; if the signal fires
     // meanwhile, the client lets go at once and the re-login ends its new session itself.
     if (this.#pending) {
-      await untilAborted(this.#pending.catch(() => undefined), signal, 'aborted while waiting for the session to be re-established').catch((err: unknown) => {
+      await waitFor(this.#pending.catch(() => undefined), signal).catch((err: unknown) => {
         aborted = err;
       });
     }
