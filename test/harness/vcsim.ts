@@ -133,7 +133,8 @@ export interface HarnessOptions {
   /**
    * Write every SOAP request body here, for the conformance check. Defaults to
    * $VIM25_HARNESS_CAPTURE_DIR, which the test run's global setup sets, so every harness a test
-   * starts is checked too; '' turns capturing off (for peers' or deliberately odd traffic).
+   * starts is checked too (there each distinct body once: the check reads them only to validate);
+   * '' turns capturing off (for peers' or deliberately odd traffic).
    */
   captureDir?: string;
   username?: string;
@@ -207,6 +208,7 @@ function harnessArgs(options: HarnessOptions): string[] {
   opt('api-version', options.apiVersion);
   opt('idle-timeout', options.idleTimeout);
   opt('capture-dir', options.captureDir ?? process.env[CAPTURE_ENV]);
+  if (options.captureDir === undefined && process.env[CAPTURE_ENV]) args.push('-capture-distinct');
   opt('username', options.username);
   opt('password', options.password);
   const inv = options.inventory ?? {};

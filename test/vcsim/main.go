@@ -80,6 +80,7 @@ func main() {
 	idle := flag.Duration("idle-timeout", 0, "session idle timeout (0: never)")
 	stateDir := flag.String("state-dir", "", "directory for the certificate, local-ticket password files and signature-check scratch files (default: a temporary one, removed on exit)")
 	captureDir := flag.String("capture-dir", "", "write every SOAP request body to this directory")
+	captureDistinct := flag.Bool("capture-distinct", false, "with -capture-dir: write each distinct request body once")
 	datacenters := flag.Int("datacenters", defaults.Datacenter, "datacenters (Model.Datacenter)")
 	clusters := flag.Int("clusters", defaults.Cluster, "clusters per datacenter (Model.Cluster)")
 	hosts := flag.Int("hosts", defaults.ClusterHost, "hosts per cluster (Model.ClusterHost)")
@@ -159,7 +160,7 @@ func main() {
 		content:      content,
 		username:     *username,
 		password:     *password,
-		obs:          newObserver(*captureDir),
+		obs:          newObserver(*captureDir, *captureDistinct),
 		faults:       newFaults(),
 		ext:          ext,
 		tickets:      newTicketSet(),

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io/ioutil"
 	"net/http"
@@ -20,6 +21,12 @@ type observer struct {
 	soapActions map[string]int
 	captureDir  string
 	captured    int
+	// distinct: write each request body once per process. The run-wide capture is read only to
+	// validate, and a byte-identical body validates alike: most of a run's requests are the same
+	// few CurrentTime, Login and RetrieveServiceContent bodies (3 717 requests, 744 distinct).
+	// A test that counts its own requests passes a capture directory of its own, which keeps all.
+	distinct bool
+	seen     map[[sha256.Size]byte]struct{}
 }
 
 // soapCall is a SOAP request as the observer read it; later middleware reads the body from
@@ -36,8 +43,8 @@ func soapCallOf(r *http.Request) *soapCall {
 	return c
 }
 
-func newObserver(captureDir string) *observer {
-	return &observer{methods: map[string]int{}, soapActions: map[string]int{}, captureDir: captureDir}
+func newObserver(captureDir string, distinct bool) *observer {
+	return &observer{methods: map[string]int{}, soapActions: map[string]int{}, captureDir: captureDir, distinct: distinct, seen: map[[sha256.Size]byte]struct{}{}}
 }
 
 func (o *observer) wrap(next http.Handler) http.Handler {
@@ -63,6 +70,13 @@ func (o *observer) record(method, soapAction string, body []byte) {
 	o.methods[method]++
 	o.soapActions[soapAction]++
 	if o.captureDir != "" {
+		if o.distinct {
+			sum := sha256.Sum256(body)
+			if _, ok := o.seen[sum]; ok {
+				return
+			}
+			o.seen[sum] = struct{}{}
+		}
 		o.captured++
 		// Several harnesses of one test run may share the directory: the pid keeps names apart.
 		name := filepath.Join(o.captureDir, fmt.Sprintf("%d-%06d-%s.xml", os.Getpid(), o.captured, method))

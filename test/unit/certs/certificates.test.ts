@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { describe, expect, it } from 'vitest';
 import { createExtensionCertificate, loadCertificate, subjectName, thumbprint } from '../../../src/certs/certificates.ts';
+import { extensionCertificate } from '../../harness/tls-fixtures.ts';
 
 const pair = createExtensionCertificate({ commonName: 'com.example.ext', organizationalUnit: 'Solutions', organization: 'Example', days: 30 });
 
@@ -40,7 +41,8 @@ describe('thumbprint and subjectName', () => {
 
   it('gives the RFC 4514 subject, most specific first, escaped', () => {
     expect(subjectName(pair.cert)).toBe('CN=com.example.ext,OU=Solutions,O=Example');
-    const odd = createExtensionCertificate({ commonName: 'a,b+c', organization: ' Acme "Inc"' });
+    // Made by createExtensionCertificate once per machine (an RSA key each time costs 0.1–0.5 s).
+    const odd = extensionCertificate({ commonName: 'a,b+c', organization: ' Acme "Inc"' });
     expect(subjectName(odd.cert)).toBe('CN=a\\,b\\+c,O=\\ Acme \\"Inc\\"');
   });
 });
