@@ -1,8 +1,12 @@
 import { defineConfig } from 'vitest/config';
 import SummaryReporter from './test/harness/summary-reporter.ts';
 import { bundleExclusions, BundleSkipReporter } from './test/harness/bundle-gate.ts';
+import { packageFiles } from './test/harness/package.ts';
 
 const timeouts = { testTimeout: 30_000, hookTimeout: 120_000 };
+// 'vim25-soap' and its subpaths are this run's bundle of the package, as users load it
+// (test/harness/package.ts: the global setup builds it before any worker starts).
+const resolve = { alias: Object.entries(packageFiles()).map(([name, file]) => ({ find: new RegExp(`^${name}$`), replacement: file })) };
 // Without the vim25 WSDL bundle, the test files that need it are left out (and named at the
 // end); with CI set, a missing bundle fails the run instead (test/harness/bundle-gate.ts).
 const needBundle = bundleExclusions();
@@ -35,6 +39,7 @@ export default defineConfig({
         // has ended; these files are short, so the cores idle ~1 s behind the slowest of them
         // (three runs each way on the 2-core machine: within the run-to-run noise of ±3 s).
         // Not isolated, like the main project.
+        resolve,
         test: {
           name: 'harness',
           include: ['test/harness-tests/**/*.test.ts'],
@@ -48,6 +53,7 @@ export default defineConfig({
         // Not isolated: no test replaces modules (no vi.mock; fake clocks are put back in
         // afterEach), so a worker imports the library once instead of once per file (a process
         // per file cost ~0.8 s of CPU each).
+        resolve,
         test: {
           name: 'main',
           include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
@@ -60,6 +66,7 @@ export default defineConfig({
         // Checks what the other projects left behind (the SOAP requests they sent, the shared
         // harness), so it runs only once they are done.
         plugins: [runsLast],
+        resolve,
         test: {
           name: 'conformance',
           include: ['test/conformance/**/*.test.ts'],

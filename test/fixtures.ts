@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, onTestFinished } from 'vitest';
-import { VimClient, type ConnectOptions, type ManagedObjectReference } from '../src/index.ts';
+import { VimClient, type ConnectOptions, type ManagedObjectReference } from 'vim25-soap';
 import { bundleDir } from '../scripts/lib/paths.ts';
 import { startHostileServer, type HostileServer } from './harness/hostile-server.ts';
 import { Harness, type HarnessInfo, type HarnessOptions } from './harness/vcsim.ts';

@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageFiles } from './package.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIR = `${ROOT}node_modules/.cache/vim25-test-entries`;
@@ -15,25 +16,40 @@ const built = new Map<string, { file: string; execArgv: string[] }>(
   Object.entries(JSON.parse(process.env[PREBUILT_ENV] ?? '{}') as Record<string, string>).map(([source, file]) => [source, { file, execArgv: [] }]),
 );
 
-/** Where `source`'s bundle goes: one file per entry (src/index.ts and src/node-soap/index.ts apart). */
+/** Where `source`'s bundle goes: one file per entry. */
 const outfile = (source: string): string => `${DIR}/${relative(ROOT, source).replace(/\.ts$/, '').replace(/[/\\]/g, '_')}.mjs`;
+/**
+ * 'vim25-soap' and its subpaths are the run's bundled copy of the package (package.ts): a child
+ * runs the package's own JavaScript, bundled into its entry with the rest (one file to load).
+ */
+const packagePlugin: import('esbuild').Plugin = {
+  name: 'vim25-soap-test-package',
+  setup(build) {
+    const files: Record<string, string> = packageFiles();
+    build.onResolve({ filter: /^vim25-soap(\/|$)/ }, ({ path }) => {
+      const file = files[path];
+      if (!file) return { errors: [{ text: `${path} is not an export of the test package (package.ts)` }] };
+      return { path: file };
+    });
+  },
+};
+
 const OPTIONS = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' } as const;
 /**
  * Packages bundled into an entry instead of loaded from node_modules. ioredis's ~100 CommonJS
  * files, resolved and compiled one by one, were ~0.11 s of the CPU of each fleet process that
- * uses the Redis store; bundled, the same code loads in a third of that. (Not for src/redis.ts:
- * its test checks that the package loads ioredis from node_modules only on that subpath.)
+ * uses the Redis store; bundled, the same code loads in a third of that.
  */
 const INLINE: Record<string, readonly string[]> = { 'test/harness/fleet-child.ts': ['ioredis'] };
 
 function optionsFor(source: string): import('esbuild').BuildOptions {
   const inline = INLINE[relative(ROOT, source)];
-  if (!inline) return OPTIONS;
+  if (!inline) return { ...OPTIONS, plugins: [packagePlugin] };
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
   const names = ['dependencies', 'peerDependencies', 'devDependencies'].flatMap((k) => Object.keys(pkg[k] ?? {})).filter((n) => !inline.includes(n));
   const { packages: _all, ...rest } = OPTIONS;
   // A bundled CommonJS package requires Node's built-in modules: an ES module has no `require` of its own.
-  return { ...rest, external: names.flatMap((n) => [n, `${n}/*`]), banner: { js: "import { createRequire as __vim25Require } from 'node:module'; const require = __vim25Require(import.meta.url);" } };
+  return { ...rest, plugins: [packagePlugin], external: names.flatMap((n) => [n, `${n}/*`]), banner: { js: "import { createRequire as __vim25Require } from 'node:module'; const require = __vim25Require(import.meta.url);" } };
 }
 
 /**

@@ -2,7 +2,7 @@
 // session store the parent describes, logs in, then runs calls on command and reports over IPC.
 // Never prints a secret: it reports a short digest of its session id, not the id.
 import { createHash } from 'node:crypto';
-import { FileSessionStore, MemorySessionStore, VimClient, type Logger, type SessionStore } from '../../src/index.ts';
+import { FileSessionStore, MemorySessionStore, VimClient, type Logger, type SessionStore } from 'vim25-soap';
 
 export type StoreSpec =
   | { kind: 'none' }
@@ -53,7 +53,7 @@ async function makeStore(spec: StoreSpec): Promise<{ store: SessionStore | undef
     case 'file':
       return { store: new FileSessionStore({ dir: spec.dir, ...spec.timing }), close: async () => {} };
     case 'redis': {
-      const { RedisSessionStore } = await import('../../src/fleet/redis.ts');
+      const { RedisSessionStore } = await import('vim25-soap/redis');
       const store = new RedisSessionStore({ url: spec.url, prefix: spec.prefix, ttlSeconds: spec.ttlSeconds, encryptionKey: spec.encryptionKey, logger, ...spec.timing });
       return { store, close: () => store.close() };
     }

@@ -2,7 +2,7 @@
 // store, driven over IPC: start, put under load, stop, close, or SIGKILL.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { isVimFault, type UserSession, type VimClient } from '../../src/index.ts';
+import { isVimFault, type UserSession, type VimClient } from 'vim25-soap';
 import { bundledEntry } from './bundle.ts';
 import type { ChildStart, FromChild, ToChild } from './fleet-child.ts';
 

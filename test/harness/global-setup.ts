@@ -7,6 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { prebuildEntries } from './bundle.ts';
 import { findBundle } from './bundle-gate.ts';
 import { runDir } from './capture.ts';
+import { buildTestPackage } from './package.ts';
 import { CAPTURE_ENV, Harness, type HarnessInfo } from './vcsim.ts';
 
 declare module 'vitest' {
@@ -26,8 +27,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const wsdlDir = findBundle();
   const [harness] = await Promise.all([
     Harness.start(wsdlDir ? { wsdlDir } : {}),
-    // The child processes' entries (CLI, fleet members, the hand-off example, the library as a user's process imports it).
-    prebuildEntries(['src/cli/bin.ts', 'test/harness/fleet-child.ts', 'examples/clone-handoff.ts', 'src/index.ts', 'src/node-soap/index.ts', 'src/redis.ts']),
+    // The package the tests import (package.ts), then the entries of the child processes (fleet
+    // members, the hand-off example) that are not the package's own.
+    buildTestPackage().then(() => prebuildEntries(['test/harness/fleet-child.ts', 'examples/clone-handoff.ts'])),
   ]);
   project.provide('harness', harness.info);
   return () => harness.stop();

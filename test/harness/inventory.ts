@@ -1,7 +1,7 @@
 // The harness's inventory additions (test/vcsim/inventory.go) and what the inventory tests share.
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { VimClient, type ConnectOptions, type ManagedObjectReference, type TaskRef } from '../../src/index.ts';
+import { VimClient, type ConnectOptions, type ManagedObjectReference, type TaskRef } from 'vim25-soap';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { pythonOk } from '../peers/python.ts';
 import { Harness, harnessRequest, type HarnessInfo, type HarnessOptions } from './vcsim.ts';

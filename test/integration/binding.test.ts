@@ -2,7 +2,7 @@
 // updates, tasks, anyType round trips, faults, and a walk over every decoded value. These tests
 // power, rename and reconfigure VMs and set options, so they run on a harness of their own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VimClient, dataObject, isVimFault, type ManagedObjectReference, type TaskInfo } from '../../src/index.ts';
+import { VimClient, dataObject, isVimFault, type ManagedObjectReference, type TaskInfo } from 'vim25-soap';
 import { ownHarness } from '../fixtures.ts';
 
 const harness = ownHarness();

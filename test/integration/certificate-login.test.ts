@@ -3,7 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataObject, isVimFault, subjectName, TransportError, VimClient } from '../../src/index.ts';
+import { dataObject, isVimFault, subjectName, TransportError, VimClient } from 'vim25-soap';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
 import { SI } from '../fixtures.ts';

@@ -4,16 +4,15 @@ import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { harnessStats, type HarnessInfo } from '../harness/vcsim.ts';
-import { bundledEntry } from '../harness/bundle.ts';
+import { packageBin } from '../harness/package.ts';
 import { ownHarness } from '../harness/inventory.ts';
 import { run } from '../../src/cli/main.ts';
 import { tempDir } from '../fixtures.ts';
 
-// The command bundled once, run on plain node as an installed bin is (no tsx per process).
-const BIN = bundledEntry(fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url)));
+// The package's bin (package.ts), run on plain node as an installed one is.
+const BIN = packageBin();
 const shared = inject('harness');
 
 interface Ran { code: number; stdout: string; stderr: string }
@@ -28,7 +27,7 @@ function env(info: HarnessInfo, extra: Record<string, string> = {}): NodeJS.Proc
 /** The command as a child process, as an installed bin runs. */
 function cli(info: HarnessInfo, args: string[], extra: Record<string, string> = {}): Promise<Ran> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...BIN.execArgv, BIN.file, ...args], { env: env(info, extra), timeout: 60_000 },
+    execFile(process.execPath, [BIN, ...args], { env: env(info, extra), timeout: 60_000 },
       (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
   });
 }
@@ -132,7 +131,7 @@ describe('vim25-soap (changes things: a harness of its own)', () => {
 
   it('call --wait waits for the task; watch sees the change', async () => {
     // The watch first reports every VM as it is (enter), then the power-off (modify).
-    const watch = spawn(process.execPath, [...BIN.execArgv, BIN.file, 'watch', 'VirtualMachine', 'runtime.powerState', '--json'], { env: env(own) });
+    const watch = spawn(process.execPath, [BIN, 'watch', 'VirtualMachine', 'runtime.powerState', '--json'], { env: env(own) });
     const lines: { kind: string; ref: { value: string }; props: Record<string, unknown> }[] = [];
     let wanted: (() => void) | undefined;
     let want = (_l: typeof lines) => false;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AbortError, VimClient } from '../../src/index.ts';
+import { AbortError, VimClient } from 'vim25-soap';
 import { startHostileServer, type HostileServer } from '../harness/hostile-server.ts';
 import { extensionCertificate } from '../harness/tls-fixtures.ts';
 import { SI } from '../fixtures.ts';

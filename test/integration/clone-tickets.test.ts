@@ -1,7 +1,7 @@
 // Clone tickets: hand-off between clients and workers, single use, and interop with pyvmomi and govmomi.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VimClient, isVimFault } from '../../src/index.ts';
+import { VimClient, isVimFault } from 'vim25-soap';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { fileURLToPath } from 'node:url';
 import { handOff } from '../../examples/clone-handoff.ts';

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TransportError, ValidationError, VimClient, VimFault, isVimFault } from '../../src/index.ts';
+import { TransportError, ValidationError, VimClient, VimFault, isVimFault } from 'vim25-soap';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { harnessReset, harnessStats, type HarnessInfo } from '../harness/vcsim.ts';
 import { connect, ownHarness, SI, tempDir } from '../fixtures.ts';

@@ -3,7 +3,7 @@
 import { request } from 'node:http';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionBroker, SessionBrokerError, VimClient, type Logger } from '../../src/index.ts';
+import { SessionBroker, SessionBrokerError, VimClient, type Logger } from 'vim25-soap';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { FleetProcess, terminateOthers } from '../harness/fleet.ts';
 import { loopbackServerCertificate } from '../harness/tls-fixtures.ts';

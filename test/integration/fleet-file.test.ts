@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VimClient } from '../../src/index.ts';
+import { VimClient } from 'vim25-soap';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { FleetRegistry, progressed, terminateOthers, type FleetProcess } from '../harness/fleet.ts';
 import type { ChildStart } from '../harness/fleet-child.ts';

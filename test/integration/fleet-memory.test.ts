@@ -2,7 +2,7 @@
 // identity in the key, lifetimes, single flight, a failing store.
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileSessionStore, MemorySessionStore, SessionStoreError, VimClient, isVimFault, type Logger, type SessionStore } from '../../src/index.ts';
+import { FileSessionStore, MemorySessionStore, SessionStoreError, VimClient, isVimFault, type Logger, type SessionStore } from 'vim25-soap';
 import { sessionKey } from '../../src/fleet/key.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { liveSessions } from '../harness/fleet.ts';

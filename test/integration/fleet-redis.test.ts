@@ -2,9 +2,9 @@
 // (test/harness/redis.ts) that is stopped and started under them, a private harness counting Logins.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VimClient } from '../../src/index.ts';
+import { VimClient } from 'vim25-soap';
 import { sessionKey } from '../../src/fleet/key.ts';
-import { RedisSessionStore } from '../../src/redis.ts';
+import { RedisSessionStore } from 'vim25-soap/redis';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { FleetRegistry, progressed, terminateOthers, type FleetProcess } from '../harness/fleet.ts';
 import type { ChildStart } from '../harness/fleet-child.ts';

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalTicketError, TransportError, VimClient, type ConnectOptions } from '../../src/index.ts';
+import { LocalTicketError, TransportError, VimClient, type ConnectOptions } from 'vim25-soap';
 import { ENV, startHostileServer, streamed, type Answer, type HostileServer } from '../harness/hostile-server.ts';
 import { SI } from '../fixtures.ts';
 

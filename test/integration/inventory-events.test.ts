@@ -1,6 +1,6 @@
 // events() and tasks() on a harness of this file's own (it powers VMs off and on).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isEvent, type InventoryClient, type ManagedObjectReference, type TypedEvent, type VimClient, type VmPoweredOffEvent } from '../../src/index.ts';
+import { isEvent, type InventoryClient, type ManagedObjectReference, type TypedEvent, type VimClient, type VmPoweredOffEvent } from 'vim25-soap';
 import { events } from '../../src/inventory/history.ts';
 import { SI } from '../fixtures.ts';
 import type { HarnessInfo } from '../harness/vcsim.ts';

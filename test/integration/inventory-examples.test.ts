@@ -2,7 +2,7 @@
 // against one harness of this file's own (they power VMs off): both must see the same.
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ManagedObjectReference, VimClient } from '../../src/index.ts';
+import type { ManagedObjectReference, VimClient } from 'vim25-soap';
 import type { HarnessInfo } from '../harness/vcsim.ts';
 import { loggedIn, ownHarness } from '../harness/inventory.ts';
 import { pythonOk } from '../peers/python.ts';

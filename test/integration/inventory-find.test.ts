@@ -1,7 +1,7 @@
 // find(): govc-style inventory paths, names and moref ids, checked against the paths pyvmomi
 // walks in the same folders.
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ManagedObjectReference, ManagedTypeName, VimClient } from '../../src/index.ts';
+import type { ManagedObjectReference, ManagedTypeName, VimClient } from 'vim25-soap';
 import { inventoryStats, loggedIn, ownHarness, pyvmomiInventory, type PyvmomiInventory } from '../harness/inventory.ts';
 
 let c: VimClient;

@@ -1,6 +1,8 @@
 // retrieve / retrieveOne / retrievePages against the harness, and against what pyvmomi reads.
 import { describe, expect, inject, it } from 'vitest';
-import { isVimFault, SessionChangedError, type InventoryClient, type ManagedObjectReference, type VimClient } from '../../src/index.ts';
+import { isVimFault, type InventoryClient, type ManagedObjectReference, type VimClient } from 'vim25-soap';
+// retrieve() itself, on a stand-in client (below): the module of src/, so its errors are src's classes.
+import { SessionChangedError } from '../../src/inventory/errors.ts';
 import { retrieve, retrievePages } from '../../src/inventory/retrieve.ts';
 import { harnessDeny, harnessPageSize, inventoryStats, loggedIn, ownHarness, pyvmomiInventory, viewList } from '../harness/inventory.ts';
 

@@ -1,7 +1,7 @@
 // waitForTask / waitForTasks on a harness of this file's own (it clones, powers on, and runs
 // tasks that only end when the test says so).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isVimFault, TaskBlockedError, TaskTimeoutError, VimFault, type ManagedObjectReference, type TaskInfo, type VimClient } from '../../src/index.ts';
+import { isVimFault, TaskBlockedError, TaskTimeoutError, VimFault, type ManagedObjectReference, type TaskInfo, type VimClient } from 'vim25-soap';
 import type { HarnessInfo } from '../harness/vcsim.ts';
 import { harnessQuestion, harnessTask, harnessUpdateTask, inventoryStats, loggedIn, ownHarness } from '../harness/inventory.ts';
 

@@ -1,7 +1,7 @@
 // watch() on a harness of this file's own: changes made by another client, and the same after
 // the watch's own session was terminated from outside.
 import { describe, expect, it } from 'vitest';
-import type { ManagedObjectReference, VimClient, WatchUpdate } from '../../src/index.ts';
+import type { ManagedObjectReference, VimClient, WatchUpdate } from 'vim25-soap';
 import { inventoryStats, loggedIn, ownHarness } from '../harness/inventory.ts';
 import { SI } from '../fixtures.ts';
 

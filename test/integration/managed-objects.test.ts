@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   faultFromLocalized, isManagedObjectReference, isVimFault, ValidationError, VimClient, VimFault,
   type ManagedObjectReference, type MethodName, type TaskInfo, type TaskResultOf,
-} from '../../src/index.ts';
+} from 'vim25-soap';
 import { methodThisType } from '../../src/managed/model.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';

@@ -9,7 +9,7 @@ import { loadedPackages } from '../harness/loaded-packages.ts';
 
 describe('the main entry point stays lean', () => {
   it('never loads node-soap or axios; the node-soap subpath does', async () => {
-    const [main, subpath] = await Promise.all([loadedPackages('src/index.ts'), loadedPackages('src/node-soap/index.ts')]);
+    const [main, subpath] = await Promise.all([loadedPackages('vim25-soap'), loadedPackages('vim25-soap/node-soap')]);
     expect(main).not.toContain('soap');
     expect(main).not.toContain('axios');
     // The same check sees node-soap when it is loaded.

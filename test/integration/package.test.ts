@@ -1,28 +1,18 @@
 // The package as `npm run build` makes it: the entry points bundled by esbuild (scripts/lib/esbuild-package.ts),
 // loaded by name ('vim25-soap', resolved through package.json's exports, as users resolve it)
 // on plain node, with import and with require, against the shared harness. The rest of the
-// suite imports src/ under tsx; this file is what checks the bundle itself.
+// suite imports the same bundle through vitest's alias (test/harness/package.ts); this file
+// checks what only a process of its own shows: the name's resolution, require, the packages loaded.
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bundle } from '../../scripts/lib/esbuild-package.ts';
-import { ROOT } from '../../scripts/lib/paths.ts';
+import { describe, expect, inject, it } from 'vitest';
+import { testPackage } from '../harness/package.ts';
 
 const harness = inject('harness');
-let pkg: string;
-
-// A copy of the package under node_modules/.cache: its package.json (name and exports, for the
-// self-reference) and a freshly bundled dist/; packages resolve from the project's node_modules
-// above it, as they would from an installed copy. dist/ itself is left alone.
-beforeAll(async () => {
-  const cache = join(ROOT, 'node_modules/.cache');
-  mkdirSync(cache, { recursive: true });
-  pkg = mkdtempSync(join(cache, 'vim25-package-'));
-  copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-  await bundle(join(pkg, 'dist'));
-});
-afterAll(() => pkg && rmSync(pkg, { recursive: true, force: true }));
+// The run's copy of the package (its package.json, for the self-reference, and dist/); packages
+// resolve from the project's node_modules above it, as they would from an installed copy.
+const pkg = testPackage();
 
 /** Runs `source` as `file` in the package's directory on plain node; resolves with its last stdout line as JSON. */
 function run(file: string, source: string): Promise<Record<string, unknown>> {

@@ -1,7 +1,7 @@
 // The vSphere Client plug-in flow and unified VIM/vAPI sessions, against the harness.
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PluginSessionError, VimClient, isVimFault, type Logger } from '../../src/index.ts';
+import { PluginSessionError, VimClient, isVimFault, type Logger } from 'vim25-soap';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats, harnessUiToken } from '../harness/vcsim.ts';
 import { SI } from '../fixtures.ts';

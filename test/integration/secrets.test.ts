@@ -2,7 +2,7 @@
 // util.inspect / JSON.stringify of the client.
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { VimClient, type Logger } from '../../src/index.ts';
+import { VimClient, type Logger } from 'vim25-soap';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessUiToken } from '../harness/vcsim.ts';
 import { extensionCertificate } from '../harness/tls-fixtures.ts';

@@ -3,12 +3,11 @@
 // (TerminateSession from an administrator, the harness's restart); keepalive timing:
 // test/unit/client/ with fake clocks. Re-authentication: session.test.ts.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { VimClient, isVimFault, type Logger, type UserSession } from '../../src/index.ts';
+import { VimClient, isVimFault, type Logger, type UserSession } from 'vim25-soap';
 import { bundleDir, ROOT } from '../../scripts/lib/paths.ts';
-import { bundledEntry } from '../harness/bundle.ts';
+import { packageFiles } from '../harness/package.ts';
 import { harnessRestart, harnessStats } from '../harness/vcsim.ts';
 import { connect, loggedIn, SI, startHarness, terminate } from '../fixtures.ts';
 
@@ -148,16 +147,15 @@ describe('keepalive and lifecycle', () => {
 
   it('a process that logs in with keepalive and calls close() exits by itself', async () => {
     const h = await startHarness();
-    const lib = bundledEntry(join(ROOT, 'src/index.ts')); // plain node, as a user's process runs
     const script = `
-      import { VimClient } from ${JSON.stringify(pathToFileURL(lib.file).href)};
+      import { VimClient } from ${JSON.stringify(pathToFileURL(packageFiles()['vim25-soap']).href)};
       import { readFileSync } from 'node:fs';
       const c = await VimClient.connect(process.env.URL, { tls: { ca: readFileSync(process.env.CA) }, wsdl: process.env.WSDL, keepAliveIntervalMs: 100 });
       await c.login({ username: process.env.U, password: process.env.P });
       await c.close();
       console.log('closed');
     `;
-    const child = spawn(process.execPath, [...lib.execArgv, '--input-type=module', '-e', script], {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
       cwd: ROOT,
       env: { ...process.env, URL: h.info.url, CA: h.info.certFile, WSDL: bundleDir(), U: h.info.username, P: h.info.password },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TransportError, isVimFault } from '../../src/index.ts';
+import { TransportError, isVimFault } from 'vim25-soap';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { harnessSetPassword, harnessStall, harnessStats, harnessUnavailable, type Harness } from '../harness/vcsim.ts';
 import { connect, loggedIn, SI, startHarness, tempDir, terminate } from '../fixtures.ts';

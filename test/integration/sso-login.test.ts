@@ -4,7 +4,7 @@
 import https from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataObject, isVimFault, TokenError, VimClient, type FaultName } from '../../src/index.ts';
+import { dataObject, isVimFault, TokenError, VimClient, type FaultName } from 'vim25-soap';
 import { tokenHeader } from '../../src/session/token.ts';
 import { requestEnvelope } from '../../src/soap/envelope.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';

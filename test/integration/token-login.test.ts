@@ -1,6 +1,6 @@
 // SSO token logins: a bearer token from the STS simulator, and re-authentication through a provider.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isVimFault, TokenError, VimClient, type SamlToken } from '../../src/index.ts';
+import { isVimFault, TokenError, VimClient, type SamlToken } from 'vim25-soap';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
 import { SI } from '../fixtures.ts';

@@ -1,7 +1,7 @@
 // Hostile and broken answers from a real server: 503 pages, dropped connections, stalls.
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TransportError, VimClient, type Logger } from '../../src/index.ts';
+import { TransportError, VimClient, type Logger } from 'vim25-soap';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { Harness, harnessDrop, harnessReset, harnessStall, harnessStats, harnessUnavailable } from '../harness/vcsim.ts';
 import { SI } from '../fixtures.ts';
