@@ -75,7 +75,13 @@ export function sharedLogin(inner: LoginStrategy, o: SharedLoginOptions): LoginS
         skip = stored;
         continue;
       }
-      const lock: StoreLock | undefined = await s('lock', () => store.lock(key, timing.lockTtlMs));
+      let asked: Promise<StoreLock | undefined> | undefined;
+      const lock = await s('lock', () => (asked = store.lock(key, timing.lockTtlMs))).catch((err: unknown) => {
+        // The store may still grant the lock after this client stopped waiting for it: released
+        // then, or no client could log in until its TTL ran out.
+        asked?.then((late) => late?.release()).catch(() => undefined);
+        throw err;
+      });
       if (!lock) {
         if (Date.now() > giveUpAt) throw new StoreFailed('session store: the login lock was not released in time');
         await delay(timing.pollIntervalMs, ctx.signal, 'aborted while waiting for another client\'s login');

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemorySessionStore } from '../../../src/fleet/memory.ts';
 import { sharedLogin } from '../../../src/fleet/shared-login.ts';
+import type { StoreLock } from '../../../src/fleet/store.ts';
 import { silentLogger } from '../../../src/logger.ts';
 import type { LoginContext, LoginStrategy } from '../../../src/session/strategies.ts';
 
@@ -71,5 +72,27 @@ describe('sharedLogin', () => {
     ctrl.abort();
     expect(await outcome).toMatchObject({ name: 'AbortError', code: 'EABORTED' });
     expect(inner.logins).toBe(0);
+  });
+
+  it('releases a lock the store grants after the lock call timed out, so the next client need not wait for its TTL', async () => {
+    const live = new Set<string>();
+    const store = new MemorySessionStore({ timeoutMs: 20, lockTtlMs: 60_000 });
+    let grant!: () => void;
+    const late = new Promise<void>((resolve) => (grant = resolve));
+    const lock = store.lock.bind(store);
+    store.lock = async (key: string, ttlMs: number): Promise<StoreLock | undefined> => {
+      await late; // answers only once the client has stopped waiting
+      store.lock = lock;
+      return lock(key, ttlMs);
+    };
+    const first = counting(live);
+    const opts = { store, key: Promise.resolve(KEY), propertyCollector: PC, logger: silentLogger };
+    await sharedLogin(first, opts).login(context(live)); // the lock call timed out: logs in on its own
+    expect(first.logins).toBe(1);
+    grant();
+    await new Promise((r) => setImmediate(r));
+    const second = counting(live);
+    await sharedLogin(second, opts).login(context(live));
+    expect(second.logins).toBe(1); // the lock was free: no wait of 60 s
   });
 });
