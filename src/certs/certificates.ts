@@ -35,6 +35,31 @@ export interface CertificateSource {
 
 /** A new RSA key and a self-signed SHA-256 certificate for an extension (solution) login. */
 export function createExtensionCertificate(options: ExtensionCertificateOptions): CertificateAndKey {
+  return extensionCertificateOn(options);
+}
+
+/** An RSA key pair in PEM: SPKI public key, PKCS#8 private key. */
+export interface KeyPair {
+  publicKey: string;
+  privateKey: string;
+}
+
+/** A new RSA key pair of `bits`. */
+export function rsaKeyPair(bits: number): KeyPair {
+  return generateKeyPairSync('rsa', {
+    modulusLength: bits,
+    publicExponent: 0x10001,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+}
+
+/**
+ * createExtensionCertificate's certificate, on `keys` when given (`keyBits` then does not
+ * apply). Not public API: the test fixtures give many certificates one key, since an RSA key
+ * costs ~0.3 s of CPU to make.
+ */
+export function extensionCertificateOn(options: ExtensionCertificateOptions, keys?: KeyPair): CertificateAndKey {
   const { commonName, days = 825, keyBits = 2048 } = options;
   if (typeof commonName !== 'string' || commonName === '') throw new TypeError('createExtensionCertificate needs a commonName');
   if (!Number.isInteger(keyBits) || keyBits < 2048) throw new RangeError('keyBits must be an integer of at least 2048');
@@ -49,28 +74,24 @@ export function createExtensionCertificate(options: ExtensionCertificateOptions)
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', clientAuth: true },
     { name: 'subjectKeyIdentifier' },
-  ], days, keyBits);
+  ], days, keys ?? keyBits);
 }
 
 /** One attribute of a subject name, by forge's long or short name: `{ name: 'commonName', value }`, `{ shortName: 'CN', value }`. */
 export type SubjectAttribute = { value: string } & ({ name: string } | { shortName: string });
 
 /**
- * A new RSA key and a self-signed SHA-256 certificate for `subject` with `extensions` (forge's
- * forms), valid from five minutes ago for `days`. Not public API (index.ts does not export it):
- * the test fixtures make their certificates with it too. Its signature names no forge type, so
- * the declarations this file ships do not need @types/node-forge.
+ * A self-signed SHA-256 certificate for `subject` with `extensions` (forge's forms), valid from
+ * five minutes ago for `days`, on a new RSA key of `key` bits or on the key pair given. Not
+ * public API (index.ts does not export it): the test fixtures make their certificates with it
+ * too. Its signature names no forge type, so the declarations this file ships do not need
+ * @types/node-forge.
  */
-export function selfSignedCertificate(subject: SubjectAttribute[], extensions: object[], days: number, keyBits = 2048): CertificateAndKey {
+export function selfSignedCertificate(subject: SubjectAttribute[], extensions: object[], days: number, key: number | KeyPair = 2048): CertificateAndKey {
   const f = forge();
   // Node's crypto makes the key and the signature (forge signs in JavaScript: ~180 ms a
   // certificate); forge only builds the certificate around them.
-  const keys = generateKeyPairSync('rsa', {
-    modulusLength: keyBits,
-    publicExponent: 0x10001,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
+  const keys = typeof key === 'number' ? rsaKeyPair(key) : key;
   const cert = f.pki.createCertificate();
   cert.publicKey = f.pki.publicKeyFromPem(keys.publicKey);
   // 16 random bytes, the first in 0x10..0x7f: positive (high bit clear) and with no leading zero

@@ -15,7 +15,7 @@ let admin: string;
 
 beforeAll(async () => {
   key = clientCertificate([{ shortName: 'CN', value: 'hok-user' }]);
-  other = clientCertificate([{ shortName: 'CN', value: 'someone-else' }]);
+  other = clientCertificate([{ shortName: 'CN', value: 'someone-else' }], 'another'); // signs with a key that is not the token's
   admin = await sessionOf(h());
 });
 

@@ -354,7 +354,7 @@ describe('SAML token logins through node-soap', () => {
     expect(s.lastRequest).not.toContain('Security');
     expect(s.lastRequest).toContain('urn:example:trace');
 
-    const other = extensionCertificate({ commonName: 'not-the-token-key' });
+    const other = extensionCertificate({ commonName: 'not-the-token-key' }, 'another');
     const s2 = await createSoapClient(await connect(own().info), { wsdl: bundleDir() });
     s2.setSecurity(await samlTokenSecurity({ ...token, privateKey: other.key }));
     expect(nodeSoapFault(await s2.LoginByTokenAsync({ _this: SM }).catch((e: unknown) => e))).toBe('InvalidLogin');

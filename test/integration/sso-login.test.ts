@@ -60,7 +60,7 @@ describe('holder-of-key tokens', () => {
     const altered = await send(signed.replace('<locale>en_US</locale>', '<locale>de_DE</locale>'));
     expect(altered.status).toBe(500);
     expect(altered.body).toContain('InvalidLogin');
-    const other = extensionCertificate({ commonName: 'other' });
+    const other = extensionCertificate({ commonName: 'other' }, 'another'); // a key that is not the token's
     await fault(c.loginByToken({ token: { ...token, privateKey: other.key } }), 'InvalidLogin');
     await expect(c.issueToken({ stsUrl: h.info.stsUrl, certificate: pair.cert })).rejects.toBeInstanceOf(TokenError);
     await c.close();
