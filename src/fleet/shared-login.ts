@@ -66,6 +66,9 @@ export function sharedLogin(inner: LoginStrategy, o: SharedLoginOptions): LoginS
     const giveUpAt = Date.now() + timing.lockTtlMs + 4 * timing.timeoutMs;
     let skip = dead;
     for (;;) {
+      // Checked on every round, not only while the lock is refused: a store whose session keeps
+      // changing under this client, each one dead when read, would keep it here as well.
+      if (Date.now() > giveUpAt) throw new StoreFailed('session store: the login lock was not released in time (or every stored session was dead)');
       const stored = await s('get', () => store.get(key));
       if (stored !== undefined && stored !== skip) {
         const session = await validate(ctx, stored);
@@ -83,7 +86,6 @@ export function sharedLogin(inner: LoginStrategy, o: SharedLoginOptions): LoginS
         throw err;
       });
       if (!lock) {
-        if (Date.now() > giveUpAt) throw new StoreFailed('session store: the login lock was not released in time');
         await delay(timing.pollIntervalMs, ctx.signal, 'aborted while waiting for another client\'s login');
         continue;
       }

@@ -95,4 +95,15 @@ describe('sharedLogin', () => {
     await sharedLogin(second, opts).login(context(live));
     expect(second.logins).toBe(1); // the lock was free: no wait of 60 s
   });
+
+  it('gives up on a store whose session keeps changing, each one dead, and logs in on its own', async () => {
+    const live = new Set<string>();
+    const store = new MemorySessionStore({ timeoutMs: 10, lockTtlMs: 50 });
+    let n = 0;
+    store.get = async () => `dead-${++n}`; // another client stores a new (dead) session each time this one looks
+    const inner = counting(live);
+    await sharedLogin(inner, { store, key: Promise.resolve(KEY), propertyCollector: PC, logger: silentLogger }).login(context(live));
+    expect(inner.logins).toBe(1);
+    expect(n).toBeGreaterThan(1);
+  });
 });
