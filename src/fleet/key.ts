@@ -8,13 +8,13 @@ import { createHmac, randomBytes, scrypt } from 'node:crypto';
 const N = 1 << 14;
 
 /**
- * Keys this process derived, by a keyed digest of their inputs (the digest's key never leaves
- * the process): a service that makes a client per job, all with one identity and one store,
- * pays the scrypt once instead of once per client. The process holds the password anyway, for
- * re-login; this holds nothing easier to attack than that.
+ * Keys this process derived for the identities it used last, by a keyed digest of their inputs
+ * (the digest's key never leaves the process): a service that makes a client per job, all with
+ * one identity and one store, pays the scrypt once instead of once per client. The process holds
+ * the password anyway, for re-login; this holds nothing easier to attack than that.
  */
 const derived = new Map<string, Promise<string>>();
-const MAX_DERIVED = 16;
+const MAX_DERIVED = 4;
 const memoKey = randomBytes(32);
 
 export function sessionKey(url: string, username: string, password: string): Promise<string> {
