@@ -103,10 +103,15 @@ export abstract class Exchange {
 
   constructor(protected readonly init: ExchangeInit) {
     const signal = init.ctx?.signal;
-    if (signal?.aborted) {
+    // Nothing is sent for a call already aborted or out of time: a request nobody waits for
+    // could still take effect on the server, and the caller would be told its outcome is unknown.
+    const refused = signal?.aborted ? abortedBy(signal, 'request aborted')
+      : init.timeoutMs <= 0 ? new TransportError('the deadline had passed before the request was sent', { code: 'ETIMEDOUT', outcomeUnknown: false })
+      : undefined;
+    if (refused) {
       this.settled = true;
       this.finish();
-      init.reject(abortedBy(signal, 'request aborted'));
+      init.reject(refused);
       return;
     }
     this.timer = setTimeout(() => this.fail(new TransportError('no complete answer within the deadline', { code: 'ETIMEDOUT', outcomeUnknown: this.started })), init.timeoutMs);

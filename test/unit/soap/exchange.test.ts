@@ -105,6 +105,11 @@ describe('soapExchange', () => {
     expect(server().requests).toHaveLength(sent);
     // The server never answers and the transport waits 60 s: only the call's deadline ends this.
     server().answers.set('CurrentTime', { write: () => undefined });
-    expect(await call('CurrentTime', SI, {}, {}, Date.now())).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(await call('CurrentTime', SI, {}, {}, Date.now() + 500)).toMatchObject({ code: 'ETIMEDOUT', outcomeUnknown: true });
+    expect(server().requests).toHaveLength(sent + 1);
+    // A deadline already past: nothing is sent (a request nobody waits for could still take effect).
+    expect(await call('CurrentTime', SI, {}, {}, Date.now() - 1)).toMatchObject({ code: 'ETIMEDOUT', outcomeUnknown: false });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // long enough for a request on its way to arrive
+    expect(server().requests).toHaveLength(sent + 1);
   });
 });
