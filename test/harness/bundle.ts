@@ -1,7 +1,8 @@
 // A test's child-process entry as one ES module bundled by esbuild (tsx's own dependency), so
 // each process starts on plain node instead of transpiling the sources under tsx again (most of
-// a short child's CPU); packages stay external and resolve from the project's node_modules.
-// Without esbuild: the source under tsx.
+// a short child's CPU); packages stay external and resolve from the project's node_modules, except
+// the library itself: the run's bundled copy of the package, bundled in (packagePlugin). Without
+// esbuild: the source under tsx.
 import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -34,7 +35,7 @@ const packagePlugin: import('esbuild').Plugin = {
   },
 };
 
-const OPTIONS = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' } as const;
+const OPTIONS: import('esbuild').BuildOptions = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error', plugins: [packagePlugin] };
 /**
  * Packages bundled into an entry instead of loaded from node_modules. ioredis's ~100 CommonJS
  * files, resolved and compiled one by one, were ~0.11 s of the CPU of each fleet process that
@@ -44,12 +45,12 @@ const INLINE: Record<string, readonly string[]> = { 'test/harness/fleet-child.ts
 
 function optionsFor(source: string): import('esbuild').BuildOptions {
   const inline = INLINE[relative(ROOT, source)];
-  if (!inline) return { ...OPTIONS, plugins: [packagePlugin] };
+  if (!inline) return OPTIONS;
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
   const names = ['dependencies', 'peerDependencies', 'devDependencies'].flatMap((k) => Object.keys(pkg[k] ?? {})).filter((n) => !inline.includes(n));
   const { packages: _all, ...rest } = OPTIONS;
   // A bundled CommonJS package requires Node's built-in modules: an ES module has no `require` of its own.
-  return { ...rest, plugins: [packagePlugin], external: names.flatMap((n) => [n, `${n}/*`]), banner: { js: "import { createRequire as __vim25Require } from 'node:module'; const require = __vim25Require(import.meta.url);" } };
+  return { ...rest, external: names.flatMap((n) => [n, `${n}/*`]), banner: { js: "import { createRequire as __vim25Require } from 'node:module'; const require = __vim25Require(import.meta.url);" } };
 }
 
 /**

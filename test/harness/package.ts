@@ -7,7 +7,6 @@
 // them), bundle.ts for the children. Unit tests import the modules of src/ they test.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundle } from '../../scripts/lib/esbuild-package.ts';
 import { ROOT } from '../../scripts/lib/paths.ts';
 import { runDir } from './run-dirs.ts';
 
@@ -32,8 +31,9 @@ export function packageBin(dir: string = testPackage()): string {
   return join(dir, 'dist/cli/bin.js');
 }
 
-/** Bundles src/ into this run's copy of the package. */
+/** Bundles src/ into this run's copy of the package (the global setup; workers only need its paths, not esbuild). */
 export async function buildTestPackage(dir: string = testPackage()): Promise<void> {
+  const { bundle } = await import('../../scripts/lib/esbuild-package.ts');
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   await bundle(join(dir, 'dist'));
 }
