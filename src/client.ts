@@ -209,6 +209,7 @@ export class VimClient extends EventEmitter {
     this.#transport = transport;
     this.#version = parts.version;
     this.#store = options.sessionStore;
+    this.#store?.attach?.();
     this.#logger = logger;
     const interval = options.keepAliveIntervalMs;
     this.#keepAlive = interval && interval > 0 ? new KeepAlive(interval, () => this.#call('CurrentTime', SERVICE_INSTANCE, {}), logger) : undefined;
@@ -343,6 +344,7 @@ export class VimClient extends EventEmitter {
     return this.#session.login(sharedLogin(strategy, {
       store: this.#store,
       key: sessionKey(this.url, options.username, options.password),
+      userName: options.username,
       propertyCollector: this.serviceContent.propertyCollector,
       logger: this.#logger,
     }), options.signal);
@@ -471,6 +473,7 @@ export class VimClient extends EventEmitter {
       await this.#session.logout(options.signal, 'close');
     } finally {
       this.#transport.close();
+      this.#store?.detach?.();
     }
   }
 

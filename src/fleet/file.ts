@@ -3,19 +3,29 @@
 // to a temporary file and renamed, so a reader sees the old or the new value, never half);
 // the login lock is a file created exclusively, holding its fencing token and expiry, which
 // another process may take over once it expired (its holder died mid-login).
-import { randomUUID } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+//
+// What lies at a key's path is untrusted: it is opened without following a symbolic link and
+// without blocking (a FIFO would hold a thread of libuv's pool forever), and only a regular
+// file of this user, of mode 0600 and at most 64 KiB, is read. Anything else is an unreadable
+// value, which the next login replaces (the rename replaces the link or FIFO, not its target).
+import { createHash, randomUUID } from 'node:crypto';
+import { constants, promises as fs, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { SessionCodec, type EncryptionKey } from './codec.ts';
-import { SessionStoreError, type SessionStore, type StoreLock, type StoreTiming } from './store.ts';
+import { isUnreadable, SessionStoreError, type SessionStore, type StoreLock, type StoreTiming, type Unreadable } from './store.ts';
 
 export interface FileSessionStoreOptions extends Partial<StoreTiming> {
   /** Default: ~/.cache/vim25-soap/sessions. */
   dir?: string;
   /** Encrypt stored ids with AES-256-GCM under this 32-byte key. */
   encryptionKey?: EncryptionKey;
+  /**
+   * Lifetime of a stored session since its last use (the file's modification time). Default
+   * 1800 (vCenter's default idle timeout): an older file counts as absent.
+   */
+  ttlSeconds?: number;
 }
 
 interface LockFile {
@@ -23,33 +33,51 @@ interface LockFile {
   expiresAt: number;
 }
 
+/** What lies at a path: nothing, a file's content (with its token), or something unreadable. */
+type Found =
+  | { state: 'absent' }
+  | { state: 'value'; raw: string; token: string; mtimeMs: number }
+  | { state: 'bad'; token: string; why: string };
+
+const MAX_FILE_BYTES = 64 * 1024;
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
 export class FileSessionStore implements SessionStore {
   readonly dir: string;
+  readonly ttlSeconds: number;
   readonly timing: Partial<StoreTiming>;
   readonly #codec: SessionCodec;
   #ready: Promise<void> | undefined;
 
   constructor(options: FileSessionStoreOptions = {}) {
-    const { dir, encryptionKey, ...timing } = options;
+    const { dir, encryptionKey, ttlSeconds, ...timing } = options;
     this.dir = dir ?? join(homedir(), '.cache', 'vim25-soap', 'sessions');
+    this.ttlSeconds = ttlSeconds ?? 1800;
+    if (!(this.ttlSeconds > 0)) throw new TypeError('ttlSeconds must be positive');
     this.timing = timing;
     this.#codec = new SessionCodec(encryptionKey);
   }
 
   async get(key: string): Promise<string | undefined> {
-    const raw = await this.#read(this.#file(key, 'session'));
-    return raw === undefined ? undefined : this.#codec.decode(key, raw);
+    const found = await this.#session(key);
+    if (found.state === 'absent') return undefined;
+    if (found.state === 'bad') throw new SessionStoreError('corrupt', `session store: the session file is ${found.why}`, { unreadable: found.token });
+    try {
+      return this.#codec.decode(key, found.raw);
+    } catch (err) {
+      throw new SessionStoreError('corrupt', (err as Error).message, { unreadable: found.token });
+    }
   }
 
-  async compareAndSet(key: string, expected: string | undefined, id: string, lock?: StoreLock): Promise<boolean> {
+  async compareAndSet(key: string, expected: string | Unreadable | undefined, id: string, lock?: StoreLock): Promise<boolean> {
     if (lock && (await this.#currentLock(key))?.token !== lock.token) return false;
-    if (!(await this.#holds(key, expected))) return false;
+    if (!this.#matches(await this.#session(key), expected)) return false;
     await this.#write(this.#file(key, 'session'), this.#codec.encode(key, id));
     return true;
   }
 
   async compareAndDelete(key: string, expected: string): Promise<boolean> {
-    if (!(await this.#holds(key, expected))) return false;
+    if (!this.#matches(await this.#session(key), expected)) return false;
     await fs.rm(this.#file(key, 'session'), { force: true });
     return true;
   }
@@ -85,20 +113,35 @@ export class FileSessionStore implements SessionStore {
       release: async () => {
         if ((await this.#currentLock(key))?.token === mine.token) await fs.rm(path, { force: true });
       },
+      // Checked, then replaced: not one atomic step. A renewal so late that another process took
+      // the expired lock over in between puts this one back over it; that process's write is
+      // then fenced out, and it keeps its session to itself.
+      extend: async (ms) => {
+        if ((await this.#currentLock(key))?.token !== mine.token) return false;
+        await this.#write(path, JSON.stringify({ token: mine.token, expiresAt: Date.now() + ms }));
+        return true;
+      },
     };
   }
 
-  async touch(key: string, id: string): Promise<void> {
-    if (await this.#holds(key, id)) {
-      const now = new Date();
-      await fs.utimes(this.#file(key, 'session'), now, now).catch(() => undefined);
-    }
+  async touch(key: string, id: string): Promise<boolean> {
+    if (!this.#matches(await this.#session(key), id)) return false;
+    const now = new Date();
+    await fs.utimes(this.#file(key, 'session'), now, now).catch(() => undefined);
+    return true;
   }
 
-  async #holds(key: string, expected: string | undefined): Promise<boolean> {
-    const raw = await this.#read(this.#file(key, 'session'));
-    if (expected === undefined) return raw === undefined;
-    return raw !== undefined && SessionCodec.fingerprintOf(raw) === this.#codec.fingerprint(expected);
+  #matches(found: Found, expected: string | Unreadable | undefined): boolean {
+    if (expected === undefined) return found.state === 'absent';
+    if (isUnreadable(expected)) return found.state !== 'absent' && found.token === expected.unreadable;
+    return found.state === 'value' && SessionCodec.fingerprintOf(found.raw) === this.#codec.fingerprint(expected);
+  }
+
+  /** The key's session file; one unused for longer than the TTL counts as absent. */
+  async #session(key: string): Promise<Found> {
+    const found = await this.#inspect(this.#file(key, 'session'));
+    if (found.state === 'value' && found.mtimeMs + this.ttlSeconds * 1000 < Date.now()) return { state: 'absent' };
+    return found;
   }
 
   #file(key: string, kind: 'session' | 'lock'): string {
@@ -111,23 +154,51 @@ export class FileSessionStore implements SessionStore {
   }
 
   async #readLock(path: string): Promise<LockFile | undefined> {
-    const raw = await this.#read(path);
-    if (raw === undefined) return undefined;
+    const found = await this.#inspect(path);
+    if (found.state === 'absent') return undefined;
+    // Not ours (locks are written whole): treated as expired, so it is taken over.
+    const stale = { token: '', expiresAt: 0 };
+    if (found.state === 'bad') return stale;
     try {
-      const l = JSON.parse(raw) as LockFile;
-      return typeof l.token === 'string' && typeof l.expiresAt === 'number' ? l : { token: '', expiresAt: 0 };
+      const l = JSON.parse(found.raw) as LockFile;
+      return typeof l.token === 'string' && typeof l.expiresAt === 'number' ? l : stale;
     } catch {
-      return { token: '', expiresAt: 0 }; // not ours (locks are written whole): treated as expired
+      return stale;
     }
   }
 
-  async #read(path: string): Promise<string | undefined> {
+  async #inspect(path: string): Promise<Found> {
     await this.#prepare();
+    let handle: fs.FileHandle;
     try {
-      return await fs.readFile(path, 'utf8');
+      handle = await fs.open(path, OPEN_FLAGS);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { state: 'absent' };
+      // ELOOP: a symbolic link (O_NOFOLLOW); ENXIO: a socket. Named by what lstat says of it.
+      if (code === 'ELOOP' || code === 'ENXIO') {
+        const st = await fs.lstat(path).catch(() => undefined);
+        if (!st) return { state: 'absent' };
+        return { state: 'bad', token: statToken(st), why: code === 'ELOOP' ? 'a symbolic link' : 'not a regular file' };
+      }
+      throw new SessionStoreError('unavailable', `session store: cannot read a file in ${this.dir} (${code ?? 'error'})`, { cause: err });
+    }
+    try {
+      const st = await handle.stat();
+      const why = !st.isFile() ? 'not a regular file'
+        : typeof process.getuid === 'function' && st.uid !== process.getuid() ? 'owned by another user'
+          : process.platform !== 'win32' && (st.mode & 0o077) !== 0 ? 'readable or writable by others (not mode 0600)'
+            : st.size > MAX_FILE_BYTES ? `larger than ${MAX_FILE_BYTES} bytes` : undefined;
+      if (why) return { state: 'bad', token: statToken(st), why };
+      const buffer = Buffer.alloc(MAX_FILE_BYTES + 1);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      if (bytesRead > MAX_FILE_BYTES) return { state: 'bad', token: statToken(st), why: `larger than ${MAX_FILE_BYTES} bytes` };
+      const bytes = buffer.subarray(0, bytesRead);
+      return { state: 'value', raw: bytes.toString('utf8'), token: createHash('sha256').update(bytes).digest('base64url'), mtimeMs: st.mtimeMs };
+    } catch (err) {
       throw new SessionStoreError('unavailable', `session store: cannot read a file in ${this.dir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    } finally {
+      await handle.close();
     }
   }
 
@@ -135,7 +206,7 @@ export class FileSessionStore implements SessionStore {
   async #write(path: string, content: string): Promise<void> {
     const tmp = `${path}.${randomUUID()}.tmp`;
     try {
-      const h = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      const h = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
       try {
         await h.writeFile(content);
         await h.sync();
@@ -186,11 +257,16 @@ export class FileSessionStore implements SessionStore {
     return this.#ready;
   }
 
-  toJSON(): { store: string; dir: string; encrypted: boolean } {
-    return { store: 'file', dir: this.dir, encrypted: this.#codec.encrypted };
+  toJSON(): { store: string; dir: string; ttlSeconds: number; encrypted: boolean } {
+    return { store: 'file', dir: this.dir, ttlSeconds: this.ttlSeconds, encrypted: this.#codec.encrypted };
   }
 
   [inspect.custom](): string {
-    return `FileSessionStore { dir: '${this.dir}', encrypted: ${this.#codec.encrypted} }`;
+    return `FileSessionStore { dir: '${this.dir}', ttlSeconds: ${this.ttlSeconds}, encrypted: ${this.#codec.encrypted} }`;
   }
+}
+
+/** Names a file that is not read: the same object, unchanged since, has the same token. */
+function statToken(st: Stats): string {
+  return createHash('sha256').update(`${st.dev}:${st.ino}:${st.mode}:${st.size}:${st.mtimeMs}`).digest('base64url');
 }

@@ -1,7 +1,7 @@
 // MemorySessionStore: the clients of one process share one session per server and identity.
 // It dies with the process, so the last client to let go of a session logs it out.
 import { inspect } from 'node:util';
-import type { SessionStore, StoreLock, StoreTiming } from './store.ts';
+import type { SessionStore, StoreLock, StoreTiming, Unreadable } from './store.ts';
 
 export class MemorySessionStore implements SessionStore {
   readonly timing: Partial<StoreTiming>;
@@ -18,7 +18,8 @@ export class MemorySessionStore implements SessionStore {
     return this.#sessions.get(key);
   }
 
-  async compareAndSet(key: string, expected: string | undefined, id: string, lock?: StoreLock): Promise<boolean> {
+  /** Never holds an unreadable value: `expected` is an id or undefined. */
+  async compareAndSet(key: string, expected: string | Unreadable | undefined, id: string, lock?: StoreLock): Promise<boolean> {
     if (lock && !this.#holds(key, lock.token)) return false;
     if (this.#sessions.get(key) !== expected) return false;
     this.#sessions.set(key, id);
@@ -41,6 +42,11 @@ export class MemorySessionStore implements SessionStore {
       token,
       release: async () => {
         if (this.#holds(key, token)) this.#locks.delete(key);
+      },
+      extend: async (ms) => {
+        if (!this.#holds(key, token)) return false;
+        this.#locks.set(key, { token, until: Date.now() + ms });
+        return true;
       },
     };
   }

@@ -3,17 +3,25 @@
 //   <prefix>s:{<key>}  the session id (fingerprint, then the id or its AES-256-GCM seal), with a
 //                    TTL renewed with use; keep it no longer than vCenter's idle timeout (30 min
 //                    by default), after which vCenter has forgotten an unused session anyway
-//   <prefix>l:{<key>}  the login lock: SET NX PX with a fencing token, released on success (only
-//                    by its holder), expiring by itself when the holder dies
+//   <prefix>l:{<key>}  the login lock: SET NX PX with a fencing token, renewed by its holder while
+//                    its login runs, released after (only by its holder), lapsing by itself
+//                    when the holder dies
 //   <prefix>f:{<key>}  the fencing counter (INCR)
-// Writes under a lock are Lua scripts that check the lock still holds the writer's token.
-// Commands are never queued while Redis is unreachable: they fail at once, the client goes on
-// with a session of its own, and ioredis reconnects in the background so the fleet rejoins.
+// Every command is one Lua script, so what it checks and what it writes are one step. What the
+// keys hold is untrusted (anything that can write to Redis can put anything there): a value of
+// another type, an oversized one or one without a TTL is unreadable, gets a TTL when read, and
+// is replaced by the next login; a lock key without a TTL or of another type is cleared.
+//
+// The connection is opened when the store is first used and closed when the last client that
+// uses it closes (or on close()), so it never keeps a process alive by itself. Commands are never
+// queued while Redis is unreachable: once a connection failed (or the first one did not come up
+// within timeoutMs), every call fails at once until ioredis, reconnecting in the background, is
+// ready again; the client goes on with a session of its own meanwhile and rejoins after.
 import { inspect } from 'node:util';
 import { Redis, type RedisOptions } from 'ioredis';
 import { silentLogger, type Logger } from '../logger.ts';
 import { SessionCodec, type EncryptionKey } from './codec.ts';
-import { SessionStoreError, type SessionStore, type StoreLock, type StoreTiming } from './store.ts';
+import { DEFAULT_TIMING, isUnreadable, SessionStoreError, type SessionStore, type StoreLock, type StoreTiming, type Unreadable } from './store.ts';
 
 export interface RedisSessionStoreOptions extends Partial<StoreTiming> {
   /** redis:// or rediss:// URL (its password is never logged or shown). Default redis://127.0.0.1:6379. */
@@ -29,41 +37,86 @@ export interface RedisSessionStoreOptions extends Partial<StoreTiming> {
   logger?: Logger;
 }
 
-const CAS = `
-if ARGV[4] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[4] then return 0 end
-local cur = redis.call('GET', KEYS[1])
-if ARGV[1] == '' then
-  if cur then return 0 end
-elseif (not cur) or string.sub(cur, 1, string.len(ARGV[1]) + 1) ~= ARGV[1] .. '.' then
+const MAX_VALUE_BYTES = 64 * 1024;
+
+/** What names a value for a compare-and-set against an unreadable one: empty for none. */
+const TOKEN = `
+local function token(k)
+  local t = redis.call('TYPE', k).ok
+  if t == 'none' then return '' end
+  if t ~= 'string' then return 'type:' .. t end
+  local n = redis.call('STRLEN', k)
+  if n > ${MAX_VALUE_BYTES} then return 'long:' .. n end
+  return redis.sha1hex(redis.call('GET', k))
+end
+local function holds(k, fp)
+  return redis.call('TYPE', k).ok == 'string' and redis.call('GETRANGE', k, 0, string.len(fp)) == fp .. '.'
+end`;
+
+/** KEYS: session. ARGV: TTL (ms) for a value found without one. Returns nil, or { value or '', token }. */
+const GET = `${TOKEN}
+local tok = token(KEYS[1])
+if tok == '' then return false end
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if string.sub(tok, 1, 5) == 'type:' or string.sub(tok, 1, 5) == 'long:' then return { '', tok } end
+return { redis.call('GET', KEYS[1]), tok }`;
+
+/** KEYS: session, lock. ARGV: 'none' | 'fp' | 'token', expected, value, TTL (ms), lock token or ''. */
+const CAS = `${TOKEN}
+if ARGV[5] ~= '' and (redis.call('TYPE', KEYS[2]).ok ~= 'string' or redis.call('GET', KEYS[2]) ~= ARGV[5]) then return 0 end
+if ARGV[1] == 'none' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+elseif ARGV[1] == 'fp' then
+  if not holds(KEYS[1], ARGV[2]) then return 0 end
+elseif token(KEYS[1]) ~= ARGV[2] then
   return 0
 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
 return 1`;
 
-const CAD = `
-local cur = redis.call('GET', KEYS[1])
-if (not cur) or string.sub(cur, 1, string.len(ARGV[1]) + 1) ~= ARGV[1] .. '.' then return 0 end
+/** KEYS: session. ARGV: fingerprint. */
+const CAD = `${TOKEN}
+if not holds(KEYS[1], ARGV[1]) then return 0 end
 redis.call('DEL', KEYS[1])
 return 1`;
 
-const TOUCH = `
-local cur = redis.call('GET', KEYS[1])
-if (not cur) or string.sub(cur, 1, string.len(ARGV[1]) + 1) ~= ARGV[1] .. '.' then return 0 end
+/** KEYS: session. ARGV: fingerprint, TTL (ms). */
+const TOUCH = `${TOKEN}
+if not holds(KEYS[1], ARGV[1]) then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])`;
 
-const UNLOCK = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+/** KEYS: lock, fence. ARGV: TTL (ms). Returns the fencing token, or nil while another holds the lock. */
+const LOCK = `
+local t = redis.call('TYPE', KEYS[1]).ok
+if t ~= 'none' and (t ~= 'string' or redis.call('PTTL', KEYS[1]) == -1) then redis.call('DEL', KEYS[1]) end
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local ok, fence = pcall(redis.call, 'INCR', KEYS[2])
+if not ok then
+  redis.call('DEL', KEYS[2])
+  fence = redis.call('INCR', KEYS[2])
+end
+redis.call('SET', KEYS[1], fence, 'PX', ARGV[1])
+return tostring(fence)`;
+
+/** KEYS: lock. ARGV: token, TTL (ms) to renew with or '' to release. */
+const UNLOCK_OR_EXTEND = `
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' or redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then return redis.call('DEL', KEYS[1]) end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])`;
 
 export class RedisSessionStore implements SessionStore {
   readonly timing: Partial<StoreTiming>;
   readonly prefix: string;
   readonly ttlSeconds: number;
-  readonly #redis: Redis;
+  readonly #url: string;
+  readonly #options: RedisOptions;
   readonly #codec: SessionCodec;
   readonly #logger: Logger;
-  #everReady = false;
+  #redis: Redis | undefined;
+  #clients = 0;
+  /** A connection failed, and none is ready since: calls fail at once. */
   #down = false;
+  #probedAt = 0;
 
   constructor(options: RedisSessionStoreOptions = {}) {
     const { url, redis, prefix, ttlSeconds, encryptionKey, logger, ...timing } = options;
@@ -73,37 +126,32 @@ export class RedisSessionStore implements SessionStore {
     if (!(this.ttlSeconds > 0)) throw new TypeError('ttlSeconds must be positive');
     this.#codec = new SessionCodec(encryptionKey);
     this.#logger = logger ?? silentLogger;
-    const redisOptions: RedisOptions = {
+    this.#url = url ?? 'redis://127.0.0.1:6379';
+    this.#options = {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: 2_000,
       retryStrategy: (times: number) => Math.min(50 * times, 1_000),
       ...redis,
     };
-    // ioredis 6 types its constructor's options as RedisOptions & { replyMapping?: ReplyMapping },
-    // which RedisOptions' own `replyMapping?: ... | undefined` cannot satisfy under
-    // exactOptionalPropertyTypes: the cast only bridges that.
-    this.#redis = new Redis(url ?? 'redis://127.0.0.1:6379', redisOptions as never);
-    this.#redis.on('ready', () => {
-      this.#everReady = true;
-      if (this.#down) this.#logger.info('session store: Redis is reachable again');
-      this.#down = false;
-    });
-    this.#redis.on('error', (err: Error) => {
-      if (!this.#down) this.#logger.warn('session store: Redis unreachable', { error: (err as { code?: string }).code ?? err.name });
-      this.#down = true;
-    });
   }
 
   async get(key: string): Promise<string | undefined> {
-    const raw = await this.#run('get', (r) => r.get(this.#k('s', key)));
-    return raw === null ? undefined : this.#codec.decode(key, raw);
+    const found = await this.#run('get', (r) => r.eval(GET, 1, this.#k('s', key), this.#ttlMs())) as [string, string] | null;
+    if (found === null) return undefined;
+    const [raw, token] = found;
+    try {
+      if (raw === '') throw new SessionStoreError('corrupt', 'session store: the stored value is of another type or too large');
+      return this.#codec.decode(key, raw);
+    } catch (err) {
+      throw new SessionStoreError('corrupt', (err as Error).message, { unreadable: token });
+    }
   }
 
-  async compareAndSet(key: string, expected: string | undefined, id: string, lock?: StoreLock): Promise<boolean> {
-    const expectedFp = expected === undefined ? '' : this.#codec.fingerprint(expected);
+  async compareAndSet(key: string, expected: string | Unreadable | undefined, id: string, lock?: StoreLock): Promise<boolean> {
+    const [mode, value] = expected === undefined ? ['none', ''] : isUnreadable(expected) ? ['token', expected.unreadable] : ['fp', this.#codec.fingerprint(expected)];
     const n = await this.#run('compareAndSet', (r) =>
-      r.eval(CAS, 2, this.#k('s', key), this.#k('l', key), expectedFp, this.#codec.encode(key, id), String(this.ttlSeconds * 1000), lock?.token ?? ''));
+      r.eval(CAS, 2, this.#k('s', key), this.#k('l', key), mode, value, this.#codec.encode(key, id), this.#ttlMs(), lock?.token ?? ''));
     return n === 1;
   }
 
@@ -113,25 +161,44 @@ export class RedisSessionStore implements SessionStore {
 
   async lock(key: string, ttlMs: number): Promise<StoreLock | undefined> {
     const lockKey = this.#k('l', key);
-    const token = String(await this.#run('lock', (r) => r.incr(this.#k('f', key))));
-    const ok = await this.#run('lock', (r) => r.set(lockKey, token, 'PX', ttlMs, 'NX'));
-    if (ok !== 'OK') return undefined;
+    const token = await this.#run('lock', (r) => r.eval(LOCK, 2, lockKey, this.#k('f', key), String(ttlMs))) as string | null;
+    if (token === null) return undefined;
     return {
       token,
       release: async () => {
-        await this.#run('unlock', (r) => r.eval(UNLOCK, 1, lockKey, token));
+        await this.#run('unlock', (r) => r.eval(UNLOCK_OR_EXTEND, 1, lockKey, token, ''));
       },
+      extend: async (ms) => (await this.#run('extend', (r) => r.eval(UNLOCK_OR_EXTEND, 1, lockKey, token, String(ms)))) === 1,
     };
   }
 
-  async touch(key: string, id: string): Promise<void> {
-    await this.#run('touch', (r) => r.eval(TOUCH, 1, this.#k('s', key), this.#codec.fingerprint(id), String(this.ttlSeconds * 1000)));
+  async touch(key: string, id: string): Promise<boolean> {
+    return (await this.#run('touch', (r) => r.eval(TOUCH, 1, this.#k('s', key), this.#codec.fingerprint(id), this.#ttlMs()))) === 1;
   }
 
-  /** Closes the Redis connection (the sessions stay in Redis for the rest of the fleet). */
+  attach(): void {
+    this.#clients++;
+  }
+
+  /** The last client closed: so does the connection (a later call opens a new one). */
+  detach(): void {
+    this.#clients = Math.max(0, this.#clients - 1);
+    if (this.#clients === 0) void this.close();
+  }
+
+  /**
+   * Closes the Redis connection now (the sessions stay in Redis for the rest of the fleet). Not
+   * needed after the store's clients are closed, which closes it too; a later call opens a new one.
+   */
   async close(): Promise<void> {
-    if (this.#redis.status === 'ready') await this.#redis.quit().catch(() => this.#redis.disconnect());
-    else this.#redis.disconnect();
+    const r = this.#redis;
+    this.#redis = undefined;
+    if (r?.status === 'ready') await r.quit().catch(() => r.disconnect());
+    else r?.disconnect();
+  }
+
+  #ttlMs(): string {
+    return String(this.ttlSeconds * 1000);
   }
 
   /** The key in braces is a Redis Cluster hash tag: a login's session, lock and counter share a slot, as its Lua scripts need. */
@@ -139,26 +206,77 @@ export class RedisSessionStore implements SessionStore {
     return `${this.prefix}${kind}:{${key}}`;
   }
 
-  /** Waits for the first connection; afterwards a lost connection fails at once (no queueing). */
-  async #run<T>(what: string, command: (r: Redis) => Promise<T>): Promise<T> {
-    try {
-      if (!this.#everReady && this.#redis.status !== 'ready') {
-        await new Promise<void>((resolve, reject) => {
-          const onReady = (): void => {
-            this.#redis.off('end', onEnd);
-            resolve();
-          };
-          const onEnd = (): void => {
-            this.#redis.off('ready', onReady);
-            reject(new Error('connection closed'));
-          };
-          this.#redis.once('ready', onReady);
-          this.#redis.once('end', onEnd);
-        });
+  #connection(): Redis {
+    if (this.#redis) return this.#redis;
+    // ioredis 6 types its constructor's options as RedisOptions & { replyMapping?: ReplyMapping },
+    // which RedisOptions' own `replyMapping?: ... | undefined` cannot satisfy under
+    // exactOptionalPropertyTypes: the cast only bridges that.
+    const r = new Redis(this.#url, this.#options as never);
+    r.on('ready', () => {
+      if (this.#redis !== r) return;
+      if (this.#down) this.#logger.info('session store: Redis is reachable again');
+      this.#down = false;
+    });
+    r.on('error', (err: Error) => {
+      if (this.#redis !== r) return;
+      this.#markDown(errorCode(err));
+    });
+    this.#redis = r;
+    return r;
+  }
+
+  #markDown(why: string): void {
+    if (!this.#down) this.#logger.warn('session store: Redis unreachable', { error: why });
+    this.#down = true;
+  }
+
+  /** A connection that is not ready: waited for (within timeoutMs) only while Redis is not known to be down. */
+  async #ready(r: Redis): Promise<void> {
+    if (r.status === 'ready') return;
+    const timeoutMs = this.timing.timeoutMs ?? DEFAULT_TIMING.timeoutMs;
+    if (this.#down) {
+      // A connection that came up but never got ready (a server that accepts and stays silent)
+      // is not retried by ioredis: this caller starts a new attempt, at most once per timeout.
+      if ((r.status === 'connect' || r.status === 'connecting') && Date.now() - this.#probedAt > timeoutMs) {
+        this.#probedAt = Date.now();
+        r.disconnect(true);
       }
-      return await command(this.#redis);
+      throw new KnownDown();
+    }
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error): void => {
+        clearTimeout(timer);
+        r.off('ready', onReady);
+        r.off('error', onError);
+        r.off('end', onEnd);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReady = (): void => done();
+      const onError = (err: Error): void => done(err);
+      const onEnd = (): void => done(new Error('connection closed'));
+      const timer = setTimeout(() => {
+        this.#markDown('ETIMEDOUT');
+        this.#probedAt = Date.now();
+        done(Object.assign(new Error('not ready in time'), { code: 'ETIMEDOUT' }));
+      }, timeoutMs);
+      timer.unref();
+      r.once('ready', onReady);
+      r.once('error', onError);
+      r.once('end', onEnd);
+    });
+  }
+
+  async #run<T>(what: string, command: (r: Redis) => Promise<T>): Promise<T> {
+    const r = this.#connection();
+    try {
+      await this.#ready(r);
+      return await command(r);
     } catch (err) {
-      throw new SessionStoreError('unavailable', `session store: Redis ${what} failed (${(err as { code?: string }).code ?? (err instanceof Error ? err.name : 'error')})`, { cause: err });
+      if (r.status !== 'ready' && this.#redis === r) this.#markDown(errorCode(err));
+      const why = err instanceof KnownDown ? 'down, reconnecting in the background' : errorCode(err);
+      // Not the error itself as the cause: ioredis puts the command's arguments (a session id) on it.
+      throw new SessionStoreError('unavailable', `session store: Redis ${what} failed (${why})`, { cause: redacted(err) });
     }
   }
 
@@ -169,4 +287,21 @@ export class RedisSessionStore implements SessionStore {
   [inspect.custom](): string {
     return `RedisSessionStore { prefix: '${this.prefix}', ttlSeconds: ${this.ttlSeconds}, encrypted: ${this.#codec.encrypted} }`;
   }
+}
+
+/** A call refused at once while Redis is known to be down. */
+class KnownDown extends Error {}
+
+function errorCode(err: unknown): string {
+  return (err as { code?: string }).code ?? (err instanceof Error ? err.name : 'error');
+}
+
+/** An error's name, message and code only (Redis error messages carry no argument values). */
+function redacted(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error('error');
+  const copy = new Error(err.message);
+  copy.name = err.name;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') Object.assign(copy, { code });
+  return copy;
 }

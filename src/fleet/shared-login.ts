@@ -1,22 +1,29 @@
 // A login strategy shared through a session store: before logging in, find the session this
-// server and identity already have in the store, check it with one round trip, and adopt it;
-// log in only when there is none, under the store's lock, and publish the new session with a
-// compare-and-set. After NotAuthenticated the same path runs with the dead id: of all the
-// clients (and processes) that saw it die, the one that takes the lock logs in once, the others
-// wait and adopt what it stored. A store that fails or does not answer in time is treated as
-// absent: the client logs in on its own (a warning, no failed call) and rejoins the store later.
+// server and identity already have in the store, check with one round trip that the server
+// knows it and that it is this client's user's, and adopt it; log in only when there is none,
+// under the store's lock (renewed while the login runs), and publish the new session with a
+// compare-and-set that also replaces a dead, foreign or unreadable value. After NotAuthenticated
+// the same path runs with the dead id: of all the clients (and processes) that saw it die, the
+// one that takes the lock logs in once, the others wait and adopt what it stored. A store that
+// fails or does not answer in time is treated as absent, and so is a login lock held for longer
+// than lockWaitMs: the client logs in on its own (a warning, no failed call) and rejoins later.
 import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
 import { delay } from '../abort.ts';
 import { isVimFault } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { readCurrentSession } from '../session/manager.ts';
 import type { LoginContext, LoginStrategy } from '../session/strategies.ts';
-import { DEFAULT_TIMING, SessionStoreError, withTimeout, type SessionStore, type StoreLock, type StoreTiming } from './store.ts';
+import { sameUser } from './identity.ts';
+import {
+  DEFAULT_TIMING, isUnreadable, SessionStoreError, withTimeout, type SessionStore, type StoreLock, type StoreTiming, type Unreadable,
+} from './store.ts';
 
 export interface SharedLoginOptions {
   store: SessionStore;
   /** The store key (fleet/key.ts): server, identity and a digest of the secret. */
   key: Promise<string>;
+  /** The user the strategy logs in as: a stored session of any other user is refused. */
+  userName: string;
   propertyCollector: ManagedObjectReference;
   logger: Logger;
 }
@@ -26,6 +33,14 @@ interface Held {
   /** In the store (shared with others) or this client's own (the store failed). */
   shared: boolean;
 }
+
+interface Outcome {
+  session: UserSession;
+  held: Held;
+}
+
+/** What a key holds: a session id, a value the store cannot read, or nothing. */
+type Stored = string | Unreadable | undefined;
 
 class StoreFailed extends Error {}
 
@@ -50,82 +65,151 @@ export function sharedLogin(inner: LoginStrategy, o: SharedLoginOptions): LoginS
     logger.warn(message, { error: err instanceof Error ? err.message : 'unknown' });
   };
 
-  /** One round trip: the session's currentSession, or undefined when the server does not know it. */
-  const validate = async (ctx: LoginContext, id: string): Promise<UserSession | undefined> => {
-    ctx.adoptSessionId(id);
+  const read = async (key: string): Promise<Stored> => {
     try {
-      return await readCurrentSession(ctx.invoke, o.propertyCollector, ctx.sessionManager);
+      return await s('get', () => store.get(key));
     } catch (err) {
-      if (isVimFault(err, 'NotAuthenticated')) return undefined;
+      const cause = err instanceof StoreFailed ? err.cause : undefined;
+      if (cause instanceof SessionStoreError && cause.unreadable) return cause.unreadable;
       throw err;
     }
   };
 
-  const viaStore = async (ctx: LoginContext, key: string, dead: string | undefined, state: { loggedIn: boolean }): Promise<{ session: UserSession; held: Held }> => {
-    // The longest a fair wait can last: a lock holder that died is replaced after lockTtlMs.
-    const giveUpAt = Date.now() + timing.lockTtlMs + 4 * timing.timeoutMs;
-    let skip = dead;
+  /** The stored session if the server knows it and it is this client's user's; else why not. */
+  const check = async (ctx: LoginContext, id: string): Promise<UserSession | 'dead' | 'foreign'> => {
+    ctx.adoptSessionId(id);
+    let session: UserSession | undefined;
+    try {
+      session = await readCurrentSession(ctx.invoke, o.propertyCollector, ctx.sessionManager);
+    } catch (err) {
+      if (isVimFault(err, 'NotAuthenticated')) return 'dead';
+      throw err;
+    }
+    if (!session) return 'dead';
+    return sameUser(o.userName, session.userName) ? session : 'foreign';
+  };
+
+  const takeLock = async (key: string): Promise<StoreLock | undefined> => {
+    let asked: Promise<StoreLock | undefined> | undefined;
+    return s('lock', () => (asked = store.lock(key, timing.lockTtlMs))).catch((err: unknown) => {
+      // The store may still grant the lock after this client stopped waiting for it: released
+      // then, or no client could log in until its TTL ran out.
+      asked?.then((late) => late?.release()).catch(() => undefined);
+      throw err;
+    });
+  };
+
+  /** Renews the lock every third of its TTL until stopped: a holder that dies lets go within one TTL. */
+  const keepRenewing = (lock: StoreLock): (() => void) => {
+    if (!lock.extend) return () => undefined;
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      // A renewal that fails leaves the lock to lapse: the fencing token then refuses this
+      // client's write, and it keeps its session to itself.
+      void s('extend', () => lock.extend!(timing.lockTtlMs)).catch(() => undefined).finally(() => {
+        busy = false;
+      });
+    }, Math.max(1, Math.floor(timing.lockTtlMs / 3)));
+    timer.unref();
+    return () => clearInterval(timer);
+  };
+
+  /** Stores the new session in place of `expected` (what the key held under the lock). */
+  const publish = async (key: string, expected: Stored, id: string, lock: StoreLock): Promise<boolean> => {
+    try {
+      let shared = await s('compareAndSet', () => store.compareAndSet(key, expected, id, lock));
+      // Another client removed the value meanwhile (a dead id it found too): the lock still makes this the one write.
+      if (!shared && expected !== undefined) shared = await s('compareAndSet', () => store.compareAndSet(key, undefined, id, lock));
+      if (!shared) logger.warn('session store: the login lock expired before the new session was stored: this client keeps it to itself');
+      return shared;
+    } catch (err) {
+      warn('session store: the new session could not be stored: this client keeps it to itself', err);
+      return false;
+    }
+  };
+
+  const loginUnderLock = async (ctx: LoginContext, key: string, expected: Stored, lock: StoreLock, state: { loggedIn: boolean }): Promise<Outcome> => {
+    state.loggedIn = true;
+    const session = await inner.login(ctx);
+    const id = ctx.sessionId();
+    if (id === undefined) return { session, held: { id: '', shared: false } };
+    return { session, held: { id, shared: await publish(key, expected, id, lock) } };
+  };
+
+  const viaStore = async (ctx: LoginContext, key: string, dead: string | undefined, state: { loggedIn: boolean }): Promise<Outcome> => {
+    const giveUpAt = Date.now() + timing.lockWaitMs;
+    // Ids this client will not adopt: the session that just died, and any found dead or of
+    // another user. Its own login replaces them in the store.
+    const refused = new Set(dead === undefined ? [] : [dead]);
+    const usable = (v: Stored): v is string => typeof v === 'string' && !refused.has(v);
     for (;;) {
       // Checked on every round, not only while the lock is refused: a store whose session keeps
       // changing under this client, each one dead when read, would keep it here as well.
-      if (Date.now() > giveUpAt) throw new StoreFailed('session store: the login lock was not released in time (or every stored session was dead)');
-      const stored = await s('get', () => store.get(key));
-      if (stored !== undefined && stored !== skip) {
-        const session = await validate(ctx, stored);
-        if (session) return { session, held: { id: stored, shared: true } };
-        logger.debug('the stored session is no longer valid: forgetting it');
-        await s('compareAndDelete', () => store.compareAndDelete(key, stored));
-        skip = stored;
+      if (Date.now() > giveUpAt) throw new StoreFailed(`session store: no usable session after waiting ${timing.lockWaitMs} ms for another client's login`);
+      const stored = await read(key);
+      if (usable(stored)) {
+        const verdict = await check(ctx, stored);
+        if (typeof verdict === 'object') return { session: verdict, held: { id: stored, shared: true } };
+        refused.add(stored);
+        if (verdict === 'dead') {
+          logger.debug('the stored session is no longer valid: forgetting it');
+          await s('compareAndDelete', () => store.compareAndDelete(key, stored));
+        } else {
+          logger.warn('session store: the stored session belongs to another user: refused; this client logs in and replaces it');
+        }
         continue;
       }
-      let asked: Promise<StoreLock | undefined> | undefined;
-      const lock = await s('lock', () => (asked = store.lock(key, timing.lockTtlMs))).catch((err: unknown) => {
-        // The store may still grant the lock after this client stopped waiting for it: released
-        // then, or no client could log in until its TTL ran out.
-        asked?.then((late) => late?.release()).catch(() => undefined);
-        throw err;
-      });
+      if (isUnreadable(stored)) logger.warn('session store: the stored value cannot be read (corrupt, of another type, or sealed with another encryptionKey): the next login replaces it');
+      const lock = await takeLock(key);
       if (!lock) {
         await delay(timing.pollIntervalMs, ctx.signal, 'aborted while waiting for another client\'s login');
         continue;
       }
+      const stopRenewing = keepRenewing(lock);
       try {
-        const now = await s('get', () => store.get(key));
-        if (now !== undefined && now !== skip) continue; // stored meanwhile: validate it (the lock is released first)
-        state.loggedIn = true;
-        const session = await inner.login(ctx);
-        const id = ctx.sessionId();
-        if (id === undefined) return { session, held: { id: '', shared: false } };
-        let shared = false;
-        try {
-          shared = await s('compareAndSet', () => store.compareAndSet(key, now, id, lock));
-          // Another client found the dead id meanwhile and removed it: the lock still makes this the one write.
-          if (!shared && now !== undefined) shared = await s('compareAndSet', () => store.compareAndSet(key, undefined, id, lock));
-          if (!shared) logger.warn('session store: the login lock expired before the new session was stored: this client keeps it to itself');
-        } catch (err) {
-          warn('session store: the new session could not be stored: this client keeps it to itself', err);
-        }
-        return { session, held: { id, shared } };
+        const now = await read(key);
+        if (usable(now)) continue; // stored meanwhile: check it (the lock is released first)
+        return await loginUnderLock(ctx, key, now, lock, state);
       } finally {
+        stopRenewing();
         await s('release', () => lock.release()).catch(() => undefined);
       }
     }
   };
 
-  const strategy: LoginStrategy = {
+  /** A session in use: renew its TTL, put it back if the store lost it, or offer it to a store that had failed. */
+  const renew = async (h: Held): Promise<void> => {
+    const key = await o.key;
+    if (h.shared) {
+      if (!store.touch || (await s('touch', () => store.touch!(key, h.id))) !== false || held !== h) return;
+      // The key is gone (a flushed or restarted Redis, an expired file): a new client would log in again.
+      if (await s('compareAndSet', () => store.compareAndSet(key, undefined, h.id))) logger.info('session store: the stored session was gone: this client stored its own again');
+      return;
+    }
+    if (h.id && held === h && (await s('compareAndSet', () => store.compareAndSet(key, undefined, h.id)))) {
+      h.shared = true;
+      store.retain?.(key, h.id);
+      warned = false;
+      logger.info('session store is back: this client\'s session is the shared one again');
+    }
+  };
+
+  return {
     kind: inner.kind,
     replayable: inner.replayable,
     login: async (ctx) => {
       const key = await o.key;
       const previous = held;
       const state = { loggedIn: false };
-      let result: { session: UserSession; held: Held };
+      let result: Outcome;
       try {
         result = await viaStore(ctx, key, previous?.id, state);
         warned = false;
       } catch (err) {
         if (!(err instanceof StoreFailed) || state.loggedIn) throw err;
-        if (!warned) warn('session store unavailable: this client logs in on its own and rejoins the store later', err);
+        if (!warned) warn('session store unavailable or its login lock held too long: this client logs in on its own and rejoins the store later', err);
         warned = true;
         const session = await inner.login(ctx);
         result = { session, held: { id: ctx.sessionId() ?? '', shared: false } };
@@ -152,20 +236,7 @@ export function sharedLogin(inner: LoginStrategy, o: SharedLoginOptions): LoginS
       if (!h || renewing || Date.now() - lastRenew < timing.renewIntervalMs) return;
       lastRenew = Date.now();
       renewing = true;
-      void (async () => {
-        const key = await o.key;
-        if (h.shared) {
-          if (store.touch) await s('touch', () => store.touch!(key, h.id));
-          return;
-        }
-        // A session of our own (the store had failed): publish it if the store is back and empty.
-        if (h.id && held === h && (await s('compareAndSet', () => store.compareAndSet(key, undefined, h.id)))) {
-          h.shared = true;
-          store.retain?.(key, h.id);
-          warned = false;
-          logger.info('session store is back: this client\'s session is the shared one again');
-        }
-      })()
+      renew(h)
         .catch((err: unknown) => {
           if (!warned) warn('session store: renewing failed', err);
           warned = true;
@@ -175,10 +246,8 @@ export function sharedLogin(inner: LoginStrategy, o: SharedLoginOptions): LoginS
         });
     },
   };
-  return strategy;
 }
 
 function definedOnly<T extends object>(o: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
-

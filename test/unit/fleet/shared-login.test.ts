@@ -52,7 +52,7 @@ describe('sharedLogin', () => {
     const store = new MemorySessionStore();
     const first = counting(live);
     const second = counting(live);
-    const opts = { store, key: Promise.resolve(KEY), propertyCollector: PC, logger: silentLogger };
+    const opts = { store, key: Promise.resolve(KEY), userName: 'u', propertyCollector: PC, logger: silentLogger };
     await sharedLogin(first, opts).login(context(live));
     const ctx = context(live);
     await sharedLogin(second, opts).login(ctx);
@@ -66,7 +66,7 @@ describe('sharedLogin', () => {
     await store.lock(KEY, 60_000); // another client is logging in, for as long as the test lasts
     const inner = counting(live);
     const ctrl = new AbortController();
-    const login = sharedLogin(inner, { store, key: Promise.resolve(KEY), propertyCollector: PC, logger: silentLogger }).login(context(live, ctrl.signal));
+    const login = sharedLogin(inner, { store, key: Promise.resolve(KEY), userName: 'u', propertyCollector: PC, logger: silentLogger }).login(context(live, ctrl.signal));
     const outcome = login.catch((e: unknown) => e);
     await new Promise((r) => setImmediate(r));
     ctrl.abort();
@@ -86,7 +86,7 @@ describe('sharedLogin', () => {
       return lock(key, ttlMs);
     };
     const first = counting(live);
-    const opts = { store, key: Promise.resolve(KEY), propertyCollector: PC, logger: silentLogger };
+    const opts = { store, key: Promise.resolve(KEY), userName: 'u', propertyCollector: PC, logger: silentLogger };
     await sharedLogin(first, opts).login(context(live)); // the lock call timed out: logs in on its own
     expect(first.logins).toBe(1);
     grant();
@@ -98,11 +98,11 @@ describe('sharedLogin', () => {
 
   it('gives up on a store whose session keeps changing, each one dead, and logs in on its own', async () => {
     const live = new Set<string>();
-    const store = new MemorySessionStore({ timeoutMs: 10, lockTtlMs: 50 });
+    const store = new MemorySessionStore({ timeoutMs: 10, lockTtlMs: 50, lockWaitMs: 90 });
     let n = 0;
     store.get = async () => `dead-${++n}`; // another client stores a new (dead) session each time this one looks
     const inner = counting(live);
-    await sharedLogin(inner, { store, key: Promise.resolve(KEY), propertyCollector: PC, logger: silentLogger }).login(context(live));
+    await sharedLogin(inner, { store, key: Promise.resolve(KEY), userName: 'u', propertyCollector: PC, logger: silentLogger }).login(context(live));
     expect(inner.logins).toBe(1);
     expect(n).toBeGreaterThan(1);
   });
