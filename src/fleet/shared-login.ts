@@ -82,11 +82,12 @@ export function sharedLogin(inner: LoginStrategy, o: SharedLoginOptions): LoginS
     try {
       session = await readCurrentSession(ctx.invoke, o.propertyCollector, ctx.sessionManager);
     } catch (err) {
-      if (isVimFault(err, 'NotAuthenticated')) return 'dead';
-      throw err;
+      if (!isVimFault(err, 'NotAuthenticated')) throw err;
     }
-    if (!session) return 'dead';
-    return sameUser(o.userName, session.userName) ? session : 'foreign';
+    if (session && sameUser(o.userName, session.userName)) return session;
+    // Not adopted: this login must not go out under another user's (or a dead) session.
+    ctx.forgetSessionId();
+    return session ? 'foreign' : 'dead';
   };
 
   const takeLock = async (key: string): Promise<StoreLock | undefined> => {

@@ -120,6 +120,7 @@ export class Session {
       sessionManager: this.#o.sessionManager,
       mutualTls: (credentials) => openMutualTlsChannel(this.#o.mutualTls, credentials),
       adoptSessionId: (id) => setSessionCookie(jar, this.#o.url, id),
+      forgetSessionId: () => clearSessionCookie(jar, this.#o.url),
       sessionId: () => sessionIdIn(jar, this.#o.url),
     });
     const id = sessionIdIn(jar, this.#o.url);

@@ -18,6 +18,8 @@ export interface LoginContext {
   mutualTls(credentials: CertificateAndKey): MutualTlsChannel;
   /** Makes a session created on another channel the client's session. */
   adoptSessionId(sessionId: string): void;
+  /** Drops the session id adopted so far (one found not to be usable), so the login sends none. */
+  forgetSessionId(): void;
   /** The session id the login has so far (set by the server or adopted). */
   sessionId(): string | undefined;
 }

@@ -21,7 +21,11 @@ export interface ChildStart {
   deferLogin?: boolean;
 }
 
-export type ToChild = { cmd: 'start'; job: ChildStart } | { cmd: 'login' } | { cmd: 'load'; concurrency: number } | { cmd: 'stop' } | { cmd: 'close' };
+/**
+ * close: the client, then the store, then the process exits. With `byItself`, only the client is
+ * closed and nothing forces the exit: the process must end because nothing keeps it alive.
+ */
+export type ToChild = { cmd: 'start'; job: ChildStart } | { cmd: 'login' } | { cmd: 'load'; concurrency: number } | { cmd: 'stop' } | { cmd: 'close'; byItself?: boolean };
 export type FromChild =
   | { type: 'connected' }
   | { type: 'ready'; session: string; ms: number }
@@ -79,8 +83,11 @@ let failed = 0;
 const errors: string[] = [];
 let loops: Promise<void>[] = [];
 
+let exitByItself = false;
 // A parent that went away (a test run killed or timed out) leaves no process behind calling in a loop.
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => {
+  if (!exitByItself) process.exit(0);
+});
 
 process.on('message', (raw) => {
   const m = raw as ToChild;
@@ -124,7 +131,8 @@ process.on('message', (raw) => {
       send({ type: 'stopped', ok, failed, errors });
     } else if (m.cmd === 'close') {
       await client?.close();
-      await closeStore();
+      if (!m.byItself) await closeStore();
+      exitByItself = m.byItself === true;
       send({ type: 'closed' });
       process.disconnect();
     }

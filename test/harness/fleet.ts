@@ -87,10 +87,11 @@ export class FleetProcess {
     return this.next('stopped');
   }
 
-  async close(): Promise<void> {
+  /** Closes the client and its store; `byItself`: the client only, and the process must then exit without being told to. */
+  async close(byItself = false): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
     const exited = new Promise((r) => this.#child.once('exit', r));
-    this.send({ cmd: 'close' });
+    this.send({ cmd: 'close', byItself });
     await exited;
   }
 

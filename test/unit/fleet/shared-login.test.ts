@@ -1,31 +1,49 @@
 // sharedLogin with a scripted login context and an in-memory store: the lock wait honours the
 // login's signal, and the one client that holds the lock logs in while another adopts its session.
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FileSessionStore } from '../../../src/fleet/file.ts';
 import { MemorySessionStore } from '../../../src/fleet/memory.ts';
-import { sharedLogin } from '../../../src/fleet/shared-login.ts';
+import { sharedLogin, type SharedLoginOptions } from '../../../src/fleet/shared-login.ts';
 import type { StoreLock } from '../../../src/fleet/store.ts';
-import { silentLogger } from '../../../src/logger.ts';
+import { silentLogger, type Logger } from '../../../src/logger.ts';
 import type { LoginContext, LoginStrategy } from '../../../src/session/strategies.ts';
+import { tempDir } from '../../fixtures.ts';
 
 const SM = { type: 'SessionManager' as const, value: 'SessionManager' };
 const PC = { type: 'PropertyCollector' as const, value: 'propertyCollector' };
-const KEY = 'vc|user|digest';
+const KEY = 'vc-user-digest';
+const root = tempDir('vim25-shared-login-');
+afterEach(() => void vi.useRealTimers());
 
-/** A context whose server knows the sessions in `live`: validation reads currentSession of the adopted id. */
-function context(live: Set<string>, signal?: AbortSignal): LoginContext & { adopted: string[] } {
+/** A logger that keeps the warnings, with their data. */
+function recording(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { ...silentLogger, warnings, warn: (message: string, data?: unknown) => void warnings.push(data === undefined ? message : `${message} ${JSON.stringify(data)}`) };
+}
+
+const options = (store: SharedLoginOptions['store'], logger: Logger = silentLogger): SharedLoginOptions =>
+  ({ store, key: Promise.resolve(KEY), userName: 'u', propertyCollector: PC, logger });
+
+/** A context whose server knows the sessions in `live` (of user 'u' unless `owners` names another): validation reads currentSession of the adopted id. */
+function context(live: Set<string>, signal?: AbortSignal, owners = new Map<string, string>()): LoginContext & { adopted: string[] } {
   let current: string | undefined;
   const adopted: string[] = [];
   return {
     adopted,
     signal,
     sessionManager: SM,
-    invoke: async () => ({ objects: current && live.has(current) ? [{ propSet: [{ val: { userName: 'u', key: current } }] }] : [] }),
+    invoke: async () => ({ objects: current && live.has(current) ? [{ propSet: [{ val: { userName: owners.get(current) ?? 'u', key: current } }] }] : [] }),
     mutualTls: () => {
       throw new Error('not used');
     },
     adoptSessionId: (id) => {
       current = id;
       adopted.push(id);
+    },
+    forgetSessionId: () => {
+      current = undefined;
     },
     sessionId: () => current,
   };
@@ -105,5 +123,120 @@ describe('sharedLogin', () => {
     await sharedLogin(inner, { store, key: Promise.resolve(KEY), userName: 'u', propertyCollector: PC, logger: silentLogger }).login(context(live));
     expect(inner.logins).toBe(1);
     expect(n).toBeGreaterThan(1);
+  });
+
+  it('refuses a stored session of another user: logs in, replaces it in the store, and says so', async () => {
+    const live = new Set(['planted']);
+    const store = new MemorySessionStore();
+    await store.compareAndSet(KEY, undefined, 'planted');
+    const logger = recording();
+    const inner = counting(live);
+    const ctx = context(live, undefined, new Map([['planted', 'mallory']]));
+    let sentWith: string | undefined = 'not called';
+    const login = inner.login;
+    inner.login = async (c) => {
+      sentWith = c.sessionId();
+      return login(c);
+    };
+    const session = await sharedLogin(inner, options(store, logger)).login(ctx);
+    expect(inner.logins).toBe(1);
+    expect(sentWith).toBeUndefined(); // the Login did not go out under mallory's session
+    expect(session.key).toBe('session-1');
+    expect(await store.get(KEY)).toBe('session-1');
+    expect(logger.warnings.join('\n')).toMatch(/belongs to another user/);
+    const next = counting(live);
+    await sharedLogin(next, options(store)).login(context(live));
+    expect(next.logins).toBe(0); // the next client adopts the replacement
+  });
+
+  it('a value the store cannot read is replaced by the next login, and the clients after it adopt that session', async () => {
+    const live = new Set<string>();
+    const dir = join(root, 'unreadable');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(join(dir, `${KEY}.session`), 'not a stored session', { mode: 0o600 });
+    const store = new FileSessionStore({ dir });
+    const logger = recording();
+    const clients = [counting(live), counting(live), counting(live)];
+    for (const c of clients) await sharedLogin(c, options(store, logger)).login(context(live));
+    expect(clients.map((c) => c.logins)).toEqual([1, 0, 0]);
+    expect(await store.get(KEY)).toBe('session-1');
+    expect(logger.warnings).toHaveLength(1);
+    expect(logger.warnings[0]).toMatch(/cannot be read/);
+  });
+
+  it('renews its login lock while the login runs: a login longer than the lock TTL keeps the others out', async () => {
+    vi.useFakeTimers();
+    const live = new Set<string>();
+    const store = new MemorySessionStore({ lockTtlMs: 3_000 });
+    let finish!: () => void;
+    const slow: LoginStrategy = {
+      kind: 'password',
+      replayable: true,
+      login: async (ctx) => {
+        await new Promise<void>((resolve) => (finish = resolve));
+        live.add('slow');
+        ctx.adoptSessionId('slow');
+        return { userName: 'u', key: 'slow' } as never;
+      },
+    };
+    const first = sharedLogin(slow, options(store)).login(context(live));
+    await vi.advanceTimersByTimeAsync(30_000); // ten lock TTLs
+    expect(await store.lock(KEY, 1)).toBeUndefined();
+    finish();
+    await first;
+    expect(await store.get(KEY)).toBe('slow');
+    expect(await store.lock(KEY, 1)).toBeDefined(); // released after the login
+  });
+
+  it('a lock holder that died (no renewal) holds the others up for one lock TTL, not longer', async () => {
+    vi.useFakeTimers();
+    const live = new Set<string>();
+    const store = new MemorySessionStore({ lockTtlMs: 3_000, pollIntervalMs: 50 });
+    await store.lock(KEY, 3_000); // its holder died holding it
+    const inner = counting(live);
+    let done = false;
+    const login = sharedLogin(inner, options(store)).login(context(live)).then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(2_900);
+    expect([done, inner.logins]).toEqual([false, 0]);
+    await vi.advanceTimersByTimeAsync(200);
+    await login;
+    expect(inner.logins).toBe(1);
+    expect(await store.get(KEY)).toBe('session-1'); // it took the lock over: the session is shared
+  });
+
+  it('waits at most lockWaitMs for a holder that stays alive, then logs in on its own with a warning', async () => {
+    vi.useFakeTimers();
+    const live = new Set<string>();
+    const store = new MemorySessionStore({ lockTtlMs: 3_000, pollIntervalMs: 50 });
+    const lock = (await store.lock(KEY, 3_000))!;
+    const renewing = setInterval(() => void lock.extend!(3_000), 1_000); // alive, and its login never ends
+    const logger = recording();
+    const inner = counting(live);
+    let done = false;
+    const login = sharedLogin(inner, options(store, logger)).login(context(live)).then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(4_900);
+    expect([done, inner.logins]).toEqual([false, 0]);
+    await vi.advanceTimersByTimeAsync(200);
+    await login;
+    clearInterval(renewing);
+    expect(inner.logins).toBe(1);
+    expect(await store.get(KEY)).toBeUndefined(); // its own session, offered to the store later
+    expect(logger.warnings.join('\n')).toMatch(/waiting 5000 ms/);
+  });
+
+  it('stores its session again on the next renewal when the store lost it', async () => {
+    const live = new Set<string>();
+    const dir = join(root, 'lost');
+    rmSync(dir, { recursive: true, force: true });
+    const store = new FileSessionStore({ dir, renewIntervalMs: 0 });
+    const logger = recording();
+    const strategy = sharedLogin(counting(live), options(store, logger));
+    await strategy.login(context(live));
+    rmSync(join(dir, `${KEY}.session`)); // as FLUSHALL, or a Redis restarted empty, would
+    expect(await store.get(KEY)).toBeUndefined();
+    strategy.used!();
+    await vi.waitFor(async () => expect(await store.get(KEY)).toBe('session-1'));
+    expect(logger.warnings).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // The stores' own contracts, without a server: compare-and-set, locks and fencing, files and
 // their modes, the codec, the key derivation, and what inspect() shows.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -101,6 +102,73 @@ describe('FileSessionStore', () => {
     await s.get('k'); // creates the directory
     writeFileSync(join(s.dir, 'k.lock'), '{"tok', { mode: 0o600 });
     expect(await s.lock('k', 1000)).toBeDefined();
+  });
+
+  it('what lies at a session file\'s path is read only when it is a regular file of this user, 0600, at most 64 KiB; anything else is unreadable, and replaced', async () => {
+    const elsewhere = fileStore();
+    await elsewhere.compareAndSet('k', undefined, ID); // a valid value, in a directory an attacker controls
+    const cases: [string, (path: string) => void][] = [
+      ['a symbolic link to a valid value', (p) => symlinkSync(join(elsewhere.dir, 'k.session'), p)],
+      ['a symbolic link to /dev/zero', (p) => symlinkSync('/dev/zero', p)],
+      ['a FIFO', (p) => execFileSync('mkfifo', ['-m', '600', p])],
+      ['a file readable by others', (p) => writeFileSync(p, readFileSync(join(elsewhere.dir, 'k.session')), { mode: 0o644 })],
+      ['a file of 1 MiB', (p) => writeFileSync(p, Buffer.alloc(1 << 20, 0x61), { mode: 0o600 })],
+    ];
+    for (const [what, plant] of cases) {
+      const s = fileStore();
+      await s.get('k'); // creates the directory
+      const path = join(s.dir, 'k.session');
+      plant(path);
+      const err = await s.get('k').then(() => undefined, (e: unknown) => e);
+      expect(err, what).toBeInstanceOf(SessionStoreError);
+      expect((err as SessionStoreError).reason, what).toBe('corrupt');
+      const unreadable = (err as SessionStoreError).unreadable!;
+      expect(await s.compareAndSet('k', undefined, 'mine'), what).toBe(false);
+      expect(await s.compareAndSet('k', { unreadable: 'another value' }, 'mine'), what).toBe(false);
+      expect(await s.compareAndSet('k', unreadable, 'mine'), what).toBe(true);
+      expect(await s.get('k'), what).toBe('mine');
+      expect(lstatSync(path).isFile(), what).toBe(true);
+    }
+    expect(await elsewhere.get('k')).toBe(ID); // a link is replaced, not written through
+  });
+
+  it('a corrupt value is named by its content: once replaced, the old name no longer matches', async () => {
+    const s = fileStore();
+    await s.get('k');
+    writeFileSync(join(s.dir, 'k.session'), 'garbage', { mode: 0o600 });
+    const { unreadable } = (await s.get('k').catch((e: unknown) => e)) as SessionStoreError;
+    expect(await s.compareAndSet('k', unreadable!, ID)).toBe(true);
+    expect(await s.compareAndSet('k', unreadable!, 'other')).toBe(false);
+    expect(await s.get('k')).toBe(ID);
+  });
+
+  it('a session unused for longer than ttlSeconds is absent; touch() renews it and says whether the key holds the id', async () => {
+    const s = fileStore({ ttlSeconds: 60 });
+    await s.compareAndSet('k', undefined, ID);
+    expect(await s.touch('k', 'another id')).toBe(false);
+    const old = new Date(Date.now() - 61_000);
+    utimesSync(join(s.dir, 'k.session'), old, old);
+    expect(await s.get('k')).toBeUndefined();
+    expect(await s.touch('k', ID)).toBe(false);
+    expect(await s.compareAndSet('k', undefined, 'next')).toBe(true); // an expired value counts as none
+    expect(await s.touch('k', 'next')).toBe(true);
+    expect(statSync(join(s.dir, 'k.session')).mtimeMs).toBeGreaterThan(old.getTime() + 30_000);
+  });
+
+  it('a lock is extended only by its holder; a symbolic link at the lock\'s path counts as expired', async () => {
+    const s = fileStore();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const a = (await s.lock('k', 1_000))!;
+    vi.setSystemTime(Date.now() + 800);
+    expect(await a.extend!(1_000)).toBe(true);
+    vi.setSystemTime(Date.now() + 800); // past the first TTL, within the renewed one
+    expect(await s.lock('k', 1_000)).toBeUndefined();
+    vi.setSystemTime(Date.now() + 300);
+    const b = (await s.lock('k', 1_000))!;
+    expect(await a.extend!(1_000)).toBe(false);
+    await b.release();
+    symlinkSync('/dev/zero', join(s.dir, 'k.lock'));
+    expect(await s.lock('k', 1_000)).toBeDefined();
   });
 
   it('tightens a directory that is too open', async () => {

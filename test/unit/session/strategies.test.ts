@@ -26,6 +26,7 @@ function context(answer: (method: string, args: Record<string, unknown>, options
       throw new Error('not used');
     },
     adoptSessionId: () => undefined,
+    forgetSessionId: () => undefined,
     sessionId: () => undefined,
   };
   return { ctx, sent };
