@@ -21,7 +21,7 @@ export { enumValues } from './binding/metadata.ts';
 export { dataObject } from './data.ts';
 export { createExtensionCertificate, loadCertificate, subjectName, thumbprint, type CertificateAndKey, type CertificateSource, type ExtensionCertificateOptions } from './certs/certificates.ts';
 export type { MethodName, VimMethods } from './generated/methods.ts';
-export { TaskBlockedError, TaskTimeoutError, SessionChangedError } from './inventory/errors.ts';
+export { TaskBlockedError, TaskTimeoutError, SessionChangedError, InvalidPatternError, type PatternProblem } from './inventory/errors.ts';
 export { isEvent, type EventsOptions, type EventTypeName, type HistoryOptions, type TypedEvent } from './inventory/history.ts';
 export type { FindOptions } from './inventory/finder.ts';
 export type { RetrieveOptions, RetrievePagesOptions } from './inventory/retrieve.ts';

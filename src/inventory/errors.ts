@@ -1,5 +1,5 @@
 // Errors of the inventory layer, in the library's hierarchy (VimError).
-import { VimError } from '../errors.ts';
+import { ValidationError, VimError } from '../errors.ts';
 import type { ManagedObjectReference, TaskInfo, VirtualMachineQuestionInfo } from '../generated/types.ts';
 
 /** The VM a task runs on asks a question (runtime.question): the task waits for a user's answer. */
@@ -39,4 +39,25 @@ export class TaskTimeoutError extends VimError {
  */
 export class SessionChangedError extends VimError {
   override name = 'SessionChangedError';
+}
+
+/** Why find() refused a pattern; see InvalidPatternError. */
+export type PatternProblem = 'empty' | 'malformed' | 'too-long' | 'too-deep';
+
+/**
+ * find() refused its pattern before sending anything: empty, malformed (an unclosed `[`, a
+ * reversed range, a trailing `\`), longer than 4096 characters or deeper than 64 levels. A
+ * ValidationError, so a caller that hands users' patterns to find() can answer them a 400.
+ */
+export class InvalidPatternError extends ValidationError {
+  override name = 'InvalidPatternError';
+  readonly reason: PatternProblem;
+  /** Where a malformed part starts in the pattern (UTF-16 index); undefined for the other reasons. */
+  readonly index: number | undefined;
+
+  constructor(reason: PatternProblem, problem: string, index?: number) {
+    super('find', 'pattern', problem);
+    this.reason = reason;
+    this.index = index;
+  }
 }

@@ -3,6 +3,7 @@
 // the objects of that level at once, never one per object.
 import type { ManagedObjectReference as MoRef, ObjectSpec, TraversalSpec } from '../generated/types.ts';
 import { abortedOr, type InventoryClient } from './client.ts';
+import { InvalidPatternError } from './errors.ts';
 import { globMatcher, isPath, parseInventoryPath } from './glob.ts';
 import { isManagedType, type ManagedObjectReference, type ManagedTypeName, type PropertyPath } from './model.ts';
 import { retrieve } from './retrieve.ts';
@@ -72,12 +73,13 @@ async function descendants(client: InventoryClient, containers: readonly Named[]
 
 /**
  * The objects of `type` (or a subtype) that `pattern` names: an inventory path (`/DC0/vm/*`,
- * `vm/web-?`, `/DC0/.../db-*`), a bare name or glob matched anywhere under the root, or a moref id.
+ * `vm/web-?`, `/DC0/.../db-*`, `...`), a bare name or glob matched anywhere under the root, or a moref id.
  * A relative path is read under every datacenter: govc reads it under its one default
  * datacenter, which is the same where there is only one.
  */
 export async function find<T extends ManagedTypeName>(client: InventoryClient, type: T, pattern: string, options: FindOptions = {}): Promise<Array<ManagedObjectReference<T>>> {
-  if (typeof pattern !== 'string' || pattern === '') throw new TypeError('find needs a non-empty pattern');
+  if (typeof pattern !== 'string') throw new TypeError('find needs a pattern string');
+  if (pattern === '') throw new InvalidPatternError('empty', 'empty: a name, a glob, a path or a moref id');
   try {
     return await findAll(client, type, pattern, options.signal);
   } catch (err) {

@@ -1,7 +1,7 @@
 // find(): govc-style inventory paths, names and moref ids, checked against the paths pyvmomi
 // walks in the same folders.
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ManagedObjectReference, ManagedTypeName, VimClient } from 'vim25-soap';
+import { ValidationError, type ManagedObjectReference, type ManagedTypeName, type VimClient } from 'vim25-soap';
 import { inventoryStats, loggedIn, ownHarness, pyvmomiInventory, type PyvmomiInventory } from '../harness/inventory.ts';
 
 let c: VimClient;
@@ -16,7 +16,7 @@ beforeAll(async () => {
 // The types find() is asked for, and what pyvmomi reports of them (the type or a subtype).
 const SUBTYPES: Record<string, string[]> = {
   ComputeResource: ['ComputeResource', 'ClusterComputeResource'],
-  ManagedEntity: ['Folder', 'Datacenter', 'ComputeResource', 'ClusterComputeResource', 'HostSystem', 'ResourcePool', 'VirtualMachine', 'Datastore', 'Network', 'DistributedVirtualPortgroup', 'VmwareDistributedVirtualSwitch'],
+  ManagedEntity: ['Folder', 'Datacenter', 'ComputeResource', 'ClusterComputeResource', 'HostSystem', 'ResourcePool', 'VirtualMachine', 'Datastore', 'Network', 'DistributedVirtualPortgroup', 'DistributedVirtualSwitch', 'VmwareDistributedVirtualSwitch'],
 };
 
 /** The objects of `type` (or a subtype) whose pyvmomi path matches `re`. */
@@ -40,6 +40,11 @@ describe('find', () => {
     ['ComputeResource', '/DC0/host/*', /^\/DC0\/host\/[^/]+$/],
     ['Datastore', '/DC0/datastore/*', /^\/DC0\/datastore\/[^/]+$/],
     ['VirtualMachine', '/DC0/vm/nothing-*', /^$/],
+    ['VirtualMachine', '/DC0/vm/*VM[12]', /^\/DC0\/vm\/[^/]*VM[12]$/],
+    ['VirtualMachine', '/DC0/vm/*VM[!1]', /^\/DC0\/vm\/[^/]*VM[^1]$/],
+    ['HostSystem', '/DC0/host/*/DC0_C0_H[0-1]', /^\/DC0\/host\/[^/]+\/DC0_C0_H[01]$/],
+    ['ManagedEntity', '...', /^\/DC0(\/.*)?$/],
+    ['VirtualMachine', '...', /^\/DC0\/.*$/],
   ])('%s %s is what pyvmomi sees there', async (type, pattern, re) => {
     expect(values(await c.find(type, pattern))).toEqual(pyvmomiFind(type, re));
   });
@@ -60,6 +65,23 @@ describe('find', () => {
     expect(values(await c.find('VirtualMachine', vm.moref))).toEqual([vm.moref]);
     expect(values(await c.find('VirtualMachine', '*_VM1'))).toEqual(py.vms.filter((v) => v.name.endsWith('_VM1')).map((v) => v.moref).sort());
     expect(await c.find('VirtualMachine', 'no-such-vm')).toEqual([]);
+  });
+
+  it('reads classes in a bare glob, and a bare ... as everything below each datacenter', async () => {
+    const vm1 = py.vms.filter((v) => /VM[12]$/.test(v.name)).map((v) => v.moref).sort();
+    expect(vm1.length).toBeGreaterThan(0);
+    expect(values(await c.find('VirtualMachine', '*VM[12]'))).toEqual(vm1);
+    expect(values(await c.find('VirtualMachine', '...'))).toEqual(py.vms.map((v) => v.moref).sort());
+    expect(values(await c.find('ManagedEntity', '...'))).toEqual(values(await c.find('ManagedEntity', '/DC0/...')));
+  });
+
+  it('refuses a malformed, too long or too deep pattern with an InvalidPatternError', async () => {
+    await expect(c.find('VirtualMachine', '/DC0/vm/*VM[12')).rejects.toSatisfy((e) => e instanceof ValidationError);
+    await expect(c.find('VirtualMachine', '/DC0/vm/*VM[12')).rejects.toMatchObject({ name: 'InvalidPatternError', reason: 'malformed', index: 11 });
+    await expect(c.find('VirtualMachine', 'web-\\')).rejects.toMatchObject({ name: 'InvalidPatternError', reason: 'malformed', index: 4 });
+    await expect(c.find('VirtualMachine', '*'.repeat(4097))).rejects.toMatchObject({ name: 'InvalidPatternError', reason: 'too-long' });
+    await expect(c.find('VirtualMachine', '/*'.repeat(65))).rejects.toMatchObject({ name: 'InvalidPatternError', reason: 'too-deep' });
+    await expect(c.find('VirtualMachine', '')).rejects.toMatchObject({ name: 'InvalidPatternError', reason: 'empty' });
   });
 
   it('costs one PropertyCollector round trip per level, not per object', async () => {
