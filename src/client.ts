@@ -326,6 +326,11 @@ export class VimClient extends EventEmitter {
     return this.#version.value;
   }
 
+  /** The logger given to connect (silent by default): the inventory layer logs failed clean-ups through it. */
+  get logger(): Logger {
+    return this.#logger;
+  }
+
   get userSession(): UserSession | undefined {
     return this.#session.userSession;
   }

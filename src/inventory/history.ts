@@ -3,7 +3,7 @@
 // loop is left early. vCenter keeps a collector for the session's life and limits how many a
 // session may hold, so one left behind costs every later caller.
 import type { DataTypes, Event, ManagedObjectReference as MoRef, TaskInfo } from '../generated/types.ts';
-import { abortedOr, release, throwIfAborted, type InventoryClient } from './client.ts';
+import { abortedOr, destroy, throwIfAborted, type InventoryClient } from './client.ts';
 
 export interface HistoryOptions {
   /** Only what happened at or after this time. */
@@ -50,7 +50,6 @@ async function* history<T>(client: InventoryClient, options: HistoryOptions, pag
   } catch (err) {
     throw abortedOr(signal, err);
   }
-  let done = false;
   try {
     await client.call('SetCollectorPageSize', collector, { maxCount: pageSize }, { signal });
     await client.call('RewindCollector', collector, {}, { signal });
@@ -65,11 +64,10 @@ async function* history<T>(client: InventoryClient, options: HistoryOptions, pag
       }
       throwIfAborted(signal);
     }
-    done = true;
   } catch (err) {
     throw abortedOr(signal, err);
   } finally {
-    await release(() => client.call('DestroyCollector', collector, {}), !done);
+    await destroy(client, 'DestroyCollector', collector);
   }
 }
 

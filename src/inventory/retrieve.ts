@@ -2,7 +2,7 @@
 // ContainerView, every page followed (a RetrievePropertiesEx answer without its
 // ContinueRetrievePropertiesEx pages is silently incomplete), the view destroyed afterwards.
 import type { ManagedObjectReference as MoRef, PropertyFilterSpec, RetrieveResult } from '../generated/types.ts';
-import { abortedOr, release, SessionWatch, throwIfAborted, type InventoryClient } from './client.ts';
+import { abortedOr, quietly, SessionWatch, throwIfAborted, type InventoryClient } from './client.ts';
 import { SessionChangedError } from './errors.ts';
 import { checkPropertyPaths, type ManagedObjectReference, type ManagedTypeName, type PropertyPath } from './model.ts';
 import { toRow, type Row } from './rows.ts';
@@ -61,7 +61,6 @@ async function* pages<T extends ManagedTypeName, P extends PropertyPath<T>>(
   // Each with the session it belongs to (a call retried after a re-login made it on the new one).
   let view: { ref: MoRef; generation: number } | undefined;
   let token: { value: string; generation: number } | undefined;
-  let done = false;
   try {
     view = { ref: await createView(client, options.root ?? client.serviceContent.rootFolder, [type], signal), generation: session.generation };
     const spec: PropertyFilterSpec = { objectSet: [viewObjectSpec(view.ref)], propSet: [{ type, pathSet: [...paths] }] };
@@ -82,16 +81,16 @@ async function* pages<T extends ManagedTypeName, P extends PropertyPath<T>>(
       const t = token.value;
       res = await sameSession(() => client.call('ContinueRetrievePropertiesEx', pc, { token: t }, { signal }));
     }
-    done = true;
   } catch (err) {
     throw abortedOr(signal, err);
   } finally {
     // The token and the view of a session that ended died with it; on this one they must not
     // outlive the read, which an abort or an abandoned loop ends too (so: not under `signal`).
+    // A failed clean-up is logged, and never costs the caller rows already read.
     const live = session.generation;
     session.close();
-    if (token?.generation === live) await release(() => client.call('CancelRetrievePropertiesEx', pc, { token: token!.value }), true);
-    if (view?.generation === live) await destroyView(client, view.ref, !done);
+    if (token?.generation === live) await quietly(() => client.call('CancelRetrievePropertiesEx', pc, { token: token!.value }));
+    if (view?.generation === live) await destroyView(client, view.ref);
   }
 }
 

@@ -1,13 +1,15 @@
 // waitForTask(s): WaitForUpdatesEx on a filter of each task's `info`, on a collector of its own
 // (updates.ts), never the deprecated WaitForUpdates and never polling. A task whose VM asks a
 // question waits for a person, possibly for days: the VM's runtime.question is watched on the
-// same collector, and such a wait ends with TaskBlockedError (pyvmomi's TaskBlocked).
+// same collector, and such a wait ends with TaskBlockedError (pyvmomi's TaskBlocked). A lost
+// connection or a 503 does not end a wait while the task runs: the loop tries again, and after a
+// lost answer it reads every task's `info` afresh (updates.ts).
 import type { ManagedObjectReference as MoRef, TaskInfo, VirtualMachineQuestionInfo } from '../generated/types.ts';
 import { abortedOr, isGone, linkedController, type InventoryClient } from './client.ts';
 import { TaskBlockedError, TaskTimeoutError } from './errors.ts';
 import { faultFromLocalized, type TaskRef, type TaskResultOf } from './model.ts';
 import { applyChange } from './rows.ts';
-import { checkMaxWait, updateSets, type CollectorSetup } from './updates.ts';
+import { checkMaxWait, retried, updateSets, type CollectorSetup } from './updates.ts';
 
 export interface WaitForTaskOptions {
   /** Called when a task's progress changes (percent, 0–100), and with 100 when it succeeds. */
@@ -96,9 +98,11 @@ export async function waitForTasks<R extends readonly TaskRef[]>(
       }
       // The session may have died since this batch: the collector went with it, and the
       // rebuilt one (updateSets) gets the question filter of every VM seen so far. A collector
-      // gone for another reason fails the loop's next wait instead.
+      // gone for another reason fails the loop's next wait instead. Tried again after a
+      // transient failure: a filter made twice (its answer lost) only reports a question twice,
+      // and goes with the collector.
       if (newVms.length > 0) {
-        await questionFilter(client, collector, newVms, link.signal).catch((err: unknown) => {
+        await retried(() => questionFilter(client, collector, newVms, link.signal), link.signal).catch((err: unknown) => {
           if (!isGone(err)) throw err;
         });
       }

@@ -5,10 +5,17 @@
 // does) answers within that bound. When the session is re-established, the collector, its
 // filters and views are gone on the server: the loop drops the pending wait at once and builds
 // everything again on the new session, and the consumer learns it from `fresh`.
+//
+// A transient failure (isTransient: a lost connection, a 503 while vpxd restarts) does not end
+// the loop: after a pause that grows with each failure in a row, a wait the server never saw is
+// sent again, and anything else is built again from a fresh full read, as after a re-login. A
+// wait whose answer was lost is never sent again with the same version: the server counts that
+// answer as delivered, so the changes in it would never come (hence not replayable either,
+// soap/idempotency.ts). The loop ends only by the consumer, its signal, or a permanent error.
+import { delay } from '../abort.ts';
 import type { ManagedObjectReference, UpdateSet } from '../generated/types.ts';
-import { abortedOr, linkedController, release, SessionWatch, throwIfAborted, type InventoryClient } from './client.ts';
+import { abortedOr, destroy, isTransient, linkedController, lostCreate, quietly, SessionWatch, throwIfAborted, type InventoryClient } from './client.ts';
 import { SessionChangedError } from './errors.ts';
-import { destroyView } from './view.ts';
 
 /** Creates the filters (and whatever they need) on a new collector; returns the views to destroy with it. */
 export type CollectorSetup = (collector: ManagedObjectReference, signal: AbortSignal | undefined) => Promise<ManagedObjectReference[]>;
@@ -16,7 +23,7 @@ export type CollectorSetup = (collector: ManagedObjectReference, signal: AbortSi
 export interface UpdateBatch {
   set: UpdateSet;
   collector: ManagedObjectReference;
-  /** Part of the full state a new collector reports first (at the start, and after a re-login). */
+  /** Part of the full state a new collector reports first (at the start, and after a re-login or a transient failure). */
   fresh: boolean;
   /** False while the server truncated the answer and more of it follows. */
   complete: boolean;
@@ -31,11 +38,44 @@ export function checkMaxWait(seconds: number): number {
   return seconds;
 }
 
+export const BACKOFF_MIN_MS = 250;
+export const BACKOFF_MAX_MS = 15_000;
+
+/** Pauses between tries after transient failures: 250 ms, doubling with each failure in a row, at most 15 s. */
+class Backoff {
+  #failures = 0;
+
+  /** Ends early, rejecting as an aborted call does, when `signal` fires. */
+  pause(signal: AbortSignal | undefined): Promise<void> {
+    const ms = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.#failures++);
+    return delay(ms, signal, 'aborted');
+  }
+
+  reset(): void {
+    this.#failures = 0;
+  }
+}
+
+/** `call`, tried again after each transient failure (with a Backoff's pauses) until it succeeds, fails otherwise, or `signal` fires. */
+export async function retried<T>(call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  const backoff = new Backoff();
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (signal?.aborted || !isTransient(err)) throw err;
+    }
+    await backoff.pause(signal);
+  }
+}
+
 export async function* updateSets(client: InventoryClient, setup: CollectorSetup, signal: AbortSignal | undefined, maxWaitSeconds: number): AsyncGenerator<UpdateBatch, never, undefined> {
   let pending: ((reason: unknown) => void) | undefined;
   const session = new SessionWatch(client, () => pending?.(new SessionChangedError('the session was re-established')));
   // The HTTP deadline must outlast the server's own bound, whatever the client's default is.
   const timeoutMs = (maxWaitSeconds + 30) * 1000;
+  // Failures in a row, wherever they happen: only an answer to a wait resets it.
+  const backoff = new Backoff();
   try {
     for (;;) {
       throwIfAborted(signal);
@@ -43,8 +83,11 @@ export async function* updateSets(client: InventoryClient, setup: CollectorSetup
       let collector: ManagedObjectReference | undefined;
       let views: ManagedObjectReference[] = [];
       let waiting = false;
+      let transient = false;
       try {
-        collector = await client.call('CreatePropertyCollector', client.serviceContent.propertyCollector, {}, { signal });
+        collector = await client.call('CreatePropertyCollector', client.serviceContent.propertyCollector, {}, { signal }).catch((err: unknown) => {
+          throw lostCreate(client, 'CreatePropertyCollector', 'PropertyCollector', err);
+        });
         // A call retried after a re-login made its collector on the new session: that is the one it belongs to.
         generation = session.generation;
         views = await setup(collector, signal);
@@ -55,15 +98,24 @@ export async function* updateSets(client: InventoryClient, setup: CollectorSetup
           const link = linkedController(signal);
           pending = link.abort;
           waiting = true;
-          let set: UpdateSet | undefined;
+          let answer: { set: UpdateSet | undefined } | undefined;
           try {
-            set = await client.call('WaitForUpdatesEx', collector, { version, options: { maxWaitSeconds } }, { signal: link.signal, timeoutMs });
+            answer = { set: await client.call('WaitForUpdatesEx', collector, { version, options: { maxWaitSeconds } }, { signal: link.signal, timeoutMs }) };
+          } catch (err) {
+            // Only a wait the server never saw (a 503 page, a connection refused) keeps its version.
+            if (!isTransient(err) || err.outcomeUnknown) throw err;
           } finally {
             pending = undefined;
             link.dispose();
           }
           waiting = false;
           if (session.generation !== generation) throw new SessionChangedError('the session was re-established');
+          if (!answer) {
+            await backoff.pause(signal);
+            continue;
+          }
+          backoff.reset();
+          const { set } = answer;
           if (set === undefined) continue; // maxWaitSeconds passed without a change
           version = set.version;
           const complete = set.truncated !== true;
@@ -72,16 +124,20 @@ export async function* updateSets(client: InventoryClient, setup: CollectorSetup
         }
       } catch (err) {
         if (signal?.aborted) throw abortedOr(signal, err);
-        if (session.generation === generation) throw err;
-        // Re-established: everything below died with the old session; build it again.
+        if (session.generation === generation) {
+          if (!isTransient(err)) throw err;
+          transient = true;
+        }
+        // Re-established, or transient: build everything again (on the new session).
       } finally {
         // On the old session these objects are gone already; on this one they must not outlive the loop.
         if (collector && session.generation === generation) {
-          if (waiting) await release(() => client.call('CancelWaitForUpdates', collector!, {}), true);
-          for (const v of views) await destroyView(client, v, true);
-          await release(() => client.call('DestroyPropertyCollector', collector!, {}), true);
+          if (waiting) await quietly(() => client.call('CancelWaitForUpdates', collector!, {}));
+          for (const v of views) await destroy(client, 'DestroyView', v);
+          await destroy(client, 'DestroyPropertyCollector', collector);
         }
       }
+      if (transient) await backoff.pause(signal);
     }
   } finally {
     session.close();

@@ -3,7 +3,7 @@
 // the session's life), so whoever creates one destroys it in a finally (retrieve.ts; watch.ts
 // through updates.ts, with its collector).
 import type { ManagedObjectReference, ObjectSpec, TraversalSpec } from '../generated/types.ts';
-import { release, type InventoryClient } from './client.ts';
+import { destroy, lostCreate, type InventoryClient } from './client.ts';
 
 /** Selects the objects a view holds, not the view itself. */
 export function viewObjectSpec(view: ManagedObjectReference): ObjectSpec {
@@ -12,10 +12,12 @@ export function viewObjectSpec(view: ManagedObjectReference): ObjectSpec {
 }
 
 export function createView(client: InventoryClient, root: ManagedObjectReference<'ManagedEntity'>, types: readonly string[], signal: AbortSignal | undefined): Promise<ManagedObjectReference> {
-  return client.call('CreateContainerView', client.serviceContent.viewManager!, { container: root, type: [...types], recursive: true }, { signal });
+  return client.call('CreateContainerView', client.serviceContent.viewManager!, { container: root, type: [...types], recursive: true }, { signal }).catch((err: unknown) => {
+    throw lostCreate(client, 'CreateContainerView', 'ContainerView', err);
+  });
 }
 
-/** Never under the caller's signal: an aborted operation must still free its view. */
-export function destroyView(client: InventoryClient, view: ManagedObjectReference, quiet: boolean): Promise<void> {
-  return release(() => client.call('DestroyView', view, {}), quiet);
+/** Never under the caller's signal: an aborted operation must still free its view. Never throws (see destroy). */
+export function destroyView(client: InventoryClient, view: ManagedObjectReference): Promise<void> {
+  return destroy(client, 'DestroyView', view);
 }

@@ -1,8 +1,9 @@
 // watch(): enter/modify/leave updates of every object of a type under a folder, from
-// WaitForUpdatesEx on a collector of its own (updates.ts). It survives re-authentication: the
-// loop rebuilds collector, view and filter on the new session, and the full state the new
-// filter reports is diffed against what this watch last reported, so nothing that changed while
-// the session was dead is missed (govmomi and pyvmomi both lose the filter there).
+// WaitForUpdatesEx on a collector of its own (updates.ts). It survives re-authentication and
+// lost answers: the loop rebuilds collector, view and filter (on the new session), and the full
+// state the new filter reports is diffed against what this watch last reported, so nothing that
+// changed while the session was dead, or in an answer that never came, is missed (govmomi and
+// pyvmomi both lose the filter there).
 import type { ManagedObjectReference as MoRef, ObjectUpdate } from '../generated/types.ts';
 import type { VimFault } from '../errors.ts';
 import type { InventoryClient } from './client.ts';
@@ -71,26 +72,29 @@ async function* updates<T extends ManagedTypeName, P extends PropertyPath<T>>(
       }, { signal });
     } catch (err) {
       // The loop destroys only the views a setup returns: this one is not handed over yet.
-      await destroyView(client, view, true);
+      await destroyView(client, view);
       throw err;
     }
     return [view];
   };
   // What the consumer has been told, and (while a new collector reports its full state) what the server says now.
   let reported = new Map<string, ObjectState>();
-  let full: Map<string, ObjectState> | undefined;
-  for await (const { set, fresh, complete } of updateSets(client, setup, options.signal, maxWaitSeconds)) {
+  let full: { collector: MoRef; state: Map<string, ObjectState> } | undefined;
+  for await (const { set, collector, fresh, complete } of updateSets(client, setup, options.signal, maxWaitSeconds)) {
     const objects = (set.filterSet ?? []).flatMap((f) => f.objectSet ?? []);
     if (fresh) {
-      full ??= new Map();
+      // A collector rebuilt in the middle of a truncated full state starts it over: what the
+      // old one had said of objects since gone would otherwise stay.
+      if (full?.collector !== collector) full = { collector, state: new Map() };
+      const state = full.state;
       for (const u of objects) {
         const key = stateKey(u.obj);
-        if (u.kind === 'leave') full.delete(key);
-        else full.set(key, objectState(u, paths, full.get(key)));
+        if (u.kind === 'leave') state.delete(key);
+        else state.set(key, objectState(u, paths, state.get(key)));
       }
       if (!complete) continue;
       const before = reported;
-      reported = full;
+      reported = state;
       full = undefined;
       for (const change of diffStates(before, reported)) yield change as WatchUpdate<T, P>;
       continue;

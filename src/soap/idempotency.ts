@@ -3,9 +3,16 @@
 // never a read that moves a cursor on the server (a replayed ReadNextEvents would skip a page).
 // test/unit/soap/idempotency.test.ts lists what the rule lets through, all 928 methods checked.
 const READ_PREFIX = /^(Retrieve|Find|Query|Fetch|Has|Validate|Browse|Lookup|List|Read|Estimate|Evaluate)/;
-const READS = new Set(['CurrentTime', 'SessionIsActive', 'WaitForUpdates', 'WaitForUpdatesEx', 'CheckForUpdates']);
-/** History collectors' pages: each read moves the collector's position. */
-const CURSOR_READS = new Set(['ReadNextEvents', 'ReadPreviousEvents', 'ReadNextTasks', 'ReadPreviousTasks']);
+const READS = new Set(['CurrentTime', 'SessionIsActive']);
+/**
+ * Reads that move a position on the server: history collectors' pages, and the PropertyCollector's
+ * update versions (the server counts an answer lost on the way as delivered, so a wait sent again
+ * with the same version never sees those changes).
+ */
+const CURSOR_READS = new Set([
+  'ReadNextEvents', 'ReadPreviousEvents', 'ReadNextTasks', 'ReadPreviousTasks',
+  'WaitForUpdatesEx', 'WaitForUpdates', 'CheckForUpdates',
+]);
 
 export function isIdempotent(method: string): boolean {
   if (method.endsWith('_Task') || CURSOR_READS.has(method)) return false;

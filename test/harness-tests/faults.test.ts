@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { harnessDrop, harnessRequest, harnessReset, harnessRestart, harnessStall, harnessStats, harnessUiToken, harnessUnavailable } from '../harness/vcsim.ts';
-import { currentTime, ownHarness, rawRequest, rest, sessionOf, SI, SM, soap } from './raw.ts';
+import { currentTime, ownHarness, PC, rawRequest, rest, sessionOf, SI, SM, soap } from './raw.ts';
 
 const harness = ownHarness();
 const h = () => harness().info;
@@ -70,9 +70,47 @@ describe('drop', () => {
     expect(stats.dropped).toBe(2);
   });
 
-  it('rejects a bad stage or count', async () => {
+  it('with stage "request" and a method, drops only requests of that method, unexecuted', async () => {
+    const session = await sessionOf(h());
+    await harnessDrop(h(), 1, 'request', 'Logout');
+    expect((await harnessStats(h())).pending).toMatchObject({ drop: 1, dropStage: 'request', dropMethod: 'Logout' });
+    expect((await currentTime(h(), session)).status).toBe(200);
+    const err = await soap(h(), 'Logout', SM, { session }).catch((e: NodeJS.ErrnoException) => e);
+    expect((err as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+    // Never executed: the session is still there.
+    expect((await currentTime(h(), session)).status).toBe(200);
+    expect((await harnessStats(h())).dropped).toBe(1);
+  });
+
+  it('with stage "answer", executes the call, then closes instead of answering', async () => {
+    const session = await sessionOf(h());
+    await harnessDrop(h(), 1, 'answer', 'Logout');
+    expect((await probe()).status).toBe(200);
+    const err = await soap(h(), 'Logout', SM, { session }).catch((e: NodeJS.ErrnoException) => e);
+    expect((err as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+    expect((await currentTime(h(), session)).fault).toBe('NotAuthenticated');
+    const stats = await harnessStats(h());
+    expect(stats.dropped).toBe(1);
+    expect(stats.pending.drop).toBe(0);
+    expect(stats.methods.Logout).toBe(1);
+  });
+
+  it('with stage "answer", catches a call already in flight when armed', async () => {
+    const session = await sessionOf(h());
+    // Blocks until cancelled: vcsim waits for changes to any version but "".
+    const waiting = soap(h(), 'WaitForUpdatesEx', `${PC}<version>1</version><options><maxWaitSeconds>60</maxWaitSeconds></options>`, { session })
+      .catch((e: NodeJS.ErrnoException) => e);
+    while (((await harnessStats(h())).methods.WaitForUpdatesEx ?? 0) === 0) await new Promise((r) => setImmediate(r));
+    await harnessDrop(h(), 1, 'answer', 'WaitForUpdatesEx');
+    expect((await soap(h(), 'CancelWaitForUpdates', PC, { session })).status).toBe(200);
+    expect(((await waiting) as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+    expect((await harnessStats(h())).dropped).toBe(1);
+  });
+
+  it('rejects a bad stage or count, and a method for stage "accept"', async () => {
     await expect(harnessRequest(h(), 'POST', '/_harness/drop', { count: 1, stage: 'handshake' })).rejects.toThrow(/HTTP 400/);
     await expect(harnessRequest(h(), 'POST', '/_harness/drop', { count: -1 })).rejects.toThrow(/HTTP 400/);
+    await expect(harnessRequest(h(), 'POST', '/_harness/drop', { count: 1, stage: 'accept', method: 'Logout' })).rejects.toThrow(/HTTP 400/);
     expect((await probe()).status).toBe(200);
   });
 });
@@ -166,9 +204,10 @@ describe('reset', () => {
     await harnessDrop(h(), 3);
     await harnessUnavailable(h(), 3);
     await harnessStall(h(), 10);
-    expect((await harnessStats(h())).pending).toEqual({ drop: 3, dropStage: 'accept', stallSeconds: 10, unavailable: 3 });
+    expect((await harnessStats(h())).pending).toEqual({ drop: 3, dropStage: 'accept', dropMethod: '', stallSeconds: 10, unavailable: 3 });
+    await harnessDrop(h(), 2, 'answer', 'Logout');
     await harnessReset(h());
-    expect((await harnessStats(h())).pending).toEqual({ drop: 0, dropStage: 'accept', stallSeconds: 0, unavailable: 0 });
+    expect((await harnessStats(h())).pending).toEqual({ drop: 0, dropStage: 'accept', dropMethod: '', stallSeconds: 0, unavailable: 0 });
     const t0 = Date.now();
     expect((await probe()).status).toBe(200);
     expect(Date.now() - t0).toBeLessThan(1000);

@@ -168,7 +168,7 @@ export interface HarnessStats {
   dropped: number;
   stalled: number;
   unavailableAnswers: number;
-  pending: { drop: number; dropStage: DropStage; stallSeconds: number; unavailable: number };
+  pending: { drop: number; dropStage: DropStage; dropMethod: string; stallSeconds: number; unavailable: number };
   sspiSupported: boolean;
   /** LoginBySSPI handshakes completed (a session was created). */
   sspiLogins: number;
@@ -180,7 +180,7 @@ export interface HarnessStats {
   sts: { hokIssued: number; hokRefused: number; signaturesVerified: number; signaturesRejected: number };
 }
 
-export type DropStage = 'accept' | 'request';
+export type DropStage = 'accept' | 'request' | 'answer';
 
 /** Set by the first build in a test run (global setup), inherited by the test workers. */
 const BINARY_ENV = 'VIM25_HARNESS_BINARY';
@@ -297,11 +297,14 @@ export const harnessUiToken = (
 ): Promise<{ token: string; sessionId: string }> => harnessRequest(info, 'POST', '/_harness/ui-token', credentials);
 /**
  * Drops the next `count` new connections right after accept ('accept': connections a client
- * already holds open are not affected), or the next `count` SOAP requests right after reading
- * them ('request': works on pooled connections too, and leaves the outcome unknown).
+ * already holds open are not affected), the next `count` SOAP requests right after reading
+ * them, unexecuted ('request': works on pooled connections too, and leaves the outcome unknown
+ * to the client), or the next `count` SOAP answers, the calls executed ('answer': the connection
+ * closes instead of answering; a call already in flight when this is armed counts too). With
+ * `method` ('request' and 'answer' only), only calls of that method count.
  */
-export const harnessDrop = (info: HarnessInfo, count = 1, stage: DropStage = 'accept'): Promise<void> =>
-  harnessRequest(info, 'POST', '/_harness/drop', { count, stage });
+export const harnessDrop = (info: HarnessInfo, count = 1, stage: DropStage = 'accept', method?: string): Promise<void> =>
+  harnessRequest(info, 'POST', '/_harness/drop', { count, stage, ...(method !== undefined && { method }) });
 /** Executes the next SOAP request at once but answers it `seconds` later. */
 export const harnessStall = (info: HarnessInfo, seconds: number): Promise<void> =>
   harnessRequest(info, 'POST', '/_harness/stall', { seconds });

@@ -1,10 +1,11 @@
 // retrieve / retrieveOne / retrievePages against the harness, and against what pyvmomi reads.
 import { describe, expect, inject, it } from 'vitest';
-import { isVimFault, type InventoryClient, type ManagedObjectReference, type VimClient } from 'vim25-soap';
+import { isVimFault, type InventoryClient, type Logger, type ManagedObjectReference, type VimClient } from 'vim25-soap';
 // retrieve() itself, on a stand-in client (below): the module of src/, so its errors are src's classes.
 import { SessionChangedError } from '../../src/inventory/errors.ts';
 import { retrieve, retrievePages } from '../../src/inventory/retrieve.ts';
 import { harnessDeny, harnessPageSize, inventoryStats, loggedIn, ownHarness, pyvmomiInventory, viewList } from '../harness/inventory.ts';
+import { harnessDrop, harnessStats } from '../harness/vcsim.ts';
 
 /**
  * The views of `c`'s session the server still holds. The shared harness's viewList also holds
@@ -154,6 +155,46 @@ describe('retrieve across a re-login', () => {
     expect(row).toMatchObject({ ref: vm, 'runtime.powerState': 'poweredOn' });
     expect(row.missing).toBeUndefined();
     expect((await inventoryStats(h.info)).methods.Login).toBe(logins! + 1);
+  });
+});
+
+/** The client, with a logger of the test's own to hand the inventory layer. */
+function withLogger(c: VimClient, logger: Logger): InventoryClient {
+  return {
+    serviceContent: c.serviceContent,
+    apiVersion: c.apiVersion,
+    on: (event, listener) => c.on(event, listener),
+    off: (event, listener) => c.off(event, listener),
+    call: ((...args: unknown[]) => (c.call as (...a: unknown[]) => Promise<unknown>)(...args)) as InventoryClient['call'],
+    logger,
+  };
+}
+
+describe('a clean-up that fails after a complete read', () => {
+  it('costs no rows: retrieve and retrievePages end as read, the view is left to the session, and a warning says so', async () => {
+    const h = await ownHarness({ inventory: { datacenters: 1, clusters: 0, standaloneHosts: 1, vms: 5 } });
+    const c = await loggedIn(h.info);
+    await harnessPageSize(h.info, 2);
+    // The connection closes once DestroyView is read, before it runs: EOUTCOMEUNKNOWN, never replayed.
+    await harnessDrop(h.info, 1, 'request', 'DestroyView');
+    expect((await c.retrieve('VirtualMachine', ['name'])).map((r) => r.name)).toHaveLength(5);
+    expect(await viewList(c)).toHaveLength(1);
+
+    const warnings: Array<{ message: string; data: Record<string, unknown> | undefined }> = [];
+    const noop = (): void => undefined;
+    const logged = withLogger(c, { debug: noop, info: noop, error: noop, warn: (message, data) => warnings.push({ message, data }) });
+    await harnessDrop(h.info, 1, 'request', 'DestroyView');
+    expect(await retrieve(logged, 'VirtualMachine', ['name'])).toHaveLength(5);
+    await harnessDrop(h.info, 1, 'request', 'DestroyView');
+    let streamed = 0;
+    for await (const rows of retrievePages(logged, 'VirtualMachine', ['name'], { pageSize: 2 })) streamed += rows.length;
+    expect(streamed).toBe(5);
+    expect(warnings).toEqual(Array(2).fill({
+      message: 'DestroyView failed: the ContainerView is left on the server until the session ends',
+      data: expect.objectContaining({ method: 'DestroyView', type: 'ContainerView', code: 'EOUTCOMEUNKNOWN' }),
+    }));
+    expect(await viewList(c)).toHaveLength(3);
+    expect((await harnessStats(h.info)).dropped).toBe(3);
   });
 });
 

@@ -1,8 +1,8 @@
-// waitForTask / waitForTasks on a harness of this file's own (it clones, powers on, and runs
-// tasks that only end when the test says so).
+// waitForTask / waitForTasks on a harness of this file's own (it clones, powers on, runs tasks
+// that only end when the test says so, and loses answers).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isVimFault, TaskBlockedError, TaskTimeoutError, VimFault, type ManagedObjectReference, type TaskInfo, type VimClient } from 'vim25-soap';
-import type { HarnessInfo } from '../harness/vcsim.ts';
+import { harnessDrop, harnessStats, harnessUnavailable, type HarnessInfo } from '../harness/vcsim.ts';
 import { harnessQuestion, harnessTask, harnessUpdateTask, inventoryStats, loggedIn, ownHarness } from '../harness/inventory.ts';
 
 let info: HarnessInfo;
@@ -200,6 +200,60 @@ describe('waitForTask', () => {
     await harnessUpdateTask(info, x, { state: 'success', result: vms[1]! });
     expect(await both).toEqual([vms[1], vms[2]]);
     expect(c.listenerCount('reauthenticated')).toBe(0);
+    await collectorsBalanced();
+  });
+});
+
+// Each switch below is spent by the test that arms it (asserted), so the others never meet it.
+describe('waitForTask across a lost connection or a 503, the task still running', () => {
+  it('resolves when the answer saying the task ended was lost: it reads the task afresh, not the spent version', async () => {
+    const [host] = await c.find('HostSystem', '/DC0/host/*/*');
+    const task = await harnessTask(info, host!);
+    const progress = progressReports();
+    const done = c.waitForTask(task, { onProgress: progress.onProgress });
+    await harnessUpdateTask(info, task, { progress: 10 });
+    await progress.reached(10);
+    // The wait now open (or the next) is executed, and its connection closed instead of answered.
+    await harnessDrop(info, 1, 'answer', 'WaitForUpdatesEx');
+    await harnessUpdateTask(info, task, { state: 'success', result: vms[1]! });
+    expect(await done).toEqual(vms[1]);
+    expect(progress.seen).toEqual([10, 100]);
+    expect((await harnessStats(info)).pending.drop).toBe(0);
+    await collectorsBalanced();
+  });
+
+  it('resolves across a lost CreateFilter answer: the collector that may hold the filter is destroyed, and another built', async () => {
+    const [host] = await c.find('HostSystem', '/DC0/host/*/*');
+    const task = await harnessTask(info, host!);
+    const before = (await inventoryStats(info)).methods.CreateFilter ?? 0;
+    await harnessDrop(info, 1, 'answer', 'CreateFilter');
+    const progress = progressReports();
+    const done = c.waitForTask(task, { onProgress: progress.onProgress });
+    await harnessUpdateTask(info, task, { progress: 20 });
+    await progress.reached(20);
+    await harnessUpdateTask(info, task, { state: 'success', result: vms[1]! });
+    expect(await done).toEqual(vms[1]);
+    expect((await inventoryStats(info)).methods.CreateFilter).toBe(before + 2);
+    expect((await harnessStats(info)).pending.drop).toBe(0);
+    await collectorsBalanced();
+  });
+
+  it('resolves across a 503: the wait the server never saw is sent again', async () => {
+    const [host] = await c.find('HostSystem', '/DC0/host/*/*');
+    const task = await harnessTask(info, host!);
+    const refused = (await harnessStats(info)).unavailableAnswers;
+    const progress = progressReports();
+    const done = c.waitForTask(task, { onProgress: progress.onProgress });
+    await harnessUpdateTask(info, task, { progress: 10 });
+    await progress.reached(10);
+    // Nothing else calls: the next SOAP request to arrive is one of this wait's WaitForUpdatesEx.
+    await harnessUnavailable(info, 1);
+    await harnessUpdateTask(info, task, { progress: 40 });
+    await progress.reached(40);
+    await harnessUpdateTask(info, task, { state: 'success', result: vms[2]! });
+    expect(await done).toEqual(vms[2]);
+    expect(progress.seen).toEqual([10, 40, 100]);
+    expect((await harnessStats(info)).unavailableAnswers).toBe(refused + 1);
     await collectorsBalanced();
   });
 });

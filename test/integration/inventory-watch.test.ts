@@ -1,8 +1,9 @@
 // watch() on a harness of this file's own: changes made by another client, and the same after
-// the watch's own session was terminated from outside.
+// the watch's own session was terminated from outside, or an answer was lost on the way.
 import { describe, expect, it } from 'vitest';
 import type { ManagedObjectReference, VimClient, WatchUpdate } from 'vim25-soap';
 import { inventoryStats, loggedIn, ownHarness } from '../harness/inventory.ts';
+import { harnessDrop, harnessStats } from '../harness/vcsim.ts';
 import { SI } from '../fixtures.ts';
 
 type Update = WatchUpdate<'VirtualMachine', 'name' | 'runtime.powerState'>;
@@ -85,6 +86,26 @@ describe('watch', () => {
     const after = (await inventoryStats(h.info)).methods;
     expect(after.DestroyPropertyCollector).toBe(waits + 1); // the watch's live one; the others died with their sessions
     expect(after.DestroyView).toBe(1);
+  });
+
+  it('reports a change whose answer was lost: it reads the full state afresh instead of waiting on a spent version', async () => {
+    const { h, watcher, other, refs } = await setup(2);
+    const it = watcher.watch('VirtualMachine', ['runtime.powerState'], { maxWaitSeconds: 60 })[Symbol.asyncIterator]();
+    for (const _ of refs) expect((await it.next()).value).toMatchObject({ kind: 'enter', props: { 'runtime.powerState': 'poweredOn' } });
+    // The server executes the watch's next wait, whose answer holds the power-off, and closes
+    // the connection instead of answering. (No waitForTask on the other client: its own
+    // WaitForUpdatesEx could take the drop.)
+    await harnessDrop(h.info, 1, 'answer', 'WaitForUpdatesEx');
+    const pending = it.next();
+    await other.call('PowerOffVM_Task', refs[0]!, {});
+    expect((await pending).value).toEqual({ kind: 'modify', ref: refs[0], props: { 'runtime.powerState': 'poweredOff' } });
+    expect((await harnessStats(h.info)).dropped).toBe(1);
+    await it.return!();
+    const { methods } = await inventoryStats(h.info);
+    // The collector and view of the lost answer, and those built again.
+    expect(methods.CreatePropertyCollector).toBe(2);
+    expect(methods.DestroyPropertyCollector).toBe(2);
+    expect(methods.DestroyView).toBe(2);
   });
 
   it('stops at an abort, cancelling its pending wait on the server', async () => {

@@ -16,8 +16,10 @@ import (
 //	POST /_harness/reset        clear counters and switches, restore the startup password
 //	POST /_harness/password     {"password"}: the password Login accepts from now on
 //	POST /_harness/ui-token     {"username","password"}: log in, mint a plug-in session token
-//	POST /_harness/drop         {"count","stage"}: drop the next count connections ("accept")
-//	                            or SOAP requests after reading them ("request")
+//	POST /_harness/drop         {"count","stage","method"}: drop the next count connections
+//	                            ("accept"), SOAP requests after reading them ("request"), or
+//	                            SOAP answers after executing the call ("answer"); with method
+//	                            ("request", "answer"), only calls of that method count
 //	POST /_harness/stall        {"seconds"}: answer the next SOAP request that much later
 //	POST /_harness/unavailable  {"count"}: answer the next count SOAP requests with a 503 page
 //	POST /_harness/restart      end every session and close every connection; same URL,
@@ -76,6 +78,7 @@ func post(f http.HandlerFunc) http.HandlerFunc {
 type pending struct {
 	Drop         int     `json:"drop"`
 	DropStage    string  `json:"dropStage"`
+	DropMethod   string  `json:"dropMethod"`
 	StallSeconds float64 `json:"stallSeconds"`
 	Unavailable  int     `json:"unavailable"`
 }
@@ -89,7 +92,7 @@ func (h *harness) stats(w http.ResponseWriter, r *http.Request) {
 	methods, soapActions := h.obs.snapshot()
 	f := h.faults
 	f.mu.Lock()
-	p := pending{Drop: f.drop, DropStage: f.dropStage, StallSeconds: f.stall.Seconds(), Unavailable: f.unavailable}
+	p := pending{Drop: f.drop, DropStage: f.dropStage, DropMethod: f.dropMethod, StallSeconds: f.stall.Seconds(), Unavailable: f.unavailable}
 	accepted, dropped, stalled, refused := f.accepted, f.dropped, f.stalled, f.refused
 	f.mu.Unlock()
 	inventory := h.inv.stats(r.Context()) // before h.mu: it reads the session list through the internal client
@@ -156,18 +159,24 @@ func (h *harness) setPassword(w http.ResponseWriter, r *http.Request) {
 
 func (h *harness) armDrop(w http.ResponseWriter, r *http.Request) {
 	in := struct {
-		Count int    `json:"count"`
-		Stage string `json:"stage"`
+		Count  int    `json:"count"`
+		Stage  string `json:"stage"`
+		Method string `json:"method"`
 	}{Count: 1, Stage: "accept"}
 	if !readJSON(w, r, &in) {
 		return
 	}
-	if in.Count < 0 || (in.Stage != "accept" && in.Stage != "request") {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `count >= 0, stage "accept" or "request"`})
+	if in.Count < 0 || (in.Stage != "accept" && in.Stage != "request" && in.Stage != "answer") {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `count >= 0, stage "accept", "request" or "answer"`})
+		return
+	}
+	if in.Stage == "accept" && in.Method != "" {
+		// A connection is dropped before any request on it is read.
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `a method applies to stages "request" and "answer" only`})
 		return
 	}
 	h.faults.mu.Lock()
-	h.faults.drop, h.faults.dropStage = in.Count, in.Stage
+	h.faults.drop, h.faults.dropStage, h.faults.dropMethod = in.Count, in.Stage, in.Method
 	h.faults.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }

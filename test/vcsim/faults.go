@@ -17,8 +17,9 @@ import (
 // routes keep working, so a test can always observe and undo what it armed.
 type faults struct {
 	mu          sync.Mutex
-	drop        int    // connections or requests to drop
-	dropStage   string // "accept": close right after accept; "request": close after reading a SOAP request
+	drop        int    // connections, requests or answers to drop
+	dropStage   string // "accept": close right after accept; "request": close after reading a SOAP request; "answer": close instead of answering one
+	dropMethod  string // "request" and "answer": only SOAP calls of this method ("" any)
 	stall       time.Duration
 	unavailable int // SOAP requests to answer with a 503 HTML page
 	release     chan struct{}
@@ -61,11 +62,24 @@ func (f *faults) connState(next func(net.Conn, http.ConnState)) func(net.Conn, h
 	}
 }
 
-func (f *faults) take(counter *int, stage string) bool {
+// takeDrop spends one armed drop of this stage, if the call's method is the one it is for.
+func (f *faults) takeDrop(stage, method string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if *counter > 0 && (stage == "" || f.dropStage == stage) {
-		*counter--
+	if f.drop > 0 && f.dropStage == stage && (f.dropMethod == "" || f.dropMethod == method) {
+		f.drop--
+		f.dropped++
+		return true
+	}
+	return false
+}
+
+func (f *faults) takeUnavailable() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.unavailable > 0 {
+		f.unavailable--
+		f.refused++
 		return true
 	}
 	return false
@@ -84,24 +98,20 @@ func (f *faults) takeStall() (time.Duration, chan struct{}) {
 
 func (f *faults) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if soapCallOf(r) == nil {
+		call := soapCallOf(r)
+		if call == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if f.take(&f.drop, "request") {
-			f.mu.Lock()
-			f.dropped++
-			f.mu.Unlock()
+		if f.takeDrop("request", call.method) {
 			// The request was read, so the client cannot know whether it was executed.
-			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
-				_ = conn.Close()
-			}
+			closeConnection(w)
 			return
 		}
-		if f.take(&f.unavailable, "") {
-			f.mu.Lock()
-			f.refused++
-			f.mu.Unlock()
+		// Decided when the answer is written, not when the request comes: a call already in
+		// flight when the switch is armed (a WaitForUpdatesEx that blocks) is caught too.
+		w = &answerDropper{ResponseWriter: w, f: f, method: call.method}
+		if f.takeUnavailable() {
 			// What a reverse proxy in front of vpxd answers while vpxd is down or restarting.
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -131,6 +141,47 @@ func (f *faults) wrap(next http.Handler) http.Handler {
 	})
 }
 
+func closeConnection(w http.ResponseWriter) {
+	if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+		_ = conn.Close()
+	}
+}
+
+// answerDropper lets the call run, then, if an "answer" drop for its method is armed when the
+// answer is about to be written, closes the connection instead: the call took effect and the
+// client never learns how (a WaitForUpdatesEx's version spent, a collector made).
+type answerDropper struct {
+	http.ResponseWriter
+	f       *faults
+	method  string
+	decided bool
+	dropped bool
+}
+
+func (d *answerDropper) drop() bool {
+	if !d.decided {
+		d.decided = true
+		if d.f.takeDrop("answer", d.method) {
+			d.dropped = true
+			closeConnection(d.ResponseWriter)
+		}
+	}
+	return d.dropped
+}
+
+func (d *answerDropper) WriteHeader(code int) {
+	if !d.drop() {
+		d.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (d *answerDropper) Write(b []byte) (int, error) {
+	if d.drop() {
+		return len(b), nil
+	}
+	return d.ResponseWriter.Write(b)
+}
+
 // closeConnections closes every open connection on the main listener except keep (the one
 // carrying the restart request, which closes after its answer instead).
 func (f *faults) closeConnections(keep string) int {
@@ -152,7 +203,7 @@ func (f *faults) closeConnections(keep string) int {
 func (f *faults) reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.drop, f.dropStage, f.stall, f.unavailable = 0, "accept", 0, 0
+	f.drop, f.dropStage, f.dropMethod, f.stall, f.unavailable = 0, "accept", "", 0, 0
 	close(f.release)
 	f.release = make(chan struct{})
 	f.accepted, f.dropped, f.stalled, f.refused = 0, 0, 0, 0

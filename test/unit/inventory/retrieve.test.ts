@@ -1,8 +1,9 @@
 // retrieve() and retrievePages() against a scripted client (no server): whatever ends a read (a
 // fault, an abort while a call is in flight, a loop left early), the token still open is
-// cancelled and the view destroyed, once, and not under the caller's (aborted) signal.
+// cancelled and the view destroyed, once, and not under the caller's (aborted) signal; a
+// clean-up that fails is logged and never costs rows already read.
 import { describe, expect, it } from 'vitest';
-import { abortedBy, VimFault } from '../../../src/errors.ts';
+import { abortedBy, TransportError, VimFault } from '../../../src/errors.ts';
 import type { ManagedObjectReference, ObjectContent, RetrieveResult } from '../../../src/generated/types.ts';
 import type { InventoryClient } from '../../../src/inventory/client.ts';
 import { retrieve, retrievePages } from '../../../src/inventory/retrieve.ts';
@@ -27,6 +28,8 @@ class ScriptedClient extends ScriptedInventoryClient {
   // `calls` also names the token of the token methods.
   readonly refused: string[] = [];
   script: Step[] = [];
+  /** Methods other than the two scripted ones that fail once they reach the server. */
+  readonly failing = new Map<string, Error>();
   #hung: (call: string) => void = () => undefined;
   /** Resolves with the call once one hangs. */
   readonly hung = new Promise<string>((resolve) => {
@@ -41,6 +44,8 @@ class ScriptedClient extends ScriptedInventoryClient {
       throw abortedBy(signal, 'request aborted');
     }
     this.calls.push(call);
+    const failure = this.failing.get(method);
+    if (failure) throw failure;
     switch (method) {
       case 'CreateContainerView':
         return ref('ContainerView', 'session[1]view');
@@ -90,6 +95,28 @@ describe.each(each)('%s', (_, read) => {
       'DestroyView session[1]view',
     ]);
     expect(client.listenerCount('reauthenticated')).toBe(0);
+  });
+
+  it('resolves with every row when DestroyView fails after the last page, and logs that the view is left to the session', async () => {
+    const client = new ScriptedClient();
+    client.script = [page(1, 2, 't1'), page(3, 3)];
+    const lost = new TransportError('the connection closed after the request was sent', { code: 'EOUTCOMEUNKNOWN', outcomeUnknown: true });
+    client.failing.set('DestroyView', lost);
+    expect(await read(client)).toEqual(['vm1', 'vm2', 'vm3']);
+    expect(client.cleanup()).toEqual(['DestroyView session[1]view']);
+    expect(client.warnings).toEqual([{
+      message: 'DestroyView failed: the ContainerView is left on the server until the session ends',
+      data: { method: 'DestroyView', type: 'ContainerView', error: 'TransportError', fault: undefined, code: 'EOUTCOMEUNKNOWN', status: undefined },
+    }]);
+    expect(client.listenerCount('reauthenticated')).toBe(0);
+  });
+
+  it('logs nothing when DestroyView finds the view gone with its session', async () => {
+    const client = new ScriptedClient();
+    client.script = [page(1, 1)];
+    client.failing.set('DestroyView', new VimFault('DestroyView', { _typeName: 'ManagedObjectNotFound' }, 'gone', ['RuntimeFault', 'MethodFault']));
+    expect(await read(client)).toEqual(['vm1']);
+    expect(client.warnings).toEqual([]);
   });
 
   it('destroys the view when RetrievePropertiesEx fails, and rejects with its error unchanged', async () => {

@@ -1,5 +1,6 @@
 // What the inventory layer's unit specs share of a fake InventoryClient: the service content's
-// references and the record of the calls that reached the "server"; each spec scripts answers.
+// references, the record of the calls that reached the "server" and of the warnings logged;
+// each spec scripts answers.
 import { EventEmitter } from 'node:events';
 import type { ManagedTypeName } from '../../../src/generated/managed.ts';
 import type { ManagedObjectReference, ServiceContent } from '../../../src/generated/types.ts';
@@ -15,6 +16,16 @@ export class ScriptedInventoryClient extends EventEmitter {
   } as ServiceContent;
   /** `${method} ${_this.value}` of each call that reached the server, in order. */
   readonly calls: string[] = [];
+  /** What was logged with `warn`: the message and its data. */
+  readonly warnings: Array<{ message: string; data: Record<string, unknown> | undefined }> = [];
+  readonly logger = {
+    debug: (): void => undefined,
+    info: (): void => undefined,
+    warn: (message: string, data?: Record<string, unknown>): void => {
+      this.warnings.push({ message, data });
+    },
+    error: (): void => undefined,
+  };
 
   /** The clean-up calls among them, in order. */
   cleanup(): string[] {

@@ -1,6 +1,8 @@
 // watch() against a scripted client (no server): truncated answers followed, and the full state
-// a new collector reports after a re-login diffed against what was reported before.
-import { describe, expect, it } from 'vitest';
+// a new collector reports after a re-login or a lost answer diffed against what was reported
+// before.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TransportError } from '../../../src/errors.ts';
 import type { ManagedObjectReference, ObjectUpdate, UpdateSet } from '../../../src/generated/types.ts';
 import type { InventoryClient } from '../../../src/inventory/client.ts';
 import { watch } from '../../../src/inventory/watch.ts';
@@ -17,10 +19,13 @@ const set = (version: string, objects: ObjectUpdate[], truncated = false): Updat
   filterSet: [{ filter: ref('PropertyFilter', 'f'), objectSet: objects }],
 });
 
-/** Answers WaitForUpdatesEx from a script; once it runs out, a wait hangs until its signal aborts. */
+/** A connection closed after the wait was written: the server may have answered it, and counts it delivered. */
+const lost = (): TransportError => new TransportError('the connection closed after the request was sent', { code: 'EOUTCOMEUNKNOWN', outcomeUnknown: true });
+
+/** Answers WaitForUpdatesEx from a script (an Error is thrown); once it runs out, a wait hangs until its signal aborts. */
 class ScriptedClient extends ScriptedInventoryClient {
   readonly versions: string[] = [];
-  script: UpdateSet[] = [];
+  script: Array<UpdateSet | Error> = [];
   /** A method that fails, as a server fault would. */
   failing: string | undefined;
   #collectors = 0;
@@ -36,6 +41,7 @@ class ScriptedClient extends ScriptedInventoryClient {
       case 'WaitForUpdatesEx': {
         this.versions.push(args?.version ?? '');
         const next = this.script.shift();
+        if (next instanceof Error) throw next;
         if (next) return next;
         return new Promise((_, reject) => options?.signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
       }
@@ -44,6 +50,10 @@ class ScriptedClient extends ScriptedInventoryClient {
     }
   }) as unknown as InventoryClient['call'];
 }
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('watch', () => {
   it('follows truncated answers, then rebuilds after a re-login and reports only what changed meanwhile', async () => {
@@ -94,6 +104,48 @@ describe('watch', () => {
     client.emit('reauthenticated');
     expect((await pending).value).toEqual({ kind: 'enter', ref: vm(3), props: { name: 'c' } });
     expect(client.versions).toEqual(['', '1', '', '1']);
+    await it.return(undefined);
+  });
+
+  it('reads the full state afresh after a lost answer and reports what that answer held, on a new collector and view', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const client = new ScriptedClient();
+    client.script = [
+      set('1', [update('enter', 1, { name: 'a', 'runtime.powerState': 'poweredOn' }), update('enter', 2, { name: 'b', 'runtime.powerState': 'poweredOn' })]),
+      // This answer (vm-1 powered off) never arrives.
+      lost(),
+      set('1', [update('enter', 1, { name: 'a', 'runtime.powerState': 'poweredOff' }), update('enter', 2, { name: 'b', 'runtime.powerState': 'poweredOn' })]),
+    ];
+    const it = watch(client, 'VirtualMachine', ['name', 'runtime.powerState'])[Symbol.asyncIterator]();
+    await it.next();
+    await it.next();
+    const next = it.next();
+    await vi.runAllTimersAsync();
+    expect((await next).value).toEqual({ kind: 'modify', ref: vm(1), props: { 'runtime.powerState': 'poweredOff' } });
+    expect(client.versions).toEqual(['', '1', '']);
+    await it.return(undefined);
+    expect(client.cleanup()).toEqual([
+      'CancelWaitForUpdates session[1]pc', 'DestroyView session[1]view', 'DestroyPropertyCollector session[1]pc',
+      'DestroyView session[2]view', 'DestroyPropertyCollector session[2]pc',
+    ]);
+  });
+
+  it('starts a truncated full state over when the collector is rebuilt in its middle', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const client = new ScriptedClient();
+    client.script = [
+      set('1', [update('enter', 1, { name: 'a' }), update('enter', 2, { name: 'b' })], true),
+      lost(),
+      // vm-2 was deleted meanwhile: the new collector does not report it.
+      set('1', [update('enter', 1, { name: 'a' })]),
+      set('2', [update('modify', 1, { name: 'z' })]),
+    ];
+    const it = watch(client, 'VirtualMachine', ['name'])[Symbol.asyncIterator]();
+    const first = it.next();
+    await vi.runAllTimersAsync();
+    expect((await first).value).toEqual({ kind: 'enter', ref: vm(1), props: { name: 'a' } });
+    // Not an enter of vm-2, which only the old collector's first half told of.
+    expect((await it.next()).value).toEqual({ kind: 'modify', ref: vm(1), props: { name: 'z' } });
     await it.return(undefined);
   });
 
