@@ -22,5 +22,5 @@ it('no test changed the shared harness or flipped its fault switches', async () 
   const changing = Object.keys(stats.methods).filter((m) => !READ.test(m) && !OWN_SESSION.has(m)).sort();
   expect(changing, 'calls that change the shared harness for every file: move them to a harness of the test\'s own').toEqual([]);
   expect({ dropped: stats.dropped, stalled: stats.stalled, unavailableAnswers: stats.unavailableAnswers, pending: stats.pending })
-    .toEqual({ dropped: 0, stalled: 0, unavailableAnswers: 0, pending: { drop: 0, dropStage: 'accept', stallSeconds: 0, unavailable: 0 } });
+    .toEqual({ dropped: 0, stalled: 0, unavailableAnswers: 0, pending: { drop: 0, dropStage: 'accept', dropMethod: '', stallSeconds: 0, unavailable: 0 } });
 });
