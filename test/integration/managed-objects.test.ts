@@ -4,8 +4,8 @@
 // the server's release is refused before it is sent. Side effects stay in a harness of its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  faultFromLocalized, isManagedObjectReference, isVimFault, ValidationError, VimClient, VimFault,
-  type ManagedObjectReference, type MethodName, type TaskInfo, type TaskResultOf,
+  isManagedObjectReference, isVimFault, ValidationError, VimClient, VimFault,
+  type ManagedObjectReference, type MethodName, type TaskResultOf,
 } from 'vim25-soap';
 import { methodThisType } from '../../src/managed/model.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
@@ -25,18 +25,8 @@ afterAll(async () => {
   await h?.stop();
 });
 
-/** The inventory layer's waitForTask in miniature: typed by the Task reference, faults kept whole. */
-async function waitForTask<X extends ManagedObjectReference<'Task'>>(task: X, method: MethodName): Promise<TaskResultOf<X>> {
-  for (;;) {
-    const [content] = await c.call('RetrieveProperties', sc().propertyCollector, {
-      specSet: [{ propSet: [{ type: 'Task', pathSet: ['info'] }], objectSet: [{ obj: task }] }],
-    });
-    const info = content!.propSet![0]!.val as TaskInfo;
-    if (info.state === 'success') return info.result as TaskResultOf<X>;
-    if (info.state === 'error') throw faultFromLocalized(method, info.error!);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The library's waitForTask, whose result type the Task reference gives: the tests check it compiles to the model's. */
+const waitForTask = <X extends ManagedObjectReference<'Task'>>(task: X): Promise<TaskResultOf<X>> => c.waitForTask(task);
 
 async function find<T extends 'VirtualMachine' | 'HostSystem' | 'Datacenter' | 'Datastore' | 'ClusterComputeResource' | 'Folder'>(path: string, type: T): Promise<ManagedObjectReference<T>> {
   const ref = await c.call('FindByInventoryPath', sc().searchIndex!, { inventoryPath: path });
@@ -95,20 +85,20 @@ describe('each sampled method\'s _this type from the model is what the harness d
     const vmFolder = await find('DC0/vm', 'Folder');
 
     const off = await dispatched('PowerOffVM_Task', vm, () => c.call('PowerOffVM_Task', vm));
-    const nothing: void = await waitForTask(off!, 'PowerOffVM_Task');
+    const nothing: void = await waitForTask(off!);
     expect(nothing).toBeUndefined();
     const snap = await dispatched('CreateSnapshot_Task', vm, () => c.call('CreateSnapshot_Task', vm, { name: 's1', memory: false, quiesce: false }));
-    const snapshot: ManagedObjectReference<'VirtualMachineSnapshot'> = await waitForTask(snap!, 'CreateSnapshot_Task');
+    const snapshot: ManagedObjectReference<'VirtualMachineSnapshot'> = await waitForTask(snap!);
     expect(snapshot.type).toBe('VirtualMachineSnapshot');
     await dispatched('RemoveSnapshot_Task', snapshot, () => c.call('RemoveSnapshot_Task', snapshot, { removeChildren: true }));
     const clone = await dispatched('CloneVM_Task', vm, () => c.call('CloneVM_Task', vm, { folder: vmFolder, name: 'typed-clone', spec: { location: {}, template: false, powerOn: false } }));
-    const newVm: ManagedObjectReference<'VirtualMachine'> = await waitForTask(clone!, 'CloneVM_Task');
+    const newVm: ManagedObjectReference<'VirtualMachine'> = await waitForTask(clone!);
     expect(newVm.type).toBe('VirtualMachine');
     const destroy = await dispatched('Destroy_Task', newVm, () => c.call('Destroy_Task', newVm));   // ManagedEntity's method
-    await waitForTask(destroy!, 'Destroy_Task');
+    await waitForTask(destroy!);
 
     const multi = await dispatched('PowerOnMultiVM_Task', dc, () => c.call('PowerOnMultiVM_Task', dc, { vm: [vm] }));
-    await waitForTask(multi!, 'PowerOnMultiVM_Task');   // vcsim leaves the ClusterPowerOnVmResult out
+    await waitForTask(multi!);   // vcsim leaves the ClusterPowerOnVmResult out
     await dispatched('EnterMaintenanceMode_Task', host, () => c.call('EnterMaintenanceMode_Task', host, { timeout: 0 }));
     await dispatched('ExitMaintenanceMode_Task', host, () => c.call('ExitMaintenanceMode_Task', host, { timeout: 0 }));
     await dispatched('ReconfigureComputeResource_Task', cluster, () => c.call('ReconfigureComputeResource_Task', cluster, { spec: {}, modify: true }));
@@ -130,11 +120,11 @@ describe('each sampled method\'s _this type from the model is what the harness d
 describe('faults of failed tasks', () => {
   it('keep the fault hierarchy: a second power-on fails with InvalidPowerState, an InvalidState and a VimFault', async () => {
     const vm = await find('DC0/vm/DC0_H0_VM1', 'VirtualMachine');
-    await waitForTask(await c.call('PowerOnVM_Task', vm, {}), 'PowerOnVM_Task').catch(() => undefined);
-    const err = await waitForTask(await c.call('PowerOnVM_Task', vm, {}), 'PowerOnVM_Task').catch((e: unknown) => e);
+    await waitForTask(await c.call('PowerOnVM_Task', vm, {})).catch(() => undefined);
+    const err = await waitForTask(await c.call('PowerOnVM_Task', vm, {})).catch((e: unknown) => e);
     expect(isVimFault(err, 'InvalidPowerState')).toBe(true);
     if (!isVimFault(err, 'InvalidPowerState')) return;
-    expect(err.method).toBe('PowerOnVM_Task');
+    expect(err.method).toMatch(/^PowerOn/); // the task's name as the server gives it (vcsim: PowerOn)
     expect(err.fault.existingState).toBe('poweredOn');
     expect(err.is('InvalidState')).toBe(true);
     expect(err.is('VimFault')).toBe(true);
