@@ -52,7 +52,10 @@ export async function about(ctx: Context): Promise<void> {
 export async function ls(ctx: Context): Promise<void> {
   const path = ctx.args.positionals[0] ?? '/';
   if (!path.startsWith('/')) throw new UsageError('ls takes an absolute inventory path, e.g. / or /DC0/vm');
-  const children = await ctx.client.find('ManagedEntity', `${path.replace(/\/+$/, '')}/*`, { signal: ctx.signal });
+  const base = path.replace(/\/+$/, '');
+  const children = await ctx.client.find('ManagedEntity', `${base}/*`, { signal: ctx.signal });
+  // No children: an empty folder, or nothing there at all (which collect answers with exit 4 too).
+  if (children.length === 0 && base !== '' && (await ctx.client.find('ManagedEntity', base, { signal: ctx.signal })).length === 0) throw new NotFoundError(`nothing at ${path}`);
   const childNames = await names(ctx, children);
   const rows = children.map((ref, i) => [childNames[i], ref.type, ref.value] as const).sort((x, y) => String(x[0]).localeCompare(String(y[0])));
   printTable(ctx.out, ['NAME', 'TYPE', 'ID'], rows, () => rows.map(([name, type, value]) => ({ name, ref: { type, value } })));
@@ -63,6 +66,8 @@ export async function find(ctx: Context): Promise<void> {
   const type = managedType(typeName, 'find');
   if (pattern === undefined) throw new UsageError('find needs a pattern: /DC0/vm/*, a name, a glob, ... for any depth, or an id');
   const refs = await ctx.client.find(type, pattern, { signal: ctx.signal });
+  // Like collect's "nothing at": a script can tell "no such VM" from a failure by the exit code.
+  if (refs.length === 0) throw new NotFoundError(`no ${type} matches ${pattern}`);
   const found = await names(ctx, refs);
   const rows = refs.map((ref, i) => [found[i], `${ref.type}:${ref.value}`] as const);
   printTable(ctx.out, ['NAME', 'REF'], rows, () => refs.map((ref, i) => ({ name: found[i], ref })));
@@ -98,7 +103,8 @@ export async function call(ctx: Context): Promise<void> {
   try {
     args = json === undefined ? {} : (JSON.parse(json) as object);
   } catch {
-    throw new UsageError(`the arguments are not JSON: ${json}`);
+    // Neither the text nor JSON.parse's message (which quotes it): it may hold a password.
+    throw new UsageError('the arguments are not JSON: give one object, e.g. \'{"name": "x"}\'');
   }
   if (args === null || typeof args !== 'object' || Array.isArray(args)) throw new UsageError('the arguments must be a JSON object, e.g. \'{"name": "x"}\'');
   let result: unknown = await (ctx.client.call as (m: string, t: ManagedObjectReference, a: object, o: object) => Promise<unknown>)(method, _this, args, { signal: ctx.signal });

@@ -1,9 +1,8 @@
 // vim25-soap: the command line, on the library's public API. The server comes from VC_URL,
 // VC_USER, VC_PASSWORD and VC_THUMBPRINT or VC_CA (or the matching flags); tables on a
 // terminal, --json for scripts; exit codes a shell can branch on.
-import { readFileSync } from 'node:fs';
-import { FileSessionStore, isVimFault, TransportError, ValidationError, VimClient, type TlsOptions } from '../index.ts';
-import { parse, UsageError, type Parsed } from './args.ts';
+import { FileSessionStore, isVimFault, TransportError, ValidationError, VimClient } from '../index.ts';
+import { checkConnection, checkSessionDir, parse, UsageError } from './args.ts';
 import { toJson } from './output.ts';
 import * as commands from './commands.ts';
 import { NotFoundError, type Context } from './commands.ts';
@@ -17,7 +16,7 @@ const HELP: Record<string, string> = {
 Commands:
   about                              the server's product, version and API (no login)
   ls [PATH]                          the children of an inventory path (default /)
-  find TYPE PATTERN                  objects of TYPE: /DC0/vm/*, a name, * and ? globs, ... for any depth, or an id
+  find TYPE PATTERN                  objects of TYPE: /DC0/vm/*, a name, globs (* ? [a-z]), ... for any depth, or an id
   collect OBJECT [PATHS...]          properties of one object (all of them without PATHS)
   call METHOD OBJECT [JSON]          any vim25 method; --wait waits for a task it returns
   watch TYPE PATHS...                changes of those properties of every TYPE, until Ctrl-C (or --count N)
@@ -45,7 +44,7 @@ Exit codes: 0 ok, 1 the server refused (a vSphere fault), 2 usage, 3 login refus
 Run vim25-soap <command> --help for a command's own help.`,
   about: 'Usage: vim25-soap about [--json]\n\nThe server\'s about information; needs no login.',
   ls: 'Usage: vim25-soap ls [PATH] [--json]\n\nThe children of an inventory path: NAME, TYPE, ID. PATH defaults to /.\nExample: vim25-soap ls /DC0/vm',
-  find: 'Usage: vim25-soap find TYPE PATTERN [--json]\n\nObjects of a managed type by inventory path (absolute, or relative to the datacenters\' folders), with * and ? per level and ... for any depth, by name anywhere, or by id.\nExamples: vim25-soap find VirtualMachine \'/DC0/vm/*\'   vim25-soap find HostSystem \'.../esx-0?\'',
+  find: 'Usage: vim25-soap find TYPE PATTERN [--json]\n\nObjects of a managed type by inventory path (absolute, or relative to the datacenters\' folders), with * ? [abc] [a-z] [!a] per level and ... for any depth, by name anywhere, or by id.\nExamples: vim25-soap find VirtualMachine \'/DC0/vm/*\'   vim25-soap find HostSystem \'.../esx-0?\'',
   collect: 'Usage: vim25-soap collect OBJECT [PATHS...] [--json]\n\nProperties of one object; every property without PATHS.\nExample: vim25-soap collect vm-42 runtime.powerState config.hardware.numCPU',
   call: 'Usage: vim25-soap call METHOD OBJECT [JSON] [--wait] [--json]\n\nCalls any vim25 method on OBJECT with JSON arguments; with --wait, waits for the task it returns (a progress bar on a terminal) and prints the task\'s result.\nExample: vim25-soap call PowerOffVM_Task VirtualMachine:vm-42 --wait',
   watch: 'Usage: vim25-soap watch TYPE PATHS... [--count N] [--json]\n\nEvery change of those properties on every TYPE: one line per update (enter, modify, leave), until Ctrl-C or N updates. Survives a re-login.\nExample: vim25-soap watch VirtualMachine runtime.powerState',
@@ -57,10 +56,13 @@ const RUN: Record<string, (ctx: Context) => Promise<void>> = {
   about: commands.about, ls: commands.ls, find: commands.find, collect: commands.collect, call: commands.call, watch: commands.watch, events: commands.events, session: commands.session,
 };
 
-function tls(c: NonNullable<Parsed['connection']>): TlsOptions {
-  if (c.ca) return { ca: readFileSync(c.ca) };
-  if (c.thumbprint) return { thumbprint: c.thumbprint };
-  return c.insecure ? { insecure: true } : {};
+/**
+ * A server certificate that failed verification: the library's TransportError carries the TLS
+ * code and, as its cause, the TLS error itself (a pin mismatch, ECERTPIN, has no such cause).
+ */
+function isUntrusted(err: TransportError): boolean {
+  const cause = err.cause as NodeJS.ErrnoException | undefined;
+  return err.code !== 'ECERTPIN' && cause?.code === err.code && (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /CERT|SELF_SIGNED|ISSUER|UNABLE_TO_VERIFY/.test(err.code));
 }
 
 /** What the user is told, and the exit code; never a stack trace for what is not a bug. */
@@ -70,6 +72,12 @@ function explain(err: unknown): { code: number; message: string } {
   if (isVimFault(err, 'InvalidLogin') || isVimFault(err, 'NotAuthenticated')) return { code: EXIT.auth, message: `login refused: ${err.message}` };
   if (isVimFault(err, 'ManagedObjectNotFound')) return { code: EXIT.notFound, message: err.message };
   if (isVimFault(err)) return { code: EXIT.failed, message: err.message };
+  if (err instanceof TransportError && isUntrusted(err)) {
+    // The library's hint names its options (tls.thumbprint, tls.ca); its thumbprints are kept.
+    const cut = err.message.indexOf('. Pass tls.');
+    const what = cut === -1 ? err.message : err.message.slice(0, cut);
+    return { code: EXIT.connection, message: `${what}. Pass --thumbprint (or VC_THUMBPRINT) to pin that certificate, or --ca (or VC_CA) with the CA that issued it` };
+  }
   if (err instanceof TransportError) return { code: EXIT.connection, message: err.message };
   return { code: EXIT.failed, message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
 }
@@ -94,10 +102,12 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, stdou
     }
     const c = args.connection;
     if (!c) throw new UsageError('no server: set VC_URL (https://vcenter/sdk) or pass --url');
+    const tls = checkConnection(c);
+    await checkSessionDir(args);
     const debug = (message: string, data?: Record<string, unknown>): void => void stderr.write(`debug ${message} ${toJson(data ?? {})}\n`);
     const quiet = (): void => undefined;
     client = await VimClient.connect(c.url, {
-      tls: tls(c),
+      tls,
       signal: controller.signal,
       // Like govc, the session is kept between commands (files 0600 in a 0700 directory; the
       // key depends on the password, so another password never reuses it): one Login, not one

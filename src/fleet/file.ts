@@ -11,7 +11,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { constants, promises as fs, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { SessionCodec, type EncryptionKey } from './codec.ts';
 import { isUnreadable, SessionStoreError, type SessionStore, type StoreLock, type StoreTiming, type Unreadable } from './store.ts';
@@ -243,7 +243,7 @@ export class FileSessionStore implements SessionStore {
   /** The directory exists, is ours, is no symbolic link, and is 0700. */
   #prepare(): Promise<void> {
     this.#ready ??= (async () => {
-      await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await makeDirectory(this.dir);
       const st = await fs.lstat(this.dir);
       if (!st.isDirectory()) throw new SessionStoreError('unavailable', `session store: ${this.dir} is not a directory`);
       if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
@@ -263,6 +263,33 @@ export class FileSessionStore implements SessionStore {
 
   [inspect.custom](): string {
     return `FileSessionStore { dir: '${this.dir}', ttlSeconds: ${this.ttlSeconds}, encrypted: ${this.#codec.encrypted} }`;
+  }
+}
+
+const MAX_NEW_LEVELS = 64;
+
+/**
+ * mkdir -p, one level at a time and at most MAX_NEW_LEVELS of them: Node 20's recursive mkdir
+ * loops for ever (at full CPU) where a parent cannot be created and says ENOENT again, as under
+ * /proc.
+ */
+async function makeDirectory(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      await fs.mkdir(d, { mode: 0o700 });
+      break;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') break;
+      if (code !== 'ENOENT' || dirname(d) === d || missing.length >= MAX_NEW_LEVELS) throw err;
+      missing.push(d);
+    }
+  }
+  for (const d of missing.reverse()) {
+    await fs.mkdir(d, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
   }
 }
 

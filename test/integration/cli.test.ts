@@ -1,6 +1,7 @@
 // The vim25-soap command as a shell user runs it: child processes against the harness, their
 // output (tables, --json), exit codes and messages.
 import { execFile, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
@@ -49,6 +50,16 @@ async function inProcess(info: HarnessInfo, args: string[], extra: Record<string
 }
 
 describe('vim25-soap (read-only, on the shared harness)', () => {
+  it('a reader that goes away (| head) ends the command quietly, without a stack trace', async () => {
+    const child = spawn(process.execPath, [BIN, 'ls', '/DC0/vm'], { env: env(shared), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the pipe's reader closed before the command writes
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('about, ls, find and collect print what the server has, as tables and as JSON', async () => {
     // The installed command once, as a process of its own; the other commands in this process.
     const [about, aboutJson, ls, lsVm, find, collect, collectJson] = await Promise.all([
@@ -95,16 +106,36 @@ describe('vim25-soap (read-only, on the shared harness)', () => {
   });
 
   it('exits with a code and a message a shell user can act on', async () => {
+    // Not a certificate, and not a directory.
+    const notPem = join(tempDir('vim25-cli-files-'), 'notes.txt');
+    writeFileSync(notPem, 'not a certificate\n');
     const cases: [string, string[], Record<string, string>, number, RegExp | undefined][] = [
       ['about needs no login', ['about'], { VC_PASSWORD: 'wrong-Passw0rd-xyz' }, 0, undefined],
       ['a wrong password', ['ls'], { VC_PASSWORD: 'wrong-Passw0rd-xyz' }, 3, /login refused: .*InvalidLogin/],
       ['an unknown path', ['collect', '/DC0/vm/no-such-vm'], {}, 4, /nothing at \/DC0\/vm\/no-such-vm/],
+      ['ls of an unknown path', ['ls', '/DC0/no-such-folder'], {}, 4, /nothing at \/DC0\/no-such-folder/],
+      ['ls of an object without children', ['ls', '/DC0/vm/DC0_H0_VM0'], {}, 0, undefined],
+      ['find matching nothing', ['find', 'VirtualMachine', '/DC0/vm/no-such-vm'], {}, 4, /no VirtualMachine matches \/DC0\/vm\/no-such-vm/],
       ['a misspelt property path', ['collect', '/DC0/vm/DC0_H0_VM0', 'runtime.powerStat'], {}, 2, /runtime\.powerStat/],
       ['an unknown type', ['find', 'VirtualMachin', '*'], {}, 2, /not a vim25 managed type/],
       ['bad JSON arguments', ['call', 'CurrentTime', 'ServiceInstance:ServiceInstance', '{nope'], {}, 2, /not JSON/],
       ['an unknown command', ['frobnicate'], {}, 2, /unknown command "frobnicate"/],
       ['no server', ['ls'], { VC_URL: '' }, 2, /set VC_URL/],
-      ['an untrusted certificate', ['about'], { VC_CA: '' }, 5, /SHA-256 .*tls\.thumbprint/],
+      ['a VC_URL that is no URL', ['about'], { VC_URL: 'vc.example.com/sdk' }, 2, /^vim25-soap: VC_URL is not a URL: "vc\.example\.com\/sdk"/],
+      ['a --url that is not https', ['about', '--url', 'ftp://vc.example.com/sdk'], {}, 2, /^vim25-soap: --url: expected an https:\/\/ URL/],
+      ['a password in VC_URL', ['ls'], { VC_URL: 'https://me:wrong-Passw0rd-xyz@vc.example.com/sdk' }, 2, /^vim25-soap: VC_URL: put the user in VC_USER/],
+      ['a password in a VC_URL that is no URL', ['ls'], { VC_URL: 'https://me:wrong-Passw0rd-xyz@[vc/sdk' }, 2, /^vim25-soap: VC_URL is not a URL/],
+      ['a thumbprint too short', ['about'], { VC_CA: '', VC_THUMBPRINT: 'AB:CD:EF' }, 2, /^vim25-soap: VC_THUMBPRINT: expected a SHA-1 \(40 hex digits\) or SHA-256/],
+      ['a thumbprint not in hex', ['about', '--thumbprint', shared.sha1.replace(/.$/, 'Z')], { VC_CA: '' }, 2, /^vim25-soap: --thumbprint: expected a SHA-1/],
+      ['a missing CA file', ['about'], { VC_CA: '/nonexistent/vc-ca.pem' }, 2, /^vim25-soap: VC_CA: cannot read \/nonexistent\/vc-ca\.pem: no such file/],
+      ['a CA file with no certificate', ['about', '--ca', notPem], {}, 2, /^vim25-soap: --ca: .*notes\.txt holds no PEM certificate/],
+      ['a mistyped VC_INSECURE', ['about'], { VC_CA: '', VC_INSECURE: 'yes' }, 2, /^vim25-soap: VC_INSECURE takes 1 or 0, not "yes"/],
+      ['a session directory that is a file', ['ls', '/DC0'], { VC_SESSION_DIR: notPem }, 2, /^vim25-soap: VC_SESSION_DIR: cannot keep sessions in .*notes\.txt: .*is not a directory$/m],
+      // Node 20's recursive mkdir looped there for ever, at full CPU.
+      ['a session directory that cannot be made', ['ls', '/DC0'], { VC_SESSION_DIR: '/proc/vim25-nope/sessions' }, 2, /^vim25-soap: VC_SESSION_DIR: cannot keep sessions in \/proc\/vim25-nope\/sessions: /],
+      ['a password in arguments that are not JSON', ['call', 'Login', 'SessionManager:SessionManager', '{"userName": "me", "password": "wrong-Passw0rd-xyz"'], {}, 2, /not JSON/],
+      // In the command's terms: the library's own hint names its options (tls.thumbprint).
+      ['an untrusted certificate', ['about'], { VC_CA: '' }, 5, /SHA-256 [0-9A-F:]+\).* Pass --thumbprint \(or VC_THUMBPRINT\) to pin that certificate, or --ca \(or VC_CA\)/],
     ];
     const results = await Promise.all(cases.map(([, args, env]) => inProcess(shared, args, env)));
     cases.forEach(([what, , , code, message], i) => {
@@ -112,6 +143,9 @@ describe('vim25-soap (read-only, on the shared harness)', () => {
       expect(r.code, `${what}: ${r.stderr}`).toBe(code);
       if (message) expect(r.stderr, what).toMatch(message);
       expect(r.stderr, what).not.toContain('wrong-Passw0rd-xyz');
+      expect(r.stderr, what).not.toMatch(/tls\.|TypeError|\bE[A-Z]{3,}:|^\s+at /m);
+      // A usage error is one line a user can act on, naming what to correct.
+      if (code === 2) expect(r.stderr.trimEnd().split('\n'), what).toHaveLength(1);
     });
   });
 

@@ -31,8 +31,9 @@ describe('cli output', () => {
 describe('cli arguments', () => {
   it('takes the server from the environment, flags first', () => {
     const p = parse(['ls', '/DC0', '--user', 'me'], { VC_URL: 'https://vc/sdk', VC_USER: 'env', VC_PASSWORD: 'pw', VC_THUMBPRINT: 'AA' });
-    expect(p).toMatchObject({ command: 'ls', positionals: ['/DC0'], connection: { url: 'https://vc/sdk', user: 'me', password: 'pw', thumbprint: 'AA' } });
+    expect(p).toMatchObject({ command: 'ls', positionals: ['/DC0'], connection: { url: 'https://vc/sdk', user: 'me', password: 'pw', thumbprint: 'AA', from: { url: 'VC_URL', thumbprint: 'VC_THUMBPRINT' } } });
     expect(parse(['about'], {}).connection).toBeUndefined();
+    expect(parse(['about', '--url', 'https://flag/sdk', '--insecure'], { VC_URL: 'https://vc/sdk' }).connection?.from).toMatchObject({ url: '--url', insecure: '--insecure', ca: 'VC_CA' });
   });
 
   it('refuses unknown flags and bad values with a UsageError', () => {

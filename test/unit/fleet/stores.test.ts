@@ -171,6 +171,12 @@ describe('FileSessionStore', () => {
     expect(await s.lock('k', 1_000)).toBeDefined();
   });
 
+  it('a directory that cannot be made is an unavailable store, not a hang (a recursive mkdir looped for ever under /proc)', async () => {
+    const err = await new FileSessionStore({ dir: '/proc/vim25-nope/sessions' }).get('k').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SessionStoreError);
+    expect((err as SessionStoreError).reason).toBe('unavailable');
+  });
+
   it('tightens a directory that is too open', async () => {
     const s = fileStore();
     await s.get('k');
