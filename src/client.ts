@@ -9,7 +9,7 @@ import type { MethodName, VimMethods } from './generated/methods.ts';
 import type { AboutInfo, ManagedObjectReference, ServiceContent, UserSession } from './generated/types.ts';
 import { untilAborted } from './abort.ts';
 import { TransportError, type VimFault } from './errors.ts';
-import { CLIENT_INTERNALS, type ClientInternals } from './internals.ts';
+import { setInternals } from './internals.ts';
 import type { ManagedTypeName } from './generated/managed.ts';
 import { isManagedObjectReference, isManagedTypeName } from './managed/model.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -234,6 +234,16 @@ export class VimClient extends EventEmitter {
     });
     this.#call = soapPipeline({ ...pipeline, session: this.#session.policy });
     this.sessionManager = new SessionManagerCalls(this.#call, serviceContent.sessionManager!, serviceContent.propertyCollector);
+    const version = this.#version;
+    setInternals(this, {
+      transport,
+      url,
+      get apiVersion() {
+        return version.value;
+      },
+      call: this.#call,
+      session: this.#session,
+    });
   }
 
   /** Connects to `https://host/sdk`: learns the server's version, reads a WSDL if one is given, and reads the ServiceContent. */
@@ -263,7 +273,7 @@ export class VimClient extends EventEmitter {
       const operations: WsdlOperations | undefined = description && { names: description.operations, location: description.location };
       // Only a server that publishes no version file gets one bootstrap call with the bundle's version.
       const version = { value: serverVersion ?? WSDL_VERSION };
-      const pipeline = { endpoint: sdkUrl, transport, logger, version: () => version.value, limits: decodeLimits(options), operations, wire: options.debug === true };
+      const pipeline = { endpoint: sdkUrl, transport, logger, version: () => version.value, limits: decodeLimits(options), operations, debug: options.debug === true };
       const content = (await soapPipeline(pipeline)('RetrieveServiceContent', SERVICE_INSTANCE, {}, { signal })) as ServiceContent;
       if (options.version === undefined) version.value = content.about.apiVersion;
       logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });
@@ -518,19 +528,6 @@ export class VimClient extends EventEmitter {
     const ref = { type, value };
     if (plain && second !== undefined && !isManagedObjectReference(ref, second as ManagedTypeName)) throw new TypeError(`${type} ${value} is not a ${second}`);
     return ref;
-  }
-
-  /** @internal The wiring the library's subpaths run on (see internals.ts). */
-  [CLIENT_INTERNALS](): ClientInternals {
-    const client = this;
-    return {
-      transport: this.#transport,
-      url: this.url,
-      get apiVersion() {
-        return client.apiVersion;
-      },
-      guard: (attempt) => this.#session.guard(attempt),
-    };
   }
 
   override on<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this {

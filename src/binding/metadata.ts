@@ -116,3 +116,12 @@ export const methodInfo: (name: string) => MethodInfo | undefined = lazyTable(ME
     faults: faults ? faults.split(',') : [],
   };
 });
+
+/**
+ * A method this bundle does not declare (a newer server's, called through node-soap, which wrote
+ * the request from the server's WSDL): no known arguments, and its answer read by its own
+ * xsi:types.
+ */
+export function undeclaredMethod(name: string): MethodInfo {
+  return { name, request: { name: `${name}RequestType`, base: undefined, fields: [], fieldMap: new Map() }, result: undefined, faults: [] };
+}

@@ -1,23 +1,24 @@
 // A genuine node-soap Client on a VimClient's session. node-soap does what integrations wrote
 // against it for: the full vim25 WSDL (describe(), XxxAsync, events, addSoapHeader,
 // setSecurity, its parsing of answers). Three pieces are the VimClient's:
-// - HTTP (http.ts): transport, cookie jar, session guard;
+// - the call path (http.ts): node-soap's envelopes go through the VimClient's pipeline and
+//   session, on its transport and cookie jar;
 // - the request body: node-soap's serializer is replaced, for vim25 operations, by our binding's
 //   encoder, fed node-soap-style arguments (args.ts), so requests follow the schema's order and
-//   carry xsi:type where vCenter needs it;
-// - what the client keeps: lastRequest, lastMessage and lastResponse are stored redacted
-//   (secrets.ts).
+//   carry xsi:type where vCenter needs it; the arguments it converted go with the envelope into
+//   the pipeline, whose logging redacts them as it does any call's;
+// - what the client keeps: lastRequest, lastMessage and lastResponse are stored redacted.
 import soap from 'soap';
 import type { Client, IHttpClient, IOptions, WSDL } from 'soap';
 import { encodeRequest } from '../binding/encode.ts';
-import { methodInfo } from '../binding/metadata.ts';
+import { methodInfo, undeclaredMethod } from '../binding/metadata.ts';
+import { redactXml, secretsIn } from '../binding/redact.ts';
 import { VIM25_NS, XSD_NS, XSI_NS } from '../binding/xml.ts';
 import type { VimClient } from '../client.ts';
-import { CLIENT_INTERNALS, type ClientInternals, type HasInternals } from '../internals.ts';
+import { internalsOf, type ClientInternals } from '../internals.ts';
 import { wsdlLocation } from '../wsdl/load.ts';
 import { bindingArgs } from './args.ts';
-import { VimHttpClient, type VimHttpClientOptions } from './http.ts';
-import { redactXml, secretsIn } from './secrets.ts';
+import { VimHttpClient, type VimHttpClientOptions, type WrittenRequest, type WrittenRequests } from './http.ts';
 import { sharedWsdl } from './wsdl.ts';
 
 /** node-soap's client options, except what the VimClient provides (HTTP, endpoint, the WSDL's location and cache). */
@@ -42,16 +43,22 @@ type ObjectToDocumentXml = (name: string, params: unknown, nsPrefix: string, nsU
 const ADOPTED = Symbol('vim25-soap.node-soap');
 const NAMESPACES = `xmlns="${VIM25_NS}" xmlns:vim25="${VIM25_NS}" xmlns:xsd="${XSD_NS}" xmlns:xsi="${XSI_NS}"`;
 
-function internalsOf(vimClient: unknown, caller: string): ClientInternals {
-  const get = (vimClient as Partial<HasInternals> | null | undefined)?.[CLIENT_INTERNALS];
-  if (typeof get !== 'function') throw new TypeError(`${caller} needs a VimClient`);
-  return get.call(vimClient);
+function vimInternals(vimClient: unknown, caller: string): ClientInternals {
+  const vim = internalsOf(vimClient);
+  if (!vim) throw new TypeError(`${caller} needs a VimClient`);
+  return vim;
 }
 
-/** What the serializer learned of the request it wrote last: the secrets lastMessage and lastRequest must not keep. */
+/**
+ * What the serializer wrote: each call's request for the HTTP client, and the last one's secrets,
+ * which lastMessage and lastRequest (set right after it) must not keep.
+ */
 interface RequestMemory {
-  secrets: ReadonlySet<string>;
+  readonly written: WrittenRequests;
+  last: WrittenRequest | undefined;
 }
+
+const NO_SECRETS: ReadonlySet<string> = new Set();
 
 /**
  * `wsdl` for one client: the shared parse behind it, its options the client's own (node-soap
@@ -63,17 +70,24 @@ function clientWsdl(shared: WSDL, memory: RequestMemory, options: SoapClientOpti
   if (options) (wsdl as unknown as { _initializeOptions(o: object): void })._initializeOptions({ ...options });
   const nodeSoapSerializer = (shared as unknown as { objectToDocumentXML: ObjectToDocumentXml }).objectToDocumentXML;
   Object.defineProperty(wsdl, 'objectToDocumentXML', {
-    value(this: WSDL, name: string, params: unknown, ...rest: [string, string, string, unknown]): string {
+    value(this: WSDL, name: string, params: unknown, nsPrefix: string, nsURI: string, type: string, callOptions: unknown): string {
       const info = methodInfo(name);
-      if (!info) {
-        memory.secrets = new Set();
-        return nodeSoapSerializer.call(this, name, params, ...rest);
+      let xml: string;
+      let request: WrittenRequest;
+      if (info) {
+        const o = this.options as { attributesKey?: string; valueKey?: string; xmlKey?: string };
+        const { _this, args } = bindingArgs(info, params, { attributes: o.attributesKey ?? 'attributes', value: o.valueKey ?? '$value', xml: o.xmlKey ?? '$xml' });
+        xml = `<${name} ${NAMESPACES}>${encodeRequest(info, _this, args)}</${name}>`;
+        request = { info, _this, args, secrets: secretsIn(info.request, args) };
+      } else {
+        // An operation the bundle does not declare (a newer server's WSDL): node-soap writes it.
+        xml = nodeSoapSerializer.call(this, name, params, nsPrefix, nsURI, type, callOptions);
+        request = { info: undeclaredMethod(name), _this: undefined, args: undefined, secrets: NO_SECRETS };
       }
-      const o = this.options as { attributesKey?: string; valueKey?: string; xmlKey?: string };
-      const { _this, args } = bindingArgs(info, params, { attributes: o.attributesKey ?? 'attributes', value: o.valueKey ?? '$value', xml: o.xmlKey ?? '$xml' });
-      const body = encodeRequest(info, _this, args);
-      memory.secrets = secretsIn(info.request, { ...args, _this });
-      return `<${name} ${NAMESPACES}>${body}</${name}>`;
+      memory.last = request;
+      // node-soap hands the same options object to the HTTP client with the envelope.
+      if (typeof callOptions === 'object' && callOptions !== null) memory.written.set(callOptions, request);
+      return xml;
     },
   });
   return wsdl;
@@ -97,10 +111,11 @@ function keepRedacted(client: Client, memory: RequestMemory, http: VimHttpClient
     });
   };
   // node-soap sets lastMessage, then lastRequest, right after the serializer ran.
-  define('lastMessage', (v) => (memory.secrets.size ? redactXml(v, memory.secrets) : v));
+  const secrets = (): ReadonlySet<string> => memory.last?.secrets ?? NO_SECRETS;
+  define('lastMessage', (v) => (secrets().size ? redactXml(v, secrets()) : v));
   define('lastRequest', (v) => {
-    const out = memory.secrets.size || v.includes('Security') ? redactXml(v, memory.secrets) : v;
-    memory.secrets = new Set();
+    const out = secrets().size || v.includes('Security') ? redactXml(v, secrets()) : v;
+    memory.last = undefined;
     return out;
   });
   define('lastResponse', (v) => http.redactedAnswer(v));
@@ -124,13 +139,13 @@ function adopt(client: Client, vim: ClientInternals, http: VimHttpClient, memory
  * call once more; login methods are sent once).
  */
 export async function createSoapClient(vimClient: VimClient, options: CreateSoapClientOptions = {}): Promise<Client> {
-  const vim = internalsOf(vimClient, 'createSoapClient');
+  const vim = vimInternals(vimClient, 'createSoapClient');
   const { wsdl, ...soapOptions } = options;
   const location = wsdl === undefined ? `${vim.url}/vimService.wsdl` : wsdlLocation(wsdl);
   const httpOptions: VimHttpClientOptions = { parseResponseAttachments: soapOptions.parseResponseAttachments ?? soapOptions.parseReponseAttachments, encoding: soapOptions.encoding };
-  const http = new VimHttpClient(vim, httpOptions);
+  const memory: RequestMemory = { written: new WeakMap(), last: undefined };
+  const http = new VimHttpClient(vim, memory.written, httpOptions);
   const shared = await sharedWsdl(location, http);
-  const memory: RequestMemory = { secrets: new Set() };
   const client = new soap.Client(clientWsdl(shared, memory, soapOptions), vim.url, { ...soapOptions, httpClient: http });
   return adopt(client, vim, http, memory);
 }
@@ -142,7 +157,7 @@ export async function createSoapClient(vimClient: VimClient, options: CreateSoap
  * Returns the same client; doing it twice changes nothing.
  */
 export function useSession<C extends Client>(soapClient: C, vimClient: VimClient): C {
-  const vim = internalsOf(vimClient, 'useSession');
+  const vim = vimInternals(vimClient, 'useSession');
   // Duck-typed: the integration's node-soap may be another copy than the one this package loads.
   const candidate = soapClient as Partial<Client> | null;
   if (typeof candidate?.setEndpoint !== 'function' || typeof candidate.setSOAPAction !== 'function' || !candidate.wsdl) {
@@ -150,8 +165,8 @@ export function useSession<C extends Client>(soapClient: C, vimClient: VimClient
   }
   if ((soapClient as unknown as { [ADOPTED]?: true })[ADOPTED]) return soapClient;
   const previous = (soapClient as unknown as SoapClientInternals).httpClient as { options?: VimHttpClientOptions } | undefined;
-  const http = new VimHttpClient(vim, { parseResponseAttachments: previous?.options?.parseResponseAttachments, encoding: previous?.options?.encoding });
-  const memory: RequestMemory = { secrets: new Set() };
+  const memory: RequestMemory = { written: new WeakMap(), last: undefined };
+  const http = new VimHttpClient(vim, memory.written, { parseResponseAttachments: previous?.options?.parseResponseAttachments, encoding: previous?.options?.encoding });
   soapClient.wsdl = clientWsdl(soapClient.wsdl, memory, undefined);
   adopt(soapClient, vim, http, memory);
   return soapClient;

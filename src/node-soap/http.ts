@@ -1,26 +1,23 @@
-// node-soap's IHttpClient on a VimClient's transport: its TLS policy (CA, thumbprint pins,
-// client certificate), its cookie jar (so one session serves both APIs), its deadline, abort
-// signal and response-size limit. node-soap calls `request` (the answer read whole: WSDL files,
-// and calls unless the client was made with `stream: true`) or `requestStream` (the answer as a
-// stream). Both run a vim25 call under the VimClient's session guard: a NotAuthenticated answer
-// joins the single re-login every caller of either API shares and the request is sent once
-// more; login methods are sent once.
+// node-soap's IHttpClient on a VimClient. node-soap calls `request` (the answer read whole: WSDL
+// files, and calls unless the client was made with `stream: true`) or `requestStream` (the answer
+// as a stream). A call is not sent from here: node-soap's envelope goes into the VimClient's
+// pipeline as a pre-built request, so it runs through the same policies as `client.call`
+// (logging with secrets redacted, the session's single re-login on NotAuthenticated, the replay
+// rule) on the same transport (TLS policy, cookie jar, deadline, abort signal, response-size
+// limit). Logins and Logout go through the VimClient's session as its own do. node-soap then gets
+// each answer as the server sent it, and reports faults its own way.
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { IExOptions, IHeaders, IHttpClient, IMTOMAttachments } from 'soap';
-import { decodeResponseText, type DecodedResponse } from '../binding/decode.ts';
-import { faultError } from '../soap/faults.ts';
-import { replayOnce } from '../transport/replay.ts';
-import { MOREF, PRIMITIVES, methodInfo, typeInfo, type MethodInfo } from '../binding/metadata.ts';
-import { REDACTED } from '../binding/redact.ts';
-import { isVimFault, type VimFault } from '../errors.ts';
+import type { MethodInfo } from '../binding/metadata.ts';
+import { REDACTED, redactXml, secretsIn, secretsInResult } from '../binding/redact.ts';
+import { isVimFault, VimFault } from '../errors.ts';
+import type { UserSession } from '../generated/types.ts';
 import type { ClientInternals } from '../internals.ts';
-import { notAuthenticatedInResult } from '../session/missing-set.ts';
 import { SESSION_COOKIE } from '../session/cookie.ts';
-import { SESSION_METHODS } from '../session/strategies.ts';
-import { isIdempotent } from '../soap/idempotency.ts';
-import type { HttpResponse } from '../transport/http.ts';
-import { redactXml, secretsIn, secretsInResult } from './secrets.ts';
+import { SESSION_METHODS, type LoginStrategy } from '../session/strategies.ts';
+import type { InvokeOptions, RawAnswer } from '../soap/pipeline.ts';
+import { plainRequest } from '../transport/plain.ts';
 
 /** What node-soap reads of an answer (the shape of the axios response its own client returns). */
 export interface SoapHttpResponse {
@@ -39,56 +36,29 @@ export interface VimHttpClientOptions {
   encoding?: BufferEncoding | undefined;
 }
 
+/** A request as the adapter's serializer wrote it: its method, and its arguments as the binding takes them. */
+export interface WrittenRequest {
+  readonly info: MethodInfo;
+  readonly _this: unknown;
+  readonly args: object | undefined;
+  /** The secret strings in it, which nothing the client keeps or logs may show. */
+  readonly secrets: ReadonlySet<string>;
+}
+
+/**
+ * The serializer's requests by node-soap's options object of the call, which node-soap hands both
+ * to the serializer and to `request`, so each envelope finds its own arguments whatever else runs.
+ */
+export type WrittenRequests = WeakMap<object, WrittenRequest>;
+
 // Headers the transport owns: the jar writes Cookie (a Cookie header of the caller's would send
 // a second, stale session), undici computes framing and connection handling.
 const OWN_HEADERS = new Set(['cookie', 'host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization']);
 // node-soap's HttpClient options that need an HTTP stack other than ours; none has a use on a vim25 endpoint.
 const UNSUPPORTED_OPTIONS = ['ntlm', 'forceMTOM', 'forceGzip'] as const;
-const BODY_OPERATION = /<(?:[\w.-]+:)?Body\b[^>]*>\s*(?:<!--[\s\S]*?-->\s*)*<(?:[\w.-]+:)?([\w.-]+)/;
-const PROPERTY_COLLECTOR_READS = new Set(['RetrieveProperties', 'RetrievePropertiesEx', 'ContinueRetrievePropertiesEx', 'WaitForUpdates', 'WaitForUpdatesEx', 'CheckForUpdates']);
 /** Bound on answers whose redacted copy waits for node-soap to store them as lastResponse. */
 const MAX_PENDING_REDACTIONS = 32;
-
-/** The operation a request envelope calls: the local name of the Body's first element. */
-export function operationOf(xml: string): string | undefined {
-  return BODY_OPERATION.exec(xml)?.[1];
-}
-
-/**
- * The names of the secret fields a value of declared type `name` can hold (declared field
- * types followed, anyType positions not), into `out`.
- */
-function secretFieldNames(name: string, out: Set<string>, seen: Set<string>): void {
-  if (seen.has(name)) return;
-  seen.add(name);
-  for (const f of typeInfo(name)?.fields ?? []) {
-    if (f.secret) out.add(f.name);
-    else if (f.type !== MOREF && !PRIMITIVES.has(f.type)) secretFieldNames(f.type, out, seen);
-  }
-}
-
-const secretElementPatterns = new Map<string, RegExp | null>();
-
-/**
- * An answer of `info` may carry a secret when one of the elements its result type declares
- * secret occurs in it, e.g. <key> in Login's UserSession, <token> in a RetrievePropertiesEx
- * answer that has more to come: only those are decoded a second time (node-soap parses every
- * answer itself), so a large retrieve without a continuation token costs nothing more.
- */
-function mayHoldSecrets(info: MethodInfo, text: string): boolean {
-  const r = info.result;
-  if (!r || r.type === MOREF) return false;
-  if (r.secret) return true;
-  let pattern = secretElementPatterns.get(info.name);
-  if (pattern === undefined) {
-    const names = new Set<string>();
-    if (!PRIMITIVES.has(r.type)) secretFieldNames(r.type, names, new Set());
-    pattern = names.size ? new RegExp(`<(?:[\\w.-]+:)?(?:${[...names].join('|')})[\\s>]`) : null;
-    secretElementPatterns.set(info.name, pattern);
-  }
-  return pattern !== null && pattern.test(text);
-}
 
 /** What node-soap's own HttpClient keeps of an answer: the SOAP envelope without text around it. */
 function envelopeOnly(text: string): string {
@@ -114,28 +84,30 @@ function requestHeaders(...sources: (object | undefined)[]): Record<string, stri
   return out;
 }
 
-function decodeQuietly(info: MethodInfo, text: string): DecodedResponse | undefined {
-  try {
-    return decodeResponseText(info, text);
-  } catch {
-    return undefined; // not a vim25 answer: node-soap reports what it makes of it
-  }
+/**
+ * Whether `err` is what the answer said: the error the wire made of it, or, for an answer the wire
+ * read as a result, the NotAuthenticated the session found in its missingSet.
+ */
+function madeBy(last: { error?: unknown }, err: unknown): boolean {
+  return last.error === undefined ? isVimFault(err, 'NotAuthenticated') : last.error === err;
 }
 
-/** The NotAuthenticated fault a vim25 answer carries: as a SOAP fault, or in a PropertyCollector missingSet. */
-function notAuthenticated(info: MethodInfo, status: number, text: string): VimFault | undefined {
-  if (!text.includes('NotAuthenticated')) return undefined;
-  if (status === 500) {
-    const decoded = decodeQuietly(info, text);
-    if (decoded?.kind !== 'fault' || !decoded.fault.detail) return undefined;
-    const fault = faultError(info.name, decoded.fault);
-    return isVimFault(fault, 'NotAuthenticated') ? fault : undefined;
-  }
-  if (status === 200 && PROPERTY_COLLECTOR_READS.has(info.name)) {
-    const decoded = decodeQuietly(info, text);
-    return decoded?.kind === 'result' ? notAuthenticatedInResult(info.name, decoded.value) : undefined;
-  }
-  return undefined;
+/** The secrets a call's error carries: those of a fault's object (an SSPIChallenge's token). */
+function secretsOfError(err: unknown): ReadonlySet<string> {
+  return err instanceof VimFault ? secretsIn(undefined, err.fault) : new Set();
+}
+
+/**
+ * A login node-soap sent, made the VimClient's session as its own logins are (on the side, then
+ * adopted; `userSession`, the `login` event). Not replayable: the request is node-soap's (a
+ * password, a ticket, a signed token in it) and is never sent again.
+ */
+function nodeSoapLogin(request: WrittenRequest, options: InvokeOptions): LoginStrategy {
+  return {
+    kind: 'node-soap',
+    replayable: false,
+    login: async ({ invoke }) => (await invoke(request.info.name, request._this, request.args, options)) as UserSession,
+  };
 }
 
 let mtomParser: Promise<typeof import('soap/lib/utils.js').parseMTOMResp> | undefined;
@@ -147,14 +119,17 @@ function parseMtom(payload: Buffer, boundary: string): Promise<IMTOMAttachments>
   }));
 }
 
+/** @internal Made by createSoapClient and useSession only. */
 export class VimHttpClient implements IHttpClient {
   readonly #vim: ClientInternals;
+  readonly #written: WrittenRequests;
   readonly #options: VimHttpClientOptions;
   /** Answer text -> the same text with its secrets redacted, until node-soap stores it as lastResponse. */
   readonly #redactions = new Map<string, string>();
 
-  constructor(vim: ClientInternals, options: VimHttpClientOptions = {}) {
+  constructor(vim: ClientInternals, written: WrittenRequests, options: VimHttpClientOptions = {}) {
     this.#vim = vim;
+    this.#written = written;
     this.#options = options;
   }
 
@@ -181,56 +156,71 @@ export class VimHttpClient implements IHttpClient {
     const o = exoptions ?? {};
     const unsupported = UNSUPPORTED_OPTIONS.find((k) => o[k]) ?? (Array.isArray(o.attachments) && o.attachments.length > 0 ? 'attachments' : undefined);
     if (unsupported) throw new TypeError(`the node-soap option ${unsupported} is not supported through a VimClient (vim25 endpoints take plain SOAP 1.1 requests)`);
-    const method = data === null || data === undefined ? 'GET' : 'POST';
-    const body = method === 'POST' ? (Buffer.isBuffer(data) ? data.toString('utf8') : String(data)) : undefined;
     const headers = requestHeaders(exheaders, o.headers as object | undefined);
-    const operation = body === undefined ? undefined : operationOf(body);
-    const info = operation === undefined ? undefined : methodInfo(operation);
-    const ctx = {
-      timeoutMs: typeof o.timeout === 'number' && o.timeout > 0 ? o.timeout : undefined,
-      signal: o.signal instanceof AbortSignal ? o.signal : undefined,
-    };
-    // The same replay rule as the VimClient's pipeline: a connection the server closed under a
-    // request is tried once more if the request was not written, or is a read.
-    const idempotent = method === 'GET' || (info !== undefined && isIdempotent(info.name));
+    const signal = o.signal instanceof AbortSignal ? o.signal : undefined;
+    const method = data === null || data === undefined ? 'GET' : 'POST';
     const config = { url, method, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, SECRET_HEADERS.has(k.toLowerCase()) ? REDACTED : v])) } as const;
-    const transport = this.#vim.transport;
-    /** Answers held back as NotAuthenticated faults, handed to node-soap as they came if the session cannot recover. */
-    const held = new WeakMap<VimFault, SoapHttpResponse>();
-
-    const attempt = async (): Promise<SoapHttpResponse> => {
-      const res = await replayOnce((freshConnection) => transport.send(url, { method, body, headers, ctx, freshConnection }), (written) => !written || idempotent);
-      const base = { status: res.status, statusText: '', headers: redactedHeaders(res.headers), config };
-      if (stream && res.status === 200) return { ...base, data: res.body };
-      const { text, attachments } = await this.#read(res);
-      const answer: SoapHttpResponse = { ...base, data: stream ? Readable.from([text]) : text, ...(attachments && { mtomResponseAttachments: attachments }) };
-      if (info) {
-        const fault = notAuthenticated(info, res.status, text);
-        if (fault) {
-          held.set(fault, answer);
-          throw fault;
-        }
-        this.#rememberRedaction(info, res.status, text);
-      }
-      return answer;
+    if (method === 'GET') {
+      // A WSDL document: a plain request beside the calls, as the VimClient reads its own.
+      const res = await plainRequest(this.#vim.transport, url, { headers, signal });
+      return this.#response(res, config, stream, new Set());
+    }
+    const request = exoptions && this.#written.get(exoptions);
+    if (!request) throw new TypeError('a request the adapter\'s serializer did not write is not sent: its secrets could not be kept out of logs');
+    this.#written.delete(exoptions);
+    let last: { answer: RawAnswer; error?: unknown } | undefined;
+    const options: InvokeOptions = {
+      signal,
+      timeoutMs: typeof o.timeout === 'number' && o.timeout > 0 ? o.timeout : undefined,
+      prebuilt: {
+        url,
+        headers,
+        body: Buffer.isBuffer(data) ? data.toString('utf8') : String(data),
+        // Login methods are read whole: the session takes the UserSession from their answer.
+        stream: stream && !SESSION_METHODS.has(request.info.name),
+        answered: (answer, error) => {
+          last = { answer, error };
+        },
+      },
     };
-
-    if (!info || SESSION_METHODS.has(info.name)) return attempt();
     try {
-      return await this.#vim.guard(attempt);
+      const value = await this.#send(request, options);
+      return await this.#response(last!.answer, config, stream, secretsInResult(request.info, value));
     } catch (err) {
-      // The session could not be recovered (not replayable, or the retry was refused too):
-      // node-soap gets the server's answer and reports the fault its own way.
-      const answer = held.get(err as VimFault);
-      if (answer) return answer;
-      throw err;
+      // A failure the server's answer made (a fault, a missingSet NotAuthenticated the session
+      // could not recover from): node-soap gets the answer as it came and reports it its own way.
+      if (!last || !madeBy(last, err)) throw err;
+      return this.#response(last.answer, config, stream, secretsOfError(err));
+    } finally {
+      // Once the server has answered a Logout, the session is over for the VimClient too: no re-login brings it back.
+      if (request.info.name === 'Logout' && last) await this.#vim.session.ended(signal);
     }
   }
 
-  async #read(res: HttpResponse): Promise<{ text: string; attachments?: IMTOMAttachments }> {
-    const payload = await this.#vim.transport.readAll(res.body);
+  /** One call through the VimClient: logins through its session, everything else through its pipeline. */
+  async #send(request: WrittenRequest, options: InvokeOptions): Promise<unknown> {
+    const { call, session } = this.#vim;
+    const name = request.info.name;
+    if (name === 'Logout' || !SESSION_METHODS.has(name)) return call(name, request._this, request.args, options);
+    if (name === 'ImpersonateUser') {
+      const impersonated = (await call(name, request._this, request.args, options)) as UserSession;
+      session.userSession = impersonated;
+      return impersonated;
+    }
+    return session.login(nodeSoapLogin(request, options), options.signal);
+  }
+
+  async #response(answer: RawAnswer, config: SoapHttpResponse['config'], stream: boolean, secrets: ReadonlySet<string>): Promise<SoapHttpResponse> {
+    const base = { status: answer.status, statusText: '', headers: redactedHeaders(answer.headers), config };
+    if (!Buffer.isBuffer(answer.body)) return { ...base, data: answer.body };
+    const { text, attachments } = await this.#read(answer.headers, answer.body);
+    if (secrets.size > 0) this.#rememberRedaction(text, redactXml(text, secrets));
+    return { ...base, data: stream ? Readable.from([text]) : text, ...(attachments && { mtomResponseAttachments: attachments }) };
+  }
+
+  async #read(headers: IncomingHttpHeaders, payload: Buffer): Promise<{ text: string; attachments?: IMTOMAttachments }> {
     const encoding = this.#options.encoding ?? 'utf8';
-    const contentType = String(res.headers['content-type'] ?? '');
+    const contentType = String(headers['content-type'] ?? '');
     if (this.#options.parseResponseAttachments && /multipart\/related/i.test(contentType)) {
       const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
       if (!boundary) throw new TypeError('Missing boundary from content-type');
@@ -243,15 +233,9 @@ export class VimHttpClient implements IHttpClient {
   }
 
   /** For answers that carry secrets (clone tickets, session keys, SSPI challenges), the redacted copy node-soap will keep. */
-  #rememberRedaction(info: MethodInfo, status: number, text: string): void {
-    if (status !== 500 && !(status === 200 && mayHoldSecrets(info, text))) return;
-    const decoded = decodeQuietly(info, text);
-    if (!decoded) return;
-    const secrets = decoded.kind === 'result'
-      ? secretsInResult(info.result, decoded.value)
-      : secretsIn(decoded.fault.detail && typeInfo(decoded.fault.detail._typeName), decoded.fault.detail);
-    if (secrets.size === 0) return;
+  #rememberRedaction(text: string, redacted: string): void {
+    if (redacted === text) return;
     if (this.#redactions.size >= MAX_PENDING_REDACTIONS) this.#redactions.delete(this.#redactions.keys().next().value!);
-    this.#redactions.set(text, redactXml(text, secrets));
+    this.#redactions.set(text, redacted);
   }
 }

@@ -6,7 +6,13 @@
 import type { ISecurity } from 'soap';
 import { tokenHeader, type SamlToken } from '../session/token.ts';
 import { bodyIdAttributes, securityElement } from '../soap/envelope.ts';
-import { operationOf } from './http.ts';
+
+const BODY_OPERATION = /<(?:[\w.-]+:)?Body\b[^>]*>\s*(?:<!--[\s\S]*?-->\s*)*<(?:[\w.-]+:)?([\w.-]+)/;
+
+/** The operation a request envelope calls: the local name of the Body's first element. */
+export function operationOf(xml: string): string | undefined {
+  return BODY_OPERATION.exec(xml)?.[1];
+}
 
 /** `<prefix:Header ...>content</prefix:Header>` as node-soap writes it (empty when only a security postProcess asked for it). */
 function splitHeader(xml: string, envelopeKey: string): { xml: string; content: string } {

@@ -69,18 +69,17 @@ export class Session {
     handle: (call, next) => {
       const method = call.info.name;
       if (SESSION_METHODS.has(method)) return next(call);
-      return this.guard(async () => checked(method, await next(call)), call.options.signal);
+      return this.#guard(async () => checked(method, await next(call)), call.options.signal);
     },
   };
 
   /**
-   * Runs one attempt of a (non-login) exchange under the session: it waits for a re-login in
+   * Runs one attempt of a (non-login) call under the session: it waits for a re-login in
    * flight, and when the attempt fails with NotAuthenticated it joins the single re-login of all
-   * concurrent callers and runs once more. Exchanges that do not go through `call` (node-soap
-   * clients on this session) use it too, so they share the same single flight. A signal stops
-   * the wait; a client closed meanwhile rejects with ECLOSED.
+   * concurrent callers and runs once more. The call's signal stops the wait; a client closed
+   * meanwhile rejects with ECLOSED.
    */
-  async guard<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async #guard<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.#pending) await waitFor(this.#pending, signal);
     this.#assertOpen();
     const generation = this.#generation;
@@ -204,6 +203,14 @@ export class Session {
     }
     this.#o.emit('logout');
     if (aborted !== undefined) throw aborted;
+  }
+
+  /**
+   * Lets go of a session that a Logout sent through another toolkit (node-soap) has ended: as
+   * logout() does, without sending one, so that no re-login brings it back.
+   */
+  async ended(signal?: AbortSignal): Promise<void> {
+    await this.logout(signal, 'logout', true);
   }
 
   #adopt(strategy: LoginStrategy, session: UserSession): void {

@@ -1,17 +1,14 @@
-// The end of the pipeline: one vim25 request on the wire. The binding's request body in the
-// envelope, the SOAP headers, the transport, and the answer streamed into the binding's
-// decoder. Everything a SOAP toolkit would derive from the WSDL at run time comes from the
-// metadata our generator derived from the same WSDL.
-import type { Readable } from 'node:stream';
-import { TransportError, ValidationError } from '../errors.ts';
-import { decodeResponseStream, type DecodeLimits } from '../binding/decode.ts';
-import { encodeRequest } from '../binding/encode.ts';
-import type { MethodInfo } from '../binding/metadata.ts';
+// The end of the pipeline: one call on the wire. What no server may see is refused first (an
+// operation outside the given WSDL, a method newer than the server); then the wire frames the
+// call, the transport carries it, and the wire reads the answer. A pre-built request (node-soap's
+// envelope) is sent as it is and its answer handed back as it came, read by the wire all the
+// same, so the policies around the exchange see its value and its faults as they see any call's.
+import { Readable } from 'node:stream';
+import { ValidationError } from '../errors.ts';
 import { checkMethodVersion } from '../managed/model.ts';
-import type { HttpTransport } from '../transport/http.ts';
-import { requestEnvelope } from './envelope.ts';
-import { failedAnswer, faultError } from './faults.ts';
-import type { Handler } from './pipeline.ts';
+import type { HttpResponse, HttpTransport } from '../transport/http.ts';
+import type { Handler, PrebuiltRequest, SoapCall } from './pipeline.ts';
+import type { Wire } from './wire.ts';
 
 /** The operations of the WSDL a client was given, and where it came from. */
 export interface WsdlOperations {
@@ -19,37 +16,48 @@ export interface WsdlOperations {
   location: string;
 }
 
-/** vim25 faults are a few KB; a larger error answer is read no further and reported as what it is. */
-const MAX_ERROR_ANSWER_BYTES = 1 << 20;
+export interface ExchangeOptions {
+  wire: Wire;
+  transport: HttpTransport;
+  version: () => string;
+  operations?: WsdlOperations | undefined;
+}
 
-export function soapExchange(o: { endpoint: string; transport: HttpTransport; version: () => string; limits: DecodeLimits; operations?: WsdlOperations | undefined }): Handler {
-  const { transport, limits, operations } = o;
-  const decodeLimits = { maxBytes: transport.options.maxResponseBytes, ...limits };
+export function exchange(o: ExchangeOptions): Handler {
+  const { wire, transport, operations } = o;
   return async (call) => {
     const { info, options } = call;
-    const method = info.name;
-    if (operations && !operations.names.has(method)) throw new ValidationError(method, '', `not an operation of the WSDL at ${operations.location}`);
-    checkMethodVersion(method, o.version());
-    const envelope = requestEnvelope(method, encodeRequest(info, call._this, call.args), options.header);
-    const res = await transport.send(o.endpoint, {
+    if (operations && !operations.names.has(info.name)) throw new ValidationError(info.name, '', `not an operation of the WSDL at ${operations.location}`);
+    checkMethodVersion(info.name, o.version());
+    const prebuilt = options.prebuilt;
+    const request = prebuilt ?? wire.request(call);
+    const res = await transport.send(request.url, {
       method: 'POST',
-      body: envelope,
-      headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"urn:vim25/${o.version()}"` },
+      body: request.body,
+      headers: request.headers,
       freshConnection: call.freshConnection,
       ctx: { signal: options.signal, deadline: call.deadline, jar: options.jar },
     });
-    if (res.status !== 200) throw failedAnswer(info, res.status, await errorText(transport, info, res.status, res.body), limits);
-    const decoded = await decodeResponseStream(info, res.body, res.status, decodeLimits);
-    if (decoded.kind === 'fault') throw faultError(method, decoded.fault);
-    return decoded.value;
+    return prebuilt ? passOn(o, call, prebuilt, res) : wire.answer(call, res);
   };
 }
 
-async function errorText(transport: HttpTransport, info: MethodInfo, status: number, body: Readable): Promise<string> {
+/**
+ * A pre-built request's answer, handed to its caller as it came, with the error the wire made of
+ * it (node-soap reports faults its own way). A 200 answer the caller streams is not read here.
+ */
+async function passOn({ wire, transport }: ExchangeOptions, call: SoapCall, prebuilt: PrebuiltRequest, res: HttpResponse): Promise<unknown> {
+  if (prebuilt.stream && res.status === 200) {
+    prebuilt.answered({ status: res.status, headers: res.headers, body: res.body });
+    return undefined;
+  }
+  const answer = { status: res.status, headers: res.headers, body: await transport.readAll(res.body) };
   try {
-    return await transport.text(body, Math.min(MAX_ERROR_ANSWER_BYTES, transport.options.maxResponseBytes));
+    const value = await wire.answer(call, { ...res, body: Readable.from([answer.body]) });
+    prebuilt.answered(answer);
+    return value;
   } catch (err) {
-    if (!(err instanceof TransportError) || err.code !== 'ERESPONSETOOLARGE') throw err;
-    throw new TransportError(`${info.name}: HTTP ${status} with an answer over ${MAX_ERROR_ANSWER_BYTES} bytes, not read`, { status, code: `HTTP_${status}`, cause: err });
+    prebuilt.answered(answer, err);
+    throw err;
   }
 }

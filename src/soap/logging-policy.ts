@@ -1,35 +1,24 @@
 // Logs each call once, by name, time and outcome, never with a secret. Normally at debug level
 // with its arguments (secret fields redacted) read only if the logger reads them; in wire mode
-// (`debug: true`) also the SOAP request as sent, secrets redacted, and the decoded answer,
-// secrets redacted, as plain data a console shows.
-import { encodeRequest } from '../binding/encode.ts';
+// (`debug: true`) also the request as the wire sends it, secrets redacted, and the decoded
+// answer, secrets redacted, as plain data a console shows.
 import { redactArgs, redactResult } from '../binding/redact.ts';
 import type { Logger } from '../logger.ts';
-import { requestEnvelope } from './envelope.ts';
 import type { Policy, SoapCall } from './pipeline.ts';
 
-/** The request as it goes on the wire, with the arguments' secret fields redacted (and no WS-Security header: it holds a token). */
-function redactedEnvelope(call: SoapCall): string {
-  try {
-    return requestEnvelope(call.info.name, encodeRequest(call.info, call._this, redactArgs(call.info, call.args) as object));
-  } catch {
-    // A redacted value the schema refuses (a secret that is not a string): the arguments as data.
-    return JSON.stringify(redactArgs(call.info, call.args));
-  }
-}
-
-export function loggingPolicy(logger: Logger, wire = false): Policy {
+/** `shown`: wire mode, with the request as sent, secrets redacted (the wire's `redacted`). */
+export function loggingPolicy(logger: Logger, shown?: (call: SoapCall) => string): Policy {
   return {
     name: 'logging',
     async handle(call, next) {
       // Date.now(): the global `performance` loads Node's perf_hooks (~0.7 MB) in every process.
       const started = Date.now();
       const method = call.info.name;
-      if (wire) logger.debug('request', { method, envelope: redactedEnvelope(call) });
+      if (shown) logger.debug('request', { method, envelope: shown(call) });
       try {
         const value = await next(call);
         const ms = Date.now() - started;
-        if (wire) {
+        if (shown) {
           logger.debug('call', { method, ms, result: redactResult(call.info, value) });
         } else {
           // The redacted copy is made only if the logger reads it: no cost on the hot path otherwise.

@@ -329,6 +329,100 @@ describe('re-authentication shared with client.call', () => {
   });
 });
 
+describe('node-soap calls on the VimClient\'s call path', () => {
+  const own = ownHarness();
+
+  it('a Login sent through node-soap is the VimClient\'s session: userSession, the login event, the logged-in line', async () => {
+    const lines: string[] = [];
+    const logger = { debug: () => undefined, info: (m: string, d?: object) => lines.push(`${m} ${JSON.stringify(d)}`), warn: () => undefined, error: () => undefined };
+    const vim = await connect(own().info, { logger });
+    const events: string[] = [];
+    vim.on('login', (session) => events.push(`login ${session.userName}`));
+    const s = await createSoapClient(vim, { wsdl: bundleDir() });
+    const [login] = await s.LoginAsync({ _this: SM, userName: own().info.username, password: own().info.password });
+    expect(vim.userSession?.key).toBe(login.returnval.key);
+    expect(events).toEqual([`login ${own().info.username}`]);
+    expect(lines).toContain(`logged in {"strategy":"node-soap","user":"${own().info.username}"}`);
+    // ImpersonateUser through node-soap changes the identity the VimClient reports, as client.impersonateUser does.
+    const viewer = await connect(own().info);
+    await viewer.login({ username: own().info.viewerUsername, password: own().info.viewerPassword });
+    await s.ImpersonateUserAsync({ _this: SM, userName: own().info.viewerUsername });
+    expect(vim.userSession?.userName).toBe(own().info.viewerUsername);
+  });
+
+  it('a Logout sent through node-soap ends the VimClient\'s session: the logout event, and no re-login brings it back', async () => {
+    const vim = await connect(own().info);
+    await vim.login({ username: own().info.username, password: own().info.password });
+    const events: string[] = [];
+    vim.on('logout', () => events.push('logout'));
+    const s = await createSoapClient(vim, { wsdl: bundleDir() });
+    await s.LogoutAsync({ _this: SM });
+    expect(events).toEqual(['logout']);
+    expect(vim.userSession).toBeUndefined();
+    expect(vim.sessionId).toBeUndefined();
+    const before = (await harnessStats(own().info)).methods.Login ?? 0;
+    expect(isVimFault(await vim.call('AcquireCloneTicket', vim.serviceContent.sessionManager!, {}).catch((e: unknown) => e), 'NotAuthenticated')).toBe(true);
+    expect((await harnessStats(own().info)).methods.Login ?? 0).toBe(before);
+  });
+
+  it('node-soap calls are logged as the VimClient\'s calls are, once each, secrets redacted', async () => {
+    const lines: { message: string; data: string }[] = [];
+    const logger = { debug: (message: string, data?: object) => lines.push({ message, data: JSON.stringify(data) }), info: () => undefined, warn: () => undefined, error: () => undefined };
+    const h = await Harness.start({ wsdlDir: bundleDir(), password: 'N0de-Soap-Logged-Pw' });
+    cleanups.push(() => h.stop());
+    const vim = await connect(h.info, { logger, debug: true });
+    const s = await createSoapClient(vim, { wsdl: bundleDir() });
+    lines.length = 0; // connect's own call
+    const [login] = await s.LoginAsync({ _this: SM, userName: h.info.username, password: 'N0de-Soap-Logged-Pw' });
+    const [ticket] = await s.AcquireCloneTicketAsync({ _this: SM });
+    await s.CurrentTimeAsync({ _this: ref('ServiceInstance', 'ServiceInstance') });
+    const request = lines.find((l) => l.message === 'request' && l.data.includes('"Login"'))!;
+    expect(request.data).toContain('<password>[redacted]</password>');
+    expect(lines.filter((l) => l.message === 'call').map((l) => (JSON.parse(l.data) as { method: string }).method)).toEqual(['Login', 'AcquireCloneTicket', 'CurrentTime']);
+    const shown = lines.map((l) => l.data).join('\n');
+    for (const secret of ['N0de-Soap-Logged-Pw', login.returnval.key, ticket.returnval, vim.sessionId!]) expect(shown).not.toContain(secret);
+  });
+
+  it('a node-soap call waiting for a re-login stops when its signal aborts', async () => {
+    const vim = await connect(own().info);
+    const admin = await connect(own().info);
+    await admin.login({ username: own().info.username, password: own().info.password });
+    const token = await vim.issueToken({ stsUrl: own().info.stsUrl, username: own().info.username, password: own().info.password });
+    // The provider holds the re-login until the test lets it go.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let reloginStarted!: () => void;
+    const relogging = new Promise<void>((resolve) => (reloginStarted = resolve));
+    let asked = 0;
+    await vim.loginByToken({
+      token: async () => {
+        if (++asked > 1) {
+          reloginStarted();
+          await held;
+        }
+        return token;
+      },
+    });
+    cleanups.push(release);
+    const s = await createSoapClient(vim, { wsdl: bundleDir() });
+    await admin.call('TerminateSession', admin.serviceContent.sessionManager!, { sessionId: [vim.userSession!.key] });
+    const order: string[] = [];
+    vim.on('reauthenticated', () => order.push('reauthenticated'));
+    const ctrl = new AbortController();
+    const call = s.CurrentTimeAsync({ _this: ref('ServiceInstance', 'ServiceInstance') }, { signal: ctrl.signal }).catch((e: unknown) => {
+      order.push('call settled');
+      return e;
+    });
+    await relogging;
+    ctrl.abort();
+    // The re-login goes on: a call that ignored its signal would wait for it, then fail its retry.
+    release();
+    expect(await call).toMatchObject({ name: 'AbortError', code: 'EABORTED' });
+    await vim.call('CurrentTime', SI); // once the re-login is over
+    expect(order).toEqual(['call settled', 'reauthenticated']);
+  });
+});
+
 describe('SAML token logins through node-soap', () => {
   const own = ownHarness();
 

@@ -4,9 +4,12 @@
 // suite imports the same bundle through vitest's alias (test/harness/package.ts); this file
 // checks what only a process of its own shows: the name's resolution, require, the packages loaded.
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { declarationProblems } from '../../scripts/lib/declarations.ts';
+import { ROOT } from '../../scripts/lib/paths.ts';
+import { tempDir } from '../fixtures.ts';
 import { testPackage } from '../harness/package.ts';
 
 const harness = inject('harness');
@@ -85,5 +88,51 @@ describe('the bundled package, loaded by name', () => {
       }));
     `);
     expect(r).toEqual({ before: 0, ioredis: true, soap: true, createSoapClient: 'function', sameClass: true, reason: 'unavailable' });
+  });
+});
+
+describe('the client\'s wiring is the package\'s own', () => {
+  it('no symbol of the process-wide registry leads into a client; the node-soap subpath, required beside an import of the main entry, finds the wiring all the same', async () => {
+    const r = await run('wiring.mjs', `
+      import { readFileSync } from 'node:fs';
+      import { createRequire } from 'node:module';
+      import { VimClient } from 'vim25-soap';
+      const require = createRequire(import.meta.url);
+      const h = JSON.parse(process.env.HARNESS);
+      const client = await VimClient.connect(h.url, { tls: { ca: readFileSync(h.certFile) } });
+      const registered = (o) => Object.getOwnPropertySymbols(o).filter((s) => Symbol.keyFor(s) !== undefined).map(String);
+      const symbols = [...registered(client), ...registered(VimClient.prototype)];
+      // Another entry point, another loader: one module-private map behind both.
+      const { useSession } = require('vim25-soap/node-soap');
+      // As much of a node-soap client as useSession needs: adopting it sets its endpoint to the VimClient's.
+      const soapClient = { setEndpoint(url) { this.endpoint = url; }, setSOAPAction(action) { this.action = action; }, wsdl: {} };
+      useSession(soapClient, client);
+      let impostor;
+      try { useSession({ ...soapClient }, { url: client.url, apiVersion: client.apiVersion }); } catch (err) { impostor = err.message; }
+      await client.close();
+      console.log(JSON.stringify({ symbols, adopted: soapClient.endpoint === client.url, action: soapClient.action, impostor }));
+    `);
+    // util.inspect's own key only (what a client shows of itself).
+    expect(r).toEqual({ symbols: ['Symbol(nodejs.util.inspect.custom)'], adopted: true, action: expect.stringMatching(/^urn:vim25\/\d/), impostor: 'useSession needs a VimClient' });
+  });
+
+  it('the declarations name no internal: tsc as the build runs it, checked as the build checks it', async () => {
+    const out = tempDir('vim25-declarations-');
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    await new Promise<void>((resolve, reject) => {
+      // Type errors are typecheck's business; the declarations are written regardless.
+      execFile(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out, '--emitDeclarationOnly'], { cwd: ROOT }, (err) => (existsSync(join(out, 'index.d.ts')) ? resolve() : reject(err ?? new Error('no declarations written'))));
+    });
+    expect(['index.d.ts', 'node-soap/index.d.ts', 'redis.d.ts'].filter((f) => !existsSync(join(out, f)))).toEqual([]);
+    expect(declarationProblems(out)).toEqual([]);
+    // The check sees a door when there is one.
+    mkdirSync(join(out, 'door'));
+    writeFileSync(join(out, 'door/client.d.ts'), "import type { ClientInternals } from '../internals.js';\nexport declare const DOOR: unique symbol;\nexport declare function door(): ClientInternals;\n");
+    expect(declarationProblems(join(out, 'door'))).toEqual([
+      'client.d.ts:1: imports the internals module',
+      expect.stringMatching(/^client\.d\.ts:1: names an export of src\/internals\.ts/),
+      'client.d.ts:2: exports a symbol',
+      expect.stringMatching(/^client\.d\.ts:3: names an export of src\/internals\.ts/),
+    ]);
   });
 });

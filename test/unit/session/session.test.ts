@@ -111,6 +111,17 @@ describe('Session, replacing and ending sessions', () => {
     expect(events).toEqual(['login', 'logout', 'login']);
   });
 
+  it('ended() lets go of a session a Logout sent elsewhere ended: no Logout of its own, the logout event, and no re-login brings it back', async () => {
+    const { session, call, calls, events } = setup(() => notAuthenticated());
+    await session.login(passwordLogin('u', 'p'));
+    await session.ended();
+    expect(session.sessionId).toBeUndefined();
+    expect(session.userSession).toBeUndefined();
+    expect(events).toEqual(['login', 'logout']);
+    expect(isVimFault(await call('CurrentTime', {}, {}).catch((e: unknown) => e), 'NotAuthenticated')).toBe(true);
+    expect(calls).toEqual(['Login', 'CurrentTime']);
+  });
+
   it('calls waiting for a re-login reject with ECLOSED when the client closes', async () => {
     let release!: () => void;
     let gate: Promise<void> | undefined;

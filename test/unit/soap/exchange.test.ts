@@ -1,13 +1,16 @@
-// The exchange at the end of the pipeline, against our small vim25 server: what it refuses to
-// send, what goes on the wire, and how each kind of answer becomes a value or a typed error.
+// The exchange at the end of the pipeline, over the SOAP wire, against our small vim25 server:
+// what it refuses to send, what goes on the wire, how each kind of answer becomes a value or a
+// typed error, and how a pre-built request (node-soap's envelope) goes through it.
 import { CookieJar } from 'tough-cookie';
 import { afterAll, describe, expect, it } from 'vitest';
 import { methodInfo } from '../../../src/binding/metadata.ts';
 import type { DecodeLimits } from '../../../src/binding/decode.ts';
 import { TransportError, ValidationError, VimFault } from '../../../src/errors.ts';
 import { silentLogger } from '../../../src/logger.ts';
-import { soapExchange, type WsdlOperations } from '../../../src/soap/exchange.ts';
-import type { InvokeOptions } from '../../../src/soap/pipeline.ts';
+import { requestEnvelope } from '../../../src/soap/envelope.ts';
+import { exchange as wireExchange, type WsdlOperations } from '../../../src/soap/exchange.ts';
+import { soapPipeline, type InvokeOptions, type RawAnswer } from '../../../src/soap/pipeline.ts';
+import { soapWire } from '../../../src/soap/soap-wire.ts';
 import { HttpTransport } from '../../../src/transport/http.ts';
 import { ENV, faultAnswer } from '../../harness/hostile-server.ts';
 import { ownVimServer, SI } from '../../fixtures.ts';
@@ -27,12 +30,14 @@ function exchange(o: { version?: () => string; maxResponseBytes?: number; limits
     transport = new HttpTransport({ tls: { ca: server().cert }, jar: new CookieJar(), logger: silentLogger, timeoutMs: 60_000, maxResponseBytes, maxSockets: 2, idleSocketMs: 30_000, userAgent: 't', http: 'https' });
     transports.set(maxResponseBytes, transport);
   }
-  const handler = soapExchange({ endpoint: server().url, transport, version: o.version ?? (() => '8.0.3.0'), limits: o.limits ?? {}, operations: o.operations });
+  const version = o.version ?? (() => '8.0.3.0');
+  const wire = soapWire({ endpoint: server().url, transport, version, limits: o.limits ?? {} });
+  const handler = wireExchange({ wire, transport, version, operations: o.operations });
   return (method: string, _this: object, args: object, options: InvokeOptions = {}, deadline?: number) =>
     handler({ info: methodInfo(method)!, _this, args, options, deadline }).catch((e: unknown) => e);
 }
 
-describe('soapExchange', () => {
+describe('the exchange over the SOAP wire', () => {
   it('posts the envelope with the SOAPAction of the version at call time, and decodes the answer', async () => {
     const heads: string[][] = [];
     server().answers.set('CurrentTime', {
@@ -111,5 +116,62 @@ describe('soapExchange', () => {
     expect(await call('CurrentTime', SI, {}, {}, Date.now() - 1)).toMatchObject({ code: 'ETIMEDOUT', outcomeUnknown: false });
     await new Promise((resolve) => setTimeout(resolve, 200)); // long enough for a request on its way to arrive
     expect(server().requests).toHaveLength(sent + 1);
+  });
+
+  it('sends a pre-built request byte for byte with its headers, and hands back each answer as it came with what the wire made of it', async () => {
+    const heads: string[] = [];
+    server().answers.set('CurrentTime', {
+      write: (res, req) => {
+        heads.push(`${String(req.headers.soapaction)} ${String(req.headers['x-integration'])}`);
+        res.end(TIME);
+      },
+    });
+    const envelope = '<?xml version="1.0"?><e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body><CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance</_this></CurrentTime></e:Body></e:Envelope>';
+    const answers: [RawAnswer, unknown][] = [];
+    const prebuilt = (stream = false) => ({
+      url: server().url,
+      headers: { SOAPAction: '"urn:vim25/7.0.3.0"', 'X-Integration': 'node-soap' },
+      body: envelope,
+      stream,
+      answered: (answer: RawAnswer, error?: unknown) => answers.push([answer, error]),
+    });
+    const call = exchange();
+    // The wire read the answer: the policies see the value.
+    expect(await call('CurrentTime', SI, {}, { prebuilt: prebuilt() })).toEqual(new Date('2026-01-01T00:00:00Z'));
+    expect(server().requests.at(-1)!.body).toBe(envelope);
+    expect(heads).toEqual(['"urn:vim25/7.0.3.0" node-soap']);
+    expect(answers).toHaveLength(1);
+    expect(answers[0]![0]).toMatchObject({ status: 200 });
+    expect(String(answers[0]![0].body)).toBe(TIME);
+    expect(answers[0]![1]).toBeUndefined();
+    // A fault: the VimFault for the policies, the answer as it came for the caller, with that very error.
+    server().answers.set('CurrentTime', { ...faultAnswer('NotAuthenticated'), status: 500 });
+    const err = await call('CurrentTime', SI, {}, { prebuilt: prebuilt() });
+    expect(err).toMatchObject({ name: 'VimFault', faultName: 'NotAuthenticated' });
+    expect(answers[1]![1]).toBe(err);
+    expect(answers[1]![0].status).toBe(500);
+    expect(String(answers[1]![0].body)).toContain('NotAuthenticated');
+    // A 200 the caller streams is handed over unread.
+    server().answers.set('CurrentTime', { body: TIME });
+    expect(await call('CurrentTime', SI, {}, { prebuilt: prebuilt(true) })).toBeUndefined();
+    const streamed = answers[2]![0].body as NodeJS.ReadableStream;
+    expect(Buffer.isBuffer(streamed)).toBe(false);
+    let text = '';
+    for await (const chunk of streamed) text += String(chunk);
+    expect(text).toBe(TIME);
+  });
+
+  it('a pre-built request may call a method the bundle does not declare (a newer server\'s), read by its own xsi:types; a call the wire writes may not', async () => {
+    server().answers.set('QueryNewerThing', { body: ENV('<QueryNewerThingResponse xmlns="urn:vim25"><returnval xsi:type="xsd:int">42</returnval></QueryNewerThingResponse>') });
+    const transport = new HttpTransport({ tls: { ca: server().cert }, jar: new CookieJar(), logger: silentLogger, timeoutMs: 60_000, maxResponseBytes: 1 << 20, maxSockets: 1, idleSocketMs: 30_000, userAgent: 't', http: 'https' });
+    try {
+      const invoke = soapPipeline({ endpoint: server().url, transport, logger: silentLogger, version: () => '8.0.3.0', limits: {} });
+      expect(await invoke('QueryNewerThing', SI, {}).catch((e: unknown) => e)).toMatchObject({ name: 'ValidationError', message: expect.stringContaining('not a vim25 method') });
+      const body = requestEnvelope('QueryNewerThing', '<_this type="ServiceInstance">ServiceInstance</_this>');
+      const prebuilt = { url: server().url, headers: { SOAPAction: '"urn:vim25/8.0.3.0"' }, body, answered: () => undefined };
+      expect(await invoke('QueryNewerThing', SI, undefined, { prebuilt })).toBe(42);
+    } finally {
+      transport.close();
+    }
   });
 });
