@@ -63,6 +63,19 @@
 //   InvalidLogin (a token may log in any number of times while valid). The signature is
 //   checked with xmlsec1 (Debian package xmlsec1). Renew is vcsim's (the canned bearer token).
 //
+// - vCenter 8.0 U1's VI/JSON API beside SOAP (test/vcsim/vi_json.go): POST
+//   /sdk/vim25/{release}/{Type}/{moId}/{Method} with the parameters as a JSON object, GET
+//   /sdk/vim25/{release}/{Type}/{moId}/{property}; releases info.viJsonReleases (8.0.1.0 up to
+//   info.apiVersion; others 404 with a JSON error). Each JSON request becomes the SOAP request a
+//   SOAP client would send (captured for the conformance check like SOAP requests) and takes the
+//   SOAP requests' way through the harness, fault switches included; the answer comes back as
+//   JSON: the return value (200), 204 for void/unset, a fault as HTTP 500 {_typeName, ...fields,
+//   faultstring}. _typeName on every data object, anyType values boxed ({_typeName: 'int',
+//   _value: 5}), longs exact. The session is the vmware-api-session-id header, the same vcsim
+//   session as the vmware_soap_session cookie (a login answers the header). Refused before the
+//   simulator: 400 InvalidRequest (bad JSON, unknown property or type, wrong kind), 415, 404
+//   (unknown method), 405. `viJson: false` / harnessSetViJson(info, false): every /sdk/vim25/
+//   path 404s, as on a vCenter without the JSON API (the default in ESX mode: it is vCenter's).
 // - For the inventory layer (test/vcsim/inventory.go, task_history.go; helpers in inventory.ts):
 //   paged RetrievePropertiesEx with ContinueRetrievePropertiesEx and CancelRetrievePropertiesEx
 //   (maxObjects, or a server-side page size set by /_harness/page-size), properties answered as
@@ -111,6 +124,8 @@ export interface HarnessInfo {
   viewerPassword: string;
   /** The harness's state directory (certificate, local-ticket password files). */
   stateDir: string;
+  /** The VI/JSON releases served under /sdk/vim25/ (8.0.1.0 up to apiVersion; [] below 8.0.1.0). */
+  viJsonReleases: string[];
 }
 
 /** Inventory per datacenter, mapped to vcsim's Model fields (defaults: vcsim's VPX model). */
@@ -148,6 +163,8 @@ export interface HarnessOptions {
   sspi?: boolean;
   /** How AcquireLocalTicket treats callers (default 'local'; harnessSetLocalTickets switches). */
   localTickets?: LocalTicketMode;
+  /** false: no VI/JSON API, every /sdk/vim25/ path 404s (default true, false with `esx`; harnessSetViJson switches). */
+  viJson?: boolean;
 }
 
 export type LocalTicketMode = 'local' | 'remote' | 'unsupported';
@@ -178,6 +195,8 @@ export interface HarnessStats {
   serviceTickets: { issued: number; redeemed: number; refused: number; outstanding: number };
   /** Holder-of-key tokens issued/refused by the STS, WS-Security signatures verified/rejected. */
   sts: { hokIssued: number; hokRefused: number; signaturesVerified: number; signaturesRejected: number };
+  /** The VI/JSON API: served or not, its releases, JSON requests handed on and refused by the harness itself. */
+  viJson: { enabled: boolean; releases: string[]; requests: number; refused: number };
 }
 
 export type DropStage = 'accept' | 'request' | 'answer';
@@ -221,6 +240,7 @@ function harnessArgs(options: HarnessOptions): string[] {
   opt('instance-uuid', options.instanceUuid);
   if (options.sspi !== undefined) args.push(`-sspi=${options.sspi}`);
   opt('local-tickets', options.localTickets);
+  if (options.viJson !== undefined) args.push(`-vi-json=${options.viJson}`);
   return args;
 }
 
@@ -320,6 +340,10 @@ export const harnessSetSspi = (info: HarnessInfo, supported: boolean): Promise<v
 /** How AcquireLocalTicket treats callers from now on; reset restores the startup value. */
 export const harnessSetLocalTickets = (info: HarnessInfo, mode: LocalTicketMode): Promise<void> =>
   harnessRequest(info, 'POST', '/_harness/local-tickets', { mode });
+
+/** From now on the VI/JSON API is served (true) or every /sdk/vim25/ path 404s (false); reset restores the startup value. */
+export const harnessSetViJson = (info: HarnessInfo, enabled: boolean): Promise<void> =>
+  harnessRequest(info, 'POST', '/_harness/vi-json', { enabled });
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 /** The first LoginBySSPI token of the harness's SSPI scheme: base64("round1:<user>"). */

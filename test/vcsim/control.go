@@ -27,6 +27,7 @@ import (
 //	POST /_harness/sspi         {"supported"}: false makes LoginBySSPI answer NotSupported
 //	POST /_harness/local-tickets {"mode"}: AcquireLocalTicket callers are "local", "remote"
 //	                            (InvalidRequest) or "unsupported" (NotSupported)
+//	POST /_harness/vi-json      {"enabled"}: false makes every /sdk/vim25/ path 404 (no JSON API)
 //	POST /_harness/page-size    {"size"}: RetrievePropertiesEx answers at most size objects per
 //	                            page (0: all at once unless the request sets maxObjects)
 //	POST /_harness/deny         {"obj","path"}: that property of that object is NoPermission
@@ -36,7 +37,7 @@ import (
 //	POST /_harness/question     {"vm","text"}: sets (text "" clears) the VM's runtime.question
 //	(these last five are inventory.go's)
 //
-// reset also restores the startup values of the sspi and local-tickets switches.
+// reset also restores the startup values of the sspi, local-tickets and vi-json switches.
 func (h *harness) controlRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/_harness/stats", h.stats)
@@ -49,6 +50,7 @@ func (h *harness) controlRoutes() http.Handler {
 	mux.HandleFunc("/_harness/restart", post(h.restart))
 	mux.HandleFunc("/_harness/sspi", post(h.setSSPI))
 	mux.HandleFunc("/_harness/local-tickets", post(h.setLocalTickets))
+	mux.HandleFunc("/_harness/vi-json", post(h.setVIJSON))
 	mux.HandleFunc("/_harness/page-size", post(h.inv.setPageSize))
 	mux.HandleFunc("/_harness/deny", post(h.inv.deny))
 	mux.HandleFunc("/_harness/task", post(h.inv.createTask))
@@ -119,6 +121,7 @@ func (h *harness) stats(w http.ResponseWriter, r *http.Request) {
 		"serviceTickets":     h.svcTickets.counts(),
 		"sts":                h.sts.counts(),
 		"inventory":          inventory,
+		"viJson":             h.json.stats(),
 	})
 }
 
@@ -130,6 +133,7 @@ func (h *harness) reset(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	h.sspi.reset()
 	h.local.reset()
+	h.json.reset()
 	h.svcTickets.resetCounters()
 	h.sts.resetCounters()
 	h.acceptPassword(h.password)
@@ -265,5 +269,20 @@ func (h *harness) setLocalTickets(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.local.setMode(in.Mode)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *harness) setVIJSON(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Enabled *bool `json:"enabled"`
+	}
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if in.Enabled == nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "enabled (boolean) is required"})
+		return
+	}
+	h.json.set(*in.Enabled)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -37,6 +37,7 @@ type harness struct {
 	svcTickets *serviceTickets
 	sts        *stsState
 	inv        *inventoryExtras
+	json       *viJSON
 
 	mu             sync.Mutex
 	internal       *vim25.Client
@@ -51,9 +52,12 @@ type harness struct {
 // SessionManager additions and the extension-login guard on their way to vcsim. The order
 // matters: the observer sees every request that arrived, even one a fault switch then swallows.
 // Datastore file access (/folder/) needs a session or a generic service ticket, and the STS
-// endpoint issues holder-of-key tokens itself (bearer ones are vcsim's).
+// endpoint issues holder-of-key tokens itself (bearer ones are vcsim's). JSON API requests
+// (/sdk/vim25/, vi_json.go) become SOAP requests that take the same way, observer included.
 func (h *harness) routes() http.Handler {
+	soapChain := h.faults.wrap(h.trackTickets(h.sessionMethods(h.extensionLogin(h.inv.collectorMethods(h.sim)))))
 	mux := http.NewServeMux()
+	mux.Handle(viJSONPrefix, h.viJSONHandler(h.obs.wrap(soapChain)))
 	mux.Handle("/_harness/", h.controlRoutes())
 	mux.HandleFunc("/api/session", h.apiSession)
 	mux.HandleFunc(pluginClonePath, h.pluginCloneTicket)
@@ -64,7 +68,7 @@ func (h *harness) routes() http.Handler {
 	if p := h.sts.path(); p != "" {
 		mux.Handle(p, h.stsIssue(h.sim))
 	}
-	mux.Handle("/", h.faults.wrap(h.trackTickets(h.sessionMethods(h.extensionLogin(h.inv.collectorMethods(h.sim))))))
+	mux.Handle("/", soapChain)
 	return h.obs.wrap(mux)
 }
 

@@ -3,8 +3,9 @@
 // It adds what a real vCenter has and vcsim 0.24 lacks for our purposes: the WSDL bundle
 // served under /sdk/, a TLS certificate we control (so tests can verify or pin it), an
 // apiVersion matching the bundle, an ExtensionManager with certificate logins, the sdkTunnel
-// proxy, the vSphere Client plug-in clone-ticket endpoint, unified VIM/vAPI sessions, and
-// test-only observability and fault switches under /_harness/ (see control.go).
+// proxy, the vSphere Client plug-in clone-ticket endpoint, unified VIM/vAPI sessions, vCenter
+// 8.0 U1's VI/JSON API beside SOAP (vi_json.go), and test-only observability and fault
+// switches under /_harness/ (see control.go).
 // With -esx it runs vcsim's ESX model instead (about.apiType "HostAgent"), keeping all of the
 // above except the sdkTunnel's purpose and the STS (a real ESXi has neither). A real ESXi has
 // no ExtensionManager either: the harness keeps one in ESX mode, with the certificate login
@@ -53,21 +54,22 @@ import (
 )
 
 type ready struct {
-	URL          string `json:"url"`
-	CertFile     string `json:"certFile"`
-	SHA1         string `json:"sha1"`
-	SHA256       string `json:"sha256"`
-	APIVersion   string `json:"apiVersion"`
-	InstanceUUID string `json:"instanceUuid"`
-	Username     string `json:"username"`
-	Password     string `json:"password"`
-	TunnelPort   int    `json:"tunnelPort"`
-	ControlURL   string `json:"controlUrl"`
-	APIType      string `json:"apiType"`
-	STSURL       string `json:"stsUrl"`
-	ViewerName   string `json:"viewerUsername"`
-	ViewerPass   string `json:"viewerPassword"`
-	StateDir     string `json:"stateDir"`
+	URL          string   `json:"url"`
+	CertFile     string   `json:"certFile"`
+	SHA1         string   `json:"sha1"`
+	SHA256       string   `json:"sha256"`
+	APIVersion   string   `json:"apiVersion"`
+	InstanceUUID string   `json:"instanceUuid"`
+	Username     string   `json:"username"`
+	Password     string   `json:"password"`
+	TunnelPort   int      `json:"tunnelPort"`
+	ControlURL   string   `json:"controlUrl"`
+	APIType      string   `json:"apiType"`
+	STSURL       string   `json:"stsUrl"`
+	ViewerName   string   `json:"viewerUsername"`
+	ViewerPass   string   `json:"viewerPassword"`
+	StateDir     string   `json:"stateDir"`
+	VIJSON       []string `json:"viJsonReleases"`
 }
 
 func main() {
@@ -90,8 +92,15 @@ func main() {
 	instanceUUID := flag.String("instance-uuid", "", "about.instanceUuid (default: the model's; empty in ESX mode)")
 	sspi := flag.Bool("sspi", true, "answer LoginBySSPI (false: NotSupported, as a server without SSPI; POST /_harness/sspi switches)")
 	localTicket := flag.String("local-tickets", "local", `AcquireLocalTicket callers are "local" (served), "remote" (InvalidRequest) or "unsupported" (NotSupported)`)
+	viJSONOn := flag.Bool("vi-json", true, "serve the VI/JSON API under /sdk/vim25/ (false: 404 there, as a vCenter before 8.0 U1; POST /_harness/vi-json switches); with -esx, off unless given")
 	viewer := flag.String("viewer", "viewer:viewer", `a second, unprivileged user "name:password" Login accepts ("" for none; none either when the name is -username's)`)
 	flag.Parse()
+	// The JSON API is vCenter's (8.0 U1+): an ESXi host has none unless a test asks for it.
+	viJSONGiven := false
+	flag.Visit(func(f *flag.Flag) { viJSONGiven = viJSONGiven || f.Name == "vi-json" })
+	if *esxMode && !viJSONGiven {
+		*viJSONOn = false
+	}
 	if !validLocalTicketMode(*localTicket) {
 		log.Fatalf("-local-tickets: %q is not local, remote or unsupported", *localTicket)
 	}
@@ -172,6 +181,7 @@ func main() {
 		local:        newLocalTickets(filepath.Join(*stateDir, "local-tickets"), *localTicket),
 		svcTickets:   newServiceTickets(),
 		sts:          newSTS(*stateDir),
+		json:         newVIJSON(*viJSONOn, *apiVersion),
 	}
 	installSessionExtras(h)
 	h.inv = installInventoryExtras(h)
@@ -202,6 +212,7 @@ func main() {
 		ViewerName:   viewerName,
 		ViewerPass:   viewerPass,
 		StateDir:     *stateDir,
+		VIJSON:       h.json.releases,
 	})
 	fmt.Println(string(out))
 

@@ -49,7 +49,8 @@ func newObserver(captureDir string, distinct bool) *observer {
 
 func (o *observer) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/sdk") {
+		// JSON API requests (vi_json.go) come back through here as the SOAP requests they become.
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/sdk") && !isVIJSONPath(r.URL.Path) {
 			body, err := ioutil.ReadAll(r.Body)
 			if err != nil {
 				http.Error(w, err.Error(), http.StatusBadRequest)
