@@ -10,6 +10,11 @@ const resolve = { alias: Object.entries(packageFiles()).map(([name, file]) => ({
 // Without the vim25 WSDL bundle, the test files that need it are left out (and named at the
 // end); with CI set, a missing bundle fails the run instead (test/harness/bundle-gate.ts).
 const needBundle = bundleExclusions();
+/** The integration files the 'json' project runs on the VI/JSON wire. */
+const JSON_WIRE_FILES = [
+  'session', 'session-lifecycle', 'clone-tickets', 'certificate-login', 'token-login', 'secrets',
+  'inventory-retrieve', 'inventory-find', 'inventory-tasks', 'inventory-watch', 'inventory-events', 'fleet-memory', 'binding', 'managed-objects',
+].map((name) => `test/integration/${name}.test.ts`);
 const exclude = ['**/node_modules/**', ...needBundle];
 
 // vitest hands a CLI --sequence.* option to every project in place of the project's own
@@ -58,6 +63,20 @@ export default defineConfig({
           name: 'main',
           include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
           exclude,
+          isolate: false,
+          ...timeouts,
+        },
+      },
+      {
+        // Integration files again with VI/JSON as the default wire (json-default.ts): sessions,
+        // logins (the seed flows), inventory helpers, fleets and hostile answers on the second
+        // wire. Not isolated, like the main project.
+        resolve,
+        test: {
+          name: 'json',
+          include: JSON_WIRE_FILES,
+          exclude,
+          setupFiles: ['test/harness/json-default.ts'],
           isolate: false,
           ...timeouts,
         },

@@ -23,6 +23,7 @@ import { DEFAULT_LOCAL_TICKET_DIRECTORIES, isLoopbackUrl, LocalTicketError } fro
 import { issueToken, type IssueTokenOptions, type SamlToken } from './session/token.ts';
 import type { WsdlOperations } from './soap/exchange.ts';
 import { soapPipeline, type CallOptions, type Invoke, type PipelineOptions } from './soap/pipeline.ts';
+import { checkProtocol, chooseWire, type Protocol, type ProtocolOption } from './soap/protocol.ts';
 import { fetchServerVersion } from './soap/versions.ts';
 import { cookieJar } from './transport/cookies.ts';
 import { HttpTransport } from './transport/http.ts';
@@ -67,6 +68,13 @@ export interface ConnectOptions {
   debug?: boolean;
   /** vim25 version for SOAPAction. Default: the server's (vimServiceVersions.xml, then about.apiVersion). */
   version?: string;
+  /**
+   * The wire: 'soap' (default), 'json' (vCenter 8.0 Update 1+'s VI/JSON API; a server without it
+   * fails to connect with ENOJSON) or 'auto' (VI/JSON when the server serves it, else SOAP; the
+   * `debug` log says which). Decided by reading the ServiceContent over VI/JSON. `client.protocol`
+   * says which is in use. Every method, login and helper works on both; sessions are unified.
+   */
+  protocol?: ProtocolOption | undefined;
   /** Answers larger than this (decompressed) fail instead of being read further. Default 256 MiB. */
   maxResponseBytes?: number;
   /**
@@ -179,6 +187,7 @@ interface ClientParts {
   version: { value: string };
   options: ConnectOptions;
   logger: Logger;
+  protocol: Protocol;
 }
 
 const SERVICE_INSTANCE: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
@@ -196,6 +205,7 @@ export class VimClient extends EventEmitter {
   readonly #keepAlive: KeepAlive | undefined;
   readonly #store: SessionStore | undefined;
   readonly #logger: Logger;
+  readonly #protocol: Protocol;
   #closed = false;
   /** The rest of SessionManager: properties, tickets, impersonation, locale, service message. */
   readonly sessionManager: SessionManagerCalls;
@@ -208,6 +218,7 @@ export class VimClient extends EventEmitter {
     this.#jar = jar;
     this.#transport = transport;
     this.#version = parts.version;
+    this.#protocol = parts.protocol;
     this.#store = options.sessionStore;
     this.#store?.attach?.();
     this.#logger = logger;
@@ -249,6 +260,7 @@ export class VimClient extends EventEmitter {
   /** Connects to `https://host/sdk`: learns the server's version, reads a WSDL if one is given, and reads the ServiceContent. */
   static async connect(url: string, options: ConnectOptions = {}): Promise<VimClient> {
     const sdkUrl = normalizeSdkUrl(url);
+    const protocol = checkProtocol(options.protocol);
     const logger = options.logger ?? silentLogger;
     const signal = options.signal;
     const jar = cookieJar();
@@ -273,11 +285,13 @@ export class VimClient extends EventEmitter {
       const operations: WsdlOperations | undefined = description && { names: description.operations, location: description.location };
       // Only a server that publishes no version file gets one bootstrap call with the bundle's version.
       const version = { value: serverVersion ?? WSDL_VERSION };
-      const pipeline = { endpoint: sdkUrl, transport, logger, version: () => version.value, limits: decodeLimits(options), operations, debug: options.debug === true };
-      const content = (await soapPipeline(pipeline)('RetrieveServiceContent', SERVICE_INSTANCE, {}, { signal })) as ServiceContent;
+      const limits = decodeLimits(options);
+      const chosen = await chooseWire(protocol, { endpoint: sdkUrl, transport, release: version.value, limits, logger, signal });
+      const pipeline = { endpoint: sdkUrl, transport, logger, version: () => version.value, limits, operations, debug: options.debug === true, wire: chosen.wire };
+      const content = chosen.content ?? ((await soapPipeline(pipeline)('RetrieveServiceContent', SERVICE_INSTANCE, {}, { signal })) as ServiceContent);
       if (options.version === undefined) version.value = content.about.apiVersion;
       logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });
-      return new VimClient({ url: sdkUrl, serviceContent: content, jar, transport, pipeline, version, options, logger });
+      return new VimClient({ url: sdkUrl, serviceContent: content, jar, transport, pipeline, version, options, logger, protocol: chosen.protocol });
     } catch (err) {
       // A WSDL read still running is every client's that asked for the same WSDL since (one
       // read per process), on this transport: the transport is closed once the read has ended.
@@ -334,6 +348,11 @@ export class VimClient extends EventEmitter {
   /** The vim25 version requests carry in SOAPAction. */
   get apiVersion(): string {
     return this.#version.value;
+  }
+
+  /** The wire in use: 'soap', or 'json' (VI/JSON), as connect's `protocol` option decided. */
+  get protocol(): Protocol {
+    return this.#protocol;
   }
 
   /** The logger given to connect (silent by default): the inventory layer logs failed clean-ups through it. */

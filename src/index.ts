@@ -3,6 +3,7 @@ export {
   VimClient, type ConnectOptions, type LoginOptions, type ClientEvent, type ClientEvents, type PluginSessionOptions, type CertificateLoginOptions,
   type SessionCallOptions, type BrokerLoginCallOptions, type TokenLoginOptions, type SspiLoginOptions, type LocalTicketLoginOptions, type CallArgs,
 } from './client.ts';
+export type { Protocol, ProtocolOption } from './soap/protocol.ts';
 export type { TokenSource } from './session/strategies.ts';
 export { MemorySessionStore } from './fleet/memory.ts';
 export { FileSessionStore, type FileSessionStoreOptions } from './fleet/file.ts';

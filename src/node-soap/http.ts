@@ -14,7 +14,7 @@ import { REDACTED, redactXml, secretsIn, secretsInResult } from '../binding/reda
 import { isVimFault, VimFault } from '../errors.ts';
 import type { UserSession } from '../generated/types.ts';
 import type { ClientInternals } from '../internals.ts';
-import { SESSION_COOKIE } from '../session/cookie.ts';
+import { SESSION_COOKIE } from '../transport/session-cookie.ts';
 import { SESSION_METHODS, type LoginStrategy } from '../session/strategies.ts';
 import type { InvokeOptions, RawAnswer } from '../soap/pipeline.ts';
 import { plainRequest } from '../transport/plain.ts';

@@ -6,7 +6,7 @@
 import { soapPipeline, type Invoke, type PipelineOptions } from '../soap/pipeline.ts';
 import type { CertificateAndKey } from '../certs/certificates.ts';
 import type { HttpTransport } from '../transport/http.ts';
-import { sessionIdIn } from './cookie.ts';
+import { sessionIdIn } from '../transport/session-cookie.ts';
 
 /** What vCenter's port-80 proxy tunnels to: vpxd's own TLS endpoint. */
 const SDK_TUNNEL = 'sdkTunnel:8089';

@@ -13,7 +13,7 @@ import { AbortError, isVimFault, TransportError, type VimFault } from '../errors
 import type { Logger } from '../logger.ts';
 import { vimFault } from '../soap/faults.ts';
 import type { Invoke, Policy } from '../soap/pipeline.ts';
-import { clearSessionCookie, SESSION_COOKIE, sessionIdIn, setSessionCookie } from './cookie.ts';
+import { clearSessionCookie, SESSION_COOKIE, sessionIdIn, setSessionCookie } from '../transport/session-cookie.ts';
 import { readCurrentSession } from './manager.ts';
 import { notAuthenticatedInResult } from './missing-set.ts';
 import { openMutualTlsChannel, type MutualTlsOptions } from './mutual-tls.ts';

@@ -47,7 +47,8 @@ export function soapWire(o: WireOptions): Wire {
   };
 }
 
-async function errorText(transport: HttpTransport, info: MethodInfo, status: number, body: Readable): Promise<string> {
+/** A non-200 answer's text, read no further than an error answer can legitimately be. */
+export async function errorText(transport: HttpTransport, info: MethodInfo, status: number, body: Readable): Promise<string> {
   try {
     return await transport.text(body, Math.min(MAX_ERROR_ANSWER_BYTES, transport.options.maxResponseBytes));
   } catch (err) {

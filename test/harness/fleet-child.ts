@@ -101,7 +101,9 @@ process.on('message', (raw) => {
         // Node's own HTTP stack for good: under load an 'auto' client switches to undici, and each
         // process loading it and V8 optimizing llhttp cost ~0.2 s of CPU, a fifth of a member's
         // whole run. The stores are what these processes test; both stacks have their own tests.
-        client = await VimClient.connect(m.job.url, { tls: { ca: m.job.ca }, http: 'https', logger, ...(store && { sessionStore: store }) });
+        // The wire the parent runs its tests on (the 'json' project sets it: json-default.ts).
+        const protocol = process.env.VIM25_TEST_PROTOCOL === 'json' ? 'json' : 'soap';
+        client = await VimClient.connect(m.job.url, { tls: { ca: m.job.ca }, http: 'https', logger, protocol, ...(store && { sessionStore: store }) });
         client.on('reauthenticated', () => send({ type: 'reauthenticated', session: digest(client!.sessionId) }));
       } catch (err) {
         send({ type: 'failed', error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });

@@ -156,7 +156,8 @@ describe('loginByCertificate on ESXi (HostAgent): mutual TLS straight to the SDK
   it('logs in without the tunnel', async () => {
     const esx = await Harness.start({ wsdlDir: bundleDir(), esx: true });
     try {
-      const opts = { tls: { ca: esx.ca }, wsdl: bundleDir(), tunnel: { proxyPort: esx.info.tunnelPort } };
+      // protocol 'auto': an ESXi serves no VI/JSON, whichever wire the run prefers.
+      const opts = { tls: { ca: esx.ca }, wsdl: bundleDir(), tunnel: { proxyPort: esx.info.tunnelPort }, protocol: 'auto' as const };
       const root = await VimClient.connect(esx.info.url, opts);
       expect(root.about.apiType).toBe('HostAgent');
       await root.login({ username: esx.info.username, password: esx.info.password });

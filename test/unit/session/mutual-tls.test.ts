@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { CookieJar } from 'tough-cookie';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../../../src/logger.ts';
-import { sessionIdIn } from '../../../src/session/cookie.ts';
+import { sessionIdIn } from '../../../src/transport/session-cookie.ts';
 import { openMutualTlsChannel, type MutualTlsOptions } from '../../../src/session/mutual-tls.ts';
 import { HttpTransport } from '../../../src/transport/http.ts';
 import { ENV } from '../../harness/hostile-server.ts';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished }
 import { redactArgs } from '../../../src/binding/redact.ts';
 import { isVimFault, TransportError } from '../../../src/errors.ts';
 import { silentLogger, type Logger } from '../../../src/logger.ts';
-import { sessionIdIn, setSessionCookie } from '../../../src/session/cookie.ts';
+import { sessionIdIn, setSessionCookie } from '../../../src/transport/session-cookie.ts';
 import { Session } from '../../../src/session/session.ts';
 import { passwordLogin } from '../../../src/session/strategies.ts';
 import { vimFault } from '../../../src/soap/faults.ts';

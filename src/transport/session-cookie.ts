@@ -1,5 +1,6 @@
 // The session is the `vmware_soap_session` cookie. vCenter quotes its value; ids have no fixed
-// format or length.
+// format or length. On the VI/JSON wire the same id travels in the vmware-api-session-id header,
+// which that wire reads from and stores into this cookie, so the jar stays the one place.
 import type { CookieJar } from 'tough-cookie';
 
 export const SESSION_COOKIE = 'vmware_soap_session';

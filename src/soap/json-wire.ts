@@ -1,0 +1,81 @@
+// vim25 over VI/JSON (vCenter 8.0 Update 1 and later): a method's parameters as a JSON object
+// POSTed to /sdk/vim25/{release}/{Type}/{moId}/{Method}, its value back as JSON (204 or an empty
+// body for none), faults as HTTP 500 with a JSON fault object. The session id travels in the
+// vmware-api-session-id header: read from the call's cookie jar when sent, stored there from an
+// answer that carries one (a login's), so the session layer keeps the one notion of a session it
+// has on SOAP, and an id made on either wire works on the other (unified sessions).
+//
+// A call with a SOAP header (a token login's WS-Security) has no JSON form (VMware's guide sends
+// token logins over SOAP): it goes over the SOAP wire, and the session it makes serves JSON too.
+import type { CookieJar } from 'tough-cookie';
+import { ValidationError } from '../errors.ts';
+import { decodeJsonResponseStream } from '../binding/json-decode.ts';
+import { encodeJsonRequest } from '../binding/json-encode.ts';
+import { redactArgs } from '../binding/redact.ts';
+import { sessionIdIn, setSessionCookie } from '../transport/session-cookie.ts';
+import { failedAnswer, faultError } from './faults.ts';
+import type { SoapCall } from './pipeline.ts';
+import { errorText, soapWire } from './soap-wire.ts';
+import type { Wire, WireOptions } from './wire.ts';
+
+export const SESSION_HEADER = 'vmware-api-session-id';
+
+/** The path below the endpoint where VI/JSON lives, for `release`. */
+export function jsonBase(endpoint: string, release: string): string {
+  return `${endpoint.replace(/\/+$/, '')}/vim25/${encodeURIComponent(release)}`;
+}
+
+export function jsonWire(o: WireOptions): Wire {
+  const { transport, limits, endpoint } = o;
+  const soap = soapWire(o);
+  const decodeLimits = { maxBytes: transport.options.maxResponseBytes, ...limits };
+  const viaSoap = (call: SoapCall): boolean => call.options.header !== undefined;
+  const jarOf = (call: SoapCall): CookieJar => call.options.jar ?? transport.options.jar;
+
+  return {
+    request(call) {
+      if (viaSoap(call)) return soap.request(call);
+      const { type, value } = target(call);
+      const id = sessionIdIn(jarOf(call), endpoint);
+      return {
+        url: `${jsonBase(endpoint, o.version())}/${encodeURIComponent(type)}/${encodeURIComponent(value)}/${encodeURIComponent(call.info.name)}`,
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...(id !== undefined && { [SESSION_HEADER]: id }) },
+        body: encodeJsonRequest(call.info, call.args),
+      };
+    },
+
+    async answer(call, res) {
+      if (viaSoap(call)) return soap.answer(call, res);
+      const id = res.headers[SESSION_HEADER];
+      if (typeof id === 'string' && id !== '') setSessionCookie(jarOf(call), endpoint, id);
+      const { info } = call;
+      if (res.status === 204) {
+        res.body.resume();
+        return undefined;
+      }
+      if (!isJson(res.headers['content-type']) || (res.status !== 200 && res.status !== 500)) {
+        throw failedAnswer(info, res.status, await errorText(transport, info, res.status, res.body), limits);
+      }
+      const decoded = await decodeJsonResponseStream(info, res.body, res.status, decodeLimits);
+      if (decoded.kind === 'fault') throw faultError(info.name, decoded.fault);
+      return decoded.value;
+    },
+
+    redacted(call) {
+      if (viaSoap(call)) return soap.redacted(call);
+      return JSON.stringify(redactArgs(call.info, call.args));
+    },
+  };
+}
+
+function target(call: SoapCall): { type: string; value: string } {
+  const ref = call._this as { type?: unknown; value?: unknown } | null | undefined;
+  if (typeof ref?.type !== 'string' || typeof ref.value !== 'string' || ref.type === '' || ref.value === '') {
+    throw new ValidationError(call.info.name, '_this', 'a ManagedObjectReference { type, value } is needed (VI/JSON puts it in the URL)');
+  }
+  return { type: ref.type, value: ref.value };
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType);
+}
