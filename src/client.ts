@@ -32,6 +32,7 @@ import type { TlsOptions } from './transport/tls.ts';
 import { loadServiceDescription, wsdlLocation, type ServiceDescription } from './wsdl/load.ts';
 import { find, type FindOptions } from './inventory/finder.ts';
 import { events, tasks, type EventsOptions, type HistoryOptions, type TypedEvent } from './inventory/history.ts';
+import { metrics, watchMetrics, type CounterName, type MetricEntity, type MetricPoint, type MetricRow, type MetricsOptions, type WatchMetricsOptions } from './inventory/metrics.ts';
 import type { ManagedObjectReference as TypedRef, PropertyPath, TaskRef, TaskResultOf } from './inventory/model.ts';
 import { retrieve, retrieveOne, retrievePages, type RetrieveOptions, type RetrievePagesOptions } from './inventory/retrieve.ts';
 import type { Row } from './inventory/rows.ts';
@@ -616,6 +617,16 @@ export class VimClient extends EventEmitter {
   tasks(options?: HistoryOptions): AsyncGenerator<TaskInfo, void, undefined> {
     return tasks(this, options);
   }
+  /** Samples of performance counters by name ('cpu.usage.average'): one row per entity × counter × instance, values in the counter's unit (percent as percent). */
+  metrics<E extends MetricEntity, C extends CounterName>(entities: readonly E[], counters: readonly C[], options?: MetricsOptions): Promise<Array<MetricRow<E, C>>> {
+    return metrics(this, entities, counters, options);
+  }
+
+  /** Each new real-time sample of those counters as it appears (every 20 s); survives re-authentication. */
+  watchMetrics<E extends MetricEntity, C extends CounterName>(entities: readonly E[], counters: readonly C[], options?: WatchMetricsOptions): AsyncGenerator<MetricPoint<E, C>, void, undefined> {
+    return watchMetrics(this, entities, counters, options);
+  }
+
 }
 
 function decodeLimits(options: ConnectOptions): DecodeLimits {

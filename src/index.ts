@@ -29,6 +29,9 @@ export type { RetrieveOptions, RetrievePagesOptions } from './inventory/retrieve
 export type { Row } from './inventory/rows.ts';
 export type { RowValue } from './inventory/model.ts';
 export type { WaitForTaskOptions } from './inventory/task.ts';
+export { UnknownCounterError, IntervalNotKeptError, NoRealtimeStatsError } from './inventory/metrics-errors.ts';
+export type { CounterName, CounterRollup, HistoricalInterval, MetricEntity, MetricInterval, MetricPoint, MetricRow, MetricSample, MetricsOptions, WatchMetricsOptions } from './inventory/metrics.ts';
+export type { KnownCounterName } from './inventory/metrics-counters.ts';
 export type { WatchOptions, WatchUpdate } from './inventory/watch.ts';
 export type { InventoryClient, InventoryCallArgs } from './inventory/client.ts';
 export type * from './generated/types.ts';

@@ -18,6 +18,8 @@ export interface Connection {
   ca: string | undefined;
   /** As typed: --insecure is '1'; checked by checkConnection() so that --help still works with a bad one. */
   insecure: string | undefined;
+  /** The wire: soap, json (VI/JSON, vCenter 8.0U1+) or auto. */
+  protocol: 'soap' | 'json' | 'auto';
   /** The flag or environment variable each setting came from: what a usage error names. */
   from: Record<'url' | 'thumbprint' | 'ca' | 'insecure', string>;
 }
@@ -31,6 +33,12 @@ export interface Parsed {
   debug: boolean;
   wait: boolean;
   since: string | undefined;
+  /** metrics: until this long ago (a duration, as --since). */
+  until: string | undefined;
+  /** metrics: 'realtime' or a historical interval in seconds. */
+  interval: 'realtime' | 300 | 1800 | 7200 | 86400 | undefined;
+  /** metrics: '' the aggregate, '*' every instance, or one instance (vmnic0). */
+  instance: string | undefined;
   types: string[];
   /** watch: stop after this many updates. */
   count: number | undefined;
@@ -53,6 +61,10 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   wait: { type: 'boolean' },
   since: { type: 'string' },
+  until: { type: 'string' },
+  interval: { type: 'string' },
+  instance: { type: 'string' },
+  protocol: { type: 'string' },
   type: { type: 'string', multiple: true },
   count: { type: 'string' },
   'no-session': { type: 'boolean' },
@@ -79,6 +91,9 @@ export function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
     help: values.help ?? false,
     wait: values.wait ?? false,
     since: values.since,
+    until: values.until,
+    interval: values.interval === undefined ? undefined : metricInterval(values.interval),
+    instance: values.instance,
     types: values.type ?? [],
     count: values.count === undefined ? undefined : positiveInteger(values.count, '--count'),
     sessionDirFrom,
@@ -91,9 +106,23 @@ export function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
       thumbprint: values.thumbprint ?? env.VC_THUMBPRINT,
       ca: values.ca ?? env.VC_CA,
       insecure: values.insecure ? '1' : env.VC_INSECURE,
+      protocol: protocolOf(values.protocol ?? env.VC_PROTOCOL, values.protocol !== undefined ? '--protocol' : 'VC_PROTOCOL'),
       from: { url: from('url', 'VC_URL'), thumbprint: from('thumbprint', 'VC_THUMBPRINT'), ca: from('ca', 'VC_CA'), insecure: from('insecure', 'VC_INSECURE') },
     },
   };
+}
+
+function protocolOf(text: string | undefined, from: string): Connection['protocol'] {
+  if (text === undefined || text === '') return 'soap';
+  if (text === 'soap' || text === 'json' || text === 'auto') return text;
+  throw new UsageError(`${from} takes soap, json or auto, not ${JSON.stringify(text)}`);
+}
+
+function metricInterval(text: string): NonNullable<Parsed['interval']> {
+  if (text === 'realtime') return text;
+  const n = Number(text);
+  if (n === 300 || n === 1800 || n === 7200 || n === 86400) return n;
+  throw new UsageError(`--interval takes realtime, 300, 1800, 7200 or 86400, not ${JSON.stringify(text)}`);
 }
 
 /** "10m", "2h", "30s", "1d" -> milliseconds. */

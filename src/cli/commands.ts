@@ -1,5 +1,5 @@
 // The commands, on the public client API only (as a user's script would be written).
-import { isManagedTypeName, type ManagedObjectReference, type ManagedTypeName, type VimClient } from '../index.ts';
+import { isManagedObjectReference, isManagedTypeName, type CounterName, type ManagedObjectReference, type ManagedTypeName, type VimClient } from '../index.ts';
 import { duration, UsageError, type Parsed } from './args.ts';
 import { cell, printTable, progressBar, toJson, type Output } from './output.ts';
 
@@ -145,6 +145,43 @@ export async function events(ctx: Context): Promise<void> {
     all.push(e);
   }
   printTable(ctx.out, ['TIME', 'TYPE', 'MESSAGE'], rows, () => all);
+}
+
+/**
+ * A performance counter's name, group.name.rollup: what starts the counters after the objects (so
+ * an object after the first whose bare name has two dots, an FQDN, is given as a path or Type:value).
+ */
+const COUNTER_NAME = /^[^/:]+\.[^/:]+\.[^/:]+$/;
+
+/**
+ * metrics OBJECT... COUNTER... [--since 5m]: the samples of those counters (by name), one line per
+ * sample: real-time where the object has it (hosts, VMs), else 5-minute; the latest sample
+ * without --since.
+ */
+export async function metrics(ctx: Context): Promise<void> {
+  const all = ctx.args.positionals;
+  if (all.length === 0) throw new UsageError('metrics needs objects, then counters: metrics VirtualMachine:vm-42 cpu.usage.average mem.usage.average');
+  // The first argument is an object whatever its name; the first after it shaped like a counter starts the counters.
+  const split = all.findIndex((a, i) => i > 0 && COUNTER_NAME.test(a));
+  if (split === -1) throw new UsageError('metrics needs counters after the objects, named group.name.rollup: cpu.usage.average, mem.usage.average, net.usage.average, …');
+  const targets = all.slice(0, split);
+  const counters = all.slice(split) as CounterName[];
+  const entities = await Promise.all(targets.map(async (t) => {
+    const ref = await resolve(ctx, t, 'metrics');
+    if (!isManagedObjectReference(ref, 'ManagedEntity')) throw new UsageError(`${t} is a ${ref.type}: metrics are kept for managed entities (VirtualMachine, HostSystem, ClusterComputeResource, Datastore, …)`);
+    return ref;
+  }));
+  const ago = (d: string | undefined): Date | undefined => (d === undefined ? undefined : new Date(Date.now() - duration(d)));
+  const [since, until] = [ago(ctx.args.since), ago(ctx.args.until)];
+  const { interval, instance } = ctx.args;
+  const rows = await ctx.client.metrics(entities, counters, {
+    ...(since && { since }), ...(until && { until }), ...(interval !== undefined && { interval }), ...(instance !== undefined && { instance }), signal: ctx.signal,
+  });
+  // None of the objects has any of the counters (a datacenter has no cpu.usage.average, say).
+  if (rows.length === 0) throw new NotFoundError(`the server keeps no ${counters.join(', ')} for ${targets.join(', ')}`);
+  const lines = rows.flatMap((r) => r.samples.map((s) => [s.time, `${r.ref.type}:${r.ref.value}`, r.counter, r.instance, s.value, r.unit] as const))
+    .sort((a, b) => a[0].getTime() - b[0].getTime());
+  printTable(ctx.out, ['TIME', 'OBJECT', 'COUNTER', 'INSTANCE', 'VALUE', 'UNIT'], lines, () => rows);
 }
 
 /** session save | show | logout: the session kept between commands (in the session directory). */

@@ -21,6 +21,7 @@ Commands:
   call METHOD OBJECT [JSON]          any vim25 method; --wait waits for a task it returns
   watch TYPE PATHS...                changes of those properties of every TYPE, until Ctrl-C (or --count N)
   events [OBJECT] [--since 10m]      recent events (--type VmPoweredOffEvent, repeatable)
+  metrics OBJECT... COUNTER...       performance counters by name (cpu.usage.average), one line per sample; --since 5m
   session save|show|logout           the session kept between commands (one Login for many commands)
 
 OBJECT is Type:value (VirtualMachine:vm-42), an inventory path (/DC0/vm/web1) or an id (vm-42).
@@ -32,6 +33,7 @@ Connection (flags or environment):
   --thumbprint T     VC_THUMBPRINT   pin a self-signed server's SHA-1 or SHA-256 thumbprint
   --ca FILE          VC_CA           or verify against this CA (PEM)
   --insecure         VC_INSECURE=1   skip verification (not recommended)
+  --protocol P       VC_PROTOCOL     soap (default), json (VI/JSON, vCenter 8.0U1+) or auto
 
 Sessions: kept between commands in VC_SESSION_DIR or --session-dir (default
 ~/.cache/vim25-soap/sessions), so commands after the first do not log in again; --no-session
@@ -49,11 +51,12 @@ Run vim25-soap <command> --help for a command's own help.`,
   call: 'Usage: vim25-soap call METHOD OBJECT [JSON] [--wait] [--json]\n\nCalls any vim25 method on OBJECT with JSON arguments; with --wait, waits for the task it returns (a progress bar on a terminal) and prints the task\'s result.\nExample: vim25-soap call PowerOffVM_Task VirtualMachine:vm-42 --wait',
   watch: 'Usage: vim25-soap watch TYPE PATHS... [--count N] [--json]\n\nEvery change of those properties on every TYPE: one line per update (enter, modify, leave), until Ctrl-C or N updates. Survives a re-login.\nExample: vim25-soap watch VirtualMachine runtime.powerState',
   session: 'Usage: vim25-soap session save|show|logout [--json]\n\nsave logs in (or adopts the kept session) and keeps it; show prints the kept session\'s user and times; logout ends it on the server and removes it from the session directory.',
+  metrics: 'Usage: vim25-soap metrics OBJECT... COUNTER... [--since 5m] [--until 1m] [--interval realtime|300|1800|7200|86400] [--instance NAME|*] [--json]\n\nSamples of performance counters named group.name.rollup (cpu.usage.average, mem.usage.average, net.usage.average, disk.usage.average, …): TIME, OBJECT, COUNTER, INSTANCE (empty: the aggregate), VALUE, UNIT, one line per sample, oldest first. Real-time (20 s) where the object has it (hosts, VMs), else 5-minute; the latest sample of each without --since (30s, 10m, 2h, 1d). Percentages are in percent. A counter the server does not have exits 2, naming the nearest it has. The first argument with two dots after the first object starts the counters: give an object named like an FQDN as a path or Type:value.\nExample: vim25-soap metrics VirtualMachine:vm-42 cpu.usage.average mem.usage.average --since 5m',
   events: 'Usage: vim25-soap events [OBJECT] [--since 10m] [--type TYPE]... [--json]\n\nEvents of the last --since (30s, 10m, 2h, 1d; default 10m), about OBJECT and below if given.\nExample: vim25-soap events /DC0/vm/web1 --since 1h --type VmPoweredOffEvent',
 };
 
 const RUN: Record<string, (ctx: Context) => Promise<void>> = {
-  about: commands.about, ls: commands.ls, find: commands.find, collect: commands.collect, call: commands.call, watch: commands.watch, events: commands.events, session: commands.session,
+  about: commands.about, ls: commands.ls, find: commands.find, collect: commands.collect, call: commands.call, watch: commands.watch, events: commands.events, metrics: commands.metrics, session: commands.session,
 };
 
 /**
@@ -108,6 +111,7 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, stdou
     const quiet = (): void => undefined;
     client = await VimClient.connect(c.url, {
       tls,
+      protocol: c.protocol,
       signal: controller.signal,
       // Like govc, the session is kept between commands (files 0600 in a 0700 directory; the
       // key depends on the password, so another password never reuses it): one Login, not one

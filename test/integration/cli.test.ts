@@ -119,6 +119,11 @@ describe('vim25-soap (read-only, on the shared harness)', () => {
       ['a misspelt property path', ['collect', '/DC0/vm/DC0_H0_VM0', 'runtime.powerStat'], {}, 2, /runtime\.powerStat/],
       ['an unknown type', ['find', 'VirtualMachin', '*'], {}, 2, /not a vim25 managed type/],
       ['bad JSON arguments', ['call', 'CurrentTime', 'ServiceInstance:ServiceInstance', '{nope'], {}, 2, /not JSON/],
+      ['an unknown counter', ['metrics', '/DC0/vm/DC0_H0_VM0', 'cpu.usage.avrage'], {}, 2, /no performance counter 'cpu\.usage\.avrage'; did you mean 'cpu\.usage\.average'/],
+      ['metrics without counters', ['metrics', '/DC0/vm/DC0_H0_VM0'], {}, 2, /metrics needs counters after the objects/],
+      ['metrics of what is no entity', ['metrics', 'ServiceInstance:ServiceInstance', 'cpu.usage.average'], {}, 2, /ServiceInstance:ServiceInstance is a ServiceInstance: metrics are kept for managed entities/],
+      ['metrics no object keeps', ['metrics', '/DC0', 'cpu.usage.average'], {}, 4, /the server keeps no cpu\.usage\.average for \/DC0$/m],
+      ['metrics of an unknown path', ['metrics', '/DC0/vm/no-such-vm', 'cpu.usage.average'], {}, 4, /nothing at \/DC0\/vm\/no-such-vm/],
       ['an unknown command', ['frobnicate'], {}, 2, /unknown command "frobnicate"/],
       ['no server', ['ls'], { VC_URL: '' }, 2, /set VC_URL/],
       ['a VC_URL that is no URL', ['about'], { VC_URL: 'vc.example.com/sdk' }, 2, /^vim25-soap: VC_URL is not a URL: "vc\.example\.com\/sdk"/],
@@ -130,6 +135,8 @@ describe('vim25-soap (read-only, on the shared harness)', () => {
       ['a missing CA file', ['about'], { VC_CA: '/nonexistent/vc-ca.pem' }, 2, /^vim25-soap: VC_CA: cannot read \/nonexistent\/vc-ca\.pem: no such file/],
       ['a CA file with no certificate', ['about', '--ca', notPem], {}, 2, /^vim25-soap: --ca: .*notes\.txt holds no PEM certificate/],
       ['a mistyped VC_INSECURE', ['about'], { VC_CA: '', VC_INSECURE: 'yes' }, 2, /^vim25-soap: VC_INSECURE takes 1 or 0, not "yes"/],
+      ['a mistyped VC_PROTOCOL', ['about'], { VC_PROTOCOL: 'xml' }, 2, /^vim25-soap: VC_PROTOCOL takes soap, json or auto, not "xml"/],
+      ['a mistyped --interval', ['metrics', '/DC0/vm/DC0_H0_VM0', 'cpu.usage.average', '--interval', '60'], {}, 2, /^vim25-soap: --interval takes realtime, 300, 1800, 7200 or 86400, not "60"/],
       ['a session directory that is a file', ['ls', '/DC0'], { VC_SESSION_DIR: notPem }, 2, /^vim25-soap: VC_SESSION_DIR: cannot keep sessions in .*notes\.txt: .*is not a directory$/m],
       // Node 20's recursive mkdir looped there for ever, at full CPU.
       ['a session directory that cannot be made', ['ls', '/DC0'], { VC_SESSION_DIR: '/proc/vim25-nope/sessions' }, 2, /^vim25-soap: VC_SESSION_DIR: cannot keep sessions in \/proc\/vim25-nope\/sessions: /],
@@ -149,11 +156,56 @@ describe('vim25-soap (read-only, on the shared harness)', () => {
     });
   });
 
+  it('speaks VI/JSON with --protocol json (VC_PROTOCOL), with the same answers', async () => {
+    const [soap, json, viaEnv] = await Promise.all([
+      inProcess(shared, ['ls', '/DC0/vm', '--json', '--no-session']),
+      inProcess(shared, ['ls', '/DC0/vm', '--json', '--no-session', '--protocol', 'json']),
+      inProcess(shared, ['collect', '/DC0/vm/DC0_H0_VM0', 'name', '--json', '--no-session'], { VC_PROTOCOL: 'json' }),
+    ]);
+    for (const r of [soap, json, viaEnv]) expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(soap.stdout));
+    expect(viaEnv.stdout).toContain('DC0_H0_VM0');
+  });
+
+  it('metrics prints samples of counters by name, percent as percent, as lines and as JSON', async () => {
+    const [lines, json, latest] = await Promise.all([
+      inProcess(shared, ['metrics', '/DC0/vm/DC0_H0_VM0', 'cpu.usage.average', 'mem.usage.average', '--since', '5m']),
+      inProcess(shared, ['metrics', '/DC0/vm/DC0_H0_VM0', '/DC0/host/DC0_H0/DC0_H0', 'cpu.usage.average', '--json']),
+      inProcess(shared, ['metrics', '/DC0/host/DC0_C0', 'cpu.usagemhz.average']),
+    ]);
+    for (const r of [lines, json, latest]) expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
+    // --interval, --until and --instance reach the query: 5-minute samples of the VM, up to a minute ago, the aggregate.
+    const historical = await inProcess(shared, ['metrics', '/DC0/vm/DC0_H0_VM0', 'cpu.usage.average', '--interval', '300', '--since', '1h', '--until', '1m', '--instance', '', '--json']);
+    expect(historical, historical.stderr).toMatchObject({ code: 0, stderr: '' });
+    const hist = JSON.parse(historical.stdout) as { interval: number; instance: string; samples: { time: string }[] }[];
+    expect(hist.map((r) => [r.interval, r.instance])).toEqual([[300, '']]);
+    expect(hist[0]!.samples.every((x) => Date.parse(x.time) <= Date.now() - 60_000)).toBe(true);
+    // TIME, OBJECT, COUNTER, INSTANCE ('' the aggregate), VALUE, UNIT: 20-second samples of five minutes, oldest first.
+    const rows = lines.stdout.trim().split('\n').map((l) => l.split('\t'));
+    for (const counter of ['cpu.usage.average', 'mem.usage.average']) {
+      const of = rows.filter((r) => r[2] === counter);
+      expect(of.length, counter).toBeGreaterThanOrEqual(15);
+      expect(of.every((r) => /^VirtualMachine:vm-\d+$/.test(r[1]!) && r[3] === '' && r[5] === 'percent' && Number(r[4]) > 0 && Number(r[4]) <= 100), counter).toBe(true);
+    }
+    const times = rows.map((r) => Date.parse(r[0]!));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // Without --since, the latest sample of each.
+    const parsed = JSON.parse(json.stdout) as { ref: { type: string }; counter: string; instance: string; unit: string; interval: number; samples: { time: string; value: number }[] }[];
+    expect(parsed.map((r) => [r.ref.type, r.counter, r.instance, r.unit, r.interval, r.samples.length])).toEqual([
+      ['VirtualMachine', 'cpu.usage.average', '', 'percent', 20, 1],
+      ['HostSystem', 'cpu.usage.average', '', 'percent', 20, 1],
+    ]);
+    // A cluster has no real-time statistics: its 5-minute ones.
+    expect(latest.stdout).toMatch(/^\S+\tClusterComputeResource:\S+\tcpu\.usagemhz\.average\t\t\d+\tmegaHertz$/m);
+  });
+
   it('--help for the command and for each command', async () => {
-    const [top, call] = await Promise.all([inProcess(shared, ['--help']), inProcess(shared, ['call', '--help'])]);
+    const [top, call, metrics] = await Promise.all([inProcess(shared, ['--help']), inProcess(shared, ['call', '--help']), inProcess(shared, ['metrics', '--help'])]);
     expect(top).toMatchObject({ code: 0 });
     expect(top.stdout).toMatch(/Exit codes: 0 ok/);
+    expect(top.stdout).toMatch(/^  metrics OBJECT\.\.\. COUNTER\.\.\./m);
     expect(call.stdout).toMatch(/^Usage: vim25-soap call METHOD OBJECT/);
+    expect(metrics.stdout).toMatch(/^Usage: vim25-soap metrics OBJECT\.\.\. COUNTER\.\.\. \[--since 5m\]/);
   });
 });
 
