@@ -140,6 +140,10 @@ function adopt(client: Client, vim: ClientInternals, http: VimHttpClient, memory
  */
 export async function createSoapClient(vimClient: VimClient, options: CreateSoapClientOptions = {}): Promise<Client> {
   const vim = vimInternals(vimClient, 'createSoapClient');
+  // node-soap writes SOAP envelopes; they would go over the client's wire.
+  if (vimClient.protocol !== 'soap') {
+    throw new TypeError(`createSoapClient: node-soap speaks SOAP, and this VimClient speaks ${vimClient.protocol}: connect it with protocol 'soap' (a session id from it works on a SOAP client too: attachSession(client.sessionId))`);
+  }
   const { wsdl, ...soapOptions } = options;
   const location = wsdl === undefined ? `${vim.url}/vimService.wsdl` : wsdlLocation(wsdl);
   const httpOptions: VimHttpClientOptions = { parseResponseAttachments: soapOptions.parseResponseAttachments ?? soapOptions.parseReponseAttachments, encoding: soapOptions.encoding };
