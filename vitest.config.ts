@@ -13,7 +13,9 @@ const needBundle = bundleExclusions();
 /** The integration files the 'json' project runs on the VI/JSON wire. */
 const JSON_WIRE_FILES = [
   'session', 'session-lifecycle', 'clone-tickets', 'certificate-login', 'token-login', 'secrets',
-  'inventory-retrieve', 'inventory-find', 'inventory-tasks', 'inventory-watch', 'inventory-events', 'fleet-memory', 'binding', 'managed-objects',
+  'sso-login', 'plugin-session', 'connect',
+  'inventory-retrieve', 'inventory-find', 'inventory-tasks', 'inventory-watch', 'inventory-events', 'inventory-metrics',
+  'fleet-memory', 'fleet-broker', 'fleet-redis', 'binding', 'managed-objects', 'vi-json',
 ].map((name) => `test/integration/${name}.test.ts`);
 const exclude = ['**/node_modules/**', ...needBundle];
 
