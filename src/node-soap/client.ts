@@ -149,7 +149,7 @@ export async function createSoapClient(vimClient: VimClient, options: CreateSoap
   const httpOptions: VimHttpClientOptions = { parseResponseAttachments: soapOptions.parseResponseAttachments ?? soapOptions.parseReponseAttachments, encoding: soapOptions.encoding };
   const memory: RequestMemory = { written: new WeakMap(), last: undefined };
   const http = new VimHttpClient(vim, memory.written, httpOptions);
-  const shared = await sharedWsdl(location, http);
+  const shared = await sharedWsdl(location, http, vim.transport.options.tls);
   const client = new soap.Client(clientWsdl(shared, memory, soapOptions), vim.url, { ...soapOptions, httpClient: http });
   return adopt(client, vim, http, memory);
 }

@@ -11,7 +11,8 @@ import { open_wsdl as openWsdl } from 'soap/lib/wsdl/index.js';
 import { readXml } from '../binding/xml-reader.ts';
 import { localName } from '../binding/xml.ts';
 import { TransportError } from '../errors.ts';
-import { resolveLocation } from '../wsdl/load.ts';
+import type { TlsOptions } from '../transport/tls.ts';
+import { cacheKey, resolveLocation } from '../wsdl/load.ts';
 
 const byContent = new Map<string, Promise<WSDL>>();
 const byLocation = new Map<string, Promise<WSDL>>();
@@ -46,13 +47,19 @@ class Loader implements IHttpClient {
   }
 }
 
-/** node-soap's parse of the WSDL at `location` (a file or URL; URLs read through `http`), shared by every location serving the same documents. */
-export function sharedWsdl(location: string, http: IHttpClient): Promise<WSDL> {
-  let p = byLocation.get(location);
+/**
+ * node-soap's parse of the WSDL at `location` (a file or URL; URLs read through `http`, under the
+ * TLS policy `tls`), shared by every location serving the same documents. A location's documents
+ * are read once per TLS policy: a client that verifies the server does not take what a client
+ * that does not read.
+ */
+export function sharedWsdl(location: string, http: IHttpClient, tls: TlsOptions): Promise<WSDL> {
+  const key = cacheKey(location, tls);
+  let p = byLocation.get(key);
   if (!p) {
     p = readDocuments(location, http).then((documents) => parsedOnce(location, documents, http));
-    p.catch(() => byLocation.delete(location));
-    byLocation.set(location, p);
+    p.catch(() => byLocation.delete(key));
+    byLocation.set(key, p);
   }
   return p;
 }

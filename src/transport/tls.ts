@@ -2,6 +2,7 @@
 // opens (WSDL download, calls, tunnels). Verification is on unless `insecure` is asked for;
 // a thumbprint pin is checked on the finished handshake before the socket is handed to HTTP,
 // so no request byte reaches a server whose certificate does not match.
+import { createHash } from 'node:crypto';
 import net, { type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { TransportError } from '../errors.ts';
@@ -35,6 +36,19 @@ export function parseThumbprint(thumbprint: string): Pin {
     throw new TypeError('tls.thumbprint must be a SHA-1 (40 hex digits) or SHA-256 (64 hex digits) thumbprint');
   }
   return { algorithm: hex.length === 40 ? 'sha1' : 'sha256', value: hex.match(/../g)!.join(':') };
+}
+
+/**
+ * What a TLS policy trusts, as a key: a document fetched under one policy is another policy's
+ * only if the key is the same (a client that pins a thumbprint must not reuse what a client
+ * with verification off read from the same URL). The client certificate says who asks, not
+ * whom it trusts, and is left out; key material and passphrases never enter it.
+ */
+export function trustKey(tls: TlsOptions): string {
+  const cas = tls.ca === undefined ? [] : Array.isArray(tls.ca) ? tls.ca : [tls.ca];
+  const digest = (v: string | Buffer): string => createHash('sha256').update(v).digest('hex');
+  const pin = tls.thumbprint === undefined ? '' : parseThumbprint(tls.thumbprint).value;
+  return digest(JSON.stringify([tls.insecure === true, pin, cas.map(digest), tls.servername ?? '']));
 }
 
 export function checkPin(socket: TLSSocket, pin: Pin): TransportError | undefined {

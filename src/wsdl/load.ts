@@ -10,6 +10,7 @@ import { localName } from '../binding/xml.ts';
 import { readXml } from '../binding/xml-reader.ts';
 import { TransportError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
+import { trustKey, type TlsOptions } from '../transport/tls.ts';
 import { plainRequest } from '../transport/plain.ts';
 
 /** The vimService.wsdl that the `wsdl` option (a directory, a vimService.wsdl path or a URL) names. */
@@ -32,18 +33,27 @@ export interface ServiceDescription {
 
 const descriptions = new Map<string, Promise<ServiceDescription>>();
 
-/** The compact service description at `location`, read once per process. */
+/**
+ * The compact service description at `location`, read once per process and TLS policy: a URL
+ * read under one policy is not another's (a file is everyone's).
+ */
 export function loadServiceDescription(location: string, transport: HttpTransport): Promise<ServiceDescription> {
-  let p = descriptions.get(location);
+  const key = cacheKey(location, transport.options.tls);
+  let p = descriptions.get(key);
   if (!p) {
     p = readDescription(location, transport).catch((err: unknown) => {
-      descriptions.delete(location);
+      descriptions.delete(key);
       if (err instanceof TransportError) throw err;
       throw new TransportError(`cannot load the vim25 WSDL from ${location}: ${err instanceof Error ? err.message : String(err)}`, { code: 'EWSDL', cause: err });
     });
-    descriptions.set(location, p);
+    descriptions.set(key, p);
   }
   return p;
+}
+
+/** The key of a document cache: its location and, for a URL, what the TLS policy that reads it trusts. */
+export function cacheKey(location: string, tls: TlsOptions): string {
+  return /^https?:\/\//i.test(location) ? `${location}\n${trustKey(tls)}` : location;
 }
 
 /** vim.wsdl is 1.6 MB; a server's answer is read no further than this. */

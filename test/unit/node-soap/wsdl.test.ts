@@ -57,19 +57,28 @@ function server(files: Record<string, string>): IHttpClient & { asked: string[];
 }
 
 const noHttp = server({});
+/** The TLS policy the documents are read under (verification against a CA). */
+const CA = { ca: 'a CA certificate' };
 const FILES = { 'service.wsdl': SERVICE, 't.wsdl': INTERFACE, 't.xsd': SCHEMA() };
 
 describe('sharedWsdl', () => {
   it('parses once for the same documents, from a directory or a server; a changed byte in an included schema is parsed on its own', async () => {
-    const a = await sharedWsdl(bundle(FILES), noHttp);
+    const a = await sharedWsdl(bundle(FILES), noHttp, CA);
     expect(Object.keys(a.definitions.portTypes)).toEqual(['TPortType']);
-    expect(await sharedWsdl(bundle(FILES), noHttp)).toBe(a);
+    expect(await sharedWsdl(bundle(FILES), noHttp, CA)).toBe(a);
     const vc = server(FILES);
-    expect(await sharedWsdl(`${vc.sdk}service.wsdl`, vc)).toBe(a);
-    expect(await sharedWsdl(`${vc.sdk}service.wsdl`, vc)).toBe(a);
+    expect(await sharedWsdl(`${vc.sdk}service.wsdl`, vc, CA)).toBe(a);
+    expect(await sharedWsdl(`${vc.sdk}service.wsdl`, vc, CA)).toBe(a);
     // Each document was downloaded once, through the client's transport: once per location.
     expect(vc.asked).toEqual(['service.wsdl', 't.wsdl', 't.xsd'].map((f) => `${vc.sdk}${f}`));
-    const b = await sharedWsdl(bundle({ ...FILES, 't.xsd': SCHEMA('<!-- another build -->') }), noHttp);
+    // Under another TLS policy the same URL is read again: what a client without verification
+    // read is not taken by one that verifies the server (and not the reverse either).
+    await sharedWsdl(`${vc.sdk}service.wsdl`, vc, { insecure: true });
+    await sharedWsdl(`${vc.sdk}service.wsdl`, vc, { thumbprint: 'AB'.repeat(32) });
+    expect(vc.asked).toHaveLength(9);
+    await sharedWsdl(`${vc.sdk}service.wsdl`, vc, { ...CA, cert: 'a client certificate' }); // who asks is not whom it trusts
+    expect(vc.asked).toHaveLength(9);
+    const b = await sharedWsdl(bundle({ ...FILES, 't.xsd': SCHEMA('<!-- another build -->') }), noHttp, CA);
     expect(b).not.toBe(a);
     expect(Object.keys(b.definitions.portTypes)).toEqual(['TPortType']);
   });
@@ -82,21 +91,21 @@ describe('sharedWsdl', () => {
         .replace('xmlns="http://www.w3.org/2001/XMLSchema">', 'xmlns="http://www.w3.org/2001/XMLSchema"><annotation><documentation>types</documentation></annotation><include schemaLocation="u.xsd"/>'),
       'u.xsd': '<schema targetNamespace="urn:t" xmlns="http://www.w3.org/2001/XMLSchema"><element name="U" type="string"/></schema>',
     });
-    const parsed = await sharedWsdl(`${annotated.sdk}service.wsdl`, annotated);
+    const parsed = await sharedWsdl(`${annotated.sdk}service.wsdl`, annotated, CA);
     expect(Object.keys(parsed.definitions.portTypes)).toEqual(['TPortType']);
     expect(annotated.asked).toEqual(['service.wsdl', 't.wsdl', 't.xsd', 'u.xsd'].map((f) => `${annotated.sdk}${f}`));
   });
 
   it('reads a document that imports itself once, refuses more than 64 documents, and names a missing one', async () => {
-    const loop = await sharedWsdl(bundle({ ...FILES, 't.xsd': SCHEMA('<include schemaLocation="t.xsd"/>') }), noHttp);
+    const loop = await sharedWsdl(bundle({ ...FILES, 't.xsd': SCHEMA('<include schemaLocation="t.xsd"/>') }), noHttp, CA);
     expect(Object.keys(loop.definitions.portTypes)).toEqual(['TPortType']);
     const chain: Record<string, string> = { 'service.wsdl': SERVICE.replace('t.wsdl', 's0.xsd') };
     for (let i = 0; i < 70; i++) chain[`s${i}.xsd`] = `<schema xmlns="http://www.w3.org/2001/XMLSchema"><include schemaLocation="s${i + 1}.xsd"/></schema>`;
     const chained = server(chain);
-    const tooMany = await sharedWsdl(`${chained.sdk}service.wsdl`, chained).catch((e: unknown) => e);
+    const tooMany = await sharedWsdl(`${chained.sdk}service.wsdl`, chained, CA).catch((e: unknown) => e);
     expect(tooMany).toBeInstanceOf(TransportError);
     expect(tooMany).toMatchObject({ code: 'EWSDL', message: expect.stringMatching(/more than 64 documents/) });
     const partial = server({ 'service.wsdl': SERVICE });
-    await expect(sharedWsdl(`${partial.sdk}service.wsdl`, partial)).rejects.toMatchObject({ code: 'EWSDL', message: expect.stringMatching(/t\.wsdl: HTTP 404/) });
+    await expect(sharedWsdl(`${partial.sdk}service.wsdl`, partial, CA)).rejects.toMatchObject({ code: 'EWSDL', message: expect.stringMatching(/t\.wsdl: HTTP 404/) });
   });
 });

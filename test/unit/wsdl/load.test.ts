@@ -1,12 +1,13 @@
 // Reading a given WSDL: the operations of its portType, through vimService.wsdl's import, in one
 // linear pass, and clear errors for what is not a vim25 WSDL.
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { CookieJar } from 'tough-cookie';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/logger.ts';
 import { HttpTransport } from '../../../src/transport/http.ts';
-import { loadServiceDescription, wsdlLocation } from '../../../src/wsdl/load.ts';
+import { cacheKey, loadServiceDescription, wsdlLocation } from '../../../src/wsdl/load.ts';
 import { tempDir } from '../../fixtures.ts';
 
 const transport = new HttpTransport({ tls: {}, jar: new CookieJar(), logger: silentLogger, timeoutMs: 1000, maxResponseBytes: 1 << 20, maxSockets: 1, idleSocketMs: 1000, userAgent: 't' });
@@ -49,5 +50,31 @@ describe('loadServiceDescription', () => {
 
   it('names a missing file', () => {
     expect(() => wsdlLocation('/nonexistent/dir')).toThrow(/not found/);
+  });
+
+  it('reads a URL once per TLS policy: what a client without verification read is not another client\'s', async () => {
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(req.url!);
+      res.end(req.url === '/sdk/vimService.wsdl' ? SERVICE : iface(['CurrentTime']));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/sdk/vimService.wsdl`;
+    const under = (tls: ConstructorParameters<typeof HttpTransport>[0]['tls']) => new HttpTransport({ ...transport.options, tls });
+    try {
+      const verifying = under({ ca: 'a CA certificate' });
+      await loadServiceDescription(url, verifying);
+      await loadServiceDescription(url, verifying);
+      expect(asked).toHaveLength(2); // vimService.wsdl and vim.wsdl, once
+      await loadServiceDescription(url, under({ insecure: true }));
+      expect(asked).toHaveLength(4);
+    } finally {
+      server.close();
+    }
+    // The key: a file is everyone's; a URL is per trust (CA, pin, verification, server name), not per client certificate.
+    expect(cacheKey('/a/vimService.wsdl', { insecure: true })).toBe(cacheKey('/a/vimService.wsdl', {}));
+    expect(cacheKey(url, { thumbprint: 'ab'.repeat(20) })).toBe(cacheKey(url, { thumbprint: 'AB:'.repeat(19) + 'AB' }));
+    expect(cacheKey(url, { ca: 'x' })).toBe(cacheKey(url, { ca: 'x', cert: 'c', key: 'k' }));
+    expect(new Set([{}, { insecure: true }, { ca: 'x' }, { ca: 'y' }, { servername: 'vc' }].map((tls) => cacheKey(url, tls))).size).toBe(5);
   });
 });
