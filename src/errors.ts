@@ -44,9 +44,41 @@ export class VimFault<N extends string = string> extends VimError {
   }
 }
 
+/** The codes the library itself gives a TransportError (see TransportErrorCode). */
+export const LIBRARY_TRANSPORT_ERROR_CODES = [
+  'ETRANSPORT', // anything else the transport could not name
+  'ENETWORK', // a network failure the HTTP stack gave no code for
+  'EABORTED', // the caller's signal fired (an AbortError)
+  'ETIMEDOUT', // the call's deadline passed (timeoutMs)
+  'ECLOSED', // the client was closed
+  'EOUTCOMEUNKNOWN', // the connection was lost after the request went out: it may have been executed (outcomeUnknown)
+  'ERESPONSETOOLARGE', // an answer past maxResponseBytes, or an error answer past what one can legitimately be
+  'ERESPONSELIMIT', // an answer past maxResponseElements or maxResponseDepth
+  'ETRUNCATED', // a SOAP answer that ended before it was complete
+  'ENOTSOAP', // a 200 answer that is no SOAP answer, or no readable one
+  'EBADJSON', // a VI/JSON answer that is no JSON
+  'ENOJSON', // protocol 'json' against a server without the VI/JSON API
+  'EPROTOCOL', // a URL scheme other than https: or http:
+  'EWSDL', // a WSDL that cannot be read, or is no vim25 WSDL
+  'ETUNNEL', // the sdkTunnel proxy refused or failed
+  'ECERTPIN', // the server's certificate is not the pinned thumbprint
+  'ECERTUNTRUSTED', // the server's certificate could not be verified (TLS gave no more precise code)
+  'ENOSESSION', // a login succeeded but the server set no session
+] as const;
+
+export type LibraryTransportErrorCode = (typeof LIBRARY_TRANSPORT_ERROR_CODES)[number];
+
+/**
+ * A TransportError's `code`: one of the library's own, `HTTP_<status>` for an HTTP failure, or
+ * the connection's own error as Node reports it (ECONNRESET, ECONNREFUSED, EPIPE, ENOTFOUND, …,
+ * and TLS verification codes such as CERT_HAS_EXPIRED or DEPTH_ZERO_SELF_SIGNED_CERT), which no
+ * list can close.
+ */
+export type TransportErrorCode = LibraryTransportErrorCode | `HTTP_${number}` | (string & {});
+
 export interface TransportErrorOptions {
   status?: number | undefined;
-  code?: string | undefined;
+  code?: TransportErrorCode | undefined;
   /** A short excerpt of a non-SOAP answer, to tell a proxy's HTML page from a crash. */
   excerpt?: string | undefined;
   /** The request may or may not have reached the server; it must not be replayed blindly. */
@@ -58,7 +90,7 @@ export interface TransportErrorOptions {
 export class TransportError extends VimError {
   override name = 'TransportError';
   readonly status: number | undefined;
-  readonly code: string;
+  readonly code: TransportErrorCode;
   readonly excerpt: string | undefined;
   readonly outcomeUnknown: boolean;
 

@@ -14,7 +14,7 @@ export { PluginSessionError, type PluginSessionErrorReason } from './session/plu
 export { LocalTicketError, DEFAULT_LOCAL_TICKET_DIRECTORIES, type LocalTicketProblem } from './session/local-ticket.ts';
 export { TokenError, type SamlToken, type IssueTokenOptions } from './session/token.ts';
 export type { SessionManagerCalls } from './session/manager.ts';
-export { VimError, VimFault, TransportError, AbortError, ValidationError, isVimFault, type TransportErrorOptions, type VimFaultObject } from './errors.ts';
+export { VimError, VimFault, TransportError, AbortError, ValidationError, isVimFault, type TransportErrorOptions, type TransportErrorCode, type LibraryTransportErrorCode, LIBRARY_TRANSPORT_ERROR_CODES, type VimFaultObject } from './errors.ts';
 export type { Logger } from './logger.ts';
 export type { CallOptions } from './soap/pipeline.ts';
 export type { TlsOptions } from './transport/tls.ts';
