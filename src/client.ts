@@ -18,7 +18,7 @@ import { KeepAlive } from './session/keepalive.ts';
 import { Session, type SessionEvent } from './session/session.ts';
 import { cleanUiApiEndpoint, hostAllowed, PluginSessionError, requestCloneTicket } from './session/plugin.ts';
 import { cloneTicketLogin, extensionLogin, passwordLogin, sspiLogin, tokenLogin, type TokenSource } from './session/strategies.ts';
-import { localTicketLogin, SessionManagerCalls } from './session/manager.ts';
+import { localTicketLogin, SessionManagerCalls, type ImpersonateUserOptions } from './session/manager.ts';
 import { DEFAULT_LOCAL_TICKET_DIRECTORIES, isLoopbackUrl, LocalTicketError } from './session/local-ticket.ts';
 import { issueToken, type IssueTokenOptions, type SamlToken } from './session/token.ts';
 import type { WsdlOperations } from './soap/exchange.ts';
@@ -110,6 +110,15 @@ export interface ConnectOptions {
 /** What every login and logout takes besides its credentials. */
 export interface SessionCallOptions {
   signal?: AbortSignal | undefined;
+}
+
+/** An HTTP request authorized by a generic service ticket (AcquireGenericServiceTicket). */
+export interface TicketRequestOptions extends SessionCallOptions {
+  ticket: { id: string };
+  /** Absolute, or relative to the SDK URL. */
+  url: string;
+  method?: 'GET' | 'POST' | undefined;
+  body?: string | undefined;
 }
 
 export interface LoginOptions extends SessionCallOptions {
@@ -429,8 +438,11 @@ export class VimClient extends EventEmitter {
   }
 
   /** ImpersonateUser: the session takes `userName`'s identity (a re-login restores the original one). */
-  async impersonateUser(userName: string, locale?: string): Promise<UserSession> {
-    const session = await this.sessionManager.impersonateUser(userName, locale);
+  async impersonateUser(options: ImpersonateUserOptions): Promise<UserSession>;
+  /** @deprecated Pass `{ userName, locale }` (with `signal`, `timeoutMs` if needed); this form goes in the next minor version. */
+  async impersonateUser(userName: string, locale?: string): Promise<UserSession>;
+  async impersonateUser(options: ImpersonateUserOptions | string, locale?: string): Promise<UserSession> {
+    const session = await this.sessionManager.impersonateUser(typeof options === 'string' ? { userName: options, locale } : options);
     this.#session.userSession = session;
     return session;
   }
@@ -456,18 +468,24 @@ export class VimClient extends EventEmitter {
    * An HTTP request to the server authorized by a generic service ticket (e.g. a datastore
    * file GET), sent under the client's TLS policy. The ticket is single use.
    */
-  async requestWithTicket(ticket: { id: string }, url: string, method: 'GET' | 'POST' = 'GET', body?: string, options: SessionCallOptions = {}): Promise<{ status: number; body: Buffer }> {
-    const res = await plainRequest(this.#transport, new URL(url, this.url).href, {
-      method,
+  async requestWithTicket(options: TicketRequestOptions): Promise<{ status: number; body: Buffer }>;
+  /** @deprecated Pass `{ ticket, url, method, body, signal }`; this form goes in the next minor version. */
+  async requestWithTicket(ticket: { id: string }, url: string, method?: 'GET' | 'POST', body?: string, options?: SessionCallOptions): Promise<{ status: number; body: Buffer }>;
+  async requestWithTicket(first: TicketRequestOptions | { id: string }, url?: string, method?: 'GET' | 'POST', body?: string, options: SessionCallOptions = {}): Promise<{ status: number; body: Buffer }> {
+    const o: TicketRequestOptions = url === undefined ? (first as TicketRequestOptions) : { ticket: first as { id: string }, url, method, body, ...options };
+    if (typeof o?.ticket?.id !== 'string' || typeof o.url !== 'string') throw new TypeError('requestWithTicket needs { ticket, url }');
+    const res = await plainRequest(this.#transport, new URL(o.url, this.url).href, {
+      method: o.method ?? 'GET',
       cookies: false,
-      headers: { Cookie: `vmware_cgi_ticket=${ticket.id}` },
-      ...(body !== undefined && { body }),
+      headers: { Cookie: `vmware_cgi_ticket=${o.ticket.id}` },
+      ...(o.body !== undefined && { body: o.body }),
       // A written request has spent the ticket: never sent twice.
       idempotent: false,
-      signal: options.signal,
+      signal: o.signal,
     });
     return { status: res.status, body: res.body };
   }
+
 
   /** CloneSession with a ticket from AcquireCloneTicket (single use, valid only on the server that issued it). */
   async cloneSession(ticket: string, options: SessionCallOptions = {}): Promise<UserSession> {

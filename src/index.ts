@@ -1,7 +1,7 @@
 // Public exports only.
 export {
   VimClient, type ConnectOptions, type LoginOptions, type ClientEvent, type ClientEvents, type PluginSessionOptions, type CertificateLoginOptions,
-  type SessionCallOptions, type BrokerLoginCallOptions, type TokenLoginOptions, type SspiLoginOptions, type LocalTicketLoginOptions, type CallArgs,
+  type SessionCallOptions, type TicketRequestOptions, type BrokerLoginCallOptions, type TokenLoginOptions, type SspiLoginOptions, type LocalTicketLoginOptions, type CallArgs,
 } from './client.ts';
 export type { Protocol, ProtocolOption } from './soap/protocol.ts';
 export type { TokenSource } from './session/strategies.ts';
@@ -13,7 +13,7 @@ export type { EncryptionKey } from './fleet/codec.ts';
 export { PluginSessionError, type PluginSessionErrorReason } from './session/plugin.ts';
 export { LocalTicketError, DEFAULT_LOCAL_TICKET_DIRECTORIES, type LocalTicketProblem } from './session/local-ticket.ts';
 export { TokenError, type SamlToken, type IssueTokenOptions } from './session/token.ts';
-export type { SessionManagerCalls } from './session/manager.ts';
+export type { SessionManagerCalls, ImpersonateUserOptions } from './session/manager.ts';
 export { VimError, VimFault, TransportError, AbortError, ValidationError, isVimFault, type TransportErrorOptions, type TransportErrorCode, type LibraryTransportErrorCode, LIBRARY_TRANSPORT_ERROR_CODES, type VimFaultObject } from './errors.ts';
 export type { Logger } from './logger.ts';
 export type { CallOptions } from './soap/pipeline.ts';

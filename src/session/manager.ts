@@ -4,7 +4,7 @@ import type {
   ManagedObjectReference, SessionManagerGenericServiceTicket, SessionManagerLocalTicket, SessionManagerServiceRequestSpec, UserSession,
 } from '../generated/types.ts';
 import type { SessionManagerProperties } from '../generated/managed.ts';
-import type { Invoke, InvokeOptions } from '../soap/pipeline.ts';
+import type { CallOptions, Invoke, InvokeOptions } from '../soap/pipeline.ts';
 import type { LoginStrategy } from './strategies.ts';
 import { readLocalTicket } from './local-ticket.ts';
 
@@ -20,6 +20,11 @@ export async function readCurrentSession(invoke: Invoke, propertyCollector: Mana
   return result?.objects?.[0]?.propSet?.[0]?.val as UserSession | undefined;
 }
 
+export interface ImpersonateUserOptions extends CallOptions {
+  userName: string;
+  locale?: string | undefined;
+}
+
 const PROPERTIES = ['currentSession', 'sessionList', 'message', 'defaultLocale', 'supportedLocaleList', 'messageLocaleList'] as const;
 
 export class SessionManagerCalls {
@@ -27,41 +32,48 @@ export class SessionManagerCalls {
   constructor(private readonly call: Invoke, private readonly sessionManager: ManagedObjectReference, private readonly propertyCollector: ManagedObjectReference) {}
 
   /** The SessionManager's properties (those the server has; privileges decide which). */
-  async properties(names: readonly (typeof PROPERTIES)[number][] = PROPERTIES): Promise<Partial<SessionManagerProperties>> {
+  async properties(names: readonly (typeof PROPERTIES)[number][] = PROPERTIES, options: CallOptions = {}): Promise<Partial<SessionManagerProperties>> {
     const result = (await this.call('RetrievePropertiesEx', this.propertyCollector, {
       specSet: [{ propSet: [{ type: 'SessionManager', pathSet: [...names] }], objectSet: [{ obj: this.sessionManager }] }],
       options: {},
-    })) as { objects?: { propSet?: { name: string; val: unknown }[] }[] } | undefined;
+    }, options)) as { objects?: { propSet?: { name: string; val: unknown }[] }[] } | undefined;
     return Object.fromEntries((result?.objects?.[0]?.propSet ?? []).map((p) => [p.name, p.val])) as Partial<SessionManagerProperties>;
   }
 
-  async sessionIsActive(sessionId: string, userName: string): Promise<boolean> {
-    return (await this.call('SessionIsActive', this.sessionManager, { sessionID: sessionId, userName })) as boolean;
+  async sessionIsActive(sessionId: string, userName: string, options: CallOptions = {}): Promise<boolean> {
+    return (await this.call('SessionIsActive', this.sessionManager, { sessionID: sessionId, userName }, options)) as boolean;
   }
 
   /** Ends other sessions; stops at the first unknown id (NotFound), as the server does. */
-  async terminateSessions(sessionIds: readonly string[]): Promise<void> {
-    await this.call('TerminateSession', this.sessionManager, { sessionId: [...sessionIds] });
+  async terminateSessions(sessionIds: readonly string[], options: CallOptions = {}): Promise<void> {
+    await this.call('TerminateSession', this.sessionManager, { sessionId: [...sessionIds] }, options);
   }
 
-  async setLocale(locale: string): Promise<void> {
-    await this.call('SetLocale', this.sessionManager, { locale });
+  async setLocale(locale: string, options: CallOptions = {}): Promise<void> {
+    await this.call('SetLocale', this.sessionManager, { locale }, options);
   }
 
-  async updateServiceMessage(message: string): Promise<void> {
-    await this.call('UpdateServiceMessage', this.sessionManager, { message });
+  async updateServiceMessage(message: string, options: CallOptions = {}): Promise<void> {
+    await this.call('UpdateServiceMessage', this.sessionManager, { message }, options);
   }
 
-  async impersonateUser(userName: string, locale?: string): Promise<UserSession> {
-    return (await this.call('ImpersonateUser', this.sessionManager, { userName, ...(locale !== undefined && { locale }) })) as UserSession;
+  /** ImpersonateUser: the session takes `userName`'s identity. */
+  async impersonateUser(options: ImpersonateUserOptions): Promise<UserSession>;
+  /** @deprecated Pass `{ userName, locale }` (with `signal`, `timeoutMs` if needed); this form goes in the next minor version. */
+  async impersonateUser(userName: string, locale?: string): Promise<UserSession>;
+  async impersonateUser(options: ImpersonateUserOptions | string, locale?: string): Promise<UserSession> {
+    const o = typeof options === 'string' ? { userName: options, locale } : options;
+    if (typeof o?.userName !== 'string' || o.userName === '') throw new TypeError('impersonateUser needs { userName }');
+    const { userName, locale: l, ...call } = o;
+    return (await this.call('ImpersonateUser', this.sessionManager, { userName, ...(l !== undefined && { locale: l }) }, call)) as UserSession;
   }
 
-  async acquireGenericServiceTicket(spec: SessionManagerServiceRequestSpec): Promise<SessionManagerGenericServiceTicket> {
-    return (await this.call('AcquireGenericServiceTicket', this.sessionManager, { spec })) as SessionManagerGenericServiceTicket;
+  async acquireGenericServiceTicket(spec: SessionManagerServiceRequestSpec, options: CallOptions = {}): Promise<SessionManagerGenericServiceTicket> {
+    return (await this.call('AcquireGenericServiceTicket', this.sessionManager, { spec }, options)) as SessionManagerGenericServiceTicket;
   }
 
-  async acquireLocalTicket(userName: string): Promise<SessionManagerLocalTicket> {
-    return (await this.call('AcquireLocalTicket', this.sessionManager, { userName })) as SessionManagerLocalTicket;
+  async acquireLocalTicket(userName: string, options: CallOptions = {}): Promise<SessionManagerLocalTicket> {
+    return (await this.call('AcquireLocalTicket', this.sessionManager, { userName }, options)) as SessionManagerLocalTicket;
   }
 }
 

@@ -8,7 +8,7 @@ import { dataObject, isVimFault, TokenError, VimClient, type FaultName } from 'v
 import { tokenHeader } from '../../src/session/token.ts';
 import { requestEnvelope } from '../../src/soap/envelope.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
-import { Harness, harnessSetLocalTickets, harnessSetSspi, sspiFirstToken, sspiResponseToken } from '../harness/vcsim.ts';
+import { Harness, harnessSetLocalTickets, harnessSetSspi, harnessStats, sspiFirstToken, sspiResponseToken } from '../harness/vcsim.ts';
 import { SI } from '../fixtures.ts';
 import { extensionCertificate } from '../harness/tls-fixtures.ts';
 
@@ -137,8 +137,17 @@ describe('the rest of SessionManager', () => {
     await fault(c.sessionManager.setLocale('xx_YY'), 'InvalidLocale');
     const viewer = await connect();
     await viewer.login({ username: h.info.viewerUsername, password: h.info.viewerPassword });
-    await fault(c.impersonateUser('nobody-logged-in'), 'InvalidLogin');
-    await fault(viewer.impersonateUser(h.info.username), 'NoPermission');
+    await fault(c.impersonateUser({ userName: 'nobody-logged-in' }), 'InvalidLogin');
+    await fault(viewer.impersonateUser({ userName: h.info.username }), 'NoPermission');
+    // Every SessionManager call takes the call options: an aborted signal sends nothing.
+    const aborted = AbortSignal.abort();
+    const before = (await harnessStats(h.info)).methods;
+    await expect(c.impersonateUser({ userName: h.info.viewerUsername, signal: aborted })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(c.sessionManager.setLocale('en_US', { signal: aborted })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(c.sessionManager.terminateSessions(['x'], { signal: aborted })).rejects.toMatchObject({ name: 'AbortError' });
+    const after = (await harnessStats(h.info)).methods;
+    expect([after.ImpersonateUser, after.SetLocale, after.TerminateSession]).toEqual([before.ImpersonateUser, before.SetLocale, before.TerminateSession]);
+    // The positional form still works for a minor version (deprecated).
     const s = await c.impersonateUser(h.info.viewerUsername);
     expect(s.userName).toBe(h.info.viewerUsername);
     expect(c.userSession?.userName).toBe(h.info.viewerUsername);
@@ -171,9 +180,9 @@ describe('the rest of SessionManager', () => {
     const ticket = await admin.sessionManager.acquireGenericServiceTicket({ _typeName: 'SessionManagerHttpServiceRequestSpec', url, method: 'httpGet' } as never);
     expect(ticket.id).toBeTruthy();
     const c = await connect(); // no session: only the ticket authorizes
-    const first = await c.requestWithTicket(ticket, url);
+    const first = await c.requestWithTicket({ ticket, url });
     expect(first.status).toBe(200);
-    const again = await c.requestWithTicket(ticket, url);
+    const again = await c.requestWithTicket(ticket, url); // the positional form (deprecated) still works
     expect(again.status).toBe(401);
     await fault(admin.sessionManager.acquireGenericServiceTicket({ _typeName: 'SessionManagerHttpServiceRequestSpec', url: 'https://elsewhere/x', method: 'httpGet' } as never), 'InvalidArgument');
     await c.close();
