@@ -94,6 +94,12 @@ function rawNumber(text: string): number | RawNumber {
   return String(n) === text ? n : new RawNumber(own(text));
 }
 
+/** obj[key] = value for a key the answer chose: "__proto__" is a member, as JSON.parse makes it, not the object's prototype. */
+function setMember(obj: Obj, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
 /** Where a kept object's `_typeName` key is in its members, or -1. */
 function typeNameAt(members: unknown[]): number {
   for (let i = 0; i < members.length; i += 2) if (members[i] === '_typeName') return i;
@@ -567,12 +573,12 @@ export class JsonResponseDecoder implements JsonHandler {
         if (fi) {
           f.obj![fi.name] = fi.array && !isArray ? [value] : value;
         } else {
-          f.obj![this.intern(f.key)] = value;
+          setMember(f.obj!, this.intern(f.key), value);
         }
         return;
       }
       case F_GENERIC:
-        f.obj![this.intern(f.key)] = value;
+        setMember(f.obj!, this.intern(f.key), value);
         return;
       case F_ARRAY:
         f.arr!.push(value);
@@ -721,7 +727,7 @@ export class JsonResponseDecoder implements JsonHandler {
     const f = this.top;
     if (f.kind === F_RAW_OBJECT) (f.raw as RawObject).members.push(value);
     else if (f.kind === F_RAW_ARRAY) (f.raw as unknown[]).push(value);
-    else if (f.kind === F_OBJECT) (f.held ??= []).push(f.key, value);
+    else if (f.kind === F_OBJECT) (f.held ??= []).push(this.intern(f.key), value);
   }
 
   /**
