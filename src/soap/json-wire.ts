@@ -8,10 +8,13 @@
 // A call with a SOAP header (a token login's WS-Security) has no JSON form (VMware's guide sends
 // token logins over SOAP): it goes over the SOAP wire, and the session it makes serves JSON too.
 import type { CookieJar } from 'tough-cookie';
-import { ValidationError } from '../errors.ts';
-import { decodeJsonResponseStream } from '../binding/json-decode.ts';
+import { TransportError, ValidationError, type VimFault } from '../errors.ts';
+import type { DecodeLimits } from '../binding/decode.ts';
+import { decodeJsonResponseStream, decodeJsonResponseText } from '../binding/json-decode.ts';
+import type { MethodInfo } from '../binding/metadata.ts';
 import { encodeJsonRequest } from '../binding/json-encode.ts';
 import { redactArgs } from '../binding/redact.ts';
+import { excerpt } from '../transport/http.ts';
 import { sessionIdIn, setSessionCookie } from '../transport/session-cookie.ts';
 import { failedAnswer, faultError } from './faults.ts';
 import type { SoapCall } from './pipeline.ts';
@@ -53,8 +56,15 @@ export function jsonWire(o: WireOptions): Wire {
         res.body.resume();
         return undefined;
       }
-      if (!isJson(res.headers['content-type']) || (res.status !== 200 && res.status !== 500)) {
-        throw failedAnswer(info, res.status, await errorText(transport, info, res.status, res.body), limits);
+      if (res.status !== 200) {
+        // Read no further than an error answer can legitimately be, as on SOAP: a vim25 fault
+        // object, or else an HTTP failure with an excerpt of what came instead.
+        const text = await errorText(transport, info, res.status, res.body);
+        throw (isJson(res.headers['content-type']) && jsonFault(info, text, res.status, limits)) || failedAnswer(info, res.status, text, limits);
+      }
+      if (!isJson(res.headers['content-type'])) {
+        const text = await errorText(transport, info, res.status, res.body);
+        throw new TransportError(`${info.name}: HTTP 200 without a VI/JSON answer (${res.headers['content-type'] ?? 'no content type'})`, { code: 'EBADJSON', status: 200, excerpt: excerpt(text) });
       }
       const decoded = await decodeJsonResponseStream(info, res.body, res.status, decodeLimits);
       if (decoded.kind === 'fault') throw faultError(info.name, decoded.fault);
@@ -66,6 +76,16 @@ export function jsonWire(o: WireOptions): Wire {
       return JSON.stringify(redactArgs(call.info, call.args));
     },
   };
+}
+
+/** The VimFault a JSON error answer holds, or undefined when it holds none. */
+function jsonFault(info: MethodInfo, text: string, status: number, limits: DecodeLimits): VimFault | undefined {
+  try {
+    const decoded = decodeJsonResponseText(info, text, limits, status);
+    return decoded.kind === 'fault' ? faultError(info.name, decoded.fault) : undefined;
+  } catch {
+    return undefined; // not a decodable fault: reported as the HTTP failure it is
+  }
 }
 
 function target(call: SoapCall): { type: string; value: string } {

@@ -1,7 +1,9 @@
 // A small vim25 server of our own on 127.0.0.1, for what no simulator sends: hostile and broken
 // answers. It speaks just enough vim25 for a client to connect, log in and call
 // (vimServiceVersions.xml, RetrieveServiceContent, Login, Logout, CurrentTime,
-// AcquireCloneTicket, AcquireLocalTicket), and any answer can be replaced per method by a test.
+// AcquireCloneTicket, AcquireLocalTicket), over SOAP and, for the first five, over VI/JSON
+// (/sdk/vim25/{release}/{Type}/{moId}/{Method}), and any answer can be replaced per method by a
+// test (VI/JSON requests by 'json:<Method>').
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -58,6 +60,37 @@ function standard(method: string, sessions: { n: number }): Answer | undefined {
   }
 }
 
+const MOREF = (type: string, value: string): Record<string, string> => ({ _typeName: 'ManagedObjectReference', type, value });
+const JSON_SERVICE_CONTENT = JSON.stringify({
+  _typeName: 'ServiceContent', rootFolder: MOREF('Folder', 'group-d1'), propertyCollector: MOREF('PropertyCollector', 'propertyCollector'),
+  about: { _typeName: 'AboutInfo', name: 'Hostile', fullName: 'Hostile vim25', vendor: 'Nobody', version: '8.0.3', build: '1', osType: 'linux-x64', productLineId: 'vpx', apiType: 'VirtualCenter', apiVersion: '8.0.3.0' },
+  sessionManager: MOREF('SessionManager', 'SessionManager'),
+});
+
+function jsonStandard(method: string, sessions: { n: number }): Answer | undefined {
+  const json = (body: string, headers: Record<string, string> = {}): Answer => ({ headers: { 'Content-Type': 'application/json', ...headers }, body });
+  switch (method) {
+    case 'RetrieveServiceContent':
+      return json(JSON_SERVICE_CONTENT);
+    case 'Login':
+      sessions.n++;
+      return json(JSON.stringify({ _typeName: 'UserSession', key: `s${sessions.n}`, userName: 'root', fullName: 'root', loginTime: '2026-01-01T00:00:00Z', lastActiveTime: '2026-01-01T00:00:00Z', locale: 'en', messageLocale: 'en', extensionSession: false, ipAddress: '127.0.0.1', userAgent: 'x', callCount: 0 }), { 'vmware-api-session-id': `hostile-session-${sessions.n}` });
+    case 'Logout':
+      return { status: 204, body: '' };
+    case 'CurrentTime':
+      return json('"2026-01-01T00:00:00Z"');
+    default:
+      return undefined;
+  }
+}
+
+/** The method a VI/JSON request names: the last path segment of a POST, the content read of the probe. */
+function jsonMethodOf(req: IncomingMessage): string | undefined {
+  const m = /^\/sdk\/vim25\/[^/]+\/([^/]+)\/([^/]+)\/([^/?]+)/.exec(req.url ?? '');
+  if (!m) return undefined;
+  return req.method === 'GET' ? (m[3] === 'content' ? 'RetrieveServiceContent' : `get:${m[3]}`) : m[3]!;
+}
+
 export async function startHostileServer(): Promise<HostileServer> {
   const { cert, key } = loopbackServerCertificate('hostile');
   const answers = new Map<string, Answer>();
@@ -68,6 +101,15 @@ export async function startHostileServer(): Promise<HostileServer> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
+      const jsonMethod = jsonMethodOf(req);
+      if (jsonMethod !== undefined) {
+        requests.push({ method: `json:${jsonMethod}`, body, cookie: req.headers['vmware-api-session-id'] as string | undefined });
+        const answer = answers.get(`json:${jsonMethod}`) ?? jsonStandard(jsonMethod, sessions)
+          ?? { status: 500, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ _typeName: 'MethodNotFound', faultstring: jsonMethod, receiver: MOREF('ServiceInstance', 'ServiceInstance'), method: jsonMethod }) };
+        if ('write' in answer) answer.write(res, req);
+        else res.writeHead(answer.status ?? 200, { 'Content-Type': 'application/json', ...answer.headers }).end(answer.body);
+        return;
+      }
       const method = req.url?.endsWith('/vimServiceVersions.xml') ? 'versions' : methodOf(body);
       requests.push({ method, body, cookie: req.headers.cookie });
       const answer = answers.get(method) ?? (method === 'versions' ? { body: VERSION_FILE } : standard(method, sessions))
