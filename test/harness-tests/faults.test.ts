@@ -122,10 +122,12 @@ describe('stall', () => {
     const t0 = Date.now();
     const logout = await soap(h(), 'Logout', SM, { session });
     expect(logout.status).toBe(200);
+    // A lower bound only: a stall cannot end early, and a busy machine only makes it later.
     expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
-    const t1 = Date.now();
+    // The next request is not held: the stall was spent on the Logout, and none came after it
+    // (counted by the harness where it holds an answer, not timed by a client a busy machine slows).
+    expect((await harnessStats(h())).pending.stallSeconds).toBe(0);
     expect((await probe()).status).toBe(200);
-    expect(Date.now() - t1).toBeLessThan(400);
     expect((await harnessStats(h())).stalled).toBe(1);
   });
 
@@ -138,12 +140,13 @@ describe('stall', () => {
   });
 
   it('is released by reset, and refuses a negative duration', async () => {
-    await harnessStall(h(), 30);
-    const t0 = Date.now();
+    // Far longer than the test may run: only the reset can let this answer go.
+    await harnessStall(h(), 600);
     const pending = probe();
-    setTimeout(() => void harnessReset(h()), 150);
+    // Reset once the harness holds the request, not after a delay that a busy machine outlasts.
+    while ((await harnessStats(h())).stalled === 0) await new Promise((r) => setImmediate(r));
+    await harnessReset(h());
     expect((await pending).status).toBe(200);
-    expect(Date.now() - t0).toBeLessThan(5000);
     await expect(harnessStall(h(), -1)).rejects.toThrow(/HTTP 400/);
   });
 });
@@ -208,9 +211,9 @@ describe('reset', () => {
     await harnessDrop(h(), 2, 'answer', 'Logout');
     await harnessReset(h());
     expect((await harnessStats(h())).pending).toEqual({ drop: 0, dropStage: 'accept', dropMethod: '', stallSeconds: 0, unavailable: 0 });
-    const t0 = Date.now();
+    // Off, not only hidden from the stats: the next request is neither dropped, refused nor held.
     expect((await probe()).status).toBe(200);
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(await harnessStats(h())).toMatchObject({ dropped: 0, unavailableAnswers: 0, stalled: 0 });
   });
 
   it('must be POSTed', async () => {

@@ -11,8 +11,8 @@ const threadCpuUsage = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).t
 
 /**
  * CPU time used so far, in ms: this thread's where Node can tell it, else the whole process's
- * (vitest's forks pool gives each test file a process of its own; its other threads are GC's
- * and zlib's, whose work the code under test causes too).
+ * (a vitest fork runs one test file at a time; its other threads are GC's, the compiler's and
+ * zlib's, whose work the code under test causes too).
  */
 export function cpuMs(): number {
   const u = threadCpuUsage ? threadCpuUsage() : process.cpuUsage();
@@ -65,7 +65,7 @@ let gc: (() => void) | undefined;
 
 /**
  * Collects garbage now, so that a measurement does not pay for what earlier work left behind
- * (a major collection of another test's 8 MB strings cost a 1 MB read 30-80 ms of CPU).
+ * (without it, a 1 MB read that costs 5-15 ms of CPU now and then cost 36-88 ms).
  */
 export function collectGarbage(): void {
   if (!gc) {

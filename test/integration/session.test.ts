@@ -1,10 +1,12 @@
 // Session semantics against harnesses of each test's own (each test counts what reached the
 // server). Sessions die instantly here (TerminateSession from an administrator, the harness's
 // restart) wherever the idle path itself is not under test; only the first test waits for a
-// real idle expiry. Back-off and keepalive timing: test/unit/client/ with fake clocks.
+// real idle expiry. Back-off and keepalive timing: test/unit/client/ with fake clocks; here the
+// back-off window is held open by a stopped Date (only Date: sockets and timers run as they do),
+// so that it does not lapse while a busy machine answers a burst.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TransportError, isVimFault } from 'vim25-soap';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { harnessSetPassword, harnessStall, harnessStats, harnessUnavailable, type Harness } from '../harness/vcsim.ts';
@@ -41,6 +43,10 @@ describe('idle expiry, end to end', () => {
 });
 
 describe('re-authentication', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('recovers 500 in-flight calls after TerminateSession with one Login, no call sent more than twice', async () => {
     const captureDir = tempDir('vim25-capture-');
     const h = await startHarness({ captureDir });
@@ -77,9 +83,12 @@ describe('re-authentication', () => {
     const admin = await loggedIn(h, withWsdl);
     await harnessSetPassword(h.info, 'changed-by-admin');
     await terminate(admin, c);
-    const started = Date.now();
+    const before = (await harnessStats(h.info)).methods.CurrentTime ?? 0;
+    vi.useFakeTimers({ toFake: ['Date'] });
     const results = await Promise.allSettled(Array.from({ length: 50 }, () => c.call('CurrentTime', SI)));
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Each call was sent once, and none again after the refused re-login (nor after waiting out
+    // a back-off): the burst ends with the one refused Login.
+    expect((await harnessStats(h.info)).methods.CurrentTime).toBe(before + 50);
     for (const r of results) {
       expect(r.status).toBe('rejected');
       expect(isVimFault((r as PromiseRejectedResult).reason, 'InvalidLogin')).toBe(true);
@@ -95,9 +104,12 @@ describe('re-authentication', () => {
     const admin = await loggedIn(h, withWsdl);
     await terminate(admin, c);
     // The call's first attempt gets NotAuthenticated, answered late; once the server has taken
-    // it, it turns 503 for one request, which is then the re-login.
+    // it, it turns 503 for one request, which is then the re-login. The stall is the window for
+    // arming the 503 (two control requests: 4-10 ms with both cores busy); the harness has no
+    // switch that waits for a Login instead.
     const before = (await harnessStats(h.info)).methods.CurrentTime ?? 0;
-    await harnessStall(h.info, 0.3);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    await harnessStall(h.info, 1);
     const first = c.call('CurrentTime', SI).catch((e: unknown) => e);
     while (((await harnessStats(h.info)).methods.CurrentTime ?? 0) === before) await new Promise((r) => setTimeout(r, 5));
     await harnessUnavailable(h.info, 1);
@@ -108,6 +120,10 @@ describe('re-authentication', () => {
     const burst = await Promise.all(Array.from({ length: 20 }, () => c.call('CurrentTime', SI).catch((e: unknown) => e)));
     expect(burst.every((e) => e === err)).toBe(true);
     expect((await harnessStats(h.info)).methods.Login).toBe(3); // c, admin, the refused re-login
+    // Once the back-off (1 s after a first refusal) has passed, the next call logs in again.
+    vi.setSystemTime(Date.now() + 1_000);
+    expect(await c.call('CurrentTime', SI)).toBeInstanceOf(Date);
+    expect((await harnessStats(h.info)).methods.Login).toBe(4);
   });
 
   it('never retries login methods themselves', async () => {
