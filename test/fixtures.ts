@@ -11,11 +11,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, onTestFinished } from 'vitest';
 import { VimClient, type ConnectOptions, type ManagedObjectReference } from 'vim25-soap';
-import { bundleDir } from '../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../scripts/lib/paths.ts';
 import { startHostileServer, type HostileServer } from './harness/hostile-server.ts';
 import { Harness, type HarnessInfo, type HarnessOptions } from './harness/vcsim.ts';
 
 export const SI: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
+
+/**
+ * Connect options that give the client the vim25 bundle (its operations check) when there is
+ * one; without it (an outsider's clone) the client connects as users do, without a WSDL.
+ */
+export function withBundle(): { wsdl?: string } {
+  const dir = bundleIfPresent();
+  return dir === undefined ? {} : { wsdl: dir };
+}
 
 /**
  * A new directory under the system's temporary directory, removed after the current test, or,
@@ -63,7 +72,7 @@ export async function terminate(admin: VimClient, victim: VimClient): Promise<vo
  * the conformance check like the shared harness's (HarnessOptions.captureDir).
  */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const harness = await Harness.start({ wsdlDir: bundleDir(), ...options });
+  const harness = await Harness.start({ wsdlDir: bundleIfPresent(), ...options });
   onTestFinished(() => harness.stop());
   return harness;
 }
@@ -75,7 +84,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 export function ownHarness(options: HarnessOptions = {}): () => Harness {
   let harness: Harness | undefined;
   beforeAll(async () => {
-    harness = await Harness.start({ wsdlDir: bundleDir(), ...options });
+    harness = await Harness.start({ wsdlDir: bundleIfPresent(), ...options });
   });
   afterAll(() => harness?.stop());
   return () => {

@@ -10,6 +10,15 @@ export function bundleCandidates(): string[] {
   return [...(env ? [resolve(env)] : []), join(ROOT, 'wsdl/vim25'), resolve(ROOT, '../shared/wsdl/vim25')];
 }
 
+/**
+ * The bundle directory when there is one: for what uses the bundle if it is there (a harness
+ * serving it under /sdk/, a client given it for the operations check) and works without it, as
+ * it must for an outsider, who has none. What cannot do without it calls bundleDir().
+ */
+export function bundleIfPresent(): string | undefined {
+  return bundleCandidates().find((d) => existsSync(join(d, 'vimService.wsdl')));
+}
+
 export function bundleDir(): string {
   const candidates = bundleCandidates();
   const found = candidates.find((d) => existsSync(join(d, 'vimService.wsdl')));

@@ -3,7 +3,7 @@
 // mutual-TLS extension login; and -instance-uuid.
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { tempDir } from '../fixtures.ts';
 import { harnessReset, harnessStats, harnessUiToken } from '../harness/vcsim.ts';
 import { clientCertificate, ownHarness, rawRequest, ref, rest, SI, soap, text, xmlEscape } from './raw.ts';
@@ -14,7 +14,7 @@ const EM = ref('ExtensionManager', 'ExtensionManager');
 const captureDir = tempDir('vim25-esx-capture-');
 
 describe('ESX mode', () => {
-  const harness = ownHarness({ esx: true, wsdlDir: bundleDir(), captureDir, instanceUuid: '52a3c7ab-0000-4000-8000-00000000e5c1' });
+  const harness = ownHarness({ esx: true, wsdlDir: bundleIfPresent(), captureDir, instanceUuid: '52a3c7ab-0000-4000-8000-00000000e5c1' });
   const h = () => harness().info;
   // raw.ts's helpers address vCenter's SessionManager; a host's is ha-sessionmgr.
   const sessionOf = async (): Promise<string> => {

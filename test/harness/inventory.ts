@@ -2,9 +2,10 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { VimClient, type ConnectOptions, type ManagedObjectReference, type TaskRef } from 'vim25-soap';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { pythonOk } from '../peers/python.ts';
 import { Harness, harnessRequest, type HarnessInfo, type HarnessOptions } from './vcsim.ts';
+import { withBundle } from '../fixtures.ts';
 
 /** RetrievePropertiesEx answers at most `size` objects per page from now on (0: all at once unless maxObjects). */
 export const harnessPageSize = (info: HarnessInfo, size: number): Promise<void> => harnessRequest(info, 'POST', '/_harness/page-size', { size });
@@ -28,14 +29,14 @@ afterAll(async () => {
 
 /** A harness of the test file's own (for anything that changes its state), stopped after the file. */
 export async function ownHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const h = await Harness.start({ wsdlDir: bundleDir(), ...options });
+  const h = await Harness.start({ wsdlDir: bundleIfPresent(), ...options });
   cleanups.push(() => h.stop());
   return h;
 }
 
 /** A logged-in client, closed after the file. */
 export async function loggedIn(info: HarnessInfo, options: Pick<ConnectOptions, 'logger'> = {}): Promise<VimClient> {
-  const c = await VimClient.connect(info.url, { ...options, tls: { ca: await import('node:fs').then((fs) => fs.readFileSync(info.certFile)) }, wsdl: bundleDir() });
+  const c = await VimClient.connect(info.url, { ...options, tls: { ca: await import('node:fs').then((fs) => fs.readFileSync(info.certFile)) }, ...withBundle() });
   cleanups.push(() => c.close());
   await c.login({ username: info.username, password: info.password });
   return c;

@@ -141,7 +141,7 @@ export interface HarnessInventory {
 }
 
 export interface HarnessOptions {
-  wsdlDir?: string;
+  wsdlDir?: string | undefined;
   apiVersion?: string;
   /** Go duration, e.g. '500ms', '30m'. */
   idleTimeout?: string;

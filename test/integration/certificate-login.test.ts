@@ -4,9 +4,9 @@ import tls from 'node:tls';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataObject, isVimFault, subjectName, TransportError, VimClient } from 'vim25-soap';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
-import { SI } from '../fixtures.ts';
+import { SI, withBundle } from '../fixtures.ts';
 import { extensionCertificate } from '../harness/tls-fixtures.ts';
 
 const KEY = 'com.example.vim25soap';
@@ -17,11 +17,11 @@ let h: Harness;
 let admin: VimClient;
 
 async function connect(tls: Record<string, unknown> = {}): Promise<VimClient> {
-  return VimClient.connect(h.info.url, { tls: { ca: h.ca, ...tls }, wsdl: bundleDir(), tunnel: { proxyPort: h.info.tunnelPort } });
+  return VimClient.connect(h.info.url, { tls: { ca: h.ca, ...tls }, ...withBundle(), tunnel: { proxyPort: h.info.tunnelPort } });
 }
 
 beforeAll(async () => {
-  h = await Harness.start({ wsdlDir: bundleDir() });
+  h = await Harness.start({ wsdlDir: bundleIfPresent() });
   admin = await connect();
   await admin.login({ username: h.info.username, password: h.info.password });
   const em = admin.serviceContent.extensionManager!;
@@ -100,7 +100,7 @@ describe('loginByCertificate on vCenter (through the sdkTunnel)', () => {
     const port = (proxy.address() as net.AddressInfo).port;
     try {
       for (const tlsOptions of [{ ca: h.ca }, { thumbprint: h.info.sha256 }]) {
-        const c = await VimClient.connect(h.info.url, { tls: tlsOptions, wsdl: bundleDir(), tunnel: { proxyPort: port } });
+        const c = await VimClient.connect(h.info.url, { tls: tlsOptions, ...withBundle(), tunnel: { proxyPort: port } });
         const err = await c.loginByCertificate({ extensionKey: KEY, cert: ext.cert, key: ext.key }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(TransportError);
         await c.close();
@@ -131,7 +131,7 @@ describe('loginByCertificate on vCenter (through the sdkTunnel)', () => {
   });
 
   it('fails with a TransportError when the tunnel proxy refuses', async () => {
-    const c = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir(), tunnel: { proxyPort: 1 } });
+    const c = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, ...withBundle(), tunnel: { proxyPort: 1 } });
     const err = await c.loginByCertificate({ extensionKey: KEY, cert: ext.cert, key: ext.key }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     await c.close();
@@ -154,10 +154,10 @@ describe('loginBySubjectName', () => {
 
 describe('loginByCertificate on ESXi (HostAgent): mutual TLS straight to the SDK URL', () => {
   it('logs in without the tunnel', async () => {
-    const esx = await Harness.start({ wsdlDir: bundleDir(), esx: true });
+    const esx = await Harness.start({ wsdlDir: bundleIfPresent(), esx: true });
     try {
       // protocol 'auto': an ESXi serves no VI/JSON, whichever wire the run prefers.
-      const opts = { tls: { ca: esx.ca }, wsdl: bundleDir(), tunnel: { proxyPort: esx.info.tunnelPort }, protocol: 'auto' as const };
+      const opts = { tls: { ca: esx.ca }, ...withBundle(), tunnel: { proxyPort: esx.info.tunnelPort }, protocol: 'auto' as const };
       const root = await VimClient.connect(esx.info.url, opts);
       expect(root.about.apiType).toBe('HostAgent');
       await root.login({ username: esx.info.username, password: esx.info.password });

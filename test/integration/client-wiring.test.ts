@@ -1,7 +1,6 @@
 // How VimClient wires its pieces, against the small vim25 server of test/harness/hostile-server.ts:
 // the keepalive runs only while there is a session, and signals reach every login, logout and
 // the connect.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -9,7 +8,7 @@ import { AbortError, VimClient } from 'vim25-soap';
 import { startHostileServer, type HostileServer } from '../harness/hostile-server.ts';
 import { extensionCertificate } from '../harness/tls-fixtures.ts';
 import { SI } from '../fixtures.ts';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { smallWsdl } from '../harness/wsdl-docs.ts';
 
 let server: HostileServer;
 beforeAll(async () => {
@@ -103,16 +102,16 @@ describe('signals', () => {
   });
 
   it('a connect aborted while it reads the WSDL stops waiting; the read, shared with another connect, goes on for that one', async () => {
-    // The bundle's documents, held back until the test lets them go; a query string of its own
+    // A small WSDL's documents, held back until the test lets them go; a query string of its own
     // keeps this read out of the process's cache of WSDLs read before.
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
     server.answers.set('?', {
       write: (res, req) => {
-        const file = join(bundleDir(), new URL(req.url!, 'https://x').pathname.split('/').pop()!);
+        const text = smallWsdl(['RetrieveServiceContent', 'Login', 'Logout', 'CurrentTime'])[new URL(req.url!, 'https://x').pathname.split('/').pop()!];
         void released.then(() => {
           res.writeHead(200, { 'Content-Type': 'text/xml' });
-          res.end(readFileSync(file));
+          res.end(text);
         });
       },
     });

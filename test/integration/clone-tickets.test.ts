@@ -2,19 +2,19 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VimClient, isVimFault } from 'vim25-soap';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { fileURLToPath } from 'node:url';
 import { handOff } from '../../examples/clone-handoff.ts';
 import { bundledEntry } from '../harness/bundle.ts';
 import { Harness } from '../harness/vcsim.ts';
 import { peer, type Peer, type PeerSession } from '../peers/run.ts';
-import { SI } from '../fixtures.ts';
+import { SI, withBundle } from '../fixtures.ts';
 
 let h: Harness;
-const connect = () => VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir() });
+const connect = () => VimClient.connect(h.info.url, { tls: { ca: h.ca }, ...withBundle() });
 
 beforeAll(async () => {
-  h = await Harness.start({ wsdlDir: bundleDir() });
+  h = await Harness.start({ wsdlDir: bundleIfPresent() });
 });
 afterAll(() => h?.stop());
 

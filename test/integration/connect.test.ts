@@ -1,11 +1,11 @@
 // connect and the first calls. The tests count what reached the server (SOAPAction values,
 // methods) and reset the counters, so they run on a harness of their own.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransportError, ValidationError, VimClient, VimFault, isVimFault } from 'vim25-soap';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { smallWsdl } from '../harness/wsdl-docs.ts';
 import { harnessReset, harnessStats, type HarnessInfo } from '../harness/vcsim.ts';
 import { connect, ownHarness, SI, tempDir } from '../fixtures.ts';
 
@@ -144,10 +144,7 @@ describe('VimClient.connect failures', () => {
   it('with a given WSDL, refuses operations it does not declare, before sending', async () => {
     // A server's WSDL without CurrentTime (as an older API version lacks newer methods).
     const dir = tempDir('vim25-wsdl-');
-    writeFileSync(join(dir, 'vimService.wsdl'), readFileSync(join(bundleDir(), 'vimService.wsdl')));
-    const wsdl = readFileSync(join(bundleDir(), 'vim.wsdl'), 'utf8');
-    const portType = /<portType\b[\s\S]*?<\/portType>/.exec(wsdl)![0];
-    writeFileSync(join(dir, 'vim.wsdl'), wsdl.replace(portType, portType.replace(/<operation name="CurrentTime">[\s\S]*?<\/operation>/, '')));
+    for (const [name, text] of Object.entries(smallWsdl(['RetrieveServiceContent', 'Login', 'Logout']))) writeFileSync(join(dir, name), text);
     await harnessReset(h);
     const c = await VimClient.connect(h.url, { tls, wsdl: dir });
     try {

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionBroker, SessionBrokerError, VimClient, type Logger } from 'vim25-soap';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { FleetProcess, terminateOthers } from '../harness/fleet.ts';
 import { loopbackServerCertificate } from '../harness/tls-fixtures.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
@@ -24,7 +24,7 @@ const logger: Logger = {
 };
 
 beforeAll(async () => {
-  h = await Harness.start({ wsdlDir: bundleDir() });
+  h = await Harness.start({ wsdlDir: bundleIfPresent() });
   owner = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, logger });
   await owner.login({ username: h.info.username, password: h.info.password });
   admin = await VimClient.connect(h.info.url, { tls: { ca: h.ca } });

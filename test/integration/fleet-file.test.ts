@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSessionStore, VimClient } from 'vim25-soap';
 import { sessionKey } from '../../src/fleet/key.ts';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { FleetRegistry, liveSessions, progressed, terminateOthers, type FleetProcess } from '../harness/fleet.ts';
 import type { ChildStart } from '../harness/fleet-child.ts';
 import { Harness, harnessStall, harnessStats } from '../harness/vcsim.ts';
@@ -21,7 +21,7 @@ let admin: VimClient;
 const fleet = new FleetRegistry();
 
 beforeAll(async () => {
-  h = await Harness.start({ wsdlDir: bundleDir() });
+  h = await Harness.start({ wsdlDir: bundleIfPresent() });
   admin = await VimClient.connect(h.info.url, { tls: { ca: h.ca } });
   await admin.login({ username: h.info.username, password: h.info.password });
 });

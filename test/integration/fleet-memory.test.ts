@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSessionStore, MemorySessionStore, SessionStoreError, VimClient, isVimFault, type Logger, type SessionStore } from 'vim25-soap';
 import { sessionKey } from '../../src/fleet/key.ts';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { liveSessions } from '../harness/fleet.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
 
@@ -14,7 +14,7 @@ let admin: VimClient;
 const clients: VimClient[] = [];
 
 beforeAll(async () => {
-  h = await Harness.start({ wsdlDir: bundleDir(), password: 'Fleet-Secret-9f3c' });
+  h = await Harness.start({ wsdlDir: bundleIfPresent(), password: 'Fleet-Secret-9f3c' });
   admin = await VimClient.connect(h.info.url, { tls: { ca: h.ca } });
   await admin.login({ username: h.info.username, password: h.info.password });
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionStoreError, VimClient, type SessionStore } from 'vim25-soap';
 import { sessionKey } from '../../src/fleet/key.ts';
 import { RedisSessionStore } from 'vim25-soap/redis';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { FleetRegistry, liveSessions, progressed, terminateOthers, type FleetProcess } from '../harness/fleet.ts';
 import type { ChildStart } from '../harness/fleet-child.ts';
 import { RedisServer } from '../harness/redis.ts';
@@ -28,7 +28,7 @@ const SI = { type: 'ServiceInstance' as const, value: 'ServiceInstance' };
 const fleet = new FleetRegistry();
 
 beforeAll(async () => {
-  [h, redis] = await Promise.all([Harness.start({ wsdlDir: bundleDir() }), RedisServer.start()]);
+  [h, redis] = await Promise.all([Harness.start({ wsdlDir: bundleIfPresent() }), RedisServer.start()]);
   admin = await VimClient.connect(h.info.url, { tls: { ca: h.ca } });
   await admin.login({ username: h.info.username, password: h.info.password });
 });

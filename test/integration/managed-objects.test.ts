@@ -8,7 +8,7 @@ import {
   type ManagedObjectReference, type MethodName, type TaskResultOf,
 } from 'vim25-soap';
 import { methodThisType } from '../../src/managed/model.ts';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
 
 let h: Harness;
@@ -16,7 +16,7 @@ let c: VimClient;
 const sc = () => c.serviceContent;
 
 beforeAll(async () => {
-  h = await Harness.start({ wsdlDir: bundleDir() });
+  h = await Harness.start({ wsdlDir: bundleIfPresent() });
   c = await VimClient.connect(h.info.url, { tls: { ca: h.ca } });
   await c.login({ username: h.info.username, password: h.info.password });
 });
@@ -134,7 +134,7 @@ describe('faults of failed tasks', () => {
 
 describe('version awareness', () => {
   it('refuses a method newer than the server\'s release before sending it, naming both releases', async () => {
-    const old = await Harness.start({ wsdlDir: bundleDir(), apiVersion: '7.0.2.0' });
+    const old = await Harness.start({ wsdlDir: bundleIfPresent(), apiVersion: '7.0.2.0' });
     // protocol 'auto': a 7.0 server serves no VI/JSON, whichever wire the run prefers.
     const client = await VimClient.connect(old.info.url, { tls: { ca: old.ca }, protocol: 'auto' });
     try {

@@ -2,16 +2,16 @@
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PluginSessionError, VimClient, isVimFault, type Logger } from 'vim25-soap';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats, harnessUiToken } from '../harness/vcsim.ts';
-import { SI } from '../fixtures.ts';
+import { SI, withBundle } from '../fixtures.ts';
 
 let h: Harness;
 let endpoint: string;
-const base = () => ({ tls: { ca: h.ca }, wsdl: bundleDir() });
+const base = () => ({ tls: { ca: h.ca }, ...withBundle() });
 
 beforeAll(async () => {
-  h = await Harness.start({ wsdlDir: bundleDir() });
+  h = await Harness.start({ wsdlDir: bundleIfPresent() });
   endpoint = `${new URL(h.info.url).origin}/api/ui?locale=en#/some/view`;
 });
 afterAll(() => h?.stop());
@@ -69,13 +69,13 @@ describe('VimClient.fromPluginSession', () => {
 
   it('reports a vCenter the vsphere-ui service does not know (404) as unknownVcenter', async () => {
     // The SDK endpoint is a second vCenter; the UI endpoint belongs to the first and knows only its own GUID.
-    const other = await Harness.start({ wsdlDir: bundleDir(), instanceUuid: '11111111-2222-3333-4444-555555555555' });
+    const other = await Harness.start({ wsdlDir: bundleIfPresent(), instanceUuid: '11111111-2222-3333-4444-555555555555' });
     try {
       const { token } = await harnessUiToken(h.info);
       const before = await harnessStats(h.info);
       const err = await failure(VimClient.fromPluginSession({
         sessionToken: token, uiApiEndpoint: endpoint, vcGuid: other.info.instanceUuid, sdkUrl: other.info.url,
-        allowedHosts: [new URL(h.info.url).host], tls: { ca: [other.ca, h.ca] }, wsdl: bundleDir(),
+        allowedHosts: [new URL(h.info.url).host], tls: { ca: [other.ca, h.ca] }, ...withBundle(),
       }));
       expect(err.reason).toBe('unknownVcenter');
       expect(err.status).toBe(404);

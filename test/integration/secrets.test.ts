@@ -3,20 +3,21 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { VimClient, type Logger } from 'vim25-soap';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { Harness, harnessUiToken } from '../harness/vcsim.ts';
 import { extensionCertificate } from '../harness/tls-fixtures.ts';
+import { withBundle } from '../fixtures.ts';
 
 describe('secrets stay out of logs, errors and inspect output', () => {
   it('across password login, clone tickets, the plug-in flow and failing logins', async () => {
     const password = 'Sup3r-Secret-Passw0rd';
-    const h = await Harness.start({ wsdlDir: bundleDir(), password });
+    const h = await Harness.start({ wsdlDir: bundleIfPresent(), password });
     const lines: string[] = [];
     const errors: unknown[] = [];
     // JSON.stringify reads every field (getters included), as a structured logger would.
     const log = (level: string) => (m: string, d?: Record<string, unknown>) => lines.push(`${level} ${m} ${JSON.stringify(d ?? {}, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
     const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-    const options = { tls: { ca: h.ca }, wsdl: bundleDir(), logger };
+    const options = { tls: { ca: h.ca }, ...withBundle(), logger };
     const secrets: string[] = [password, 'wrong-Passw0rd-xyz'];
     try {
       const a = await VimClient.connect(h.info.url, options);

@@ -6,12 +6,12 @@ import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VimClient, isVimFault, type Logger, type UserSession } from 'vim25-soap';
-import { bundleDir, ROOT } from '../../scripts/lib/paths.ts';
+import { ROOT, bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { packageFiles } from '../harness/package.ts';
 import { harnessRestart, harnessStats } from '../harness/vcsim.ts';
-import { connect, loggedIn, SI, startHarness, terminate } from '../fixtures.ts';
+import { connect, loggedIn, SI, startHarness, terminate, withBundle } from '../fixtures.ts';
 
-const withWsdl = { wsdl: bundleDir() };
+const withWsdl = withBundle();
 
 /** A realistic keepalive interval: no test waits for it (the clock is a fake one). */
 const INTERVAL = 10 * 60_000;
@@ -150,14 +150,14 @@ describe('keepalive and lifecycle', () => {
     const script = `
       import { VimClient } from ${JSON.stringify(pathToFileURL(packageFiles()['vim25-soap']).href)};
       import { readFileSync } from 'node:fs';
-      const c = await VimClient.connect(process.env.URL, { tls: { ca: readFileSync(process.env.CA) }, wsdl: process.env.WSDL, keepAliveIntervalMs: 100 });
+      const c = await VimClient.connect(process.env.URL, { tls: { ca: readFileSync(process.env.CA) }, wsdl: process.env.WSDL || undefined, keepAliveIntervalMs: 100 });
       await c.login({ username: process.env.U, password: process.env.P });
       await c.close();
       console.log('closed');
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
       cwd: ROOT,
-      env: { ...process.env, URL: h.info.url, CA: h.info.certFile, WSDL: bundleDir(), U: h.info.username, P: h.info.password },
+      env: { ...process.env, URL: h.info.url, CA: h.info.certFile, WSDL: bundleIfPresent() ?? '', U: h.info.username, P: h.info.password },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -8,11 +8,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TransportError, isVimFault } from 'vim25-soap';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import {  } from '../../scripts/lib/paths.ts';
 import { harnessSetPassword, harnessStall, harnessStats, harnessUnavailable, type Harness } from '../harness/vcsim.ts';
-import { connect, loggedIn, SI, startHarness, tempDir, terminate } from '../fixtures.ts';
+import { connect, loggedIn, SI, startHarness, tempDir, terminate, withBundle } from '../fixtures.ts';
 
-const withWsdl = { wsdl: bundleDir() };
+const withWsdl = withBundle();
 
 /** Resolves once the harness reports `count` live sessions (vcsim ends idle ones on a timer of its own). */
 async function sessionsReach(h: Harness, count: number): Promise<void> {

@@ -7,21 +7,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataObject, isVimFault, TokenError, VimClient, type FaultName } from 'vim25-soap';
 import { tokenHeader } from '../../src/session/token.ts';
 import { requestEnvelope } from '../../src/soap/envelope.ts';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { Harness, harnessSetLocalTickets, harnessSetSspi, harnessStats, sspiFirstToken, sspiResponseToken } from '../harness/vcsim.ts';
-import { SI } from '../fixtures.ts';
+import { SI, withBundle } from '../fixtures.ts';
 import { extensionCertificate } from '../harness/tls-fixtures.ts';
 
 let h: Harness;
 let admin: VimClient;
-const connect = () => VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir() });
+const connect = () => VimClient.connect(h.info.url, { tls: { ca: h.ca }, ...withBundle() });
 const fault = async (p: Promise<unknown>, name: FaultName): Promise<void> => {
   const err = await p.then(() => undefined, (e: unknown) => e);
   expect(isVimFault(err, name), `${name} expected, got ${String(err)}`).toBe(true);
 };
 
 beforeAll(async () => {
-  h = await Harness.start({ wsdlDir: bundleDir() });
+  h = await Harness.start({ wsdlDir: bundleIfPresent() });
   admin = await connect();
   await admin.login({ username: h.info.username, password: h.info.password });
 });
@@ -200,7 +200,7 @@ describe('the faults the SessionManager reference lists, as typed VimFaults', ()
   });
 
   it('InvalidLocale on every login, NotAuthenticated without a session, NotSupported and NoSubjectName', async () => {
-    const c = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir(), tunnel: { proxyPort: h.info.tunnelPort } });
+    const c = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, ...withBundle(), tunnel: { proxyPort: h.info.tunnelPort } });
     await fault(c.login({ username: h.info.username, password: h.info.password, locale: 'xx_YY' }), 'InvalidLocale');
     await fault(c.loginByToken({ token: await c.issueToken({ stsUrl: h.info.stsUrl, username: 'a', password: 'b' }), locale: 'xx_YY' }), 'InvalidLocale');
     await fault(c.loginBySSPI({ token: sspiFirstToken(h.info.username), next: async (ch) => sspiResponseToken(ch, h.info.username), locale: 'xx_YY' }), 'InvalidLocale');

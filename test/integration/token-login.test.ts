@@ -1,17 +1,17 @@
 // SSO token logins: a bearer token from the STS simulator, and re-authentication through a provider.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isVimFault, TokenError, VimClient, type SamlToken } from 'vim25-soap';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
-import { SI } from '../fixtures.ts';
+import { SI, withBundle } from '../fixtures.ts';
 
 let h: Harness;
 let admin: VimClient;
 let stsUrl: string;
-const connect = () => VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir() });
+const connect = () => VimClient.connect(h.info.url, { tls: { ca: h.ca }, ...withBundle() });
 
 beforeAll(async () => {
-  h = await Harness.start({ wsdlDir: bundleDir() });
+  h = await Harness.start({ wsdlDir: bundleIfPresent() });
   admin = await connect();
   await admin.login({ username: h.info.username, password: h.info.password });
   const [option] = await admin.call('QueryOptions', admin.serviceContent.setting!, { name: 'config.vpxd.sso.sts.uri' });

@@ -2,9 +2,9 @@
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TransportError, VimClient, type Logger } from 'vim25-soap';
-import { bundleDir } from '../../scripts/lib/paths.ts';
+import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { Harness, harnessDrop, harnessReset, harnessStall, harnessStats, harnessUnavailable } from '../harness/vcsim.ts';
-import { SI } from '../fixtures.ts';
+import { SI, withBundle } from '../fixtures.ts';
 // This one test watches a client's transport, which nothing in the bundle exposes: that client is
 // made from src, whose module-private wiring (internals.ts) a test of src may read.
 import { VimClient as SourceClient } from '../../src/client.ts';
@@ -21,8 +21,8 @@ const onUnhandled = (e: unknown) => unhandled.push(e);
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
-  h = await Harness.start({ wsdlDir: bundleDir(), password: 'S3cret-Pa55word!' });
-  c = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir(), logger, timeoutMs: 3000 });
+  h = await Harness.start({ wsdlDir: bundleIfPresent(), password: 'S3cret-Pa55word!' });
+  c = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, ...withBundle(), logger, timeoutMs: 3000 });
   await c.login({ username: h.info.username, password: h.info.password });
 });
 afterAll(async () => {
@@ -47,7 +47,7 @@ describe('hostile answers', () => {
   it.each(['https', 'undici'] as const)('times out a stalled answer at timeoutMs, not a moment before or after, over %s', async (http) => {
     // A client of its own, logged in before the clock is faked: a stack's first requests arm
     // timers of its own (undici's), which must stay on the real clock.
-    const own = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir(), http });
+    const own = await VimClient.connect(h.info.url, { tls: { ca: h.ca }, ...withBundle(), http });
     try {
       await own.login({ username: h.info.username, password: h.info.password });
       // Held far longer than the test may run: only the call's deadline can end it.
@@ -74,10 +74,10 @@ describe('hostile answers', () => {
 
   it('leaves process-wide TLS settings and the global agent alone', async () => {
     const before = { env: process.env.NODE_TLS_REJECT_UNAUTHORIZED, agent: https.globalAgent, options: { ...https.globalAgent.options } };
-    const insecure = await VimClient.connect(h.info.url, { tls: { insecure: true }, wsdl: bundleDir() });
+    const insecure = await VimClient.connect(h.info.url, { tls: { insecure: true }, ...withBundle() });
     await insecure.call('CurrentTime', SI).catch(() => undefined);
     await insecure.close();
-    const pinned = await VimClient.connect(h.info.url, { tls: { thumbprint: h.info.sha1 }, wsdl: bundleDir() });
+    const pinned = await VimClient.connect(h.info.url, { tls: { thumbprint: h.info.sha1 }, ...withBundle() });
     await pinned.close();
     expect(process.env.NODE_TLS_REJECT_UNAUTHORIZED).toBe(before.env);
     expect(https.globalAgent).toBe(before.agent);
@@ -116,7 +116,7 @@ describe('hostile answers', () => {
   });
 
   it('a new client moves from Node\'s HTTP stack to undici\'s pools when 16 callers appear, without a failed call', async () => {
-    const fresh = await SourceClient.connect(h.info.url, { tls: { ca: h.ca }, wsdl: bundleDir(), logger });
+    const fresh = await SourceClient.connect(h.info.url, { tls: { ca: h.ca }, ...withBundle(), logger });
     try {
       const transport = internalsOf(fresh)!.transport;
       const vias: HttpPath[] = [];

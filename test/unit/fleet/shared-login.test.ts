@@ -78,6 +78,28 @@ describe('sharedLogin', () => {
     expect(ctx.adopted).toEqual(['session-1']);
   });
 
+  it('releases its login lock when the login fails, so the next login need not wait out the lock TTL', async () => {
+    const live = new Set<string>();
+    const store = new MemorySessionStore({ lockTtlMs: 60_000 });
+    const inner = counting(live);
+    const login = inner.login;
+    const transient = new Error('connection reset');
+    let failures = 1;
+    inner.login = async (c) => {
+      if (failures-- > 0) throw transient;
+      return login(c);
+    };
+    const strategy = sharedLogin(inner, options(store));
+    await expect(strategy.login(context(live))).rejects.toBe(transient);
+    // Still held, the lock would keep every client (this one too) off the store for 60 s.
+    const lock = await store.lock(KEY, 1);
+    expect(lock).toBeDefined();
+    await lock!.release();
+    await strategy.login(context(live));
+    expect(inner.logins).toBe(1);
+    expect(await store.get(KEY)).toBe('session-1'); // logged in under the lock, and shared
+  });
+
   it('stops waiting for another client\'s login lock when the login is aborted', async () => {
     const live = new Set<string>();
     const store = new MemorySessionStore({ pollIntervalMs: 60_000 });

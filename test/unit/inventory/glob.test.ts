@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError, VimError } from '../../../src/errors.ts';
 import { InvalidPatternError } from '../../../src/inventory/errors.ts';
 import { globMatcher, isPath, MAX_PATTERN_LENGTH, MAX_PATTERN_LEVELS, parseInventoryPath } from '../../../src/inventory/glob.ts';
+import { cpuMs } from '../../harness/cpu-clock.ts';
 
 describe('globMatcher', () => {
   it.each<[string, string, boolean]>([
@@ -110,32 +111,44 @@ describe('globMatcher', () => {
 
 /** CPU milliseconds (user + system) this process spent matching `names`; stops once past `budgetMs`. */
 function cpuMsToMatch(glob: string, names: readonly string[], budgetMs: number): { ms: number; matched: number } {
-  const start = process.cpuUsage();
-  const elapsed = () => {
-    const { user, system } = process.cpuUsage(start);
-    return (user + system) / 1000;
-  };
-  const test = globMatcher(glob);
-  let matched = 0;
-  for (let i = 0; i < names.length; i++) {
-    if (test(names[i]!)) matched++;
-    if (i % 64 === 0 && elapsed() > budgetMs) break;
+  // The matcher's own code compiled first (another glob, untimed), and the cheapest of three
+  // tries: a busy machine's JIT and GC threads count in the process's CPU time on Node 20 (no
+  // per-thread clock), while a backtracking matcher is over budget on every try.
+  globMatcher('*warm?up*')(names[0] ?? '');
+  let best = { ms: Infinity, matched: 0 };
+  for (let attempt = 0; attempt < 3 && best.ms >= budgetMs; attempt++) {
+    const start = cpuMs();
+    const test = globMatcher(glob);
+    let matched = 0;
+    for (let i = 0; i < names.length; i++) {
+      if (test(names[i]!)) matched++;
+      if (i % 64 === 0 && cpuMs() - start > budgetMs) break;
+    }
+    const ms = cpuMs() - start;
+    if (ms < best.ms) best = { ms, matched };
   }
-  return { ms: elapsed(), matched };
+  return best;
 }
+
+// Instrumented for mutation testing (stryker.config.mjs), the matcher counts every statement it
+// runs and is ~100 times slower: a tenth of the names and twenty times the budget keep the test
+// as quick and still leave a backtracking matcher, exponential in the stars, far over it.
+const INSTRUMENTED = '__stryker__' in globalThis;
+const NAMES = INSTRUMENTED ? 1_000 : 10_000;
+const BUDGET_MS = INSTRUMENTED ? 1_000 : 50;
 
 describe('globMatcher cost', () => {
   // CPU time, not wall-clock time: the suite must pass with both cores busy.
   it('matches a 40-character glob with 20 stars against 10 000 names in under 50 ms of CPU', () => {
     // Names that almost match `*a*a…*b` are a backtracking matcher's worst case; one in ten matches.
-    const names = Array.from({ length: 10_000 }, (_, i) => 'a'.repeat(40 + (i % 24)) + (i % 10 === 0 ? 'b' : ''));
+    const names = Array.from({ length: NAMES }, (_, i) => 'a'.repeat(40 + (i % 24)) + (i % 10 === 0 ? 'b' : ''));
     // A backtracking matcher is exponential in the stars and cannot be interrupted: one star more
     // at a time, stopping at the first count over budget, it fails in a second instead of hanging.
     for (let stars = 1; stars <= 20; stars++) {
       const glob = `${'*a'.repeat(stars - 1)}*b`;
-      const { ms, matched } = cpuMsToMatch(glob, names, 50);
-      expect(ms, `${glob} (${stars} stars)`).toBeLessThan(50);
-      expect(matched).toBe(1000);
+      const { ms, matched } = cpuMsToMatch(glob, names, BUDGET_MS);
+      expect(ms, `${glob} (${stars} stars)`).toBeLessThan(BUDGET_MS);
+      expect(matched).toBe(NAMES / 10);
       if (stars === 20) expect(glob).toHaveLength(40);
     }
   });

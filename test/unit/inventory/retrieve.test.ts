@@ -27,6 +27,8 @@ type Step = RetrieveResult | Error | 'hang';
 class ScriptedClient extends ScriptedInventoryClient {
   // `calls` also names the token of the token methods.
   readonly refused: string[] = [];
+  /** The arguments of each call that reached the server, by method. */
+  readonly sent = new Map<string, unknown[]>();
   script: Step[] = [];
   /** Methods other than the two scripted ones that fail once they reach the server. */
   readonly failing = new Map<string, Error>();
@@ -44,6 +46,7 @@ class ScriptedClient extends ScriptedInventoryClient {
       throw abortedBy(signal, 'request aborted');
     }
     this.calls.push(call);
+    this.sent.set(method, [...(this.sent.get(method) ?? []), args]);
     const failure = this.failing.get(method);
     if (failure) throw failure;
     switch (method) {
@@ -217,5 +220,48 @@ describe('retrievePages', () => {
       if (rows[0]!.name === 'vm3') break;
     }
     expect(last.cleanup()).toEqual(['DestroyView session[1]view']);
+  });
+});
+
+describe('what is asked of the server', () => {
+  const drain = async (pages: AsyncIterable<unknown>): Promise<void> => {
+    for await (const _ of pages);
+  };
+  const retrieveOptions = async (read: (client: InventoryClient) => Promise<unknown>): Promise<unknown> => {
+    const client = new ScriptedClient();
+    client.script = [page(1, 1)];
+    await read(client);
+    return (client.sent.get('RetrievePropertiesEx')?.[0] as { options?: unknown }).options;
+  };
+
+  it('retrievePages asks for pageSize objects a page, 1000 by default; retrieve leaves the page size to the server', async () => {
+    expect(await retrieveOptions((c) => drain(retrievePages(c, 'VirtualMachine', ['name'], { pageSize: 2 })))).toEqual({ maxObjects: 2 });
+    expect(await retrieveOptions((c) => drain(retrievePages(c, 'VirtualMachine', ['name'])))).toEqual({ maxObjects: 1000 });
+    expect(await retrieveOptions((c) => retrieve(c, 'VirtualMachine', ['name']))).toEqual({});
+  });
+
+  it('reads the objects of the type in a recursive ContainerView of the root folder (or the root given), not the view itself', async () => {
+    for (const [root, container] of [[undefined, ref('Folder', 'group-d1')], [ref('Folder', 'group-v3'), ref('Folder', 'group-v3')]] as const) {
+      const client = new ScriptedClient();
+      client.script = [page(1, 1)];
+      await retrieve(client, 'VirtualMachine', ['name', 'runtime.powerState'], { root });
+      expect(client.sent.get('CreateContainerView')).toEqual([{ container, type: ['VirtualMachine'], recursive: true }]);
+      expect(client.sent.get('RetrievePropertiesEx')).toEqual([{
+        specSet: [{
+          objectSet: [{ obj: ref('ContainerView', 'session[1]view'), skip: true, selectSet: [{ _typeName: 'TraversalSpec', name: 'view', type: 'ContainerView', path: 'view', skip: false }] }],
+          propSet: [{ type: 'VirtualMachine', pathSet: ['name', 'runtime.powerState'] }],
+        }],
+        options: {},
+      }]);
+    }
+  });
+
+  it('refuses a page size that is not a positive integer before asking the server anything', () => {
+    for (const pageSize of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const client = new ScriptedClient();
+      expect(() => retrievePages(client, 'VirtualMachine', ['name'], { pageSize }), String(pageSize)).toThrow(new RangeError(`pageSize must be a positive integer, not ${String(pageSize)}`));
+      expect(client.calls).toEqual([]);
+    }
+    expect(() => retrievePages(new ScriptedClient(), 'VirtualMachine', ['name'], { pageSize: 1 })).not.toThrow();
   });
 });

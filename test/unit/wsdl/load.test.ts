@@ -9,13 +9,12 @@ import { silentLogger } from '../../../src/logger.ts';
 import { HttpTransport } from '../../../src/transport/http.ts';
 import { cacheKey, loadServiceDescription, wsdlLocation } from '../../../src/wsdl/load.ts';
 import { tempDir } from '../../fixtures.ts';
+import { interfaceWsdl, SERVICE_WSDL } from '../../harness/wsdl-docs.ts';
 
 const transport = new HttpTransport({ tls: {}, jar: new CookieJar(), logger: silentLogger, timeoutMs: 1000, maxResponseBytes: 1 << 20, maxSockets: 1, idleSocketMs: 1000, userAgent: 't' });
 
-const SERVICE = '<?xml version="1.0"?><!-- the service --><definitions targetNamespace="urn:vim25Service" xmlns="http://schemas.xmlsoap.org/wsdl/"><import location="vim.wsdl" namespace="urn:vim25"/><service name="VimService"/></definitions>';
-const iface = (ops: string[], extra = '') => `<?xml version="1.0"?><definitions targetNamespace="urn:vim25" xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/">${extra}`
-  + `<portType name="VimPortType">${ops.map((o) => `<operation name="${o}"><input/></operation>`).join('')}</portType>`
-  + `<binding name="VimBinding">${ops.map((o) => `<operation name="${o}"><soap:operation soapAction="urn:vim25/8.0.3.0"/></operation>`).join('')}</binding></definitions>`;
+const SERVICE = SERVICE_WSDL;
+const iface = interfaceWsdl;
 
 function bundle(files: Record<string, string>): string {
   const dir = tempDir('vim25-wsdl-unit-');
