@@ -1,20 +1,24 @@
 // ESX mode (vcsim's ESX model, about.apiType HostAgent) with the harness's additions kept:
 // WSDL serving, control routes, observability, capture, ExtensionManager and the direct
 // mutual-TLS extension login; and -instance-uuid.
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { tempDir } from '../fixtures.ts';
 import { harnessReset, harnessStats, harnessUiToken } from '../harness/vcsim.ts';
 import { clientCertificate, ownHarness, rawRequest, ref, rest, SI, soap, text, xmlEscape } from './raw.ts';
 import { postEnvelope } from './wssec.ts';
+import { smallWsdl } from '../harness/wsdl-docs.ts';
 
 const SM = ref('SessionManager', 'ha-sessionmgr');
 const EM = ref('ExtensionManager', 'ExtensionManager');
 const captureDir = tempDir('vim25-esx-capture-');
+// What the harness serves under /sdk/: a small WSDL of its own (the VMware bundle is not needed to test the serving).
+const wsdlDir = tempDir('vim25-esx-wsdl-');
+for (const [name, text] of Object.entries(smallWsdl(['RetrieveServiceContent', 'Login']))) writeFileSync(join(wsdlDir, name), text);
 
 describe('ESX mode', () => {
-  const harness = ownHarness({ esx: true, wsdlDir: bundleIfPresent(), captureDir, instanceUuid: '52a3c7ab-0000-4000-8000-00000000e5c1' });
+  const harness = ownHarness({ esx: true, wsdlDir, captureDir, instanceUuid: '52a3c7ab-0000-4000-8000-00000000e5c1' });
   const h = () => harness().info;
   // raw.ts's helpers address vCenter's SessionManager; a host's is ha-sessionmgr.
   const sessionOf = async (): Promise<string> => {
@@ -35,7 +39,7 @@ describe('ESX mode', () => {
     expect(h().stsUrl).toBe('');
   });
 
-  it('serves the WSDL bundle and the version file', async () => {
+  it('serves the WSDL files and the version file', async () => {
     const wsdl = await rawRequest(h(), '/sdk/vimService.wsdl');
     expect(wsdl.status).toBe(200);
     expect(wsdl.body).toContain('definitions');
