@@ -146,6 +146,9 @@ function referencedDocuments(text: string): string[] {
   return refs;
 }
 
+/** What a 404 for the WSDL means: a server (vcsim, a proxy) that serves none, and what to do instead. */
+const MISSING_WSDL_HINT = ': the server serves no WSDL there (vcsim serves none). Pass one: createSoapClient(client, { wsdl: \'/path/to/vimService.wsdl\' }) (a directory or file of the vim25 WSDL bundle, or a URL)';
+
 function readDocument(location: string, http: IHttpClient): Promise<string> {
   if (!/^https?:\/\//i.test(location)) {
     return readFile(location, 'utf8').catch((err: unknown) => {
@@ -155,7 +158,7 @@ function readDocument(location: string, http: IHttpClient): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     http.request(location, null, (err: unknown, res?: { status?: number }, body?: unknown) => {
       if (err) reject(err);
-      else if (res?.status !== 200 || typeof body !== 'string') reject(new TransportError(`cannot load ${location}: HTTP ${res?.status ?? '?'}`, { code: 'EWSDL', status: res?.status }));
+      else if (res?.status !== 200 || typeof body !== 'string') reject(new TransportError(`cannot load ${location}: HTTP ${res?.status ?? '?'}${res?.status === 404 ? MISSING_WSDL_HINT : ''}`, { code: 'EWSDL', status: res?.status }));
       else resolve(body);
     });
   });

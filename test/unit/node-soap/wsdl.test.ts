@@ -107,5 +107,9 @@ describe('sharedWsdl', () => {
     expect(tooMany).toMatchObject({ code: 'EWSDL', message: expect.stringMatching(/more than 64 documents/) });
     const partial = server({ 'service.wsdl': SERVICE });
     await expect(sharedWsdl(`${partial.sdk}service.wsdl`, partial, CA)).rejects.toMatchObject({ code: 'EWSDL', message: expect.stringMatching(/t\.wsdl: HTTP 404/) });
+    // A server that serves no WSDL at all (vcsim): the error says so and how to pass one.
+    await expect(sharedWsdl(`${noHttp.sdk}vimService.wsdl`, noHttp, CA)).rejects.toMatchObject({
+      code: 'EWSDL', message: expect.stringMatching(/HTTP 404: the server serves no WSDL there \(vcsim serves none\)\. Pass one: createSoapClient\(client, \{ wsdl:/),
+    });
   });
 });
