@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_OUT, MANIFEST_PATH, installBundle, writeManifest, type HttpsOptions } from './lib/bundle.ts';
+import { DEFAULT_OUT, MANIFEST_PATH, installBundle, writeManifest, type HttpsOptions } from './lib/wsdl-bundle.ts';
 import { ROOT, bundleDir } from './lib/paths.ts';
 
 const USAGE = 'usage: npm run wsdl -- --from <dir | https://host/sdk> [--out DIR] [--insecure] [--ca FILE]\n' +

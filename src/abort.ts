@@ -1,8 +1,10 @@
 // Waits that end early when a caller's AbortSignal fires, rejecting as an aborted call does
 // (abortedBy): a pause between two tries, or a wait on something the caller does not own alone
 // (a re-login in flight, a WSDL shared by every client of the process), which goes on for the
-// others.
-import { abortedBy } from './errors.ts';
+// others. And what an operation of several calls needs to end as one aborted call would: a
+// signal of its own linked to the caller's, the check between two calls, and the error it
+// rejects with whichever step noticed.
+import { AbortError, abortedBy } from './errors.ts';
 
 /**
  * `promise`, or abortedBy's rejection as soon as `signal` fires. The promise itself goes on, and
@@ -28,4 +30,32 @@ export function delay(ms: number, signal: AbortSignal | undefined, message: stri
     timer = setTimeout(resolve, ms);
   });
   return untilAborted(elapsed, signal, message).finally(() => clearTimeout(timer));
+}
+
+/** A signal that fires when `outer` does or when `abort()` is called, for one call at a time. */
+export function linkedController(outer: AbortSignal | undefined): { signal: AbortSignal; abort: (reason?: unknown) => void; dispose: () => void } {
+  const ctrl = new AbortController();
+  const onAbort = (): void => ctrl.abort(outer?.reason);
+  if (outer?.aborted) ctrl.abort(outer.reason);
+  else outer?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: ctrl.signal,
+    abort: (reason) => ctrl.abort(reason),
+    dispose: () => outer?.removeEventListener('abort', onAbort),
+  };
+}
+
+/**
+ * What an operation rejects with once its caller's signal fired, whichever step noticed (a call
+ * in flight, a check between calls): the same as a call rejects with (abortedBy: the caller's
+ * own reason, else an AbortError with code EABORTED), so a caller sees one error for one abort.
+ */
+export function abortedOr(signal: AbortSignal | undefined, err: unknown): unknown {
+  if (!signal?.aborted) return err;
+  return err instanceof AbortError ? err : abortedBy(signal, 'aborted');
+}
+
+/** The check between two calls: throws what abortedOr would. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortedBy(signal, 'aborted');
 }

@@ -1,39 +1,38 @@
-// VimClient: the public surface, wiring only. It builds one client's pieces (the transport with
-// its TLS policy and cookie jar, the call pipeline, the session and its keepalive) and exposes
-// typed calls. Every call on the wire goes through the pipeline of soap/pipeline.ts.
+// VimClient: the public surface, wiring only. connect.ts bootstraps a client's pieces (the
+// transport with its TLS policy and cookie jar, the wire, the ServiceContent); the constructor
+// wires them to the session, its keepalive and the call pipeline, and every method hands its
+// work to the module of its concern: the login strategies (session/strategies.ts), the plug-in
+// flow (session/plugin.ts), STS tokens (session/token.ts), ticketed HTTP
+// (session/service-ticket.ts), `ref()`'s checks (managed/checks.ts), the inventory layer
+// (inventory/). Every call on the wire goes through the pipeline of soap/pipeline.ts.
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import type { CookieJar } from 'tough-cookie';
-import { WSDL_VERSION } from './generated/metadata.ts';
+import { connect, SERVICE_INSTANCE, type ClientParts, type ConnectOptions } from './connect.ts';
 import type { MethodName, VimMethods } from './generated/methods.ts';
 import type { AboutInfo, ManagedObjectReference, ServiceContent, UserSession } from './generated/types.ts';
-import { untilAborted } from './abort.ts';
 import { TransportError, type VimFault } from './errors.ts';
 import { setInternals } from './internals.ts';
 import type { ManagedTypeName } from './generated/managed.ts';
-import { isManagedObjectReference, isManagedTypeName } from './managed/model.ts';
-import { silentLogger, type Logger } from './logger.ts';
-import type { DecodeLimits } from './binding/decode.ts';
+import { checkedReference } from './managed/checks.ts';
+import type { Logger } from './logger.ts';
 import { KeepAlive } from './session/keepalive.ts';
 import { Session, type SessionEvent } from './session/session.ts';
-import { cleanUiApiEndpoint, hostAllowed, PluginSessionError, requestCloneTicket } from './session/plugin.ts';
-import { cloneTicketLogin, extensionLogin, passwordLogin, sspiLogin, tokenLogin, type TokenSource } from './session/strategies.ts';
-import { localTicketLogin, SessionManagerCalls, type ImpersonateUserOptions } from './session/manager.ts';
-import { DEFAULT_LOCAL_TICKET_DIRECTORIES, isLoopbackUrl, LocalTicketError } from './session/local-ticket.ts';
-import { issueToken, type IssueTokenOptions, type SamlToken } from './session/token.ts';
-import type { WsdlOperations } from './soap/exchange.ts';
-import { soapPipeline, type CallOptions, type Invoke, type PipelineOptions } from './soap/pipeline.ts';
-import { checkProtocol, chooseWire, type Protocol, type ProtocolOption } from './soap/protocol.ts';
-import { fetchServerVersion } from './soap/versions.ts';
-import { cookieJar } from './transport/cookies.ts';
-import { HttpTransport } from './transport/http.ts';
-import { plainRequest } from './transport/plain.ts';
-import type { TlsOptions } from './transport/tls.ts';
-import { loadServiceDescription, wsdlLocation, type ServiceDescription } from './wsdl/load.ts';
+import { pluginSession } from './session/plugin.ts';
+import { requestWithTicket } from './session/service-ticket.ts';
+import {
+  brokerLogin, cloneTicketLogin, extensionLogin, localTicketLogin, passwordLogin, sspiLogin, tokenLogin, type BrokerLoginOptions, type TokenSource,
+} from './session/strategies.ts';
+import { SessionManagerCalls, type ImpersonateUserOptions } from './session/manager.ts';
+import { issueTokenFromServer, type IssueTokenOptions, type SamlToken } from './session/token.ts';
+import { soapPipeline, type CallOptions, type Invoke } from './soap/pipeline.ts';
+import type { Protocol } from './soap/protocol.ts';
+import type { HttpTransport } from './transport/http.ts';
+import { urlHostname } from './transport/url.ts';
 import { find, type FindOptions } from './inventory/finder.ts';
 import { events, tasks, type EventsOptions, type HistoryOptions, type TypedEvent } from './inventory/history.ts';
 import { metrics, watchMetrics, type CounterName, type MetricEntity, type MetricPoint, type MetricRow, type MetricsOptions, type WatchMetricsOptions } from './inventory/metrics.ts';
-import type { ManagedObjectReference as TypedRef, PropertyPath, TaskRef, TaskResultOf } from './inventory/model.ts';
+import type { ManagedObjectReference as TypedRef, PropertyPath, TaskRef, TaskResultOf } from './inventory/typed-model.ts';
 import { retrieve, retrieveOne, retrievePages, type RetrieveOptions, type RetrievePagesOptions } from './inventory/retrieve.ts';
 import type { Row } from './inventory/rows.ts';
 import { waitForTask, waitForTasks, type WaitForTaskOptions } from './inventory/task.ts';
@@ -42,70 +41,8 @@ import type { TaskInfo } from './generated/types.ts';
 import { sessionKey } from './fleet/key.ts';
 import { sharedLogin } from './fleet/shared-login.ts';
 import type { SessionStore } from './fleet/store.ts';
-import { brokerLogin, type BrokerLoginOptions } from './fleet/broker.ts';
 
-export interface ConnectOptions {
-  /**
-   * Path or URL of vimService.wsdl (or its directory), e.g. an older server's: calls to
-   * operations it does not declare are refused before anything is sent. Default: none needed
-   * (every type comes from the WSDL the library was generated from).
-   */
-  wsdl?: string;
-  tls?: TlsOptions;
-  /** Deadline for each request, in ms. Default 120 000. */
-  timeoutMs?: number;
-  /** Log in again when a replayable session dies (default true). */
-  reauthenticate?: boolean;
-  /** Keep the session alive while idle (default off). */
-  keepAliveIntervalMs?: number;
-  tunnel?: { proxyPort?: number };
-  logger?: Logger;
-  /**
-   * Debug mode: `logger.debug` also receives each SOAP request as it is sent ('request', with
-   * `envelope`) and each decoded answer ('call', with `result`), secret fields redacted (passwords,
-   * tickets, session keys; a token login's WS-Security header is left out). For finding out what
-   * went on the wire; it costs an extra encoding per call.
-   */
-  debug?: boolean;
-  /** vim25 version for SOAPAction. Default: the server's (vimServiceVersions.xml, then about.apiVersion). */
-  version?: string;
-  /**
-   * The wire: 'soap' (default), 'json' (vCenter 8.0 Update 1+'s VI/JSON API; a server without it
-   * fails to connect with ENOJSON) or 'auto' (VI/JSON when the server serves it, else SOAP; the
-   * `debug` log says which). Decided by reading the ServiceContent over VI/JSON. `client.protocol`
-   * says which is in use. Every method, login and helper works on both; sessions are unified.
-   */
-  protocol?: ProtocolOption | undefined;
-  /** Answers larger than this (decompressed) fail instead of being read further. Default 256 MiB. */
-  maxResponseBytes?: number;
-  /**
-   * Elements one answer may hold, checked while it is decoded, so that memory is bounded by
-   * what the caller allows and not only by the bytes on the wire. Default 2 000 000 (a
-   * 2048-VM RetrievePropertiesEx page with every device has 299 012).
-   */
-  maxResponseElements?: number;
-  /** How deep elements of an answer may nest. Default 256 (vim25 answers are under 20 deep). */
-  maxResponseDepth?: number;
-  /** Concurrent connections to the server. Default 16. */
-  maxSockets?: number;
-  /**
-   * Which HTTP stack carries the requests. 'auto' (default): Node's own `node:https` until the
-   * process is busy (two requests in flight at once, or 200 requests), then undici's keep-alive
-   * pools, which are loaded only then. A short job never pays for loading undici and for V8
-   * optimizing its WebAssembly HTTP parser (~50 ms and ~30 MB); a service gets undici's
-   * throughput. 'https' or 'undici': that stack only. Both apply the same TLS policy, limits,
-   * deadlines and replay rules.
-   */
-  http?: 'auto' | 'https' | 'undici';
-  /** Aborts the connect. */
-  signal?: AbortSignal | undefined;
-  /**
-   * Share password sessions with the other clients and processes using this store (see
-   * "Sessions for a fleet"): login() adopts the live session the store has for this server and
-   * identity, or logs in once for all of them; so does a re-login after NotAuthenticated.
-   */
-  sessionStore?: SessionStore;
-}
+export type { ConnectOptions } from './connect.ts';
 
 /** What every login and logout takes besides its credentials. */
 export interface SessionCallOptions {
@@ -188,21 +125,6 @@ export interface LocalTicketLoginOptions extends SessionCallOptions {
   directories?: readonly string[];
 }
 
-interface ClientParts {
-  url: string;
-  serviceContent: ServiceContent;
-  jar: CookieJar;
-  transport: HttpTransport;
-  pipeline: Omit<PipelineOptions, 'session'>;
-  version: { value: string };
-  options: ConnectOptions;
-  logger: Logger;
-  protocol: Protocol;
-}
-
-const SERVICE_INSTANCE: ManagedObjectReference<'ServiceInstance'> = { type: 'ServiceInstance', value: 'ServiceInstance' };
-const USER_AGENT = 'vim25-soap/0.1 (node)';
-
 export class VimClient extends EventEmitter {
   readonly url: string;
   readonly serviceContent: ServiceContent;
@@ -234,7 +156,7 @@ export class VimClient extends EventEmitter {
     this.#logger = logger;
     const interval = options.keepAliveIntervalMs;
     this.#keepAlive = interval && interval > 0 ? new KeepAlive(interval, () => this.#call('CurrentTime', SERVICE_INSTANCE, {}), logger) : undefined;
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    const host = urlHostname(url);
     this.#session = new Session({
       invoke: soapPipeline(pipeline),
       sessionManager: serviceContent.sessionManager!,
@@ -269,46 +191,7 @@ export class VimClient extends EventEmitter {
 
   /** Connects to `https://host/sdk`: learns the server's version, reads a WSDL if one is given, and reads the ServiceContent. */
   static async connect(url: string, options: ConnectOptions = {}): Promise<VimClient> {
-    const sdkUrl = normalizeSdkUrl(url);
-    const protocol = checkProtocol(options.protocol);
-    const logger = options.logger ?? silentLogger;
-    const signal = options.signal;
-    const jar = cookieJar();
-    const transport = new HttpTransport({
-      tls: options.tls ?? {},
-      jar,
-      logger,
-      timeoutMs: options.timeoutMs ?? 120_000,
-      maxResponseBytes: options.maxResponseBytes ?? 256 * 1024 * 1024,
-      maxSockets: options.maxSockets ?? 16,
-      idleSocketMs: 30_000,
-      http: options.http,
-      userAgent: USER_AGENT,
-    });
-    let wsdlRead: Promise<ServiceDescription> | undefined;
-    try {
-      wsdlRead = options.wsdl === undefined ? undefined : loadServiceDescription(wsdlLocation(options.wsdl), transport);
-      const [description, serverVersion] = await Promise.all([
-        wsdlRead && untilAborted(wsdlRead, signal, 'aborted while reading the WSDL'),
-        options.version === undefined ? fetchServerVersion(transport, sdkUrl, signal) : Promise.resolve(options.version),
-      ]);
-      const operations: WsdlOperations | undefined = description && { names: description.operations, location: description.location };
-      // Only a server that publishes no version file gets one bootstrap call with the bundle's version.
-      const version = { value: serverVersion ?? WSDL_VERSION };
-      const limits = decodeLimits(options);
-      const chosen = await chooseWire(protocol, { endpoint: sdkUrl, transport, release: version.value, limits, logger, signal });
-      const pipeline = { endpoint: sdkUrl, transport, logger, version: () => version.value, limits, operations, debug: options.debug === true, wire: chosen.wire };
-      const content = chosen.content ?? ((await soapPipeline(pipeline)('RetrieveServiceContent', SERVICE_INSTANCE, {}, { signal })) as ServiceContent);
-      if (options.version === undefined) version.value = content.about.apiVersion;
-      logger.debug('connected', { url: sdkUrl, apiVersion: content.about.apiVersion, apiType: content.about.apiType });
-      return new VimClient({ url: sdkUrl, serviceContent: content, jar, transport, pipeline, version, options, logger, protocol: chosen.protocol });
-    } catch (err) {
-      // A WSDL read still running is every client's that asked for the same WSDL since (one
-      // read per process), on this transport: the transport is closed once the read has ended.
-      if (wsdlRead) void wsdlRead.then(() => transport.close(), () => transport.close());
-      else transport.close();
-      throw err;
-    }
+    return connect(url, options, (parts) => new VimClient(parts));
   }
 
   /**
@@ -318,27 +201,9 @@ export class VimClient extends EventEmitter {
    * that proved to be the vCenter `vcGuid` names.
    */
   static async fromPluginSession(options: PluginSessionOptions): Promise<VimClient> {
+    // connect takes the options without the plug-in flow's own.
     const { sessionToken, uiApiEndpoint, vcGuid, sdkUrl, allowedHosts, allowHttp, ...connectOptions } = options;
-    if (typeof sessionToken !== 'string' || sessionToken === '') throw new TypeError('fromPluginSession needs sessionToken');
-    if (typeof vcGuid !== 'string' || vcGuid === '') throw new TypeError('fromPluginSession needs vcGuid');
-    const endpoint = cleanUiApiEndpoint(uiApiEndpoint, allowHttp ?? false);
-    const sdk = sdkUrl ?? `https://${endpoint.host}/sdk`;
-    const allowed = allowedHosts ?? [new URL(sdk).host];
-    if (!hostAllowed(endpoint, allowed)) {
-      throw new PluginSessionError('hostNotAllowed', `uiApiEndpoint host ${endpoint.host} is not among the allowed hosts (${allowed.join(', ')})`);
-    }
-    const client = await VimClient.connect(sdk, connectOptions);
-    try {
-      if (client.about.instanceUuid !== vcGuid) {
-        throw new PluginSessionError('vcenterMismatch', `${sdk} is vCenter ${client.about.instanceUuid ?? '(no instanceUuid)'}, not ${vcGuid}`);
-      }
-      const ticket = await requestCloneTicket(client.#transport, endpoint, sessionToken, vcGuid, connectOptions.signal);
-      await client.cloneSession(ticket, { signal: connectOptions.signal });
-      return client;
-    } catch (err) {
-      await client.close();
-      throw err;
-    }
+    return pluginSession(options, (sdk) => VimClient.connect(sdk, connectOptions), (client) => client.#transport);
   }
 
   /**
@@ -380,10 +245,7 @@ export class VimClient extends EventEmitter {
   }
 
   async login(options: LoginOptions): Promise<UserSession> {
-    if (typeof options?.username !== 'string' || typeof options.password !== 'string') {
-      throw new TypeError('login needs { username, password } as strings');
-    }
-    const strategy = passwordLogin(options.username, options.password, options.locale);
+    const strategy = passwordLogin(options?.username, options?.password, options?.locale);
     if (!this.#store) return this.#session.login(strategy, options.signal);
     return this.#session.login(sharedLogin(strategy, {
       store: this.#store,
@@ -433,8 +295,7 @@ export class VimClient extends EventEmitter {
    * else is a LocalTicketError and nothing is read.
    */
   async loginByLocalTicket(userName: string, options: LocalTicketLoginOptions = {}): Promise<UserSession> {
-    if (!isLoopbackUrl(this.url)) throw new LocalTicketError('notLocal', `local tickets are files on the server's host: ${new URL(this.url).host} is not this host`);
-    return this.#session.login(localTicketLogin(userName, options.directories ?? DEFAULT_LOCAL_TICKET_DIRECTORIES), options.signal);
+    return this.#session.login(localTicketLogin(this.url, userName, options.directories), options.signal);
   }
 
   /** ImpersonateUser: the session takes `userName`'s identity (a re-login restores the original one). */
@@ -453,15 +314,7 @@ export class VimClient extends EventEmitter {
    * pass it when not logged in.
    */
   async issueToken(options: Omit<IssueTokenOptions, 'stsUrl'> & { stsUrl?: string }): Promise<SamlToken> {
-    const stsUrl = options.stsUrl ?? (await this.#stsUrl(options.signal));
-    return issueToken(this.#transport, { ...options, stsUrl });
-  }
-
-  async #stsUrl(signal: AbortSignal | undefined): Promise<string> {
-    const values = await this.call('QueryOptions', this.serviceContent.setting!, { name: 'config.vpxd.sso.sts.uri' }, { signal });
-    const url = values.find((v) => v.key === 'config.vpxd.sso.sts.uri')?.value;
-    if (typeof url !== 'string') throw new TypeError('the server names no STS (config.vpxd.sso.sts.uri): pass stsUrl');
-    return url;
+    return issueTokenFromServer(this.#transport, options, (name) => this.call('QueryOptions', this.serviceContent.setting!, { name }, { signal: options.signal }));
   }
 
   /**
@@ -472,24 +325,11 @@ export class VimClient extends EventEmitter {
   /** @deprecated Pass `{ ticket, url, method, body, signal }`; this form goes in the next minor version. */
   async requestWithTicket(ticket: { id: string }, url: string, method?: 'GET' | 'POST', body?: string, options?: SessionCallOptions): Promise<{ status: number; body: Buffer }>;
   async requestWithTicket(first: TicketRequestOptions | { id: string }, url?: string, method?: 'GET' | 'POST', body?: string, options: SessionCallOptions = {}): Promise<{ status: number; body: Buffer }> {
-    const o: TicketRequestOptions = url === undefined ? (first as TicketRequestOptions) : { ticket: first as { id: string }, url, method, body, ...options };
-    if (typeof o?.ticket?.id !== 'string' || typeof o.url !== 'string') throw new TypeError('requestWithTicket needs { ticket, url }');
-    const res = await plainRequest(this.#transport, new URL(o.url, this.url).href, {
-      method: o.method ?? 'GET',
-      cookies: false,
-      headers: { Cookie: `vmware_cgi_ticket=${o.ticket.id}` },
-      ...(o.body !== undefined && { body: o.body }),
-      // A written request has spent the ticket: never sent twice.
-      idempotent: false,
-      signal: o.signal,
-    });
-    return { status: res.status, body: res.body };
+    return requestWithTicket(this.#transport, this.url, url === undefined ? (first as TicketRequestOptions) : { ticket: first as { id: string }, url, method, body, ...options });
   }
-
 
   /** CloneSession with a ticket from AcquireCloneTicket (single use, valid only on the server that issued it). */
   async cloneSession(ticket: string, options: SessionCallOptions = {}): Promise<UserSession> {
-    if (typeof ticket !== 'string' || ticket === '') throw new TypeError('cloneSession needs a clone ticket string');
     return this.#session.login(cloneTicketLogin(ticket), options.signal);
   }
 
@@ -559,13 +399,7 @@ export class VimClient extends EventEmitter {
   // Without a type the result must not take one from the context: nothing checked it.
   ref(plain: { type: string; value: string }): ManagedObjectReference;
   ref(first: string | { type: string; value: string }, second?: string): ManagedObjectReference {
-    const plain = typeof first === 'object' && first !== null;
-    const [type, value] = plain ? [first.type, first.value] : [first, second];
-    if (!isManagedTypeName(type)) throw new TypeError(`${JSON.stringify(type)} is not a vim25 managed type`);
-    if (typeof value !== 'string' || value === '') throw new TypeError(`a ${type} reference needs a value (the managed object id)`);
-    const ref = { type, value };
-    if (plain && second !== undefined && !isManagedObjectReference(ref, second as ManagedTypeName)) throw new TypeError(`${type} ${value} is not a ${second}`);
-    return ref;
+    return checkedReference(first, second);
   }
 
   override on<E extends keyof ClientEvents>(event: E, listener: (...args: ClientEvents[E]) => void): this {
@@ -645,26 +479,4 @@ export class VimClient extends EventEmitter {
     return watchMetrics(this, entities, counters, options);
   }
 
-}
-
-function decodeLimits(options: ConnectOptions): DecodeLimits {
-  return {
-    ...(options.maxResponseElements !== undefined && { maxElements: options.maxResponseElements }),
-    ...(options.maxResponseDepth !== undefined && { maxDepth: options.maxResponseDepth }),
-  };
-}
-
-function normalizeSdkUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new TypeError(`not a URL: ${url}`);
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new TypeError(`expected an https:// URL, got ${u.protocol}`);
-  if (u.username || u.password) throw new TypeError('put credentials in login(), not in the URL');
-  if (u.pathname === '/' || u.pathname === '') u.pathname = '/sdk';
-  u.search = '';
-  u.hash = '';
-  return u.href.replace(/\/+$/, '');
 }

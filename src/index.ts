@@ -7,8 +7,9 @@ export type { Protocol, ProtocolOption } from './soap/protocol.ts';
 export type { TokenSource } from './session/strategies.ts';
 export { MemorySessionStore } from './fleet/memory.ts';
 export { FileSessionStore, type FileSessionStoreOptions } from './fleet/file.ts';
-export { SessionStoreError, type SessionStore, type StoreLock, type StoreTiming, type SessionStoreErrorReason } from './fleet/store.ts';
-export { SessionBroker, SessionBrokerError, type SessionBrokerOptions, type SessionBrokerErrorReason, type BrokerLoginOptions, type BrokerOwner } from './fleet/broker.ts';
+export { SessionStoreError, type SessionStore, type StoreLock, type StoreTiming, type SessionStoreErrorReason, type Unreadable } from './fleet/store.ts';
+export { SessionBroker, type SessionBrokerOptions, type BrokerOwner } from './fleet/broker.ts';
+export { SessionBrokerError, type SessionBrokerErrorReason, type BrokerLoginOptions } from './session/strategies.ts';
 export type { EncryptionKey } from './fleet/codec.ts';
 export { PluginSessionError, type PluginSessionErrorReason } from './session/plugin.ts';
 export { LocalTicketError, DEFAULT_LOCAL_TICKET_DIRECTORIES, type LocalTicketProblem } from './session/local-ticket.ts';
@@ -27,13 +28,13 @@ export { isEvent, type EventsOptions, type EventTypeName, type HistoryOptions, t
 export type { FindOptions } from './inventory/finder.ts';
 export type { RetrieveOptions, RetrievePagesOptions } from './inventory/retrieve.ts';
 export type { Row } from './inventory/rows.ts';
-export type { RowValue } from './inventory/model.ts';
+export type { RowValue } from './inventory/typed-model.ts';
 export type { WaitForTaskOptions } from './inventory/task.ts';
 export { UnknownCounterError, IntervalNotKeptError, NoRealtimeStatsError } from './inventory/metrics-errors.ts';
 export type { CounterName, CounterRollup, HistoricalInterval, MetricEntity, MetricInterval, MetricPoint, MetricRow, MetricSample, MetricsOptions, WatchMetricsOptions } from './inventory/metrics.ts';
 export type { KnownCounterName } from './inventory/metrics-counters.ts';
 export type { WatchOptions, WatchUpdate } from './inventory/watch.ts';
-export type { InventoryClient, InventoryCallArgs } from './inventory/client.ts';
+export type { InventoryClient, InventoryCallArgs } from './inventory/inventory-client.ts';
 export type * from './generated/types.ts';
 // vim25 data types that share their name with a named export above, which a star export would
 // let silently win: each is exported as <Name>Data (test/unit/index.test.ts keeps the list whole).
@@ -43,5 +44,5 @@ export type { VimFault as VimFaultData, RetrieveOptions as RetrieveOptionsData }
 // Each managed type's properties (VirtualMachineProperties …) and property paths (VirtualMachinePaths …).
 export type * from './generated/managed.ts';
 export type * from './generated/paths.ts';
-export { checkPropertyPaths, isManagedObjectReference, isManagedTypeName } from './managed/model.ts';
+export { checkPropertyPaths, isManagedObjectReference, isManagedTypeName } from './managed/checks.ts';
 export { faultFromLocalized } from './soap/faults.ts';

@@ -5,21 +5,16 @@
 //   POST <broker url>/vcenter/session/clone-ticket
 //   vmware-api-session-id: <token>          {"vc_guid": "<about.instanceUuid>"}
 //   -> 200 {"session_clone_ticket": "..."}
-// so one client flow (session/plugin.ts requestCloneTicket) serves both. The token is compared
-// in constant time; a wrong or missing one gets a bare 401 before anything else is read or done.
+// so one client flow (session/plugin.ts requestCloneTicket) serves both; the workers' side is a
+// login strategy (session/strategies.ts brokerLogin). The token is compared in constant time; a
+// wrong or missing one gets a bare 401 before anything else is read or done.
 // Neither the token nor a ticket is logged or shown by inspect().
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import type { UserSession } from '../generated/types.ts';
-import { VimError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import { isLoopbackUrl } from '../session/local-ticket.ts';
-import { cleanUiApiEndpoint, PluginSessionError, requestCloneTicket } from '../session/plugin.ts';
-import type { LoginStrategy } from '../session/strategies.ts';
-import type { HttpTransport } from '../transport/http.ts';
 
 export const BROKER_PATH = '/vcenter/session/clone-ticket';
 const MAX_BODY = 4096;
@@ -176,60 +171,4 @@ export class SessionBroker {
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
-}
-
-export type SessionBrokerErrorReason = 'invalidUrl' | 'insecureUrl' | 'unauthorized' | 'unknownVcenter' | 'badAnswer';
-
-/** A broker refused or could not answer a ticket request. Never carries the token or a ticket. */
-export class SessionBrokerError extends VimError {
-  override name = 'SessionBrokerError';
-  readonly reason: SessionBrokerErrorReason;
-  readonly status: number | undefined;
-
-  constructor(reason: SessionBrokerErrorReason, message: string, status?: number) {
-    super(message);
-    this.reason = reason;
-    this.status = status;
-  }
-}
-
-export interface BrokerLoginOptions {
-  /** The broker's URL (SessionBroker.url), or a vSphere Client uiApiEndpoint. */
-  url: string;
-  token: string;
-  /** Accept an http:// broker on another host (loopback brokers may always be http). */
-  allowHttp?: boolean;
-}
-
-/**
- * CloneSession with a ticket from a broker. Replayable: when the session dies, the next login
- * asks the broker for a new ticket.
- */
-export function brokerLogin(transport: HttpTransport, options: BrokerLoginOptions, vcGuid: string | undefined): LoginStrategy {
-  if (typeof options?.url !== 'string' || typeof options.token !== 'string' || options.token === '') throw new TypeError('loginByBroker needs { url, token }');
-  let endpoint: URL;
-  try {
-    endpoint = cleanUiApiEndpoint(options.url, options.allowHttp === true || (URL.canParse(options.url) && isLoopbackUrl(options.url)));
-  } catch (err) {
-    throw new SessionBrokerError(err instanceof PluginSessionError && err.reason === 'insecureEndpoint' ? 'insecureUrl' : 'invalidUrl', `broker URL: ${(err as Error).message.replace(/uiApiEndpoint/g, 'the broker URL')}`);
-  }
-  const token = options.token;
-  return {
-    kind: 'broker',
-    replayable: true,
-    login: async ({ invoke, sessionManager, signal }) => {
-      let ticket: string;
-      try {
-        ticket = await requestCloneTicket(transport, endpoint, token, vcGuid ?? '', signal);
-      } catch (err) {
-        if (!(err instanceof PluginSessionError)) throw err;
-        const reason = err.reason === 'unauthorized' || err.reason === 'unknownVcenter' ? err.reason : 'badAnswer';
-        const message = reason === 'unauthorized' ? 'the session broker refused the token'
-          : reason === 'unknownVcenter' ? 'the session broker serves another vCenter'
-            : `the session broker gave no ticket${err.status !== undefined ? ` (HTTP ${err.status})` : ''}`;
-        throw new SessionBrokerError(reason, message, err.status);
-      }
-      return (await invoke('CloneSession', sessionManager, { cloneTicket: ticket })) as UserSession;
-    },
-  };
 }

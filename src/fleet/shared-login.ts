@@ -44,103 +44,97 @@ type Stored = string | Unreadable | undefined;
 
 class StoreFailed extends Error {}
 
+/** The session sharing as a login strategy for the client: `inner` logs in when the store has no session to adopt. */
 export function sharedLogin(inner: LoginStrategy, o: SharedLoginOptions): LoginStrategy {
-  const timing: StoreTiming = { ...DEFAULT_TIMING, ...definedOnly(o.store.timing) };
-  const { store, logger } = o;
-  let held: Held | undefined;
-  let lastRenew = Date.now();
-  let renewing = false;
-  let warned = false;
+  const shared = new SharedLogin(inner, o);
+  return {
+    kind: inner.kind,
+    replayable: inner.replayable,
+    login: (ctx) => shared.login(ctx),
+    release: (mode) => shared.release(mode),
+    used: () => shared.used(),
+  };
+}
 
-  /** One store call, bounded by the timeout; any failure becomes StoreFailed. */
-  const s = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+/**
+ * One client's side of a shared session, in the order of its steps: read the store, check a
+ * stored session, take the login lock (renewed while held), log in and publish, and renew the
+ * session's place in the store while it is in use.
+ */
+class SharedLogin {
+  readonly #inner: LoginStrategy;
+  readonly #o: SharedLoginOptions;
+  readonly #store: SessionStore;
+  readonly #logger: Logger;
+  readonly #timing: StoreTiming;
+  /** The session this client holds, and whether it is the store's. */
+  #held: Held | undefined;
+  #lastRenew = Date.now();
+  #renewing = false;
+  /** A store failure was logged: the next one is not, until the store works again. */
+  #warned = false;
+
+  constructor(inner: LoginStrategy, o: SharedLoginOptions) {
+    this.#inner = inner;
+    this.#o = o;
+    this.#store = o.store;
+    this.#logger = o.logger;
+    this.#timing = { ...DEFAULT_TIMING, ...definedOnly(o.store.timing) };
+  }
+
+  async login(ctx: LoginContext): Promise<UserSession> {
+    const key = await this.#o.key;
+    const previous = this.#held;
+    const state = { loggedIn: false };
+    let result: Outcome;
     try {
-      return await withTimeout(call(), timing.timeoutMs, what);
+      result = await this.#viaStore(ctx, key, previous?.id, state);
+      this.#warned = false;
     } catch (err) {
-      throw new StoreFailed(err instanceof SessionStoreError ? err.message : `session store: ${what} failed (${err instanceof Error ? err.name : 'error'})`, { cause: err });
+      if (!(err instanceof StoreFailed) || state.loggedIn) throw err;
+      if (!this.#warned) this.#warn('session store unavailable or its login lock held too long: this client logs in on its own and rejoins the store later', err);
+      this.#warned = true;
+      const session = await this.#inner.login(ctx);
+      result = { session, held: { id: ctx.sessionId() ?? '', shared: false } };
     }
-  };
+    if (previous?.shared) this.#store.release?.(key, previous.id);
+    this.#held = result.held;
+    if (this.#held.shared) this.#store.retain?.(key, this.#held.id);
+    this.#lastRenew = Date.now();
+    return result.session;
+  }
 
-  const warn = (message: string, err: unknown): void => {
-    logger.warn(message, { error: err instanceof Error ? err.message : 'unknown' });
-  };
+  async release(mode: 'logout' | 'close'): Promise<'logout' | 'keep'> {
+    const h = this.#held;
+    this.#held = undefined;
+    if (!h?.shared) return 'logout';
+    const key = await this.#o.key;
+    const last = this.#store.release?.(key, h.id) ?? false;
+    if (mode === 'close' && !last) return 'keep';
+    // logout(): the shared session ends for every client and process; it leaves the store first.
+    await this.#s('compareAndDelete', () => this.#store.compareAndDelete(key, h.id)).catch((err: unknown) => this.#warn('session store: could not remove the ended session', err));
+    return 'logout';
+  }
 
-  const read = async (key: string): Promise<Stored> => {
-    try {
-      return await s('get', () => store.get(key));
-    } catch (err) {
-      const cause = err instanceof StoreFailed ? err.cause : undefined;
-      if (cause instanceof SessionStoreError && cause.unreadable) return cause.unreadable;
-      throw err;
-    }
-  };
-
-  /** The stored session if the server knows it and it is this client's user's; else why not. */
-  const check = async (ctx: LoginContext, id: string): Promise<UserSession | 'dead' | 'foreign'> => {
-    ctx.adoptSessionId(id);
-    let session: UserSession | undefined;
-    try {
-      session = await readCurrentSession(ctx.invoke, o.propertyCollector, ctx.sessionManager);
-    } catch (err) {
-      if (!isVimFault(err, 'NotAuthenticated')) throw err;
-    }
-    if (session && sameUser(o.userName, session.userName)) return session;
-    // Not adopted: this login must not go out under another user's (or a dead) session.
-    ctx.forgetSessionId();
-    return session ? 'foreign' : 'dead';
-  };
-
-  const takeLock = async (key: string): Promise<StoreLock | undefined> => {
-    let asked: Promise<StoreLock | undefined> | undefined;
-    return s('lock', () => (asked = store.lock(key, timing.lockTtlMs))).catch((err: unknown) => {
-      // The store may still grant the lock after this client stopped waiting for it: released
-      // then, or no client could log in until its TTL ran out.
-      asked?.then((late) => late?.release()).catch(() => undefined);
-      throw err;
-    });
-  };
-
-  /** Renews the lock every third of its TTL until stopped: a holder that dies lets go within one TTL. */
-  const keepRenewing = (lock: StoreLock): (() => void) => {
-    if (!lock.extend) return () => undefined;
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      // A renewal that fails leaves the lock to lapse: the fencing token then refuses this
-      // client's write, and it keeps its session to itself.
-      void s('extend', () => lock.extend!(timing.lockTtlMs)).catch(() => undefined).finally(() => {
-        busy = false;
+  used(): void {
+    const h = this.#held;
+    if (!h || this.#renewing || Date.now() - this.#lastRenew < this.#timing.renewIntervalMs) return;
+    this.#lastRenew = Date.now();
+    this.#renewing = true;
+    this.#renew(h)
+      .catch((err: unknown) => {
+        if (!this.#warned) this.#warn('session store: renewing failed', err);
+        this.#warned = true;
+      })
+      .finally(() => {
+        this.#renewing = false;
       });
-    }, Math.max(1, Math.floor(timing.lockTtlMs / 3)));
-    timer.unref();
-    return () => clearInterval(timer);
-  };
+  }
 
-  /** Stores the new session in place of `expected` (what the key held under the lock). */
-  const publish = async (key: string, expected: Stored, id: string, lock: StoreLock): Promise<boolean> => {
-    try {
-      let shared = await s('compareAndSet', () => store.compareAndSet(key, expected, id, lock));
-      // Another client removed the value meanwhile (a dead id it found too): the lock still makes this the one write.
-      if (!shared && expected !== undefined) shared = await s('compareAndSet', () => store.compareAndSet(key, undefined, id, lock));
-      if (!shared) logger.warn('session store: the login lock expired before the new session was stored: this client keeps it to itself');
-      return shared;
-    } catch (err) {
-      warn('session store: the new session could not be stored: this client keeps it to itself', err);
-      return false;
-    }
-  };
-
-  const loginUnderLock = async (ctx: LoginContext, key: string, expected: Stored, lock: StoreLock, state: { loggedIn: boolean }): Promise<Outcome> => {
-    state.loggedIn = true;
-    const session = await inner.login(ctx);
-    const id = ctx.sessionId();
-    if (id === undefined) return { session, held: { id: '', shared: false } };
-    return { session, held: { id, shared: await publish(key, expected, id, lock) } };
-  };
-
-  const viaStore = async (ctx: LoginContext, key: string, dead: string | undefined, state: { loggedIn: boolean }): Promise<Outcome> => {
-    const giveUpAt = Date.now() + timing.lockWaitMs;
+  /** The store's session if there is a usable one, else this client's login under the lock, published. */
+  async #viaStore(ctx: LoginContext, key: string, dead: string | undefined, state: { loggedIn: boolean }): Promise<Outcome> {
+    const { lockWaitMs, pollIntervalMs } = this.#timing;
+    const giveUpAt = Date.now() + lockWaitMs;
     // Ids this client will not adopt: the session that just died, and any found dead or of
     // another user. Its own login replaces them in the store.
     const refused = new Set(dead === undefined ? [] : [dead]);
@@ -148,105 +142,147 @@ export function sharedLogin(inner: LoginStrategy, o: SharedLoginOptions): LoginS
     for (;;) {
       // Checked on every round, not only while the lock is refused: a store whose session keeps
       // changing under this client, each one dead when read, would keep it here as well.
-      if (Date.now() > giveUpAt) throw new StoreFailed(`session store: no usable session after waiting ${timing.lockWaitMs} ms for another client's login`);
-      const stored = await read(key);
+      if (Date.now() > giveUpAt) throw new StoreFailed(`session store: no usable session after waiting ${lockWaitMs} ms for another client's login`);
+      const stored = await this.#read(key);
       if (usable(stored)) {
-        const verdict = await check(ctx, stored);
+        const verdict = await this.#check(ctx, stored);
         if (typeof verdict === 'object') return { session: verdict, held: { id: stored, shared: true } };
         refused.add(stored);
-        if (verdict === 'dead') {
-          logger.debug('the stored session is no longer valid: forgetting it');
-          await s('compareAndDelete', () => store.compareAndDelete(key, stored));
-        } else {
-          logger.warn('session store: the stored session belongs to another user: refused; this client logs in and replaces it');
-        }
+        await this.#forget(key, stored, verdict);
         continue;
       }
-      if (isUnreadable(stored)) logger.warn('session store: the stored value cannot be read (corrupt, of another type, or sealed with another encryptionKey): the next login replaces it');
-      const lock = await takeLock(key);
+      if (isUnreadable(stored)) this.#logger.warn('session store: the stored value cannot be read (corrupt, of another type, or sealed with another encryptionKey): the next login replaces it');
+      const lock = await this.#takeLock(key);
       if (!lock) {
-        await delay(timing.pollIntervalMs, ctx.signal, 'aborted while waiting for another client\'s login');
+        await delay(pollIntervalMs, ctx.signal, 'aborted while waiting for another client\'s login');
         continue;
       }
-      const stopRenewing = keepRenewing(lock);
+      const stopRenewing = this.#keepRenewing(lock);
       try {
-        const now = await read(key);
+        const now = await this.#read(key);
         if (usable(now)) continue; // stored meanwhile: check it (the lock is released first)
-        return await loginUnderLock(ctx, key, now, lock, state);
+        return await this.#loginUnderLock(ctx, key, now, lock, state);
       } finally {
         stopRenewing();
-        await s('release', () => lock.release()).catch(() => undefined);
+        await this.#s('release', () => lock.release()).catch(() => undefined);
       }
     }
-  };
+  }
+
+  /** One store call, bounded by the timeout; any failure becomes StoreFailed. */
+  async #s<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(call(), this.#timing.timeoutMs, what);
+    } catch (err) {
+      throw new StoreFailed(err instanceof SessionStoreError ? err.message : `session store: ${what} failed (${err instanceof Error ? err.name : 'error'})`, { cause: err });
+    }
+  }
+
+  #warn(message: string, err: unknown): void {
+    this.#logger.warn(message, { error: err instanceof Error ? err.message : 'unknown' });
+  }
+
+  async #read(key: string): Promise<Stored> {
+    try {
+      return await this.#s('get', () => this.#store.get(key));
+    } catch (err) {
+      const cause = err instanceof StoreFailed ? err.cause : undefined;
+      if (cause instanceof SessionStoreError && cause.unreadable) return cause.unreadable;
+      throw err;
+    }
+  }
+
+  /** The stored session if the server knows it and it is this client's user's; else why not. */
+  async #check(ctx: LoginContext, id: string): Promise<UserSession | 'dead' | 'foreign'> {
+    ctx.adoptSessionId(id);
+    let session: UserSession | undefined;
+    try {
+      session = await readCurrentSession(ctx.invoke, this.#o.propertyCollector, ctx.sessionManager);
+    } catch (err) {
+      if (!isVimFault(err, 'NotAuthenticated')) throw err;
+    }
+    if (session && sameUser(this.#o.userName, session.userName)) return session;
+    // Not adopted: this login must not go out under another user's (or a dead) session.
+    ctx.forgetSessionId();
+    return session ? 'foreign' : 'dead';
+  }
+
+  /** A stored session this client refused: a dead one leaves the store, another user's is replaced by the next login. */
+  async #forget(key: string, id: string, verdict: 'dead' | 'foreign'): Promise<void> {
+    if (verdict === 'dead') {
+      this.#logger.debug('the stored session is no longer valid: forgetting it');
+      await this.#s('compareAndDelete', () => this.#store.compareAndDelete(key, id));
+    } else {
+      this.#logger.warn('session store: the stored session belongs to another user: refused; this client logs in and replaces it');
+    }
+  }
+
+  async #takeLock(key: string): Promise<StoreLock | undefined> {
+    let asked: Promise<StoreLock | undefined> | undefined;
+    return this.#s('lock', () => (asked = this.#store.lock(key, this.#timing.lockTtlMs))).catch((err: unknown) => {
+      // The store may still grant the lock after this client stopped waiting for it: released
+      // then, or no client could log in until its TTL ran out.
+      asked?.then((late) => late?.release()).catch(() => undefined);
+      throw err;
+    });
+  }
+
+  /** Renews the lock every third of its TTL until stopped: a holder that dies lets go within one TTL. */
+  #keepRenewing(lock: StoreLock): () => void {
+    if (!lock.extend) return () => undefined;
+    const ttl = this.#timing.lockTtlMs;
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      // A renewal that fails leaves the lock to lapse: the fencing token then refuses this
+      // client's write, and it keeps its session to itself.
+      void this.#s('extend', () => lock.extend!(ttl)).catch(() => undefined).finally(() => {
+        busy = false;
+      });
+    }, Math.max(1, Math.floor(ttl / 3)));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  async #loginUnderLock(ctx: LoginContext, key: string, expected: Stored, lock: StoreLock, state: { loggedIn: boolean }): Promise<Outcome> {
+    state.loggedIn = true;
+    const session = await this.#inner.login(ctx);
+    const id = ctx.sessionId();
+    if (id === undefined) return { session, held: { id: '', shared: false } };
+    return { session, held: { id, shared: await this.#publish(key, expected, id, lock) } };
+  }
+
+  /** Stores the new session in place of `expected` (what the key held under the lock). */
+  async #publish(key: string, expected: Stored, id: string, lock: StoreLock): Promise<boolean> {
+    try {
+      let shared = await this.#s('compareAndSet', () => this.#store.compareAndSet(key, expected, id, lock));
+      // Another client removed the value meanwhile (a dead id it found too): the lock still makes this the one write.
+      if (!shared && expected !== undefined) shared = await this.#s('compareAndSet', () => this.#store.compareAndSet(key, undefined, id, lock));
+      if (!shared) this.#logger.warn('session store: the login lock expired before the new session was stored: this client keeps it to itself');
+      return shared;
+    } catch (err) {
+      this.#warn('session store: the new session could not be stored: this client keeps it to itself', err);
+      return false;
+    }
+  }
 
   /** A session in use: renew its TTL, put it back if the store lost it, or offer it to a store that had failed. */
-  const renew = async (h: Held): Promise<void> => {
-    const key = await o.key;
+  async #renew(h: Held): Promise<void> {
+    const key = await this.#o.key;
     if (h.shared) {
-      if (!store.touch || (await s('touch', () => store.touch!(key, h.id))) !== false || held !== h) return;
+      if (!this.#store.touch || (await this.#s('touch', () => this.#store.touch!(key, h.id))) !== false || this.#held !== h) return;
       // The key is gone (a flushed or restarted Redis, an expired file): a new client would log in again.
-      if (await s('compareAndSet', () => store.compareAndSet(key, undefined, h.id))) logger.info('session store: the stored session was gone: this client stored its own again');
+      if (await this.#s('compareAndSet', () => this.#store.compareAndSet(key, undefined, h.id))) this.#logger.info('session store: the stored session was gone: this client stored its own again');
       return;
     }
-    if (h.id && held === h && (await s('compareAndSet', () => store.compareAndSet(key, undefined, h.id)))) {
+    if (h.id && this.#held === h && (await this.#s('compareAndSet', () => this.#store.compareAndSet(key, undefined, h.id)))) {
       h.shared = true;
-      store.retain?.(key, h.id);
-      warned = false;
-      logger.info('session store is back: this client\'s session is the shared one again');
+      this.#store.retain?.(key, h.id);
+      this.#warned = false;
+      this.#logger.info('session store is back: this client\'s session is the shared one again');
     }
-  };
-
-  return {
-    kind: inner.kind,
-    replayable: inner.replayable,
-    login: async (ctx) => {
-      const key = await o.key;
-      const previous = held;
-      const state = { loggedIn: false };
-      let result: Outcome;
-      try {
-        result = await viaStore(ctx, key, previous?.id, state);
-        warned = false;
-      } catch (err) {
-        if (!(err instanceof StoreFailed) || state.loggedIn) throw err;
-        if (!warned) warn('session store unavailable or its login lock held too long: this client logs in on its own and rejoins the store later', err);
-        warned = true;
-        const session = await inner.login(ctx);
-        result = { session, held: { id: ctx.sessionId() ?? '', shared: false } };
-      }
-      if (previous?.shared) store.release?.(key, previous.id);
-      held = result.held;
-      if (held.shared) store.retain?.(key, held.id);
-      lastRenew = Date.now();
-      return result.session;
-    },
-    release: async (mode) => {
-      const h = held;
-      held = undefined;
-      if (!h?.shared) return 'logout';
-      const key = await o.key;
-      const last = store.release?.(key, h.id) ?? false;
-      if (mode === 'close' && !last) return 'keep';
-      // logout(): the shared session ends for every client and process; it leaves the store first.
-      await s('compareAndDelete', () => store.compareAndDelete(key, h.id)).catch((err: unknown) => warn('session store: could not remove the ended session', err));
-      return 'logout';
-    },
-    used: () => {
-      const h = held;
-      if (!h || renewing || Date.now() - lastRenew < timing.renewIntervalMs) return;
-      lastRenew = Date.now();
-      renewing = true;
-      renew(h)
-        .catch((err: unknown) => {
-          if (!warned) warn('session store: renewing failed', err);
-          warned = true;
-        })
-        .finally(() => {
-          renewing = false;
-        });
-    },
-  };
+  }
 }
 
 function definedOnly<T extends object>(o: T | undefined): Partial<T> {

@@ -1,11 +1,12 @@
 // find(): objects by inventory path (govc's semantics, see glob.ts), by bare name or glob
 // anywhere, or by moref id. A path costs one PropertyCollector round trip per level, for all
 // the objects of that level at once, never one per object.
+import { abortedOr } from '../abort.ts';
 import type { ManagedObjectReference as MoRef, ObjectSpec, TraversalSpec } from '../generated/types.ts';
-import { abortedOr, type InventoryClient } from './client.ts';
+import type { InventoryClient } from './inventory-client.ts';
 import { InvalidPatternError } from './errors.ts';
 import { globMatcher, isPath, parseInventoryPath } from './glob.ts';
-import { isManagedType, type ManagedObjectReference, type ManagedTypeName, type PropertyPath } from './model.ts';
+import { isManagedType, type ManagedObjectReference, type ManagedTypeName, type PropertyPath } from './typed-model.ts';
 import { retrieve } from './retrieve.ts';
 
 export interface FindOptions {

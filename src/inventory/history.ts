@@ -2,8 +2,10 @@
 // read a page at a time (ReadNextEvents / ReadNextTasks) and destroyed afterwards, also when the
 // loop is left early. vCenter keeps a collector for the session's life and limits how many a
 // session may hold, so one left behind costs every later caller.
+import { abortedOr, throwIfAborted } from '../abort.ts';
 import type { DataTypes, Event, ManagedObjectReference as MoRef, TaskInfo } from '../generated/types.ts';
-import { abortedOr, destroy, throwIfAborted, type InventoryClient } from './client.ts';
+import { destroy } from './cleanup.ts';
+import type { InventoryClient } from './inventory-client.ts';
 
 export interface HistoryOptions {
   /** Only what happened at or after this time. */

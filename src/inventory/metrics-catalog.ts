@@ -9,7 +9,7 @@
 import { untilAborted } from '../abort.ts';
 import { VimError } from '../errors.ts';
 import type { ManagedObjectReference, PerfCounterInfo, PerfMetricId } from '../generated/types.ts';
-import type { InventoryClient } from './client.ts';
+import type { InventoryClient } from './inventory-client.ts';
 import { retrieveOne } from './retrieve.ts';
 
 export interface CounterCatalog {

@@ -8,14 +8,14 @@
 // QueryPerf (vCenter bounds a query: config.vpxd.stats.maxQueryMetrics, 64 by default), and the
 // answers come back as one row per entity × counter × instance, in time order, values in the
 // counter's unit (percent as percent, not hundredths).
-import { delay } from '../abort.ts';
+import { abortedOr, delay, throwIfAborted } from '../abort.ts';
 import type { PerfEntityMetricBase, PerfMetricId, PerfQuerySpec } from '../generated/types.ts';
-import { abortedOr, throwIfAborted, type InventoryClient } from './client.ts';
+import type { InventoryClient } from './inventory-client.ts';
 import { catalogOf, nearestNames, perfManager, type CounterCatalog } from './metrics-catalog.ts';
 import type { KnownCounterName } from './metrics-counters.ts';
 import { decodeQueryPerf, scaled, type RawSample } from './metrics-decode.ts';
 import { IntervalNotKeptError, NoRealtimeStatsError, UnknownCounterError } from './metrics-errors.ts';
-import type { ManagedObjectReference } from './model.ts';
+import type { ManagedObjectReference } from './typed-model.ts';
 import { retried } from './updates.ts';
 
 /** How a counter rolls samples up: the last part of its name. */

@@ -1,10 +1,13 @@
 // Reading properties of many objects: every object of a type under a folder, through a
 // ContainerView, every page followed (a RetrievePropertiesEx answer without its
 // ContinueRetrievePropertiesEx pages is silently incomplete), the view destroyed afterwards.
+import { abortedOr, throwIfAborted } from '../abort.ts';
 import type { ManagedObjectReference as MoRef, PropertyFilterSpec, RetrieveResult } from '../generated/types.ts';
-import { abortedOr, quietly, SessionWatch, throwIfAborted, type InventoryClient } from './client.ts';
+import { quietly } from './cleanup.ts';
+import type { InventoryClient } from './inventory-client.ts';
+import { SessionWatch } from './session-watch.ts';
 import { SessionChangedError } from './errors.ts';
-import { checkPropertyPaths, type ManagedObjectReference, type ManagedTypeName, type PropertyPath } from './model.ts';
+import { checkPropertyPaths, type ManagedObjectReference, type ManagedTypeName, type PropertyPath } from './typed-model.ts';
 import { toRow, type Row } from './rows.ts';
 import { createView, destroyView, viewObjectSpec } from './view.ts';
 

@@ -2,7 +2,7 @@
 // one key per property path asked for, and the paths the server could not read with their fault.
 import type { VimFault } from '../errors.ts';
 import type { MissingProperty, ObjectContent, PropertyChange } from '../generated/types.ts';
-import { faultFromLocalized, type ManagedObjectReference, type ManagedTypeName, type RowValue } from './model.ts';
+import { faultFromLocalized, type ManagedObjectReference, type ManagedTypeName, type RowValue } from './typed-model.ts';
 
 /**
  * One object: `ref`, a key per path asked for (undefined when the property is unset), and

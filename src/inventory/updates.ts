@@ -12,9 +12,12 @@
 // wait whose answer was lost is never sent again with the same version: the server counts that
 // answer as delivered, so the changes in it would never come (hence not replayable either,
 // soap/idempotency.ts). The loop ends only by the consumer, its signal, or a permanent error.
-import { delay } from '../abort.ts';
+import { abortedOr, delay, linkedController, throwIfAborted } from '../abort.ts';
 import type { ManagedObjectReference, UpdateSet } from '../generated/types.ts';
-import { abortedOr, destroy, isTransient, linkedController, lostCreate, quietly, SessionWatch, throwIfAborted, type InventoryClient } from './client.ts';
+import { AbortError, TransportError } from '../errors.ts';
+import { destroy, lostCreate, quietly } from './cleanup.ts';
+import type { InventoryClient } from './inventory-client.ts';
+import { SessionWatch } from './session-watch.ts';
 import { SessionChangedError } from './errors.ts';
 
 /** Creates the filters (and whatever they need) on a new collector; returns the views to destroy with it. */
@@ -36,6 +39,19 @@ export function checkMaxWait(seconds: number): number {
     throw new RangeError(`maxWaitSeconds must be an integer from 1 to ${MAX_WAIT_SECONDS}, not ${String(seconds)}`);
   }
   return seconds;
+}
+
+// Failures of the way to the server, or of a server restarting, not of the call: the same call
+// may well succeed a moment later. Anything else (a fault, a refused certificate, a closed
+// client, an answer that is not vim25) would fail the same way again.
+const TRANSIENT_CODES = new Set(['EOUTCOMEUNKNOWN', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN']);
+/** Bad gateway, unavailable, gateway timeout: a proxy in front of a vpxd that is down or restarting. */
+const TRANSIENT_STATUS = new Set([502, 503, 504]);
+
+/** Whether another try of the call later may succeed (see TRANSIENT_CODES); an abort never is. */
+export function isTransient(err: unknown): err is TransportError {
+  if (!(err instanceof TransportError) || err instanceof AbortError) return false;
+  return TRANSIENT_CODES.has(err.code) || (err.status !== undefined && TRANSIENT_STATUS.has(err.status));
 }
 
 export const BACKOFF_MIN_MS = 250;

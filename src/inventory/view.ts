@@ -3,7 +3,8 @@
 // the session's life), so whoever creates one destroys it in a finally (retrieve.ts; watch.ts
 // through updates.ts, with its collector).
 import type { ManagedObjectReference, ObjectSpec, TraversalSpec } from '../generated/types.ts';
-import { destroy, lostCreate, type InventoryClient } from './client.ts';
+import { destroy, lostCreate } from './cleanup.ts';
+import type { InventoryClient } from './inventory-client.ts';
 
 /** Selects the objects a view holds, not the view itself. */
 export function viewObjectSpec(view: ManagedObjectReference): ObjectSpec {

@@ -6,9 +6,9 @@
 // pyvmomi both lose the filter there).
 import type { ManagedObjectReference as MoRef, ObjectUpdate } from '../generated/types.ts';
 import type { VimFault } from '../errors.ts';
-import type { InventoryClient } from './client.ts';
+import type { InventoryClient } from './inventory-client.ts';
 import { diffStates, stateKey, type ObjectState } from './diff.ts';
-import { checkPropertyPaths, type ManagedObjectReference, type ManagedTypeName, type RowValue, type PropertyPath } from './model.ts';
+import { checkPropertyPaths, type ManagedObjectReference, type ManagedTypeName, type RowValue, type PropertyPath } from './typed-model.ts';
 import { applyChange, missingFaults } from './rows.ts';
 import { checkMaxWait, updateSets, type CollectorSetup } from './updates.ts';
 import { createView, destroyView, viewObjectSpec } from './view.ts';

@@ -26,12 +26,6 @@ export class LocalTicketError extends VimError {
   }
 }
 
-/** Whether a server URL names this host (a loopback address or localhost). */
-export function isLoopbackUrl(url: string): boolean {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::ffff:127.0.0.1';
-}
-
 async function resolvedDirectories(directories: readonly string[]): Promise<Set<string>> {
   const out = new Set<string>();
   for (const d of directories) {

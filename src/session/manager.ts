@@ -5,8 +5,6 @@ import type {
 } from '../generated/types.ts';
 import type { SessionManagerProperties } from '../generated/managed.ts';
 import type { CallOptions, Invoke, InvokeOptions } from '../soap/pipeline.ts';
-import type { LoginStrategy } from './strategies.ts';
-import { readLocalTicket } from './local-ticket.ts';
 
 /**
  * The session a request's cookie names, in one round trip (SessionManager.currentSession):
@@ -75,21 +73,4 @@ export class SessionManagerCalls {
   async acquireLocalTicket(userName: string, options: CallOptions = {}): Promise<SessionManagerLocalTicket> {
     return (await this.call('AcquireLocalTicket', this.sessionManager, { userName }, options)) as SessionManagerLocalTicket;
   }
-}
-
-/**
- * Logs in with a local ticket: AcquireLocalTicket names a one-time password file readable only
- * by that user on the server's machine; its content is the password (read only after the checks
- * of local-ticket.ts). Single use, so not replayable.
- */
-export function localTicketLogin(userName: string, directories: readonly string[]): LoginStrategy {
-  return {
-    kind: 'localTicket',
-    replayable: false,
-    login: async ({ invoke, sessionManager }) => {
-      const ticket = (await invoke('AcquireLocalTicket', sessionManager, { userName })) as SessionManagerLocalTicket;
-      const password = await readLocalTicket(ticket.passwordFilePath, directories);
-      return (await invoke('Login', sessionManager, { userName: ticket.userName, password })) as UserSession;
-    },
-  };
 }

@@ -7,6 +7,7 @@ import { soapPipeline, type Invoke, type PipelineOptions } from '../soap/pipelin
 import type { CertificateAndKey } from '../certs/certificates.ts';
 import type { HttpTransport } from '../transport/http.ts';
 import { sessionIdIn } from '../transport/session-cookie.ts';
+import { urlHostname } from '../transport/url.ts';
 
 /** What vCenter's port-80 proxy tunnels to: vpxd's own TLS endpoint. */
 const SDK_TUNNEL = 'sdkTunnel:8089';
@@ -32,7 +33,7 @@ export interface MutualTlsOptions {
 }
 
 export function openMutualTlsChannel(o: MutualTlsOptions, credentials: CertificateAndKey): MutualTlsChannel {
-  const host = new URL(o.url).hostname.replace(/^\[|\]$/g, '');
+  const host = urlHostname(o.url);
   const transport = o.transport.derive({
     clientCertificate: credentials,
     maxSockets: 1,

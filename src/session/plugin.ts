@@ -3,7 +3,8 @@
 // the vsphere-ui service for a clone ticket for a given vCenter and redeems it with CloneSession.
 // A plug-in server must not become a request forwarder, so the endpoint's host is checked
 // against an allow-list before anything is sent, and the token and ticket never reach a log
-// line or an error message.
+// line or an error message. The ticket is only sent to an SDK endpoint that proved to be the
+// vCenter the GUID names (pluginSession, which VimClient.fromPluginSession runs).
 import { VimError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
 import { plainRequest } from '../transport/plain.ts';
@@ -84,4 +85,54 @@ export async function requestCloneTicket(transport: HttpTransport, endpoint: URL
   const ticket = (body as { session_clone_ticket?: unknown } | null)?.session_clone_ticket;
   if (typeof ticket !== 'string' || ticket === '') throw new PluginSessionError('badAnswer', 'clone-ticket answer has no session_clone_ticket', res.status);
   return ticket;
+}
+
+/** Where the plug-in flow goes: from the plug-in UI (token, endpoint, GUID) and the server's configuration. */
+export interface PluginSessionTarget {
+  sessionToken: string;
+  uiApiEndpoint: string | { fullUrl: string };
+  vcGuid: string;
+  /** Default: https://<uiApiEndpoint host>/sdk. */
+  sdkUrl?: string | undefined;
+  /** Default: the SDK URL's host. */
+  allowedHosts?: readonly string[] | undefined;
+  allowHttp?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** What the flow needs of the client it connects. */
+export interface PluginSessionClient {
+  readonly about: { instanceUuid?: string | undefined };
+  cloneSession(ticket: string, options: { signal?: AbortSignal | undefined }): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * The vSphere Client plug-in server flow: checks the endpoint's host before any request,
+ * connects to the SDK URL (`connect`), checks that it is the vCenter `vcGuid` names, then asks
+ * the vsphere-ui service for a clone ticket (on the connected client's transport, `transportOf`)
+ * and redeems it with CloneSession. The client is closed if any step after the connect fails.
+ */
+export async function pluginSession<C extends PluginSessionClient>(o: PluginSessionTarget, connect: (sdkUrl: string) => Promise<C>, transportOf: (client: C) => HttpTransport): Promise<C> {
+  const { sessionToken, uiApiEndpoint, vcGuid, sdkUrl, allowedHosts, allowHttp, signal } = o;
+  if (typeof sessionToken !== 'string' || sessionToken === '') throw new TypeError('fromPluginSession needs sessionToken');
+  if (typeof vcGuid !== 'string' || vcGuid === '') throw new TypeError('fromPluginSession needs vcGuid');
+  const endpoint = cleanUiApiEndpoint(uiApiEndpoint, allowHttp ?? false);
+  const sdk = sdkUrl ?? `https://${endpoint.host}/sdk`;
+  const allowed = allowedHosts ?? [new URL(sdk).host];
+  if (!hostAllowed(endpoint, allowed)) {
+    throw new PluginSessionError('hostNotAllowed', `uiApiEndpoint host ${endpoint.host} is not among the allowed hosts (${allowed.join(', ')})`);
+  }
+  const client = await connect(sdk);
+  try {
+    if (client.about.instanceUuid !== vcGuid) {
+      throw new PluginSessionError('vcenterMismatch', `${sdk} is vCenter ${client.about.instanceUuid ?? '(no instanceUuid)'}, not ${vcGuid}`);
+    }
+    const ticket = await requestCloneTicket(transportOf(client), endpoint, sessionToken, vcGuid, signal);
+    await client.cloneSession(ticket, { signal });
+    return client;
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
 }

@@ -1,12 +1,18 @@
-// Login strategies: how a session is created, and whether it can be created again by itself
-// when the server forgets it. Each keeps its secret in a closure, out of reach of inspect().
-import type { ManagedObjectReference, UserSession } from '../generated/types.ts';
+// Login strategies, every one of them: how a session is created, and whether it can be created
+// again by itself when the server forgets it (password, clone ticket, extension certificate,
+// SAML token, SSPI, local ticket, a session broker's clone ticket). Each keeps its secret in a
+// closure, out of reach of inspect(). The session (session.ts) runs them; fleet/shared-login.ts
+// wraps one to share its session through a store.
+import type { ManagedObjectReference, SessionManagerLocalTicket, UserSession } from '../generated/types.ts';
 import { loadCertificate, type CertificateAndKey, type CertificateSource } from '../certs/certificates.ts';
-import { isVimFault, TransportError } from '../errors.ts';
-import { tokenHeader, TokenError, type SamlToken } from './token.ts';
+import { isVimFault, TransportError, VimError } from '../errors.ts';
 import type { Invoke } from '../soap/pipeline.ts';
+import type { HttpTransport } from '../transport/http.ts';
+import { isLoopbackUrl } from '../transport/url.ts';
+import { DEFAULT_LOCAL_TICKET_DIRECTORIES, LocalTicketError, readLocalTicket } from './local-ticket.ts';
 import type { MutualTlsChannel } from './mutual-tls.ts';
-
+import { cleanUiApiEndpoint, PluginSessionError, requestCloneTicket } from './plugin.ts';
+import { tokenHeader, TokenError, type SamlToken } from './token.ts';
 
 export interface LoginContext {
   /** The login's signal (none for a re-login, which every waiting call shares); `invoke` already carries it, other waits must too. */
@@ -50,6 +56,7 @@ function withLocale(locale: string | undefined): { locale?: string } {
 }
 
 export function passwordLogin(username: string, password: string, locale?: string): LoginStrategy {
+  if (typeof username !== 'string' || typeof password !== 'string') throw new TypeError('login needs { username, password } as strings');
   return {
     kind: 'password',
     replayable: true,
@@ -60,6 +67,7 @@ export function passwordLogin(username: string, password: string, locale?: strin
 
 /** A clone ticket is single-use: the session it yields cannot be recreated from it. */
 export function cloneTicketLogin(ticket: string): LoginStrategy {
+  if (typeof ticket !== 'string' || ticket === '') throw new TypeError('cloneSession needs a clone ticket string');
   return {
     kind: 'cloneTicket',
     replayable: false,
@@ -146,6 +154,82 @@ export function sspiLogin(first: string, next: (challenge: string) => Promise<st
         }
       }
       throw new TokenError(`SSPI handshake did not finish within ${SSPI_MAX_ROUNDS} rounds`);
+    },
+  };
+}
+
+/**
+ * Logs in with a local ticket: AcquireLocalTicket names a one-time password file readable only
+ * by that user on the server's machine; its content is the password (read only after the checks
+ * of local-ticket.ts). Only for a server on this host (`url`): else a LocalTicketError before
+ * anything is sent. Single use, so not replayable.
+ */
+export function localTicketLogin(url: string, userName: string, directories: readonly string[] = DEFAULT_LOCAL_TICKET_DIRECTORIES): LoginStrategy {
+  if (!isLoopbackUrl(url)) throw new LocalTicketError('notLocal', `local tickets are files on the server's host: ${new URL(url).host} is not this host`);
+  return {
+    kind: 'localTicket',
+    replayable: false,
+    login: async ({ invoke, sessionManager }) => {
+      const ticket = (await invoke('AcquireLocalTicket', sessionManager, { userName })) as SessionManagerLocalTicket;
+      const password = await readLocalTicket(ticket.passwordFilePath, directories);
+      return (await invoke('Login', sessionManager, { userName: ticket.userName, password })) as UserSession;
+    },
+  };
+}
+
+export type SessionBrokerErrorReason = 'invalidUrl' | 'insecureUrl' | 'unauthorized' | 'unknownVcenter' | 'badAnswer';
+
+/** A broker refused or could not answer a ticket request. Never carries the token or a ticket. */
+export class SessionBrokerError extends VimError {
+  override name = 'SessionBrokerError';
+  readonly reason: SessionBrokerErrorReason;
+  readonly status: number | undefined;
+
+  constructor(reason: SessionBrokerErrorReason, message: string, status?: number) {
+    super(message);
+    this.reason = reason;
+    this.status = status;
+  }
+}
+
+export interface BrokerLoginOptions {
+  /** The broker's URL (SessionBroker.url), or a vSphere Client uiApiEndpoint. */
+  url: string;
+  token: string;
+  /** Accept an http:// broker on another host (loopback brokers may always be http). */
+  allowHttp?: boolean;
+}
+
+/**
+ * CloneSession with a ticket from a broker (fleet/broker.ts, or any endpoint of the plug-in
+ * clone-ticket shape: plugin.ts requestCloneTicket). Replayable: when the session dies, the next
+ * login asks the broker for a new ticket.
+ */
+export function brokerLogin(transport: HttpTransport, options: BrokerLoginOptions, vcGuid: string | undefined): LoginStrategy {
+  if (typeof options?.url !== 'string' || typeof options.token !== 'string' || options.token === '') throw new TypeError('loginByBroker needs { url, token }');
+  let endpoint: URL;
+  try {
+    endpoint = cleanUiApiEndpoint(options.url, options.allowHttp === true || (URL.canParse(options.url) && isLoopbackUrl(options.url)));
+  } catch (err) {
+    throw new SessionBrokerError(err instanceof PluginSessionError && err.reason === 'insecureEndpoint' ? 'insecureUrl' : 'invalidUrl', `broker URL: ${(err as Error).message.replace(/uiApiEndpoint/g, 'the broker URL')}`);
+  }
+  const token = options.token;
+  return {
+    kind: 'broker',
+    replayable: true,
+    login: async ({ invoke, sessionManager, signal }) => {
+      let ticket: string;
+      try {
+        ticket = await requestCloneTicket(transport, endpoint, token, vcGuid ?? '', signal);
+      } catch (err) {
+        if (!(err instanceof PluginSessionError)) throw err;
+        const reason = err.reason === 'unauthorized' || err.reason === 'unknownVcenter' ? err.reason : 'badAnswer';
+        const message = reason === 'unauthorized' ? 'the session broker refused the token'
+          : reason === 'unknownVcenter' ? 'the session broker serves another vCenter'
+            : `the session broker gave no ticket${err.status !== undefined ? ` (HTTP ${err.status})` : ''}`;
+        throw new SessionBrokerError(reason, message, err.status);
+      }
+      return (await invoke('CloneSession', sessionManager, { cloneTicket: ticket })) as UserSession;
     },
   };
 }

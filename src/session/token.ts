@@ -161,6 +161,30 @@ function escapeXml(s: string): string {
   });
 }
 
+/** The advanced setting (OptionManager) in which a vCenter names its STS. */
+const STS_URI_SETTING = 'config.vpxd.sso.sts.uri';
+
+/**
+ * issueToken at `options.stsUrl`, or else at the STS the server names in its settings
+ * (config.vpxd.sso.sts.uri), read with `queryOptions` (QueryOptions on the server's
+ * OptionManager: it needs a session).
+ */
+export async function issueTokenFromServer(
+  transport: HttpTransport,
+  options: Omit<IssueTokenOptions, 'stsUrl'> & { stsUrl?: string },
+  queryOptions: (name: string) => Promise<ReadonlyArray<{ key: string; value?: unknown }>>,
+): Promise<SamlToken> {
+  const stsUrl = options.stsUrl ?? (await stsUrlFromSettings(queryOptions));
+  return issueToken(transport, { ...options, stsUrl });
+}
+
+async function stsUrlFromSettings(queryOptions: (name: string) => Promise<ReadonlyArray<{ key: string; value?: unknown }>>): Promise<string> {
+  const values = await queryOptions(STS_URI_SETTING);
+  const url = values.find((v) => v.key === STS_URI_SETTING)?.value;
+  if (typeof url !== 'string') throw new TypeError('the server names no STS (config.vpxd.sso.sts.uri): pass stsUrl');
+  return url;
+}
+
 /**
  * A token from the STS (WS-Trust 1.3 Issue): bearer for a user and password; holder-of-key
  * when a certificate and key are given, the request signed with that key, the token bound to it.

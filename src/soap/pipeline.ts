@@ -18,7 +18,7 @@ import { methodInfo, undeclaredMethod, type MethodInfo } from '../binding/metada
 import type { Logger } from '../logger.ts';
 import type { HttpTransport } from '../transport/http.ts';
 import type { SoapHeader } from './envelope.ts';
-import { exchange, type WsdlOperations } from './exchange.ts';
+import { exchange, type WsdlOperations } from './call-exchange.ts';
 import { loggingPolicy } from './logging-policy.ts';
 import { replayPolicy } from './replay-policy.ts';
 import { soapWire } from './soap-wire.ts';

@@ -1,18 +1,18 @@
 // HTTP(S) for one client: keep-alive connections under the TLS policy, the cookie jar read at
 // send time and fed from every answer, gzip, a deadline per exchange, an abort signal and a
 // response-size limit. Requests go through Node's own HTTP stack until the process is busy,
-// then through undici's pools (issue 21); exchange.ts keeps the two alike.
+// then through undici's pools (issue 21); http-exchange.ts keeps the two alike.
 import type { Readable } from 'node:stream';
 import type { CookieJar } from 'tough-cookie';
 import { TransportError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { cookieJar, CookieHeaders } from './cookies.ts';
-import { closedTransport, cutOff, type HttpPath, type HttpResponse, type Path, type RequestContext } from './exchange.ts';
+import { closedTransport, cutOff, type HttpPath, type HttpResponse, type Path, type RequestContext } from './http-exchange.ts';
 import { NodePath } from './node-http.ts';
 import { policyConnector, type Connector, type ConnectorOptions, type TlsOptions } from './tls.ts';
 import type { UndiciPath } from './undici.ts';
 
-export type { HttpPath, HttpResponse, RequestContext } from './exchange.ts';
+export type { HttpPath, HttpResponse, RequestContext } from './http-exchange.ts';
 
 export interface HttpTransportOptions {
   tls: TlsOptions;

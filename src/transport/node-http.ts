@@ -4,7 +4,7 @@
 // optimizing after the first answer it parses (issue 21).
 import http, { type ClientRequestArgs } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { closedTransport, Exchange, RESET_CODES, type ExchangeInit, type OutgoingRequest, type Path } from './exchange.ts';
+import { closedTransport, Exchange, RESET_CODES, type ExchangeInit, type OutgoingRequest, type Path } from './http-exchange.ts';
 import { targetOf, type Connector, type Target } from './tls.ts';
 
 type OnCreate = (err: Error | null, socket: Duplex) => void;

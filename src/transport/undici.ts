@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import type * as Undici from 'undici';
 import type { Dispatcher } from 'undici';
 import { TransportError } from '../errors.ts';
-import { Exchange, RESET_CODES, type ExchangeInit, type OutgoingRequest, type Path } from './exchange.ts';
+import { Exchange, RESET_CODES, type ExchangeInit, type OutgoingRequest, type Path } from './http-exchange.ts';
 import { targetOf, type Connector } from './tls.ts';
 
 const require = createRequire(import.meta.url);

@@ -3,12 +3,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isVimFault, type UserSession, type VimClient } from 'vim25-soap';
-import { bundledEntry } from './bundle.ts';
+import { bundledEntry } from './child-entries.ts';
 import type { ChildStart, FromChild, ToChild } from './fleet-child.ts';
 
 const CHILD = fileURLToPath(new URL('./fleet-child.ts', import.meta.url));
 
-/** The child, bundled once (bundle.ts): it starts on plain node. */
+/** The child, bundled once (child-entries.ts): it starts on plain node. */
 function childEntry(): { file: string; execArgv: string[] } {
   return bundledEntry(CHILD);
 }

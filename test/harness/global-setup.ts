@@ -4,7 +4,7 @@
 // (test/conformance), which vitest runs after the main project.
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { prebuildEntries } from './bundle.ts';
+import { prebuildEntries } from './child-entries.ts';
 import { findBundle } from './bundle-gate.ts';
 import { runDir } from './capture.ts';
 import { buildTestPackage } from './package.ts';

@@ -4,7 +4,7 @@
 // Integration tests, their fixtures and the child processes import 'vim25-soap',
 // 'vim25-soap/node-soap' and 'vim25-soap/redis' from it: vitest's alias for the workers (under
 // node_modules, so vitest leaves the files to Node's own loader, as a user's process loads
-// them), bundle.ts for the children. Unit tests import the modules of src/ they test.
+// them), child-entries.ts for the children. Unit tests import the modules of src/ they test.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/lib/paths.ts';

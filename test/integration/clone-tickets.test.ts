@@ -5,7 +5,7 @@ import { VimClient, isVimFault } from 'vim25-soap';
 import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { fileURLToPath } from 'node:url';
 import { handOff } from '../../examples/clone-handoff.ts';
-import { bundledEntry } from '../harness/bundle.ts';
+import { bundledEntry } from '../harness/child-entries.ts';
 import { Harness } from '../harness/vcsim.ts';
 import { peer, type Peer, type PeerSession } from '../peers/run.ts';
 import { SI, withBundle } from '../fixtures.ts';

@@ -7,7 +7,7 @@ import {
   isManagedObjectReference, isVimFault, ValidationError, VimClient, VimFault,
   type ManagedObjectReference, type MethodName, type TaskResultOf,
 } from 'vim25-soap';
-import { methodThisType } from '../../src/managed/model.ts';
+import { methodThisType } from '../../src/managed/checks.ts';
 import { bundleIfPresent } from '../../scripts/lib/paths.ts';
 import { Harness, harnessStats } from '../harness/vcsim.ts';
 

@@ -1,4 +1,4 @@
-// scripts/lib/bundle.ts: copying and downloading the vim25 bundle, and verifying it against
+// scripts/lib/wsdl-bundle.ts: copying and downloading the vim25 bundle, and verifying it against
 // wsdl/manifest.json. Uses the development bundle (bundleDir()) and a local https server.
 import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import https from 'node:https';
@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   BundleError, checkXml, installBundle, manifestJson, readManifest, resolveReference, verifyBundle, readBundle, directorySource,
   type Manifest,
-} from '../../scripts/lib/bundle.ts';
+} from '../../scripts/lib/wsdl-bundle.ts';
 import { bundleDir } from '../../scripts/lib/paths.ts';
 import { loopbackServerCertificate } from '../harness/tls-fixtures.ts';
 import { tempDir } from '../fixtures.ts';

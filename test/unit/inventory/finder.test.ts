@@ -2,7 +2,7 @@
 // hands users' patterns to find() answers them without a round trip.
 import { describe, expect, it } from 'vitest';
 import type { ManagedObjectReference } from '../../../src/generated/types.ts';
-import type { InventoryClient } from '../../../src/inventory/client.ts';
+import type { InventoryClient } from '../../../src/inventory/inventory-client.ts';
 import { InvalidPatternError } from '../../../src/inventory/errors.ts';
 import { find } from '../../../src/inventory/finder.ts';
 import { ref, ScriptedInventoryClient } from './scripted-client.ts';

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { TransportError, ValidationError } from '../../../src/errors.ts';
 import type { ManagedObjectReference, PerfCounterInfo, PerfEntityMetric, PerfEntityMetricBase, PerfEntityMetricCSV, PerfInterval, PerfMetricId, PerfMetricIntSeries, PerfMetricSeries, PerfMetricSeriesCSV, PerfQuerySpec } from '../../../src/generated/types.ts';
-import type { InventoryClient } from '../../../src/inventory/client.ts';
+import type { InventoryClient } from '../../../src/inventory/inventory-client.ts';
 import { catalogOf, MAX_CACHED_ENTITIES, nearestNames } from '../../../src/inventory/metrics-catalog.ts';
 import { decodeQueryPerf, parseSampleInfoCsv, scaled } from '../../../src/inventory/metrics-decode.ts';
 import { IntervalNotKeptError, NoRealtimeStatsError, UnknownCounterError } from '../../../src/inventory/metrics-errors.ts';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { abortedBy, TransportError, VimFault } from '../../../src/errors.ts';
 import type { ManagedObjectReference, ObjectContent, RetrieveResult } from '../../../src/generated/types.ts';
-import type { InventoryClient } from '../../../src/inventory/client.ts';
+import type { InventoryClient } from '../../../src/inventory/inventory-client.ts';
 import { retrieve, retrievePages } from '../../../src/inventory/retrieve.ts';
 import { ref, ScriptedInventoryClient } from './scripted-client.ts';
 const vm = (n: number): ObjectContent => ({ obj: ref('VirtualMachine', `vm-${n}`), propSet: [{ name: 'name', val: `vm${n}` }] });

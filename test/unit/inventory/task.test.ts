@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TransportError } from '../../../src/errors.ts';
 import type { ManagedObjectReference, TaskInfo, UpdateSet } from '../../../src/generated/types.ts';
-import type { InventoryClient } from '../../../src/inventory/client.ts';
+import type { InventoryClient } from '../../../src/inventory/inventory-client.ts';
 import { TaskTimeoutError } from '../../../src/inventory/errors.ts';
 import { waitForTask } from '../../../src/inventory/task.ts';
 import { vimFault } from '../../../src/soap/faults.ts';

@@ -4,8 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { abortedBy, TransportError, VimFault } from '../../../src/errors.ts';
 import type { ManagedObjectReference, UpdateSet } from '../../../src/generated/types.ts';
-import { isTransient, type InventoryClient } from '../../../src/inventory/client.ts';
-import { BACKOFF_MAX_MS, BACKOFF_MIN_MS, updateSets, type UpdateBatch } from '../../../src/inventory/updates.ts';
+import type { InventoryClient } from '../../../src/inventory/inventory-client.ts';
+import { BACKOFF_MAX_MS, BACKOFF_MIN_MS, isTransient, updateSets, type UpdateBatch } from '../../../src/inventory/updates.ts';
 import { ref, ScriptedInventoryClient } from './scripted-client.ts';
 
 const set = (version: string): UpdateSet => ({ version, filterSet: [{ filter: ref('PropertyFilter', 'f'), objectSet: [] }] });

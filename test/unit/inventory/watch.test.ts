@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TransportError } from '../../../src/errors.ts';
 import type { ManagedObjectReference, ObjectUpdate, UpdateSet } from '../../../src/generated/types.ts';
-import type { InventoryClient } from '../../../src/inventory/client.ts';
+import type { InventoryClient } from '../../../src/inventory/inventory-client.ts';
 import { watch } from '../../../src/inventory/watch.ts';
 import { ref, ScriptedInventoryClient } from './scripted-client.ts';
 const vm = (n: number) => ref('VirtualMachine', `vm-${n}`);

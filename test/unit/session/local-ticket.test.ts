@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isLoopbackUrl, LocalTicketError, readLocalTicket } from '../../../src/session/local-ticket.ts';
+import { LocalTicketError, readLocalTicket } from '../../../src/session/local-ticket.ts';
+import { isLoopbackUrl } from '../../../src/transport/url.ts';
 import { tempDir } from '../../fixtures.ts';
 
 const root = tempDir('vim25-local-ticket-');

@@ -102,6 +102,21 @@ export function isManagedObjectReference<T extends ManagedTypeName = ManagedType
   return typeof ref.value === 'string' && isManagedTypeName(ref.type) && (type === undefined || isManagedSubtype(ref.type, type));
 }
 
+/**
+ * `client.ref`'s reference, checked at run time: from a managed type name and a value, or from a
+ * plain `{ type, value }` (with `wanted`, it must reference that type or a subtype). A TypeError
+ * for anything else.
+ */
+export function checkedReference(first: string | { type: string; value: string }, wanted?: string): ManagedObjectReference {
+  const plain = typeof first === 'object' && first !== null;
+  const [type, value] = plain ? [first.type, first.value] : [first, wanted];
+  if (!isManagedTypeName(type)) throw new TypeError(`${JSON.stringify(type)} is not a vim25 managed type`);
+  if (typeof value !== 'string' || value === '') throw new TypeError(`a ${type} reference needs a value (the managed object id)`);
+  const ref = { type, value };
+  if (plain && wanted !== undefined && !isManagedObjectReference(ref, wanted as ManagedTypeName)) throw new TypeError(`${type} ${value} is not a ${wanted}`);
+  return ref;
+}
+
 /** The managed type whose `_this` a method takes, per the model (undefined for unknown methods). */
 export function methodThisType(method: string): ManagedTypeName | undefined {
   return managedMethods().get(method)?.owner as ManagedTypeName | undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError, VimFault } from '../../../src/errors.ts';
-import { checkPropertyPaths, faultFromLocalized, isManagedType } from '../../../src/inventory/model.ts';
+import { checkPropertyPaths, faultFromLocalized, isManagedType } from '../../../src/inventory/typed-model.ts';
 import { checkMaxWait } from '../../../src/inventory/updates.ts';
 
 describe('faultFromLocalized', () => {

@@ -8,7 +8,7 @@ import type { DecodeLimits } from '../../../src/binding/decode.ts';
 import { TransportError, ValidationError, VimFault } from '../../../src/errors.ts';
 import { silentLogger } from '../../../src/logger.ts';
 import { requestEnvelope } from '../../../src/soap/envelope.ts';
-import { exchange as wireExchange, type WsdlOperations } from '../../../src/soap/exchange.ts';
+import { exchange as wireExchange, type WsdlOperations } from '../../../src/soap/call-exchange.ts';
 import { soapPipeline, type InvokeOptions, type RawAnswer } from '../../../src/soap/pipeline.ts';
 import { soapWire } from '../../../src/soap/soap-wire.ts';
 import { HttpTransport } from '../../../src/transport/http.ts';

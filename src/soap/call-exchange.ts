@@ -5,7 +5,7 @@
 // same, so the policies around the exchange see its value and its faults as they see any call's.
 import { Readable } from 'node:stream';
 import { ValidationError } from '../errors.ts';
-import { checkMethodVersion } from '../managed/model.ts';
+import { checkMethodVersion } from '../managed/checks.ts';
 import type { HttpResponse, HttpTransport } from '../transport/http.ts';
 import type { Handler, PrebuiltRequest, SoapCall } from './pipeline.ts';
 import type { Wire } from './wire.ts';

@@ -2,7 +2,7 @@
 // reference guards, and faults of failed tasks.
 import { describe, expect, it } from 'vitest';
 import { checkPropertyPaths, faultFromLocalized, isManagedObjectReference, isVimFault, ValidationError, VimFault, type LocalizedMethodFault } from '../../../src/index.ts';
-import { checkMethodVersion, compareVersions, isManagedSubtype, isManagedTypeName, methodThisType } from '../../../src/managed/model.ts';
+import { checkMethodVersion, compareVersions, isManagedSubtype, isManagedTypeName, methodThisType } from '../../../src/managed/checks.ts';
 
 const refusal = (run: () => void): ValidationError => {
   try {
