@@ -5,6 +5,9 @@
 // flow (session/plugin.ts), STS tokens (session/token.ts), ticketed HTTP
 // (session/service-ticket.ts), `ref()`'s checks (managed/checks.ts), the inventory layer
 // (inventory/). Every call on the wire goes through the pipeline of soap/pipeline.ts.
+import { rememberVapiCredentials, restOf, vapiLoggedOut, type RestClient } from './vapi/rest.ts';
+import { tagsOf, type TagsClient } from './vapi/tags.ts';
+import { libraryOf, type LibraryClient } from './vapi/library.ts';
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import type { CookieJar } from 'tough-cookie';
@@ -225,6 +228,21 @@ export class VimClient extends EventEmitter {
     return this.#version.value;
   }
 
+  /** The vAPI REST endpoints (/api, /rest) on this client's transport and session. */
+  get rest(): RestClient {
+    return restOf(this);
+  }
+
+  /** vSphere tags (vAPI cis/tagging). */
+  get tags(): TagsClient {
+    return tagsOf(this);
+  }
+
+  /** Content libraries (vAPI content/library). */
+  get library(): LibraryClient {
+    return libraryOf(this);
+  }
+
   /** The wire in use: 'soap', or 'json' (VI/JSON), as connect's `protocol` option decided. */
   get protocol(): Protocol {
     return this.#protocol;
@@ -246,14 +264,16 @@ export class VimClient extends EventEmitter {
 
   async login(options: LoginOptions): Promise<UserSession> {
     const strategy = passwordLogin(options?.username, options?.password, options?.locale);
-    if (!this.#store) return this.#session.login(strategy, options.signal);
-    return this.#session.login(sharedLogin(strategy, {
+    const session = await this.#session.login(!this.#store ? strategy : sharedLogin(strategy, {
       store: this.#store,
       key: sessionKey(this.url, options.username, options.password),
       userName: options.username,
       propertyCollector: this.serviceContent.propertyCollector,
       logger: this.#logger,
     }), options.signal);
+    // A server before 8.0 U3 takes no vim session on vAPI: client.rest makes a session of its own from these.
+    rememberVapiCredentials(this, options.username, options.password);
+    return session;
   }
 
   /**
@@ -350,6 +370,7 @@ export class VimClient extends EventEmitter {
    */
   async logout(options: SessionCallOptions = {}): Promise<void> {
     await this.#session.logout(options.signal);
+    await vapiLoggedOut(this);
   }
 
   /**
@@ -365,6 +386,7 @@ export class VimClient extends EventEmitter {
       // A session shared through a store stays for the clients and processes still using it.
       await this.#session.logout(options.signal, 'close');
     } finally {
+      await vapiLoggedOut(this);
       this.#transport.close();
       this.#store?.detach?.();
     }

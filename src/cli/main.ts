@@ -1,11 +1,12 @@
 // vim25-soap: the command line, on the library's public API. The server comes from VC_URL,
 // VC_USER, VC_PASSWORD and VC_THUMBPRINT or VC_CA (or the matching flags); tables on a
 // terminal, --json for scripts; exit codes a shell can branch on.
-import { FileSessionStore, isVimFault, TransportError, ValidationError, VimClient } from '../index.ts';
+import { FileSessionStore, isVimFault, TransportError, ValidationError, VimClient, RestError } from '../index.ts';
 import { checkConnection, checkSessionDir, parse, UsageError } from './args.ts';
 import { toJson } from './output.ts';
 import * as commands from './commands.ts';
 import { NotFoundError, type Context } from './commands.ts';
+import * as vapi from './vapi-commands.ts';
 
 /** Exit codes: what a script branches on. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, auth: 3, notFound: 4, connection: 5 } as const;
@@ -23,6 +24,10 @@ Commands:
   events [OBJECT] [--since 10m]      recent events (--type VmPoweredOffEvent, repeatable)
   metrics OBJECT... COUNTER...       performance counters by name (cpu.usage.average), one line per sample; --since 5m
   session save|show|logout           the session kept between commands (one Login for many commands)
+  tags ls [CATEGORY]                 vSphere tags (vAPI), by category
+  tags attach|detach TAG OBJECT...   attach or detach a tag (id or category/name) to or from objects
+  library ls [LIBRARY]               content libraries, or the items of one (id or name)
+  rest METHOD PATH [JSON]            any vAPI request: rest GET /api/vcenter/vm (JSON out)
 
 OBJECT is Type:value (VirtualMachine:vm-42), an inventory path (/DC0/vm/web1) or an id (vm-42).
 
@@ -52,11 +57,15 @@ Run vim25-soap <command> --help for a command's own help.`,
   watch: 'Usage: vim25-soap watch TYPE PATHS... [--count N] [--json]\n\nEvery change of those properties on every TYPE: one line per update (enter, modify, leave), until Ctrl-C or N updates. Survives a re-login.\nExample: vim25-soap watch VirtualMachine runtime.powerState',
   session: 'Usage: vim25-soap session save|show|logout [--json]\n\nsave logs in (or adopts the kept session) and keeps it; show prints the kept session\'s user and times; logout ends it on the server and removes it from the session directory.',
   metrics: 'Usage: vim25-soap metrics OBJECT... COUNTER... [--since 5m] [--until 1m] [--interval realtime|300|1800|7200|86400] [--instance NAME|*] [--json]\n\nSamples of performance counters named group.name.rollup (cpu.usage.average, mem.usage.average, net.usage.average, disk.usage.average, …): TIME, OBJECT, COUNTER, INSTANCE (empty: the aggregate), VALUE, UNIT, one line per sample, oldest first. Real-time (20 s) where the object has it (hosts, VMs), else 5-minute; the latest sample of each without --since (30s, 10m, 2h, 1d). Percentages are in percent. A counter the server does not have exits 2, naming the nearest it has. The first argument with two dots after the first object starts the counters: give an object named like an FQDN as a path or Type:value.\nExample: vim25-soap metrics VirtualMachine:vm-42 cpu.usage.average mem.usage.average --since 5m',
+  tags: 'Usage: vim25-soap tags ls [CATEGORY] | attach TAG OBJECT... | detach TAG OBJECT... [--json]\n\nvSphere tags through the vAPI endpoints (/api/cis/tagging): ls lists CATEGORY, TAG, ID, DESCRIPTION; attach and detach take a tag by id or as category/name and objects as Type:value, inventory paths or ids.\nExample: vim25-soap tags attach zone/us-east-1a /DC0/vm/web1',
+  library: 'Usage: vim25-soap library ls [LIBRARY] [--json]\n\nContent libraries (NAME, TYPE, ID), or the items of one library named by id or name (NAME, TYPE, SIZE, ID).',
+  rest: 'Usage: vim25-soap rest METHOD PATH [JSON]\n\nAny vAPI request under /api/ (or /rest/ on servers before 7.0 U2, its { value } unwrapped) on the same session as the vim25 calls; the answer is printed as JSON. A query goes in PATH (?action=find).\nExample: vim25-soap rest POST \'/api/content/library?action=find\' \'{"name":"templates"}\'',
   events: 'Usage: vim25-soap events [OBJECT] [--since 10m] [--type TYPE]... [--json]\n\nEvents of the last --since (30s, 10m, 2h, 1d; default 10m), about OBJECT and below if given.\nExample: vim25-soap events /DC0/vm/web1 --since 1h --type VmPoweredOffEvent',
 };
 
 const RUN: Record<string, (ctx: Context) => Promise<void>> = {
   about: commands.about, ls: commands.ls, find: commands.find, collect: commands.collect, call: commands.call, watch: commands.watch, events: commands.events, metrics: commands.metrics, session: commands.session,
+  tags: vapi.tags, library: vapi.library, rest: vapi.rest,
 };
 
 /**
@@ -75,6 +84,11 @@ function explain(err: unknown): { code: number; message: string } {
   if (isVimFault(err, 'InvalidLogin') || isVimFault(err, 'NotAuthenticated')) return { code: EXIT.auth, message: `login refused: ${err.message}` };
   if (isVimFault(err, 'ManagedObjectNotFound')) return { code: EXIT.notFound, message: err.message };
   if (isVimFault(err)) return { code: EXIT.failed, message: err.message };
+  if (err instanceof RestError) {
+    if (err.errorType === 'NOT_FOUND') return { code: EXIT.notFound, message: err.message };
+    if (err.errorType === 'UNAUTHENTICATED') return { code: EXIT.auth, message: err.message };
+    return { code: EXIT.failed, message: err.message };
+  }
   if (err instanceof TransportError && isUntrusted(err)) {
     // The library's hint names its options (tls.thumbprint, tls.ca); its thumbprints are kept.
     const cut = err.message.indexOf('. Pass tls.');

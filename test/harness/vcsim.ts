@@ -11,6 +11,10 @@
 // - the sdkTunnel: CONNECT sdkTunnel:8089 on 127.0.0.1:info.tunnelPort.
 // - POST /api/ui/vcenter/session/clone-ticket (vSphere Client plug-in flow; tokens from
 //   harnessUiToken) and POST/GET/DELETE /api/session (unified VIM/vAPI sessions).
+// - vAPI under /api/ (test/vcsim/vapi_api.go) over govmomi's vAPI simulator: cis/tagging
+//   (categories, tags, tag associations) and content/library, in /api answer shapes; the
+//   session is vmware-api-session-id, a vim session id (unified sessions) or, after
+//   harnessSetVapiUnified(info, false) (a server before 8.0 U3), only an id from POST /api/session.
 // - ESX mode (`esx: true`): vcsim's ESX model, about.apiType "HostAgent", SessionManager
 //   ha-sessionmgr, PropertyCollector ha-property-collector, datacenter ha-datacenter, no STS
 //   (stsUrl ''). A real ESXi has no ExtensionManager: the harness keeps one (and the certificate
@@ -197,6 +201,8 @@ export interface HarnessStats {
   sts: { hokIssued: number; hokRefused: number; signaturesVerified: number; signaturesRejected: number };
   /** The VI/JSON API: served or not, its releases, JSON requests handed on and refused by the harness itself. */
   viJson: { enabled: boolean; releases: string[]; requests: number; refused: number };
+  /** The vAPI endpoints under /api/ (test/vcsim/vapi_api.go): unified sessions or not, requests served and refused (401), ids made by POST /api/session. */
+  vapi: { unified: boolean; requests: number; refused: number; apiSessions: number };
 }
 
 export type DropStage = 'accept' | 'request' | 'answer';
@@ -342,6 +348,10 @@ export const harnessSetLocalTickets = (info: HarnessInfo, mode: LocalTicketMode)
   harnessRequest(info, 'POST', '/_harness/local-tickets', { mode });
 
 /** From now on the VI/JSON API is served (true) or every /sdk/vim25/ path 404s (false); reset restores the startup value. */
+/** false: /api/ refuses vim session ids, as a server before vSphere 8.0 U3 (ids made by POST /api/session still work); reset restores true. */
+export const harnessSetVapiUnified = (info: HarnessInfo, enabled: boolean): Promise<void> =>
+  harnessRequest(info, 'POST', '/_harness/vapi-unified', { enabled });
+
 export const harnessSetViJson = (info: HarnessInfo, enabled: boolean): Promise<void> =>
   harnessRequest(info, 'POST', '/_harness/vi-json', { enabled });
 

@@ -20,7 +20,7 @@ import (
 //	                            ("accept"), SOAP requests after reading them ("request"), or
 //	                            SOAP answers after executing the call ("answer"); with method
 //	                            ("request", "answer"), only calls of that method count
-//	POST /_harness/stall        {"seconds"}: answer the next SOAP request that much later
+//	POST /_harness/stall        {"seconds"}: answer the next SOAP (or /api/) request that much later
 //	POST /_harness/unavailable  {"count"}: answer the next count SOAP requests with a 503 page
 //	POST /_harness/restart      end every session and close every connection; same URL,
 //	                            port and certificate
@@ -28,6 +28,8 @@ import (
 //	POST /_harness/local-tickets {"mode"}: AcquireLocalTicket callers are "local", "remote"
 //	                            (InvalidRequest) or "unsupported" (NotSupported)
 //	POST /_harness/vi-json      {"enabled"}: false makes every /sdk/vim25/ path 404 (no JSON API)
+//	POST /_harness/vapi-unified {"enabled"}: false makes /api/ refuse vim session ids (a server
+//	                            before 8.0 U3); ids from POST /api/session still work (vapi_api.go)
 //	POST /_harness/page-size    {"size"}: RetrievePropertiesEx answers at most size objects per
 //	                            page (0: all at once unless the request sets maxObjects)
 //	POST /_harness/deny         {"obj","path"}: that property of that object is NoPermission
@@ -51,6 +53,7 @@ func (h *harness) controlRoutes() http.Handler {
 	mux.HandleFunc("/_harness/sspi", post(h.setSSPI))
 	mux.HandleFunc("/_harness/local-tickets", post(h.setLocalTickets))
 	mux.HandleFunc("/_harness/vi-json", post(h.setVIJSON))
+	mux.HandleFunc("/_harness/vapi-unified", post(h.setVapiUnified))
 	mux.HandleFunc("/_harness/page-size", post(h.inv.setPageSize))
 	mux.HandleFunc("/_harness/deny", post(h.inv.deny))
 	mux.HandleFunc("/_harness/task", post(h.inv.createTask))
@@ -122,6 +125,7 @@ func (h *harness) stats(w http.ResponseWriter, r *http.Request) {
 		"sts":                h.sts.counts(),
 		"inventory":          inventory,
 		"viJson":             h.json.stats(),
+		"vapi":               vapi.stats(),
 	})
 }
 
@@ -134,6 +138,7 @@ func (h *harness) reset(w http.ResponseWriter, r *http.Request) {
 	h.sspi.reset()
 	h.local.reset()
 	h.json.reset()
+	vapi.reset()
 	h.svcTickets.resetCounters()
 	h.sts.resetCounters()
 	h.acceptPassword(h.password)

@@ -61,9 +61,7 @@ func (h *harness) routes() http.Handler {
 	mux.Handle("/_harness/", h.controlRoutes())
 	mux.HandleFunc("/api/session", h.apiSession)
 	mux.HandleFunc(pluginClonePath, h.pluginCloneTicket)
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, vapiError("NOT_FOUND", "no such resource in the harness"))
-	})
+	mux.HandleFunc("/api/", h.apiRoutes) // vapi_api.go
 	mux.Handle("/folder/", h.datastoreAccess(h.sim))
 	if p := h.sts.path(); p != "" {
 		mux.Handle(p, h.stsIssue(h.sim))

@@ -24,6 +24,7 @@ func (h *harness) apiSession(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusUnauthorized, vapiError("UNAUTHENTICATED", "invalid user name or password"))
 			return
 		}
+		vapi.remember(s.Key)
 		writeJSON(w, http.StatusCreated, s.Key)
 	case http.MethodGet:
 		s, err := h.currentSession(r, r.Header.Get("vmware-api-session-id"))
