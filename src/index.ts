@@ -40,7 +40,7 @@ export type * from './generated/types.ts';
 // let silently win: each is exported as <Name>Data (test/unit/index.test.ts keeps the list whole).
 // VimFault is the base of vim25's faults (the error class is VimFault); RetrieveOptions is
 // RetrievePropertiesEx's { maxObjects } (the inventory's RetrieveOptions is retrieve()'s).
-export type { VimFault as VimFaultData, RetrieveOptions as RetrieveOptionsData } from './generated/types.ts';
+export type { VimFault as VimFaultData, RetrieveOptions as RetrieveOptionsData, Tag as TagData } from './generated/types.ts';
 // Each managed type's properties (VirtualMachineProperties …) and property paths (VirtualMachinePaths …).
 export type * from './generated/managed.ts';
 export type * from './generated/paths.ts';

@@ -17,6 +17,7 @@ import { ROOT } from './paths.ts';
 export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   index: 'src/index.ts',
   redis: 'src/redis.ts',
+  otel: 'src/otel.ts',
   'node-soap/index': 'src/node-soap/index.ts',
   'cli/bin': 'src/cli/bin.ts',
 };

@@ -4,6 +4,7 @@
 import { abortedOr, throwIfAborted } from '../abort.ts';
 import type { ManagedObjectReference as MoRef, PropertyFilterSpec, RetrieveResult } from '../generated/types.ts';
 import { quietly } from './cleanup.ts';
+import { traced, tracedPages } from './observe.ts';
 import type { InventoryClient } from './inventory-client.ts';
 import { SessionWatch } from './session-watch.ts';
 import { SessionChangedError } from './errors.ts';
@@ -37,7 +38,7 @@ export function retrievePages<T extends ManagedTypeName, P extends PropertyPath<
 ): AsyncGenerator<Array<Row<T, P>>, void, undefined> {
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, not ${String(pageSize)}`);
-  return pages(client, type, paths, options, pageSize);
+  return tracedPages({ operation: 'retrievePages', type }, pages(client, type, paths, options, pageSize));
 }
 
 async function* pages<T extends ManagedTypeName, P extends PropertyPath<T>>(
@@ -103,6 +104,15 @@ export async function retrieve<T extends ManagedTypeName, P extends PropertyPath
   type: T,
   paths: readonly P[],
   options: RetrieveOptions = {},
+): Promise<Array<Row<T, P>>> {
+  return traced({ operation: 'retrieve', type }, () => retrieveAll(client, type, paths, options));
+}
+
+async function retrieveAll<T extends ManagedTypeName, P extends PropertyPath<T>>(
+  client: InventoryClient,
+  type: T,
+  paths: readonly P[],
+  options: RetrieveOptions,
 ): Promise<Array<Row<T, P>>> {
   for (let attempt = 0; ; attempt++) {
     const rows: Array<Row<T, P>> = [];

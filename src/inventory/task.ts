@@ -7,6 +7,7 @@
 import { abortedOr, linkedController } from '../abort.ts';
 import type { ManagedObjectReference as MoRef, ObjectUpdate, TaskInfo, UpdateSet, VirtualMachineQuestionInfo } from '../generated/types.ts';
 import { isGone } from './cleanup.ts';
+import { traced } from './observe.ts';
 import type { InventoryClient } from './inventory-client.ts';
 import { TaskBlockedError, TaskTimeoutError } from './errors.ts';
 import { faultFromLocalized, type TaskRef, type TaskResultOf } from './typed-model.ts';
@@ -41,6 +42,14 @@ export async function waitForTasks<R extends readonly TaskRef[]>(
   client: InventoryClient,
   tasks: R,
   options: WaitForTaskOptions = {},
+): Promise<{ [K in keyof R]: TaskResultOf<R[K]> }> {
+  return traced({ operation: 'waitForTask', type: 'Task', count: tasks.length }, () => waitAll(client, tasks, options));
+}
+
+async function waitAll<R extends readonly TaskRef[]>(
+  client: InventoryClient,
+  tasks: R,
+  options: WaitForTaskOptions,
 ): Promise<{ [K in keyof R]: TaskResultOf<R[K]> }> {
   const maxWaitSeconds = checkMaxWait(options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS);
   const { timeoutMs } = options;

@@ -9,6 +9,7 @@ import type { VimFault } from '../errors.ts';
 import type { InventoryClient } from './inventory-client.ts';
 import { diffStates, stateKey, type ObjectState } from './diff.ts';
 import { checkPropertyPaths, type ManagedObjectReference, type ManagedTypeName, type RowValue, type PropertyPath } from './typed-model.ts';
+import { tracedPages } from './observe.ts';
 import { applyChange, missingFaults } from './rows.ts';
 import { checkMaxWait, updateSets, type CollectorSetup } from './updates.ts';
 import { createView, destroyView, viewObjectSpec } from './view.ts';
@@ -52,7 +53,7 @@ export function watch<T extends ManagedTypeName, P extends PropertyPath<T>>(
 ): AsyncGenerator<WatchUpdate<T, P>, void, undefined> {
   checkPropertyPaths(type, paths, client.apiVersion);
   const maxWaitSeconds = checkMaxWait(options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS);
-  return updates(client, type, paths, options, maxWaitSeconds);
+  return tracedPages({ operation: 'watch', type }, updates(client, type, paths, options, maxWaitSeconds));
 }
 
 async function* updates<T extends ManagedTypeName, P extends PropertyPath<T>>(

@@ -11,6 +11,7 @@ import type { ManagedObjectReference, UserSession } from '../generated/types.ts'
 import { untilAborted } from '../abort.ts';
 import { AbortError, isVimFault, TransportError, type VimFault } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { publishSession, retried, serverAddress, type SessionMessage } from '../soap/diagnostics.ts';
 import { vimFault } from '../soap/faults.ts';
 import type { Invoke, Policy } from '../soap/pipeline.ts';
 import { clearSessionCookie, SESSION_COOKIE, sessionIdIn, setSessionCookie } from '../transport/session-cookie.ts';
@@ -69,7 +70,7 @@ export class Session {
     handle: (call, next) => {
       const method = call.info.name;
       if (SESSION_METHODS.has(method)) return next(call);
-      return this.#guard(async () => checked(method, await next(call)), call.options.signal);
+      return this.#guard(async () => checked(method, await next(call)), call.options.signal, () => retried(call, 'reauthenticated'));
     },
   };
 
@@ -79,7 +80,7 @@ export class Session {
    * concurrent callers and runs once more. The call's signal stops the wait; a client closed
    * meanwhile rejects with ECLOSED.
    */
-  async #guard<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async #guard<T>(attempt: () => Promise<T>, signal: AbortSignal | undefined, onRetry: () => void): Promise<T> {
     if (this.#pending) await waitFor(this.#pending, signal);
     this.#assertOpen();
     const generation = this.#generation;
@@ -91,6 +92,7 @@ export class Session {
       if (!isVimFault(err, 'NotAuthenticated')) throw err;
       await this.#recover(generation, err, signal);
       this.#assertOpen();
+      onRetry();
       return attempt();
     }
   }
@@ -134,6 +136,7 @@ export class Session {
     await this.#switchTo(id);
     this.#adopt(strategy, session);
     this.#o.logger.info('logged in', { strategy: strategy.kind, user: session.userName });
+    this.#publish('login', strategy.kind);
     this.#o.emit('login', session);
     return session;
   }
@@ -151,6 +154,7 @@ export class Session {
     await this.#switchTo(sessionId);
     this.#adopt({ kind: 'attached', replayable: false, login: async () => current }, current);
     this.#o.logger.info('attached a session', { user: current.userName });
+    this.#publish('login', 'attached');
     this.#o.emit('login', current);
     return current;
   }
@@ -201,6 +205,7 @@ export class Session {
       this.userSession = undefined;
       this.#clearCookie();
     }
+    this.#publish('logout', strategy?.kind);
     this.#o.emit('logout');
     if (aborted !== undefined) throw aborted;
   }
@@ -233,6 +238,7 @@ export class Session {
         this.#lostGeneration = generation;
         this.userSession = undefined;
         this.#o.logger.warn('session lost', { strategy: strategy.kind });
+        this.#publish('lost', strategy.kind);
         this.#o.emit('sessionLost', fault);
       }
       throw fault;
@@ -262,6 +268,7 @@ export class Session {
       setSessionCookie(this.#o.jar, this.#o.url, id);
       this.#adopt(strategy, session);
       this.#o.logger.info('re-authenticated', { strategy: strategy.kind, user: session.userName });
+      this.#publish('reauthenticated', strategy.kind);
       this.#o.emit('reauthenticated', session);
     } catch (err) {
       this.#backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, this.#backoffMs * 2));
@@ -269,6 +276,11 @@ export class Session {
       this.#o.logger.warn('re-authentication failed', { strategy: strategy.kind, error: err instanceof Error ? err.name : 'unknown', retryInMs: this.#backoffMs });
       throw err;
     }
+  }
+
+  /** On `vim25-soap:session` (soap/diagnostics.ts), while anybody subscribes: the event and the strategy's name, nothing else. */
+  #publish(event: SessionMessage['event'], strategy: string | undefined): void {
+    publishSession(event, strategy, () => serverAddress(this.#o.url));
   }
 
   #clearCookie(): void {

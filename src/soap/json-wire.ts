@@ -36,6 +36,7 @@ export function jsonWire(o: WireOptions): Wire {
   const jarOf = (call: SoapCall): CookieJar => call.options.jar ?? transport.options.jar;
 
   return {
+    protocol: 'json',
     request(call) {
       if (viaSoap(call)) return soap.request(call);
       const { type, value } = target(call);

@@ -1,12 +1,13 @@
 // The call path of every vim25 call, as named policies around the exchange, assembled here and
 // only here, in one order (outermost first):
 //
-//   logging  ->  session (re-authentication, single flight)  ->  replay  ->  exchange (the wire)
+//   tracing  ->  logging  ->  session (re-authentication, single flight)  ->  replay  ->  exchange (the wire)
 //
-// Logging sees every call once, however often it was sent; the session policy may run what is
-// inside it twice (after a re-login); the replay policy may send once more on a fresh
-// connection; the exchange has the wire (SOAP unless told otherwise) frame the call, sends it and
-// has the wire read the answer. Login calls go through a pipeline without the session policy.
+// Tracing publishes each call once on node:diagnostics_channel (diagnostics.ts), only while
+// anybody subscribes, with the times it was sent again; logging sees every call once, however
+// often it was sent; the session policy may run what is inside it twice (after a re-login); the
+// replay policy may send once more on a fresh connection; the exchange has the wire (SOAP
+// unless told otherwise) frame the call, sends it and has the wire read the answer. Login calls go through a pipeline without the session policy.
 // Calls whose request was built elsewhere (node-soap's) take the same path: only their framing
 // and the reading of their answer differ (`prebuilt`).
 import type { IncomingHttpHeaders } from 'node:http';
@@ -19,6 +20,7 @@ import type { Logger } from '../logger.ts';
 import type { HttpTransport } from '../transport/http.ts';
 import type { SoapHeader } from './envelope.ts';
 import { exchange, type WsdlOperations } from './call-exchange.ts';
+import { serverAddress, tracingPolicy, type CallMessage } from './diagnostics.ts';
 import { loggingPolicy } from './logging-policy.ts';
 import { replayPolicy } from './replay-policy.ts';
 import { soapWire } from './soap-wire.ts';
@@ -75,11 +77,13 @@ export interface SoapCall {
    * its first attempt's deadline while a call retried after a re-login gets a whole one again.
    */
   readonly deadline?: number | undefined;
+  /** Set by the tracing policy while anybody subscribes: what `vim25-soap:call` publishes (diagnostics.ts `retried`). */
+  readonly traced?: CallMessage | undefined;
 }
 
 export type Handler = (call: SoapCall) => Promise<unknown>;
 
-export type PolicyName = 'logging' | 'session' | 'replay';
+export type PolicyName = 'tracing' | 'logging' | 'session' | 'replay';
 
 export interface Policy {
   readonly name: PolicyName;
@@ -87,7 +91,7 @@ export interface Policy {
 }
 
 /** Outermost first. */
-const ORDER: readonly PolicyName[] = ['logging', 'session', 'replay'];
+const ORDER: readonly PolicyName[] = ['tracing', 'logging', 'session', 'replay'];
 
 /** Chains `policies` around `terminal` in the pipeline's order, whatever order they are given in. */
 export function chain(policies: readonly Policy[], terminal: Handler): Handler {
@@ -124,6 +128,7 @@ export interface PipelineOptions {
 export function soapPipeline(o: PipelineOptions): Invoke {
   const wire = (o.wire ?? soapWire)(o);
   const policies = [
+    tracingPolicy(wire.protocol ?? 'soap', serverAddress(o.endpoint)),
     loggingPolicy(o.logger, o.debug ? (call) => wire.redacted(call) : undefined),
     replayPolicy(o.logger, o.transport.options.timeoutMs),
     ...(o.session ? [o.session] : []),

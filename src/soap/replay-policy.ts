@@ -3,6 +3,7 @@
 // server as it found it (idempotency.ts); anything else fails with EOUTCOMEUNKNOWN.
 import type { Logger } from '../logger.ts';
 import { replayOnce } from '../transport/replay.ts';
+import { retried } from './diagnostics.ts';
 import { isIdempotent } from './idempotency.ts';
 import type { Policy } from './pipeline.ts';
 
@@ -16,7 +17,10 @@ export function replayPolicy(logger: Logger, timeoutMs: number): Policy {
       return replayOnce(
         (freshConnection) => next(freshConnection ? { ...timed, freshConnection } : timed),
         (written) => !written || isIdempotent(method),
-        () => logger.debug('replaying a call whose connection the server closed', { method }),
+        () => {
+          logger.debug('replaying a call whose connection the server closed', { method });
+          retried(call, 'replay');
+        },
       );
     },
   };

@@ -21,6 +21,7 @@ export function soapWire(o: WireOptions): Wire {
   const { transport, limits } = o;
   const decodeLimits = { maxBytes: transport.options.maxResponseBytes, ...limits };
   return {
+    protocol: 'soap',
     request: (call) => ({
       url: o.endpoint,
       headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `"urn:vim25/${o.version()}"` },

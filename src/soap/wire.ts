@@ -19,6 +19,8 @@ export interface WireRequest {
 }
 
 export interface Wire {
+  /** The protocol, as traces name it (`rpc.system` soap or vi-json). Default: 'soap'. */
+  readonly protocol?: 'soap' | 'json';
   /** The request for `call`; refuses (ValidationError) arguments the protocol cannot carry, before anything is sent. */
   request(call: SoapCall): WireRequest;
   /** The call's value in `res`, or throws what the answer is: a VimFault, or a TransportError for an answer that is no answer. */

@@ -1,6 +1,8 @@
 // HTTP CONNECT through vCenter's reverse proxy (port 80 by default) to `sdkTunnel:8089`, where
 // vpxd itself terminates TLS and so sees the client certificate of an extension login.
-import net from 'node:net';
+// Named imports: a default import of 'node:net' would reach the declarations (dist/transport/tunnel.d.ts)
+// and fail a CommonJS consumer compiled without esModuleInterop ("Module '"node:net"' has no default export").
+import { connect, type Socket } from 'node:net';
 import { TransportError } from '../errors.ts';
 
 export interface TunnelOptions {
@@ -13,9 +15,9 @@ export interface TunnelOptions {
 }
 
 /** A TCP socket through which TLS to the tunnel target can be started. */
-export function connectTunnel(o: TunnelOptions): Promise<net.Socket> {
+export function connectTunnel(o: TunnelOptions): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: o.proxyHost, port: o.proxyPort });
+    const socket = connect({ host: o.proxyHost, port: o.proxyPort });
     let head = Buffer.alloc(0);
     const fail = (err: TransportError): void => {
       socket.destroy();

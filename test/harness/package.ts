@@ -2,7 +2,7 @@
 // (package.json and dist/, under node_modules/.cache, one per run: run-dirs.ts); the global setup
 // bundles the entry points into it as `npm run build` does (scripts/lib/esbuild-package.ts).
 // Integration tests, their fixtures and the child processes import 'vim25-soap',
-// 'vim25-soap/node-soap' and 'vim25-soap/redis' from it: vitest's alias for the workers (under
+// 'vim25-soap/node-soap', 'vim25-soap/redis' and 'vim25-soap/otel' from it: vitest's alias for the workers (under
 // node_modules, so vitest leaves the files to Node's own loader, as a user's process loads
 // them), child-entries.ts for the children. Unit tests import the modules of src/ they test.
 import { copyFileSync } from 'node:fs';
@@ -18,11 +18,12 @@ export function testPackage(): string {
 }
 
 /** Each subpath of the package the tests import, and the bundled file it resolves to (package.json's exports). */
-export function packageFiles(dir: string = testPackage()): Record<'vim25-soap' | 'vim25-soap/node-soap' | 'vim25-soap/redis', string> {
+export function packageFiles(dir: string = testPackage()): Record<'vim25-soap' | 'vim25-soap/node-soap' | 'vim25-soap/redis' | 'vim25-soap/otel', string> {
   return {
     'vim25-soap': join(dir, 'dist/index.js'),
     'vim25-soap/node-soap': join(dir, 'dist/node-soap/index.js'),
     'vim25-soap/redis': join(dir, 'dist/redis.js'),
+    'vim25-soap/otel': join(dir, 'dist/otel.js'),
   };
 }
 

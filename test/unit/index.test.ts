@@ -16,7 +16,7 @@ describe('src/index.ts', () => {
       .map((part) => part.trim().replace(/^type /, '').split(/\s+as\s+/).at(-1)!)
       .filter((name) => name !== '');
     const shadowed = named.filter((name) => generated.has(name)).sort();
-    expect(shadowed).toEqual(['RetrieveOptions', 'VimFault']);
+    expect(shadowed).toEqual(['RetrieveOptions', 'Tag', 'VimFault']);
     for (const name of shadowed) expect(index).toMatch(new RegExp(`\\b${name} as ${name}Data\\b[^;]*from './generated/types\\.ts'`));
   });
 
