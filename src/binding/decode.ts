@@ -4,6 +4,7 @@
 // metadata does not know (a newer server) decoded generically instead of failing.
 import type { Readable } from 'node:stream';
 import { TransportError } from '../errors.ts';
+import { decodeAnswerStream } from './answer-stream.ts';
 import { MOREF, PRIMITIVES, isEnum, typeInfo, type FieldInfo, type MethodInfo, type TypeInfo } from './metadata.ts';
 import { XSI_NS, localName } from './xml.ts';
 import { NO_ATTRIBUTES, XmlLimitError, XmlReader, XmlSyntaxError, type XmlHandler, type XmlLimits } from './xml-reader.ts';
@@ -362,59 +363,15 @@ export function decodeResponseText(method: MethodInfo, xml: string, limits: Deco
   return decoder.finish();
 }
 
-const YIELD_EVERY_BYTES = 256 * 1024;
-
 /** Decodes a SOAP answer as its chunks arrive, so a large answer never blocks the event loop at once. */
 export function decodeResponseStream(method: MethodInfo, body: Readable, status: number, limits: DecodeLimits = {}): Promise<DecodedResponse> {
-  const maxBytes = limits.maxBytes ?? Infinity;
-  return new Promise((resolve, reject) => {
-    const decoder = new ResponseDecoder(method, status);
-    const reader = new XmlReader(decoder, limits);
-    let failed = false;
-    const fail = (err: unknown): void => {
-      if (failed) return;
-      failed = true;
-      body.destroy();
-      reject(asTransportError(method.name, err, status));
-    };
-    // A socket can deliver many chunks in one go; decoding them back to back would hold the
-    // event loop for the whole answer, so after each slice the stream pauses until the loop
-    // has had a turn.
-    let slice = 0;
-    let total = 0;
-    body.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      total += chunk.length;
-      if (total > maxBytes) {
-        fail(new TransportError(`${method.name}: response larger than ${maxBytes} bytes`, { code: 'ERESPONSETOOLARGE', status }));
-        return;
-      }
-      try {
-        reader.writeBytes(chunk);
-      } catch (err) {
-        fail(err);
-        return;
-      }
-      slice += chunk.length;
-      if (slice >= YIELD_EVERY_BYTES) {
-        slice = 0;
-        body.pause();
-        setImmediate(() => body.resume());
-      }
-    });
-    body.on('error', (e: NodeJS.ErrnoException) => {
-      // Cut off mid-answer: the request was answered, so it may have taken effect, as with a
-      // connection that died before the answer (the same code for the same meaning).
-      fail(e instanceof TransportError ? e : new TransportError(`${method.name}: answer cut off (${e.code ?? e.message}): its outcome is unknown`, { code: 'EOUTCOMEUNKNOWN', status, outcomeUnknown: true, cause: e }));
-    });
-    body.on('end', () => {
-      if (failed) return;
-      try {
-        reader.endBytes();
-        resolve(decoder.finish());
-      } catch (err) {
-        fail(err);
-      }
-    });
-  });
+  const decoder = new ResponseDecoder(method, status);
+  const reader = new XmlReader(decoder, limits);
+  return decodeAnswerStream(method.name, body, status, limits.maxBytes ?? Infinity, {
+    write: (chunk) => reader.writeBytes(chunk),
+    end: () => {
+      reader.endBytes();
+      return decoder.finish();
+    },
+  }, (err) => asTransportError(method.name, err, status));
 }

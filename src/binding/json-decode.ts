@@ -17,6 +17,7 @@
 // ends. Each value is kept and decoded again at most once: the time stays linear.
 import type { Readable } from 'node:stream';
 import { TransportError } from '../errors.ts';
+import { decodeAnswerStream } from './answer-stream.ts';
 import { decodePrimitive, type DecodedFault, type DecodedResponse, type DecodeLimits } from './decode.ts';
 import { JsonLimitError, JsonReader, JsonSyntaxError, type JsonHandler, type JsonLimits } from './json-reader.ts';
 import { MOREF, PRIMITIVES, isEnum, typeInfo, type FieldInfo, type MethodInfo, type TypeInfo } from './metadata.ts';
@@ -891,54 +892,15 @@ export function decodeJsonResponseText(method: MethodInfo, json: string, limits:
   return decoder.finish(reader.empty);
 }
 
-const YIELD_EVERY_BYTES = 256 * 1024;
-
 /** Decodes a VI/JSON answer as its chunks arrive, giving the event loop a turn every 256 KiB. */
 export function decodeJsonResponseStream(method: MethodInfo, body: Readable, status: number, limits: JsonDecodeLimits = {}): Promise<DecodedResponse> {
-  const maxBytes = limits.maxBytes ?? Infinity;
-  return new Promise((resolve, reject) => {
-    const decoder = new JsonResponseDecoder(method, status);
-    const reader = new JsonReader(decoder, readerLimits(limits));
-    let failed = false;
-    const fail = (err: unknown): void => {
-      if (failed) return;
-      failed = true;
-      body.destroy();
-      reject(asTransportError(method.name, err, status));
-    };
-    let slice = 0;
-    let total = 0;
-    body.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      total += chunk.length;
-      if (total > maxBytes) {
-        fail(new TransportError(`${method.name}: response larger than ${maxBytes} bytes`, { code: 'ERESPONSETOOLARGE', status }));
-        return;
-      }
-      try {
-        reader.writeBytes(chunk);
-      } catch (err) {
-        fail(err);
-        return;
-      }
-      slice += chunk.length;
-      if (slice >= YIELD_EVERY_BYTES) {
-        slice = 0;
-        body.pause();
-        setImmediate(() => body.resume());
-      }
-    });
-    body.on('error', (e: NodeJS.ErrnoException) => {
-      fail(e instanceof TransportError ? e : new TransportError(`${method.name}: answer cut off (${e.code ?? e.message}): its outcome is unknown`, { code: 'EOUTCOMEUNKNOWN', status, outcomeUnknown: true, cause: e }));
-    });
-    body.on('end', () => {
-      if (failed) return;
-      try {
-        reader.endBytes();
-        resolve(decoder.finish(reader.empty));
-      } catch (err) {
-        fail(err);
-      }
-    });
-  });
+  const decoder = new JsonResponseDecoder(method, status);
+  const reader = new JsonReader(decoder, readerLimits(limits));
+  return decodeAnswerStream(method.name, body, status, limits.maxBytes ?? Infinity, {
+    write: (chunk) => reader.writeBytes(chunk),
+    end: () => {
+      reader.endBytes();
+      return decoder.finish(reader.empty);
+    },
+  }, (err) => asTransportError(method.name, err, status));
 }
