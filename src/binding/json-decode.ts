@@ -18,7 +18,8 @@
 import type { Readable } from 'node:stream';
 import { TransportError } from '../errors.ts';
 import { decodeAnswerStream } from './answer-stream.ts';
-import { decodePrimitive, type DecodedFault, type DecodedResponse, type DecodeLimits } from './decode.ts';
+import type { DecodedFault, DecodedResponse, DecodeLimits } from './decode.ts';
+import { AnswerStrings, MAX_SAFE, dataObject, decodePrimitive, own } from './decode-values.ts';
 import { JsonLimitError, JsonReader, JsonSyntaxError, type JsonHandler, type JsonLimits } from './json-reader.ts';
 import { MOREF, PRIMITIVES, isEnum, typeInfo, type FieldInfo, type MethodInfo, type TypeInfo } from './metadata.ts';
 
@@ -195,17 +196,15 @@ class Frame {
     this.rawRoot = false;
     return this;
   }
-}
 
-/**
- * A copy of `s` that holds only its own characters (see decode.ts: a slice of a chunk keeps the
- * whole chunk alive).
- */
-function own(s: string): string {
-  return s.length < 13 ? s : (' ' + s).slice(1);
+  /** Makes this frame an F_OBJECT of `info` (settled: see `settled`); returns its new object. */
+  object(info: TypeInfo, settled: boolean): Obj {
+    this.kind = F_OBJECT;
+    this.type = info;
+    this.settled = settled;
+    return (this.obj = dataObject(info));
+  }
 }
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** A number where the schema does not say what it is: an integer exactly (a bigint beyond 2^53), else a double. */
 function genericNumber(text: string): number | bigint {
@@ -215,40 +214,18 @@ function genericNumber(text: string): number | bigint {
   return big > MAX_SAFE || big < -MAX_SAFE ? big : n;
 }
 
-/** See decode.ts: short strings interned per answer, up to these bounds. */
-const MAX_INTERNED_LENGTH = 64;
-const MAX_INTERNED = 1 << 16;
-
-/** A constructor per data type (see decode.ts dataObject: V8 fits its objects' fields in-object). */
-const constructors = new Map<TypeInfo, new () => Obj>();
-
-function dataObject(info: TypeInfo): Obj {
-  let C = constructors.get(info);
-  if (C === undefined) {
-    const name = info.name;
-    const Data = function (this: Obj) {
-      this._typeName = name;
-    } as unknown as new () => Obj;
-    Data.prototype = Object.prototype;
-    constructors.set(info, (C = Data));
-  }
-  return new C();
-}
-
 /** Distinct type names an answer may give that the metadata does not know (a newer server has a few). */
 export const MAX_UNKNOWN_TYPE_NAMES = 512;
 
 /** Keys a VI/JSON fault object may carry its localized message in, when its type has no field of the name. */
 const FAULT_MESSAGE_KEYS = ['faultstring', 'faultString', 'localizedMessage', 'msg', 'message'];
 
-export class JsonResponseDecoder implements JsonHandler {
+export class JsonResponseDecoder extends AnswerStrings implements JsonHandler {
   private readonly frames: Frame[] = [];
   private depth = 0;
   /** The next beginObject is a replayed object's that has no `_typeName` (or has it first). */
   private replaying = false;
-  private readonly strings = new Map<string, string>();
   private readonly unknownNames = new Set<string>();
-  private readonly str = (s: string): string => this.intern(s);
   /** The document's object named its type (a fault must). */
   private rootNamed = false;
   /** A fault object is expected (an error status), not the method's result. */
@@ -260,6 +237,7 @@ export class JsonResponseDecoder implements JsonHandler {
   private sArray = false;
 
   constructor(private readonly method: MethodInfo, private readonly status = 200) {
+    super();
     this.faultExpected = status < 200 || status >= 300;
     this.push(F_ROOT);
   }
@@ -278,16 +256,6 @@ export class JsonResponseDecoder implements JsonHandler {
     const found = kindOf(name);
     if (found === T_UNKNOWN) this.unknownNames.add(name);
     return found;
-  }
-
-  private intern(s: string): string {
-    if (s.length > MAX_INTERNED_LENGTH) return own(s);
-    let t = this.strings.get(s);
-    if (t === undefined) {
-      t = own(s);
-      if (this.strings.size < MAX_INTERNED) this.strings.set(t, t);
-    }
-    return t;
   }
 
   private push(kind: number): Frame {
@@ -398,13 +366,8 @@ export class JsonResponseDecoder implements JsonHandler {
       case S_RAW:
         this.push(F_RAW_OBJECT).raw = new RawObject();
         return;
-      case S_TYPENAME:
-        // `_typeName` is no name: the object is read as if it had none.
-        this.noTypeName(parent);
-        this.push(F_SKIP);
-        return;
       default:
-        this.push(F_SKIP);
+        this.skip(parent);
     }
   }
 
@@ -426,13 +389,15 @@ export class JsonResponseDecoder implements JsonHandler {
       case S_RAW:
         this.push(F_RAW_ARRAY).raw = [];
         return;
-      case S_TYPENAME:
-        this.noTypeName(parent);
-        this.push(F_SKIP);
-        return;
       default:
-        this.push(F_SKIP);
+        this.skip(parent);
     }
+  }
+
+  /** An object or array read and dropped: in an S_TYPENAME slot, `_typeName` is no name, and the object is read as if it had none. */
+  private skip(parent: Frame): void {
+    if (this.sMode === S_TYPENAME) this.noTypeName(parent);
+    this.push(F_SKIP);
   }
 
   key(name: string): void {
@@ -605,10 +570,7 @@ export class JsonResponseDecoder implements JsonHandler {
     const info = f.declared === undefined ? undefined : typeInfo(f.declared);
     if (info) {
       // Its declared type's fields are read as they come; a `_typeName` may still name a subtype.
-      f.kind = F_OBJECT;
-      f.type = info;
-      f.obj = dataObject(info);
-      f.settled = f.replayed;
+      f.object(info, f.replayed);
     } else if (f.replayed) {
       f.kind = F_GENERIC;
       f.obj = {};
@@ -642,14 +604,9 @@ export class JsonResponseDecoder implements JsonHandler {
       k = this.kind(name);
     }
     switch (k) {
-      case T_COMPLEX: {
-        const info = typeInfo(name)!;
-        f.kind = F_OBJECT;
-        f.type = info;
-        f.obj = dataObject(info);
-        f.settled = true;
+      case T_COMPLEX:
+        f.object(typeInfo(name)!, true);
         return;
-      }
       case T_ARRAY_BOX:
         f.kind = F_BOX;
         f.item = arrayItems.get(name);
@@ -669,11 +626,7 @@ export class JsonResponseDecoder implements JsonHandler {
     const declared = f.declared === undefined ? undefined : typeInfo(f.declared);
     const t = this.intern(name);
     if (declared) {
-      f.kind = F_OBJECT;
-      f.type = declared;
-      f.obj = dataObject(declared);
-      f.obj._typeName = t;
-      f.settled = true;
+      f.object(declared, true)._typeName = t;
     } else {
       f.kind = F_GENERIC;
       f.obj = { _typeName: t };
@@ -689,9 +642,7 @@ export class JsonResponseDecoder implements JsonHandler {
     }
     const info = f.declared === undefined ? undefined : typeInfo(f.declared);
     if (info) {
-      f.kind = F_OBJECT;
-      f.type = info;
-      f.obj = dataObject(info);
+      f.object(info, true);
     } else {
       f.kind = F_GENERIC;
       f.obj = {};

@@ -49,26 +49,17 @@ export interface Parsed {
   connection: Connection | undefined;
 }
 
+/** parseArgs declarations of flags that are all of one type and have nothing else. */
+function flags<const T extends 'string' | 'boolean', const N extends string>(type: T, names: readonly N[]): Record<N, { type: T }> {
+  return Object.fromEntries(names.map((name) => [name, { type }])) as Record<N, { type: T }>;
+}
+
 const OPTIONS = {
-  url: { type: 'string' },
+  ...flags('string', ['url', 'password', 'thumbprint', 'ca', 'since', 'until', 'interval', 'instance', 'protocol', 'count', 'session-dir']),
+  ...flags('boolean', ['insecure', 'json', 'debug', 'wait', 'no-session']),
   user: { type: 'string', short: 'u' },
-  password: { type: 'string' },
-  thumbprint: { type: 'string' },
-  ca: { type: 'string' },
-  insecure: { type: 'boolean' },
-  json: { type: 'boolean' },
-  debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
-  wait: { type: 'boolean' },
-  since: { type: 'string' },
-  until: { type: 'string' },
-  interval: { type: 'string' },
-  instance: { type: 'string' },
-  protocol: { type: 'string' },
   type: { type: 'string', multiple: true },
-  count: { type: 'string' },
-  'no-session': { type: 'boolean' },
-  'session-dir': { type: 'string' },
 } as const;
 
 export function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {

@@ -1,6 +1,7 @@
 // Content libraries (vAPI content/library, the /api shapes of vSphere 7.0 U2+), typed, on the
 // client's RestClient. A library is named by its id or its name.
 import { restOf, RestError, type RestClient } from './rest.ts';
+import { fanOut } from './tags.ts';
 
 export interface ContentLibrary {
   id: string;
@@ -38,7 +39,6 @@ export interface FindLibraryOptions extends LibraryCallOptions {
 }
 
 const BASE = '/api/content/library';
-const FAN_OUT = 8;
 const clients = new WeakMap<object, LibraryClient>();
 
 /** The client's content-library API (one per client). */
@@ -46,19 +46,6 @@ export function libraryOf(client: object): LibraryClient {
   let library = clients.get(client);
   if (!library) clients.set(client, (library = new LibraryClient(restOf(client))));
   return library;
-}
-
-async function fanOut<T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(FAN_OUT, items.length) }, worker));
-  return out;
 }
 
 const seg = encodeURIComponent;

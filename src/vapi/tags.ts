@@ -84,7 +84,8 @@ function notFound(what: string, path: string): RestError {
   return new RestError('GET', path, 404, 'NOT_FOUND', [`no ${what}`]);
 }
 
-async function fanOut<T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> {
+/** f over every item, FAN_OUT at a time; the results in the items' order (also library.ts's). */
+export async function fanOut<T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
