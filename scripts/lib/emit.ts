@@ -97,10 +97,15 @@ function emitInterface(model: SchemaModel, refs: ReferenceFields, t: ComplexType
   return `${head}\n${lines.join('\n')}${lines.length ? '\n' : ''}}\n`;
 }
 
+/** `root` and the data types deriving from it, in bundle order. */
+export function derivedTypes(model: SchemaModel, root: string): string[] {
+  const derives = (name: string | undefined): boolean => name === root || (name !== undefined && derives(model.types.get(name)?.base));
+  return [...model.types.keys()].filter((n) => derives(n));
+}
+
 /** Data types deriving from MethodFault (and MethodFault itself): the faults a VimFault can carry. */
 export function faultTypes(model: SchemaModel): string[] {
-  const isFault = (name: string | undefined): boolean => name === 'MethodFault' || (name !== undefined && isFault(model.types.get(name)?.base));
-  return [...model.types.keys()].filter((n) => isFault(n));
+  return derivedTypes(model, 'MethodFault');
 }
 
 export function emitTypes(model: SchemaModel, refs: ReferenceFields = new Map()): string {
@@ -119,6 +124,13 @@ export function emitTypes(model: SchemaModel, refs: ReferenceFields = new Map())
   out.push('}', '', '/** Every fault type by name: what `isVimFault(err, name)` and `VimFault.is(name)` narrow `fault` to. */', 'export interface FaultTypes {');
   for (const name of faultTypes(model)) out.push(`  ${name}: ${name};`);
   out.push('}', '', 'export type FaultName = keyof FaultTypes;', '');
+  // Written out, like FaultTypes: a mapped type over DataTypes (`DataTypes[K] extends Event ? K :
+  // never`) compared 4 366 data types with Event wherever the declarations were checked (~0.3 s
+  // of TypeScript 5.9 in a consumer with skipLibCheck off). A type literal, not an interface: the
+  // interfaces of this file are the bundle's complex types and the two tables above.
+  out.push('/** Event and every data type deriving from it, by name: what `isEvent(event, name)` takes (its keys) and narrows to. */', 'export type EventTypes = {');
+  for (const name of derivedTypes(model, 'Event')) out.push(`  ${name}: ${name};`);
+  out.push('};', '');
   return out.join('\n');
 }
 
