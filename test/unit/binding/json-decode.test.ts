@@ -282,7 +282,7 @@ describe('decodeJsonResponseText: malformed answers and limits', () => {
 });
 
 describe('decodeJsonResponseText: time linear in the answer', () => {
-  it('decodes the shapes that are kept as read before they are decoded in linear time (CPU time, 256 KB against 2 MB)', () => {
+  it('decodes the shapes that are kept as read before they are decoded in linear time (CPU time, 64 KB against 512 KB)', () => {
     const page = (val: string) => `{"_typeName":"RetrieveResult","objects":[{"_typeName":"ObjectContent","obj":{"_typeName":"ManagedObjectReference","type":"X","value":"x"},"propSet":[{"_typeName":"DynamicProperty","name":"p","val":${val}}]}]}`;
     const shapes: [string, (n: number) => string][] = [
       // An anyType object with its _typeName last and many fields (kept whole, then decoded).
@@ -296,19 +296,26 @@ describe('decodeJsonResponseText: time linear in the answer', () => {
     ];
     const limits = { maxElements: 1e9 };
     const method = methodInfo('RetrievePropertiesEx')!;
+    // The cheapest of three reads: a busy machine's GC and JIT threads count in the process's CPU
+    // time on Node 20, and one read of the large input once took 24x the small one's there; a
+    // quadratic decoder is 64x on every read.
     const cost = (text: string): number => {
-      const t = cpuMs();
-      decodeJsonResponseText(method, text, limits);
-      return cpuMs() - t;
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const t = cpuMs();
+        decodeJsonResponseText(method, text, limits);
+        best = Math.min(best, cpuMs() - t);
+      }
+      return best;
     };
     for (const [what, shape] of shapes) {
-      const small = shape(1 << 18);
-      const large = shape(1 << 21);
+      const small = shape(1 << 16);
+      const large = shape(1 << 19);
       cost(small); // warm-up
-      const a = Math.max(cost(small), 2);
+      const a = Math.max(cost(small), 1);
       const b = cost(large);
       // Linear: 8x the input costs about 8x (quadratic would be 64x); generous for a noisy machine.
-      expect(b, `${what}: ${a.toFixed(1)} ms for 256 KB, ${b.toFixed(1)} ms for 2 MB`).toBeLessThan(a * 24);
+      expect(b, `${what}: ${a.toFixed(1)} ms for 64 KB, ${b.toFixed(1)} ms for 512 KB`).toBeLessThan(a * 24);
       expect(b).toBeLessThan(3000);
     }
   });
