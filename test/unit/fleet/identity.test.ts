@@ -10,6 +10,8 @@ describe('sameUser', () => {
     ['root', 'root'],
     ['administrator', 'VSPHERE.LOCAL\\Administrator'], // no domain in the login: the server picks it
     ['user@corp.example.com', 'CORP.EXAMPLE.COM\\user'],
+    [' administrator@vsphere.local ', 'VSPHERE.LOCAL\\Administrator '], // stray blanks around either
+    ['user', '\\user'], // an empty domain: the login names none
   ])('%s logs in as %s', (login, server) => {
     expect(sameUser(login, server)).toBe(true);
   });
@@ -22,6 +24,8 @@ describe('sameUser', () => {
     ['admin', 'admin2'],
     ['admin', ''],
     ['', ''],
+    ['CORP\\', 'CORP\\'], // no user part: nobody
+    ['@corp', 'CORP\\'],
   ])('%s is not %s', (login, server) => {
     expect(sameUser(login, server)).toBe(false);
   });

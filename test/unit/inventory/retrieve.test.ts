@@ -265,3 +265,72 @@ describe('what is asked of the server', () => {
     expect(() => retrievePages(new ScriptedClient(), 'VirtualMachine', ['name'], { pageSize: 1 })).not.toThrow();
   });
 });
+
+describe('tracing', () => {
+  /** What the `vim25-soap:operation` tracing channel saw while `run` ran: start and end (or error) of each operation. */
+  async function traced(run: () => Promise<unknown>): Promise<string[]> {
+    const { tracingChannel } = await import('node:diagnostics_channel');
+    const channel = tracingChannel<unknown, Record<string, unknown>>('vim25-soap:operation');
+    const seen: string[] = [];
+    const show = (m: Record<string, unknown>): string => JSON.stringify({ ...m, error: undefined, result: undefined });
+    const handlers = {
+      start: (m: Record<string, unknown>) => void seen.push(`start ${show(m)}`),
+      asyncEnd: (m: Record<string, unknown>) => void seen.push(`end ${show(m)}`),
+      error: (m: Record<string, unknown>) => void seen.push(`error ${(m.error as Error).name}`),
+      end: () => undefined,
+      asyncStart: () => undefined,
+    };
+    channel.subscribe(handlers);
+    try {
+      await run();
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+    return seen;
+  }
+
+  it('traces a retrieve as one operation, and each page of retrievePages, only while somebody listens', async () => {
+    const client = new ScriptedClient();
+    client.script = [page(1, 2, 't1'), page(3, 3)];
+    expect(await traced(() => retrieve(client, 'VirtualMachine', ['name']))).toEqual([
+      'start {"operation":"retrieve","type":"VirtualMachine"}',
+      'end {"operation":"retrieve","type":"VirtualMachine"}',
+    ]);
+    client.script = [page(1, 2, 't1'), page(3, 3)];
+    expect(await traced(async () => {
+      for await (const _ of retrievePages(client, 'VirtualMachine', ['name'], { pageSize: 2 }));
+    })).toEqual([
+      'start {"operation":"retrievePages","type":"VirtualMachine","page":1}',
+      'end {"operation":"retrievePages","type":"VirtualMachine","page":1}',
+      'start {"operation":"retrievePages","type":"VirtualMachine","page":2}',
+      'end {"operation":"retrievePages","type":"VirtualMachine","page":2}',
+      'start {"operation":"retrievePages","type":"VirtualMachine","page":3}',
+      'end {"operation":"retrievePages","type":"VirtualMachine","page":3}',
+    ]);
+    client.script = [fault('RetrievePropertiesEx')];
+    expect(await traced(() => retrieve(client, 'VirtualMachine', ['name']).catch(() => undefined))).toEqual([
+      'start {"operation":"retrieve","type":"VirtualMachine"}',
+      'error VimFault',
+      'end {"operation":"retrieve","type":"VirtualMachine"}',
+    ]);
+  });
+
+  it('a traced page stream passes return and throw on to the generator', async () => {
+    const client = new ScriptedClient();
+    client.script = [page(1, 2, 't1'), page(3, 4, 't2')];
+    await traced(async () => {
+      const pages = retrievePages(client, 'VirtualMachine', ['name'], { pageSize: 2 });
+      expect(pages[Symbol.asyncIterator]()).toBe(pages);
+      await pages.next();
+      expect(await pages.return(undefined)).toEqual({ done: true, value: undefined });
+      expect(client.cleanup()).toEqual(['CancelRetrievePropertiesEx propertyCollector t1', 'DestroyView session[1]view']);
+      const other = new ScriptedClient();
+      other.script = [page(1, 2, 't1')];
+      const more = retrievePages(other, 'VirtualMachine', ['name'], { pageSize: 2 });
+      await more.next();
+      const stop = new MyError('stop');
+      await expect(more.throw(stop)).rejects.toBe(stop);
+      expect(other.cleanup()).toEqual(['CancelRetrievePropertiesEx propertyCollector t1', 'DestroyView session[1]view']);
+    });
+  });
+});

@@ -192,12 +192,15 @@ describe('isTransient', () => {
       new TransportError('no complete answer within the deadline', { code: 'ETIMEDOUT', outcomeUnknown: true }),
       new TransportError('HTTP 502', { code: 'HTTP_502', status: 502 }),
       new TransportError('the HTTP 504 answer is not SOAP', { code: 'ENOTSOAP', status: 504 }),
+      ...['EPIPE', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN'].map((code) => new TransportError(code, { code: code as never })),
     ];
     const permanent = [
       new TransportError('client is closed', { code: 'ECLOSED' }),
       new TransportError('thumbprint does not match', { code: 'ECERTPIN' }),
       new TransportError('not trusted', { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }),
       new TransportError('HTTP 404 without a SOAP answer', { code: 'HTTP_404', status: 404 }),
+      new TransportError('HTTP 500', { code: 'HTTP_500', status: 500 }),
+      new TransportError('no status', { code: 'ENOTSOAP' }),
       abortedBy(AbortSignal.abort(), 'request aborted', true),
       new VimFault('WaitForUpdatesEx', { _typeName: 'NotAuthenticated' }, '', ['NoPermission', 'SecurityError', 'RuntimeFault', 'MethodFault']),
       new Error('ECONNRESET'),

@@ -179,3 +179,78 @@ describe('watch', () => {
   });
 });
 
+
+describe('watch between full states', () => {
+  /** Keeps what CreateContainerView and CreateFilter were given too. */
+  class ArgsClient extends ScriptedClient {
+    readonly args: Array<[string, unknown]> = [];
+    constructor() {
+      super();
+      const call = this.call;
+      this.call = (async (method: string, _this: ManagedObjectReference, args: unknown, options?: { signal?: AbortSignal }) => {
+        this.args.push([method, args]);
+        return (call as unknown as (...a: unknown[]) => Promise<unknown>)(method, _this, args, options);
+      }) as unknown as InventoryClient['call'];
+    }
+  }
+  const nested = (n: number, name: string, val: unknown): ObjectUpdate => ({ kind: 'modify', obj: vm(n), changeSet: [{ name, op: 'assign', val }] });
+  const faultOf = { fault: { _typeName: 'NoPermission' }, localizedMessage: 'no' };
+
+  it('reports a leave with the last known values, an enter in full, and of a modify the paths asked for that it changed', async () => {
+    const client = new ArgsClient();
+    client.script = [
+      set('1', [update('enter', 1, { name: 'a', 'summary.runtime': { powerState: 'poweredOn', host: 'h1' } })]),
+      set('2', [nested(1, 'summary.runtime.powerState', 'poweredOff'), update('enter', 2, { name: 'b' })]),
+      set('3', [{ kind: 'leave', obj: vm(1) }, update('modify', 3, { name: 'new one' })]),
+      set('4', [{ kind: 'modify', obj: vm(2), missingSet: [{ path: 'summary.runtime', fault: faultOf }] } as ObjectUpdate]),
+    ];
+    const seen: unknown[] = [];
+    const root = ref('Folder', 'group-v3');
+    for await (const u of watch(client as unknown as InventoryClient, 'VirtualMachine', ['name', 'summary.runtime'], { root: root as never, maxWaitSeconds: 7 })) {
+      seen.push(u);
+      if (seen.length === 6) break;
+    }
+    expect(seen.slice(0, 5)).toEqual([
+      { kind: 'enter', ref: vm(1), props: { name: 'a', 'summary.runtime': { powerState: 'poweredOn', host: 'h1' } } },
+      { kind: 'modify', ref: vm(1), props: { 'summary.runtime': { powerState: 'poweredOff', host: 'h1' } } },
+      { kind: 'enter', ref: vm(2), props: { name: 'b' } },
+      { kind: 'leave', ref: vm(1), props: { name: 'a', 'summary.runtime': { powerState: 'poweredOff', host: 'h1' } } },
+      { kind: 'enter', ref: vm(3), props: { name: 'new one' } }, // a modify of an object never reported is its enter
+    ]);
+    expect(seen[5]).toMatchObject({ kind: 'modify', ref: vm(2), props: {}, missing: { 'summary.runtime': { name: 'VimFault', faultName: 'NoPermission', method: 'WaitForUpdatesEx' } } });
+    expect(client.args.find(([m]) => m === 'CreateContainerView')?.[1]).toEqual({ container: root, type: ['VirtualMachine'], recursive: true });
+    expect(client.args.find(([m]) => m === 'CreateFilter')?.[1]).toEqual({
+      spec: {
+        objectSet: [{ obj: ref('ContainerView', 'session[1]view'), skip: true, selectSet: [{ _typeName: 'TraversalSpec', name: 'view', type: 'ContainerView', path: 'view', skip: false }] }],
+        propSet: [{ type: 'VirtualMachine', pathSet: ['name', 'summary.runtime'] }],
+      },
+      partialUpdates: false,
+    });
+    expect(client.args.filter(([m]) => m === 'WaitForUpdatesEx').map(([, a]) => a)).toEqual(['', '1', '2', '3'].map((version) => ({ version, options: { maxWaitSeconds: 7 } })));
+  });
+
+  it('watches under the root folder by default, and destroys its view when the filter cannot be made', async () => {
+    const client = new ArgsClient();
+    client.failing = 'CreateFilter';
+    await expect(watch(client as unknown as InventoryClient, 'VirtualMachine', ['name']).next()).rejects.toThrow('CreateFilter failed');
+    expect(client.args.find(([m]) => m === 'CreateContainerView')?.[1]).toMatchObject({ container: ref('Folder', 'group-d1') });
+    expect(client.cleanup()).toEqual(['DestroyView session[1]view', 'DestroyPropertyCollector session[1]pc']);
+  });
+
+  it('a full state that says an object is gone after saying it was there leaves it out', async () => {
+    const client = new ScriptedClient();
+    client.script = [
+      set('1', [update('enter', 1, { name: 'a' }), update('enter', 2, { name: 'b' })], true),
+      set('2', [{ kind: 'leave', obj: vm(1) }, update('modify', 2, { name: 'b2' })]),
+    ];
+    const it = watch(client as unknown as InventoryClient, 'VirtualMachine', ['name'])[Symbol.asyncIterator]();
+    expect((await it.next()).value).toEqual({ kind: 'enter', ref: vm(2), props: { name: 'b2' } });
+    await it.return(undefined);
+  });
+
+  it('refuses a maxWaitSeconds out of range', () => {
+    for (const maxWaitSeconds of [0, 61, 2.5]) {
+      expect(() => watch(new ScriptedClient() as unknown as InventoryClient, 'VirtualMachine', ['name'], { maxWaitSeconds })).toThrow(new RangeError(`maxWaitSeconds must be an integer from 1 to 60, not ${maxWaitSeconds}`));
+    }
+  });
+});
