@@ -5,12 +5,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
-// The tests run in a copy of the project under .stryker-tmp/, where ../shared (the WSDL bundle
-// and managed-object model of scripts/lib/paths.ts) is not beside it: the test files the bundle
-// gate would then leave out include the fleet's and the SOAP exchange's own, whose mutants would
-// all survive. The test runners inherit these from this process.
+// The tests run in a copy of the project under .stryker-tmp/, beside which there is no ../shared
+// (the WSDL bundle and managed-object model of scripts/lib/paths.ts): named here, they are found
+// there as in the checkout, and the same test files run as in `npm test`. The test runners
+// inherit these from this process.
 const shared = (env, own, sibling) => {
-  process.env[env] ??= [own && join(root, own), resolve(root, '..', 'shared', sibling)].find((p) => p && existsSync(p));
+  const found = [own && join(root, own), resolve(root, '..', 'shared', sibling)].find((p) => p && existsSync(p));
+  if (found) process.env[env] ??= found;
 };
 shared('VIM25_WSDL_DIR', 'wsdl/vim25', 'wsdl/vim25');
 shared('VIM25_MANAGED_MODEL', undefined, 'vmodl/vim25-managed.json');

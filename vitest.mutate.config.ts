@@ -1,19 +1,20 @@
 // The tests a mutation run (stryker.config.mjs, `npm run mutate`) runs against each mutant: the
-// unit tests only. They import the modules of src/ they test, which is what Stryker instruments;
-// the integration tests import the package bundled by the global setup, so they could only kill
-// a mutant if that bundle were rebuilt from the instrumented sources, and they cost a vcsim
-// harness and seconds per mutant where a unit test costs milliseconds. What the integration
-// tests alone catch is a gap in the unit tests, and the surviving mutant says where.
+// unit tests, which import the src/ modules Stryker instruments. The integration tests run on
+// the package the global setup bundles from src/ before the mutants exist, so they would kill
+// none unless 'vim25-soap' resolved to the instrumented sources (as the alias below would make
+// it) and each mutant's run started a vcsim harness: tried on inventory/retrieve.ts with its
+// integration file alone, that took 2.8 times as long (6 min against 2 on two busy cores) for 12
+// more killed mutants of 103. What only an integration test catches is a gap in the unit tests,
+// and the surviving mutant says where.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import type { Reporter, Vitest } from 'vitest/node';
-import { bundleExclusions, GET_BUNDLE } from './test/harness/bundle-gate.ts';
+import { bundleExclusions } from './test/harness/bundle-gate.ts';
 
-// Left out, the test files the bundle gate names (the fleet's and the SOAP exchange's among
-// them) would leave every mutant they kill to survive: no mutation run without the bundle.
-if (bundleExclusions().length > 0) {
-  throw new Error(`the vim25 WSDL bundle is missing: get it with \`${GET_BUNDLE}\` or set VIM25_WSDL_DIR`);
-}
+// Without the vim25 WSDL bundle, the files that need it are left out as in `npm test`
+// (test/harness/bundle-gate.ts): the generator's and the bundle tool's, which test no module
+// Stryker mutates. stryker.config.mjs hands the bundle's place on to its copy of the project.
+const needBundle = bundleExclusions();
 
 // Stryker reads the tests that ran and nothing else: a test file that fails to load (an import
 // that does not resolve in its copy of the project) drops out of the initial run without a
@@ -49,6 +50,7 @@ export default defineConfig({
     include: ['test/unit/**/*.test.ts'],
     exclude: [
       '**/node_modules/**',
+      ...needBundle,
       // Runs the package bundle the global setup builds (not started here); it mutates nothing.
       'test/unit/fleet/entry.test.ts',
     ],
