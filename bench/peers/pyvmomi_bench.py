@@ -9,6 +9,7 @@ bench/peers/govmomi and bench/peers/vim25soap_bench.mjs.
                               fresh process's first N calls, the bench's `first` row)
   concurrent N CALLERS MAX_S  not measured: a pyvmomi stub is not thread-safe (prints "skipped")
   retrieve                    RetrievePropertiesEx (+Continue) of every VM via a ContainerView
+                              (wall and CPU, cpuMs, from the first request to the last page)
   pages N                     the same in pages of maxObjects N, each dropped once counted
 
 Prints one JSON line. Run it with Debian's /usr/bin/python3 (python3-pyvmomi 6.7). The server
@@ -69,7 +70,7 @@ def main():
                 PC.TraversalSpec(name='toView', type=vim.view.ContainerView, path='view', skip=False)])],
             propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=['name', 'runtime.powerState', 'config.hardware.device'])])
         options = PC.RetrieveOptions(maxObjects=page_size) if page_size else PC.RetrieveOptions()
-        start = time.perf_counter()
+        cpu0, start = time.process_time(), time.perf_counter()
         res = pc.RetrievePropertiesEx(specSet=[spec], options=options)
         objects, pages, vms, devices = [], 0, 0, 0
         while res is not None:
@@ -80,12 +81,12 @@ def main():
                 objects.extend(res.objects)
             pages += 1
             res = pc.ContinueRetrievePropertiesEx(token=res.token) if res.token else None
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
         if not page_size:
             vms = len(objects)
             devices = sum(len(p.val) for o in objects for p in o.propSet if p.name == 'config.hardware.device')
         view.DestroyView()
-        out.update(vms=vms, devices=devices, pages=pages, wallMs=wall * 1e3)
+        out.update(vms=vms, devices=devices, pages=pages, wallMs=wall * 1e3, cpuMs=cpu * 1e3)
     else:
         print('unknown workload ' + workload, file=sys.stderr)
         sys.exit(64)

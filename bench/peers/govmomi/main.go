@@ -9,6 +9,7 @@
 //	                                   a fresh process's first N calls, the bench's `first` row)
 //	concurrent N CALLERS MAX_SECONDS [WARMUP]  N CurrentTime calls from CALLERS goroutines on one client, after WARMUP ones
 //	retrieve                           RetrievePropertiesEx (+Continue) of every VM via a ContainerView
+//	                                   (wall and CPU, cpuMs, from the first request to the last page)
 //	pages N                            the same in pages of maxObjects N, each dropped once counted
 //
 // Prints one JSON line. The server certificate is verified against CA-FILE (SetRootCAs).
@@ -143,7 +144,7 @@ func main() {
 			vms += len(page)
 			devices += deviceCount(page)
 		}
-		start := time.Now()
+		cpu0, start := cpuMicros(), time.Now()
 		res, err := methods.RetrievePropertiesEx(ctx, c, req)
 		fail(err)
 		pages, token := 0, ""
@@ -158,7 +159,7 @@ func main() {
 			token = more.Returnval.Token
 			pages++
 		}
-		wall := time.Since(start)
+		wall, cpu := time.Since(start), cpuMicros()-cpu0
 		if pageSize == 0 {
 			vms, devices = len(objects), deviceCount(objects)
 		}
@@ -168,6 +169,7 @@ func main() {
 		out["devices"] = devices
 		out["pages"] = pages
 		out["wallMs"] = ms(wall)
+		out["cpuMs"] = cpu / 1000
 	default:
 		fmt.Fprintln(os.Stderr, "unknown workload", workload)
 		os.Exit(64)
