@@ -7,7 +7,12 @@
 #   - cjs.cjs                  require('vim25-soap') (Node >= 20.19 requires an ES module)
 #   - TypeScript, CommonJS and ESM consumers, type-checked (strict, skipLibCheck off) under
 #     module node16 and nodenext with TypeScript 5.9 and with this repository's TypeScript (7),
-#     then run.
+#     and a CommonJS one under module commonjs without esModuleInterop (TypeScript 5.9 reads the
+#     package's "types" there), then run.
+#   - the generated declarations, which consumers do not re-check (// @ts-nocheck, see
+#     scripts/cjs-types.ts), checked here with the pragma removed, by both compilers.
+#   - `vim25-soap/redis` with its optional peer ioredis installed, skipLibCheck off: the package's
+#     declarations check; ioredis's own need @types/redis-errors (the README says so).
 # Then installs this clone's HEAD as a git dependency, which must build itself (prepare).
 # Needs Go for the harness (scripts/setup.sh) and the npm registry (or its cache) for the
 # package's dependencies and typescript@5.9. KEEP=1 keeps the temporary directory.
@@ -125,7 +130,10 @@ ts_project() {   # ts_project <dir> <type> <module>
   "types": ["node"], "typeRoots": ["$app/node_modules/@types"], "outDir": "out" }, "files": ["main.ts"] }
 EOF
 }
-for module in node16 nodenext; do
+# module commonjs, no esModuleInterop (a CommonJS project of the older kind): TypeScript 5.9
+# resolves the package as node10 does, by its "types" (the ES module declarations); a default
+# import of a node: module there fails ("Module '"node:net"' has no default export").
+for module in node16 nodenext commonjs; do
   for ts in 5.9 7; do
     tsc=$TS59; [ "$ts" = 7 ] && tsc=$TS7
     # CommonJS: `import` compiles to require(); top-level await is not available.
@@ -140,6 +148,7 @@ ${body}
 }
 main().catch((err: unknown) => { console.error(err); process.exitCode = 1; });
 EOF
+    [ "$module" = commonjs ] && continue
     d="$app/ts-esm-$module-$ts"
     ts_project "$d" module "$module"
     cat >"$d/main.ts" <<EOF
@@ -157,6 +166,53 @@ for d in "$app"/ts-*; do
   case "$d" in *ts-cjs-*) [ "$kind" = require ] || fail "$(basename "$d") did not compile to require()" ;; esac
   (cd "$d" && node out/main.js)
 done
+# --- the generated declarations themselves --------------------------------------------------
+# dist/generated/{types,methods,managed,paths}.d.cts open with // @ts-nocheck, so that a consumer
+# with skipLibCheck off does not re-check 1.7 MB of generated interfaces (scripts/cjs-types.ts).
+# Here they are checked, the pragma removed, by both compilers: strict, skipLibCheck off.
+dist="$app/node_modules/vim25-soap/dist"
+nocheck=$(cd "$dist" && grep -rlx '// @ts-nocheck' --include='*.d.ts' --include='*.d.cts' . | sort | tr '\n' ' ')
+[ "$nocheck" = "./generated/managed.d.cts ./generated/methods.d.cts ./generated/paths.d.cts ./generated/types.d.cts " ] ||
+  fail "// @ts-nocheck is in: ${nocheck:-no file}; expected the four generated declaration files only"
+gen="$work/generated-check"
+mkdir -p "$gen"
+for f in $nocheck; do sed '/^\/\/ @ts-nocheck$/d' "$dist/$f" >"$gen/$(basename "$f")"; done
+echo '{ "type": "module" }' >"$gen/package.json"
+cat >"$gen/tsconfig.json" <<EOF
+{ "compilerOptions": { "module": "nodenext", "target": "es2022", "lib": ["es2022"], "strict": true,
+  "skipLibCheck": false, "noEmit": true, "types": [] }, "include": ["*.d.cts"] }
+EOF
+for tsc in "$TS59" "$TS7"; do
+  (cd "$gen" && node "$tsc" -p .) || fail "the generated declarations do not type-check with $(node "$tsc" -v | sed "s/^Version/TypeScript/")"
+done
+say "the generated declarations type-check, pragma removed, with TypeScript $TS59_VERSION and 7"
+
+# --- vim25-soap/redis, its optional peer installed ---------------------------------------------
+# The package's declarations check; ioredis's own (6.1) import redis-errors, which ships no types
+# (TS7016 under strict with skipLibCheck off) until @types/redis-errors is installed.
+(cd "$app" && npm install --silent --no-audit --no-fund 'ioredis@^6' >/dev/null)
+d="$app/ts-redis"
+ts_project "$d" module nodenext
+cat >"$d/main.ts" <<'EOF'
+import { RedisSessionStore, type RedisSessionStoreOptions } from 'vim25-soap/redis';
+import { SessionBroker, type SessionStore } from 'vim25-soap';
+const options: RedisSessionStoreOptions = { url: 'redis://127.0.0.1:6379', prefix: 'vim25:', redis: { connectTimeout: 1000 } };
+const store: SessionStore = new RedisSessionStore(options);
+console.log(typeof SessionBroker, typeof store.get);
+EOF
+for tsc in "$TS59" "$TS7"; do
+  v=$(node "$tsc" -v | sed 's/^Version/TypeScript/')
+  out=$(cd "$d" && node "$tsc" -p . --noEmit 2>&1) && { say "vim25-soap/redis, $v: type-checks without @types/redis-errors (ioredis's declarations fixed?)"; continue; }
+  others=$(printf '%s\n' "$out" | grep -E '\([0-9]+,[0-9]+\): error' | grep -v 'node_modules/ioredis/' || true)
+  [ -z "$others" ] || fail "vim25-soap/redis does not type-check with $v:"$'\n'"$out"
+  say "vim25-soap/redis, $v, without @types/redis-errors: $(printf '%s\n' "$out" | grep -c ': error TS') errors, all in ioredis's declarations ($(printf '%s\n' "$out" | grep -oE "error TS[0-9]+|module '[^']+'" | sort -u | xargs))"
+done
+(cd "$app" && npm install --silent --no-audit --no-fund @types/redis-errors >/dev/null)
+for tsc in "$TS59" "$TS7"; do
+  (cd "$d" && node "$tsc" -p . --noEmit) || fail "vim25-soap/redis does not type-check with $(node "$tsc" -v | sed "s/^Version/TypeScript/") and @types/redis-errors"
+done
+say "vim25-soap/redis type-checks (skipLibCheck off) with @types/redis-errors installed"
+
 # --- a git dependency builds itself (prepare) -------------------------------------------------
 # From this clone's committed HEAD, as `npm install github:owner/vim25-soap#ref` would.
 if git rev-parse --verify -q HEAD >/dev/null; then
