@@ -410,6 +410,11 @@ export class VimClient extends EventEmitter {
     this.emit(event, detail);
   }
 
+  /** A reference from elsewhere (a stored `{ type, value }`) as a reference to `type`: checked at run time, that type or a subtype, else a TypeError. */
+  ref<T extends ManagedTypeName>(plain: { type: string; value: string }, type: T): ManagedObjectReference<T>;
+  // ref(type, value) after ref(plain, type): TypeScript 7 reports only the last overload that
+  // fails, so a misspelt type name is "not assignable to parameter of type 'ManagedTypeName'"
+  // (before, the error named the { type, value } parameter).
   /**
    * A ManagedObjectReference typed by its managed type, e.g. `client.ref('VirtualMachine', 'vm-42')`;
    * only managed type names compile. A reference from elsewhere (a stored `{ type, value }`, another
@@ -417,7 +422,6 @@ export class VimClient extends EventEmitter {
    * `type` it must be that type or a subtype (`ref(stored, 'VirtualMachine')`), else a TypeError.
    */
   ref<T extends ManagedTypeName>(type: T, value: string): ManagedObjectReference<T>;
-  ref<T extends ManagedTypeName>(plain: { type: string; value: string }, type: T): ManagedObjectReference<T>;
   // Without a type the result must not take one from the context: nothing checked it.
   ref(plain: { type: string; value: string }): ManagedObjectReference;
   ref(first: string | { type: string; value: string }, second?: string): ManagedObjectReference {
