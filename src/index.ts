@@ -47,5 +47,5 @@ export type * from './generated/paths.ts';
 export { checkPropertyPaths, isManagedObjectReference, isManagedTypeName } from './managed/checks.ts';
 export { faultFromLocalized } from './soap/faults.ts';
 export { RestClient, RestError, type RestMethod, type RestOptions, type QueryValue, type VapiSessionMode } from './vapi/rest.ts';
-export { TagsClient, type Tag, type TagCategory, type TagCardinality, type CreateCategoryOptions, type CreateTagOptions, type TagCallOptions, type ObjectTags, type TagObjects } from './vapi/tags.ts';
+export { TagsClient, type Tag, type TagCategory, type TagCardinality, type CreateCategoryOptions, type CreateTagOptions, type TagCallOptions, type ObjectTags, type TagObjects, type ObjectRef } from './vapi/tags.ts';
 export { LibraryClient, type ContentLibrary, type LibraryItem, type LibraryCallOptions, type FindLibraryOptions } from './vapi/library.ts';

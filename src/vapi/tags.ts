@@ -47,7 +47,7 @@ export interface TagCallOptions {
 }
 
 /** An object as vAPI names it: a vim25 reference's type and value. */
-type ObjectRef = Pick<ManagedObjectReference, 'type' | 'value'>;
+export type ObjectRef = Pick<ManagedObjectReference, 'type' | 'value'>;
 
 export interface ObjectTags {
   object: ObjectRef;
