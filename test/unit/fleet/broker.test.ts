@@ -145,7 +145,8 @@ describe('SessionBroker requests', () => {
       expect(a.status, `${method} ${path}`).toBe(404);
       expect(a.headers['content-length']).toBe('0');
     }
-    expect((await send(b.url, { headers: auth, body: '{"vc_guid":"vc-2"}' })).status).toBe(404);
+    const other = await send(b.url, { headers: auth, body: '{"vc_guid":"vc-2"}' });
+    expect([other.status, other.headers['content-length'], other.body]).toEqual([404, '0', '']);
     expect(o.calls.tickets).toBe(0);
     expect(b.stats).toEqual({ served: 0, refused: 6 });
     // No vc_guid, an empty one, or one that is no string: served.
@@ -199,7 +200,7 @@ describe('SessionBroker.listen', () => {
     await expect(SessionBroker.listen({ token: TOKEN } as never)).rejects.toThrow(new TypeError('SessionBroker.listen needs { client }'));
     await expect(SessionBroker.listen(undefined as never)).rejects.toThrow(new TypeError('SessionBroker.listen needs { client }'));
     await expect(SessionBroker.listen({ client: owner(), token: 'x'.repeat(15) })).rejects.toThrow(new TypeError('SessionBroker.listen needs a token of at least 16 characters'));
-    await expect(SessionBroker.listen({ client: owner(), token: 16 as never })).rejects.toThrow(TypeError);
+    await expect(SessionBroker.listen({ client: owner(), token: 1234567890123456 as never })).rejects.toThrow(new TypeError('SessionBroker.listen needs a token of at least 16 characters'));
     await listen({ token: 'x'.repeat(16) });
   });
 
@@ -232,6 +233,22 @@ describe('SessionBroker.listen', () => {
     expect((await send(tls.url, { headers: { 'vmware-api-session-id': TOKEN }, ca: cert })).status).toBe(200);
     const withCa = await listen({ tls: { cert, key, ca: cert } });
     expect((await send(withCa.url, { headers: { 'vmware-api-session-id': TOKEN }, ca: cert })).status).toBe(200);
+  });
+
+  it('keeps its owner\'s session alive with CurrentTime on the ServiceInstance, and not at all with an interval of 0', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const calls: string[] = [];
+    const o = { ...owner(), call: async (method: string, _this: { type: string; value: string }) => {
+      calls.push(`${method} ${_this.type}:${_this.value}`);
+      return new Date();
+    } };
+    await listen({ client: o, keepAliveIntervalMs: 0 });
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(600_000);
+    expect(calls).toEqual([]);
+    await listen({ client: o, keepAliveIntervalMs: 1_000 });
+    vi.advanceTimersByTime(1_000);
+    expect(calls).toEqual(['CurrentTime ServiceInstance:ServiceInstance']);
   });
 
   it('keeps its owner\'s session alive every 5 minutes by default, and logs a keepalive that fails', async () => {

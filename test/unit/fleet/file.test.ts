@@ -1,7 +1,7 @@
 // FileSessionStore beyond the contract all stores keep (stores.test.ts): its directory, its
 // keys and file names, the TTL and lock expiry at their boundaries, what lies at a path that is
 // not one of its files, and the errors it reports when the file system refuses.
-import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -177,6 +177,27 @@ describe('FileSessionStore and what lies at its paths', () => {
       expect(err.message, what).toBe(message);
       expect(err.unreadable?.unreadable, what).toMatch(/^[\w-]{43}$/);
     }
+  });
+
+  it('reads a value of exactly 64 KiB whole', async () => {
+    const s = store();
+    await s.get('k');
+    const id = 'i'.repeat(64 * 1024 - 23); // with its 22-character fingerprint and the dot: 64 KiB
+    await s.compareAndSet('k', undefined, id);
+    expect(statSync(join(s.dir, 'k.session')).size).toBe(64 * 1024);
+    expect(await s.get('k')).toBe(id);
+  });
+
+  it.skipIf(!existsSync('/proc/self/fd'))('closes every file it opens, read or written', async () => {
+    const s = store();
+    await s.compareAndSet('k', undefined, ID);
+    const open = (): number => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let i = 0; i < 50; i++) {
+      await s.get('k');
+      await s.compareAndSet('k', i === 0 ? ID : `id-${i - 1}`, `id-${i}`);
+    }
+    expect(open() - before).toBeLessThan(20); // not one a read or a write
   });
 
   it('a socket at the path is not a regular file', async () => {

@@ -237,6 +237,13 @@ describe('RedisSessionStore options', () => {
     expect(new RedisSessionStore({ timeoutMs: 5, lockTtlMs: 6, url: 'redis://x' }).timing).toEqual({ timeoutMs: 5, lockTtlMs: 6 });
   });
 
+  it('says nothing of a connection that was never down', async () => {
+    const logger = recording();
+    const s = store({ logger });
+    await s.get('k');
+    expect(logger.lines).toEqual([]);
+  });
+
   it('passes further ioredis options on, and closes its connection when its last client detaches', async () => {
     const name = `vim25-unit-${process.pid}-${prefixes}`;
     const s = store({ redis: { connectionName: name } });
@@ -246,8 +253,8 @@ describe('RedisSessionStore options', () => {
     await s.get('k');
     expect(await connected()).toBe(true);
     s.detach();
-    await s.get('k');
-    expect(await connected()).toBe(true);
+    for (let i = 0; i < 20; i++) await admin.ping(); // a quit() would have reached Redis by now
+    expect(await connected()).toBe(true); // one client still uses it
     s.detach();
     // quit() is on its way: the next command of this test's own connection is answered after it.
     for (let i = 0; i < 100 && (await connected()); i++) await admin.ping();
@@ -280,7 +287,7 @@ describe('RedisSessionStore without Redis', () => {
       ] as const) {
         expect((await rejection(call())).message).toBe(`session store: Redis ${what} failed (down, reconnecting in the background)`);
       }
-      expect(logger.lines.filter((l) => l.startsWith('warn'))).toEqual(['warn session store: Redis unreachable {"error":"ECONNREFUSED"}']);
+      expect(logger.lines).toEqual(['warn session store: Redis unreachable {"error":"ECONNREFUSED"}']);
       await down.start();
       await logger.on(/Redis is reachable again/);
       expect(await s.get('k')).toBeUndefined();
@@ -325,6 +332,22 @@ describe('RedisSessionStore without Redis', () => {
       vi.useRealTimers();
       await s.close();
       for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('a call waiting for the connection fails when the store is closed meanwhile', async () => {
+    const silent = createServer((socket) => socket.on('error', () => undefined));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const s = store({ url: `redis://127.0.0.1:${(silent.address() as { port: number }).port}`, timeoutMs: 600_000 });
+    try {
+      const waiting = rejection(s.get('k'));
+      await new Promise<void>((resolve) => silent.once('connection', () => resolve()));
+      await s.close();
+      const err = await waiting;
+      expect(err.reason).toBe('unavailable');
+      expect(err.message).toMatch(/^session store: Redis get failed \(/);
+    } finally {
       await new Promise((resolve) => silent.close(resolve));
     }
   });

@@ -721,3 +721,159 @@ describe('sharedLogin release', () => {
     expect(store.calls.filter((c) => /^(retain|release) /.test(c))).toEqual(['retain session-1', 'release session-1', 'retain session-2']);
   });
 });
+
+describe('sharedLogin, what it says and what it keeps', () => {
+  it('names the store call that failed: the removal of a dead session, the removal of an ended one', async () => {
+    const live = new Set<string>();
+    const store = new MemorySessionStore();
+    await store.compareAndSet(KEY, undefined, 'stale');
+    store.compareAndDelete = async () => {
+      throw new TypeError('boom');
+    };
+    const logger = lines();
+    const a = sharedLogin(counting(live), options(store, logger));
+    await a.login(context(live)); // the dead session could not be removed: on its own
+    expect(logger.lines.at(-1)).toMatch(/logs in on its own.*"error":"session store: compareAndDelete failed \(TypeError\)"/);
+    await store.compareAndSet(KEY, 'stale', 'session-9');
+    live.add('session-9');
+    const b = sharedLogin(counting(live), options(store, logger));
+    await b.login(context(live));
+    expect(await b.release!('logout')).toBe('logout');
+    expect(logger.lines.at(-1)).toBe('warn session store: could not remove the ended session {"error":"session store: compareAndDelete failed (TypeError)"}');
+  });
+
+  it('names the second compare-and-set when the first found the value gone and the second failed', async () => {
+    const live = new Set(['planted']);
+    const store = new MemorySessionStore();
+    await store.compareAndSet(KEY, undefined, 'planted');
+    let sets = 0;
+    store.compareAndSet = async () => {
+      if (++sets === 1) return false;
+      throw new TypeError('boom');
+    };
+    const logger = lines();
+    await sharedLogin(counting(live), options(store, logger)).login(context(live, undefined, new Map([['planted', 'mallory']])));
+    expect(logger.lines.at(-1)).toBe('warn session store: the new session could not be stored: this client keeps it to itself {"error":"session store: compareAndSet failed (TypeError)"}');
+  });
+
+  it('offers a session it could not publish to the store later, as its own', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const live = new Set<string>();
+    const file = new FileSessionStore({ dir: join(root, `offer-${Math.random().toString(36).slice(2)}`), renewIntervalMs: 0 });
+    const set = file.compareAndSet.bind(file);
+    let fail = true;
+    file.compareAndSet = async (...args: Parameters<FileSessionStore['compareAndSet']>) => {
+      if (fail) throw new TypeError('disk full');
+      return set(...args);
+    };
+    const logger = lines();
+    const a = sharedLogin(counting(live), options(file, logger));
+    await a.login(context(live));
+    fail = false;
+    vi.setSystemTime(Date.now() + 1);
+    a.used!();
+    await vi.waitFor(() => expect(logger.lines.at(-1)).toBe('info session store is back: this client\'s session is the shared one again'));
+    expect(await file.get(KEY)).toBe('session-1');
+    expect(await a.release!('close')).toBe('keep'); // shared now, in a store that outlives the process
+  });
+
+  it('says so when it stores its session again after the store lost it', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const live = new Set<string>();
+    const file = new FileSessionStore({ dir: join(root, `lost-${Math.random().toString(36).slice(2)}`), renewIntervalMs: 0 });
+    const logger = lines();
+    const a = sharedLogin(counting(live), options(file, logger));
+    await a.login(context(live));
+    await file.compareAndDelete(KEY, 'session-1');
+    vi.setSystemTime(Date.now() + 1);
+    a.used!();
+    await vi.waitFor(() => expect(logger.lines).toEqual(['info session store: the stored session was gone: this client stored its own again']));
+  });
+
+  it('warns once when renewing fails, naming the call', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const live = new Set<string>();
+    const file = new FileSessionStore({ dir: join(root, `touch-${Math.random().toString(36).slice(2)}`), renewIntervalMs: 0 });
+    const logger = lines();
+    const a = sharedLogin(counting(live), options(file, logger));
+    await a.login(context(live));
+    let touches = 0;
+    file.touch = async () => {
+      touches++;
+      throw new TypeError('io');
+    };
+    for (let i = 1; i <= 2; i++) {
+      vi.setSystemTime(Date.now() + 1);
+      a.used!();
+      await vi.waitFor(() => expect(touches).toBe(i));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(logger.lines).toEqual(['warn session store: renewing failed {"error":"session store: touch failed (TypeError)"}']);
+  });
+
+  it('does not offer an own session it let go of while the renewal began', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const live = new Set<string>();
+    const store = new MemorySessionStore({ renewIntervalMs: 0 });
+    const get = store.get.bind(store);
+    let down = true;
+    store.get = async (key) => {
+      if (down) throw new Error('down');
+      return get(key);
+    };
+    const a = sharedLogin(counting(live), options(store));
+    await a.login(context(live)); // on its own
+    down = false;
+    vi.setSystemTime(Date.now() + 1);
+    a.used!();
+    expect(await a.release!('close')).toBe('logout');
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(await get(KEY)).toBeUndefined();
+  });
+
+  it('offers nothing later for an own session without an id', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const store = watched(new MemorySessionStore({ renewIntervalMs: 0 }));
+    store.get = async () => {
+      throw new Error('down');
+    };
+    const idless: LoginStrategy = { kind: 'password', replayable: true, login: async () => ({ userName: 'u', key: 'x' }) as never };
+    const a = sharedLogin(idless, options(store));
+    await a.login(context(new Set()));
+    store.get = async () => undefined;
+    vi.setSystemTime(Date.now() + 1);
+    a.used!();
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(store.calls.filter((c) => c.startsWith('compareAndSet'))).toEqual([]);
+  });
+
+  it('logs in again on a store that counts no clients, letting go of nothing it cannot', async () => {
+    const live = new Set<string>();
+    const file = new FileSessionStore({ dir: join(root, `again-${Math.random().toString(36).slice(2)}`) });
+    const a = sharedLogin(counting(live), options(file));
+    await a.login(context(live));
+    live.delete('session-1');
+    await a.login(context(live));
+    expect(await file.get(KEY)).toBe('session-2');
+  });
+
+  it('does not put back a session it let go of while the renewal ran (a store with touch)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const live = new Set<string>();
+    const store = watched(new MemorySessionStore({ renewIntervalMs: 0 }));
+    const strategy = sharedLogin(counting(live), options(store));
+    await strategy.login(context(live));
+    await store.compareAndDelete(KEY, 'session-1'); // lost by the store
+    Object.assign(store, {
+      touch: async () => {
+        await strategy.release!('close'); // let go of while the renewal runs
+        return false;
+      },
+    });
+    vi.setSystemTime(Date.now() + 1);
+    strategy.used!();
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(store.calls.filter((c) => c.startsWith('touch'))).toHaveLength(1);
+    expect(await store.get(KEY)).toBeUndefined();
+  });
+});

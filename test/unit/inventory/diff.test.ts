@@ -57,3 +57,16 @@ describe('applyChange', () => {
     expect(props.info).toEqual({ state: 'running', progress: 50, error: { localizedMessage: 'x' } });
   });
 });
+
+describe('diffStates and refusals', () => {
+  const refused = vimFault('RetrievePropertiesEx', { _typeName: 'NoPermission' }, 'no');
+
+  it('the same refusals in another order are no change; an empty set of them is none at all', () => {
+    const before = states({ ref: vm('1'), props: { name: 'a' }, missing: { 'config.uuid': refused, 'summary.runtime': refused } });
+    const after = states({ ref: vm('1'), props: { name: 'a' }, missing: { 'summary.runtime': refused, 'config.uuid': refused } });
+    expect(diffStates(before, after)).toEqual([]);
+    const entered = diffStates(new Map(), states({ ref: vm('2'), props: { name: 'b' }, missing: {} }));
+    expect(entered).toEqual([{ kind: 'enter', ref: vm('2'), props: { name: 'b' } }]);
+    expect('missing' in entered[0]!).toBe(false);
+  });
+});

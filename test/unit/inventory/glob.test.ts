@@ -236,3 +236,35 @@ describe('parseInventoryPath', () => {
     expect(() => parseInventoryPath(`/DC0/${'*'.repeat(1_000_000)}`)).toThrow(expect.objectContaining({ reason: 'too-long' }));
   });
 });
+
+describe('globMatcher and parseInventoryPath, what they say', () => {
+  const problem = (run: () => unknown): string => {
+    try {
+      run();
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('not refused');
+  };
+
+  it('says what is malformed, and where', () => {
+    expect(problem(() => globMatcher('web-[ab'))).toContain('"[" without a closing "]" at index 4');
+    expect(problem(() => globMatcher('[a\\'))).toContain('"[" without a closing "]" at index 0');
+    expect(problem(() => globMatcher('x[a-cz-b]'))).toContain('reversed range "z-b" at index 5');
+    expect(problem(() => globMatcher('a\\'))).toContain('a trailing "\\" (write "\\\\" for a backslash) at index 1');
+    expect(problem(() => globMatcher('*'.repeat(MAX_PATTERN_LENGTH + 1)))).toContain(`${MAX_PATTERN_LENGTH + 1} characters, more than ${MAX_PATTERN_LENGTH}`);
+    expect(problem(() => parseInventoryPath('/a'.repeat(MAX_PATTERN_LEVELS + 1)))).toContain(`more than ${MAX_PATTERN_LEVELS} levels`);
+  });
+
+  it('takes a one-character range, and U+FFFF as one character', () => {
+    expect(globMatcher('[a-a]')('a')).toBe(true);
+    expect(globMatcher('[a-a]')('b')).toBe(false);
+    expect(globMatcher('?x')('\uffffx')).toBe(true);
+    expect(globMatcher('[\uffff]x')('\uffffx')).toBe(true);
+    expect(globMatcher('\uffff?')('\uffffx')).toBe(true);
+  });
+
+  it('reads each level as a glob or as ... (consecutive ones folded)', () => {
+    expect(parseInventoryPath('/DC0/.../.../vm*').segments.map((s) => (s.kind === 'glob' ? `glob ${s.source}` : s.kind))).toEqual(['glob DC0', 'anyDepth', 'glob vm*']);
+  });
+});
