@@ -32,11 +32,11 @@ import { soapPipeline, type CallOptions, type Invoke } from './soap/pipeline.ts'
 import type { Protocol } from './soap/protocol.ts';
 import type { HttpTransport } from './transport/http.ts';
 import { urlHostname } from './transport/url.ts';
-import { find, type FindOptions } from './inventory/finder.ts';
+import { find, retrieveTagged, type FindOptions, type TaggedRetrieveOptions } from './inventory/finder.ts';
 import { events, tasks, type EventsOptions, type HistoryOptions, type TypedEvent } from './inventory/history.ts';
 import { metrics, watchMetrics, type CounterName, type MetricEntity, type MetricPoint, type MetricRow, type MetricsOptions, type WatchMetricsOptions } from './inventory/metrics.ts';
 import type { ManagedObjectReference as TypedRef, PropertyPath, TaskRef, TaskResultOf } from './inventory/typed-model.ts';
-import { retrieve, retrieveOne, retrievePages, type RetrieveOptions, type RetrievePagesOptions } from './inventory/retrieve.ts';
+import { retrieveOne, retrievePages, type RetrievePagesOptions } from './inventory/retrieve.ts';
 import type { Row } from './inventory/rows.ts';
 import { waitForTask, waitForTasks, type WaitForTaskOptions } from './inventory/task.ts';
 import { watch, type WatchOptions, type WatchUpdate } from './inventory/watch.ts';
@@ -451,9 +451,9 @@ export class VimClient extends EventEmitter {
 
   // The inventory layer (src/inventory/), written against the client's public surface only.
 
-  /** Every object of `type` under `root` (default: the root folder), one row per object, every page followed. */
-  retrieve<T extends ManagedTypeName, P extends PropertyPath<T>>(type: T, paths: readonly P[], options?: RetrieveOptions): Promise<Array<Row<T, P>>> {
-    return retrieve(this, type, paths, options);
+  /** Every object of `type` under `root` (default: the root folder), one row per object, every page followed; with `tag` ('category/tag' or an id), only the objects carrying that tag. */
+  retrieve<T extends ManagedTypeName, P extends PropertyPath<T>>(type: T, paths: readonly P[], options?: TaggedRetrieveOptions): Promise<Array<Row<T, P>>> {
+    return retrieveTagged(this, type, paths, options);
   }
 
   /** The properties of one object. */

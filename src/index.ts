@@ -25,7 +25,7 @@ export { createExtensionCertificate, loadCertificate, subjectName, thumbprint, t
 export type { MethodName, VimMethods } from './generated/methods.ts';
 export { TaskBlockedError, TaskTimeoutError, SessionChangedError, InvalidPatternError, type PatternProblem } from './inventory/errors.ts';
 export { isEvent, type EventsOptions, type EventTypeName, type HistoryOptions, type TypedEvent } from './inventory/history.ts';
-export type { FindOptions } from './inventory/finder.ts';
+export type { FindOptions, TaggedRetrieveOptions } from './inventory/finder.ts';
 export type { RetrieveOptions, RetrievePagesOptions } from './inventory/retrieve.ts';
 export type { Row } from './inventory/rows.ts';
 export type { RowValue } from './inventory/typed-model.ts';
@@ -34,7 +34,7 @@ export { UnknownCounterError, IntervalNotKeptError, NoRealtimeStatsError } from 
 export type { CounterName, CounterRollup, HistoricalInterval, MetricEntity, MetricInterval, MetricPoint, MetricRow, MetricSample, MetricsOptions, WatchMetricsOptions } from './inventory/metrics.ts';
 export type { KnownCounterName } from './inventory/metrics-counters.ts';
 export type { WatchOptions, WatchUpdate } from './inventory/watch.ts';
-export type { InventoryClient, InventoryCallArgs } from './inventory/inventory-client.ts';
+export type { InventoryClient, InventoryCallArgs, InventoryTags } from './inventory/inventory-client.ts';
 export type * from './generated/types.ts';
 // vim25 data types that share their name with a named export above, which a star export would
 // let silently win: each is exported as <Name>Data (test/unit/index.test.ts keeps the list whole).
@@ -48,4 +48,4 @@ export { checkPropertyPaths, isManagedObjectReference, isManagedTypeName } from 
 export { faultFromLocalized } from './soap/faults.ts';
 export { RestClient, RestError, type RestMethod, type RestOptions, type QueryValue, type VapiSessionMode } from './vapi/rest.ts';
 export { TagsClient, type Tag, type TagCategory, type TagCardinality, type CreateCategoryOptions, type CreateTagOptions, type TagCallOptions, type ObjectTags, type TagObjects, type ObjectRef } from './vapi/tags.ts';
-export { LibraryClient, type ContentLibrary, type LibraryItem, type LibraryCallOptions, type FindLibraryOptions } from './vapi/library.ts';
+export { LibraryClient, DeployError, type DeployOptions, type ContentLibrary, type LibraryItem, type LibraryCallOptions, type FindLibraryOptions } from './vapi/library.ts';

@@ -1,16 +1,30 @@
 // find(): objects by inventory path (govc's semantics, see glob.ts), by bare name or glob
 // anywhere, or by moref id. A path costs one PropertyCollector round trip per level, for all
 // the objects of that level at once, never one per object.
+//
+// The tag filter ({ tag: 'zone/us-east-1a' } or a tag id) of find and retrieve keeps the objects
+// carrying that tag. The tag's objects come from vAPI tagging (the client's `tags`: the tag
+// looked up, then list-attached-objects-on-tags, read while the inventory is) and are intersected
+// with what the type, path and root select: a tag's association list may name objects of other
+// types, objects outside the root, or objects that no longer exist, and none of those is kept.
 import { abortedOr } from '../abort.ts';
 import type { ManagedObjectReference as MoRef, ObjectSpec, TraversalSpec } from '../generated/types.ts';
 import type { InventoryClient } from './inventory-client.ts';
 import { InvalidPatternError } from './errors.ts';
 import { globMatcher, isPath, parseInventoryPath } from './glob.ts';
 import { isManagedType, type ManagedObjectReference, type ManagedTypeName, type PropertyPath } from './typed-model.ts';
-import { retrieve } from './retrieve.ts';
+import { retrieve, type RetrieveOptions } from './retrieve.ts';
+import type { Row } from './rows.ts';
 
 export interface FindOptions {
   signal?: AbortSignal | undefined;
+  /** Only objects carrying this tag: its id, or 'category/tag'. */
+  tag?: string | undefined;
+}
+
+export interface TaggedRetrieveOptions extends RetrieveOptions {
+  /** Only objects carrying this tag: its id, or 'category/tag'. */
+  tag?: string | undefined;
 }
 
 /** What a path level goes through, per container type (what govc lists as a container's children). */
@@ -81,11 +95,59 @@ async function descendants(client: InventoryClient, containers: readonly Named[]
 export async function find<T extends ManagedTypeName>(client: InventoryClient, type: T, pattern: string, options: FindOptions = {}): Promise<Array<ManagedObjectReference<T>>> {
   if (typeof pattern !== 'string') throw new TypeError('find needs a pattern string');
   if (pattern === '') throw new InvalidPatternError('empty', 'empty: a name, a glob, a path or a moref id');
+  const { signal, tag } = options;
   try {
-    return await findAll(client, type, pattern, options.signal);
+    if (tag === undefined) return await findAll(client, type, pattern, signal);
+    checkTag(client, tag);
+    return await withTag(client, tag, signal, () => findAll(client, type, pattern, signal), (ref) => ref);
   } catch (err) {
-    throw abortedOr(options.signal, err);
+    throw abortedOr(signal, err);
   }
+}
+
+/** retrieve(), or with `tag`, the rows of the objects carrying that tag. */
+export async function retrieveTagged<T extends ManagedTypeName, P extends PropertyPath<T>>(
+  client: InventoryClient,
+  type: T,
+  paths: readonly P[],
+  options: TaggedRetrieveOptions = {},
+): Promise<Array<Row<T, P>>> {
+  const { tag, ...rest } = options;
+  if (tag === undefined) return retrieve(client, type, paths, rest);
+  checkTag(client, tag);
+  try {
+    return await withTag(client, tag, rest.signal, () => retrieve(client, type, paths, rest), (row) => row.ref);
+  } catch (err) {
+    throw abortedOr(rest.signal, err);
+  }
+}
+
+function checkTag(client: InventoryClient, tag: unknown): void {
+  if (typeof tag !== 'string' || tag === '') throw new TypeError("the tag filter names a tag by its id or as 'category/tag'");
+  if (!client.tags) throw new TypeError('the tag filter needs a client with a tagging API (a VimClient\'s tags)');
+}
+
+/**
+ * What `list` finds, kept where the tag is attached. The tag is looked up first (an unknown one
+ * is the tagging API's RestError NOT_FOUND before any inventory read); then its objects and the
+ * inventory are read at once. Neither is cut short when the other fails (an abort in the middle
+ * of CreateContainerView would leave a view behind): the first failure is the answer once both
+ * are over.
+ */
+async function withTag<R>(client: InventoryClient, tag: string, signal: AbortSignal | undefined, list: () => Promise<R[]>, refOf: (r: R) => MoRef): Promise<R[]> {
+  const tags = client.tags!;
+  const { id } = await tags.tag(tag, { signal });
+  const [tagged, found] = await Promise.allSettled([tags.objects([id], { signal }), list()]);
+  if (tagged.status === 'rejected') throw tagged.reason;
+  if (found.status === 'rejected') throw found.reason;
+  const keys = new Set<string>();
+  for (const entry of tagged.value) {
+    if (entry.tagId === id) for (const o of entry.objects) keys.add(`${o.type}:${o.value}`);
+  }
+  return found.value.filter((r) => {
+    const ref = refOf(r);
+    return keys.has(`${ref.type}:${ref.value}`);
+  });
 }
 
 async function findAll<T extends ManagedTypeName>(client: InventoryClient, type: T, pattern: string, signal: AbortSignal | undefined): Promise<Array<ManagedObjectReference<T>>> {

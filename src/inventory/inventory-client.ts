@@ -1,7 +1,7 @@
 // What the inventory layer needs of a client, and nothing more: typed calls, the service
-// content, the server's version, the `reauthenticated` event and, if it has one, a logger.
-// VimClient satisfies it as it is; the inventory modules never reach into its session, invoker
-// or transport.
+// content, the server's version, the `reauthenticated` event and, if it has them, a logger and
+// the tagging API (for the tag filter). VimClient satisfies it as it is; the inventory modules
+// never reach into its session, invoker or transport.
 import type { MethodName, VimMethods } from '../generated/methods.ts';
 import type { ManagedObjectReference, ServiceContent } from '../generated/types.ts';
 import type { Logger } from '../logger.ts';
@@ -12,6 +12,14 @@ export type InventoryCallArgs<M extends MethodName> = {} extends VimMethods[M]['
   ? [args?: VimMethods[M]['args'], options?: CallOptions]
   : [args: VimMethods[M]['args'], options?: CallOptions];
 
+/** What the tag filter of find and retrieve needs of the client's tagging API (VimClient's `tags`). */
+export interface InventoryTags {
+  /** The tag named by its id or as 'category/tag'; rejects (RestError NOT_FOUND) when there is none. */
+  tag(ref: string, options?: { signal?: AbortSignal | undefined }): Promise<{ id: string }>;
+  /** The objects each tag is attached to. */
+  objects(tags: readonly string[], options?: { signal?: AbortSignal | undefined }): Promise<Array<{ tagId: string; objects: Array<{ type: string; value: string }> }>>;
+}
+
 export interface InventoryClient {
   readonly serviceContent: ServiceContent;
   readonly apiVersion: string;
@@ -20,4 +28,6 @@ export interface InventoryClient {
   off(event: 'reauthenticated', listener: () => void): unknown;
   /** Where what an operation cannot report through its result goes (a clean-up that failed); none: not logged. */
   readonly logger?: Logger | undefined;
+  /** The vAPI tagging API on the client's session; without it the tag filter is refused. */
+  readonly tags?: InventoryTags | undefined;
 }

@@ -21,7 +21,10 @@ export interface Tag {
   id: string;
   name: string;
   description: string;
+  /** The category's id (as the server names it). */
   category_id: string;
+  /** The same, by this library's naming. */
+  categoryId: string;
   used_by: string[];
 }
 
@@ -36,8 +39,10 @@ export interface CreateCategoryOptions {
 
 export interface CreateTagOptions {
   name: string;
-  /** The category's id or name. */
-  category: string;
+  /** The category's id or name (or give categoryId). */
+  category?: string;
+  /** The category's id (or name): the same as category. */
+  categoryId?: string;
   description?: string;
 }
 
@@ -50,8 +55,12 @@ export interface TagCallOptions {
 export type ObjectRef = Pick<ManagedObjectReference, 'type' | 'value'>;
 
 export interface ObjectTags {
+  ref: ObjectRef;
+  /** The same as ref. */
   object: ObjectRef;
   tagIds: string[];
+  /** The tags themselves, in tagIds' order (one that was deleted meanwhile is left out). */
+  tags: Tag[];
 }
 
 export interface TagObjects {
@@ -79,6 +88,9 @@ const dynamicId = (ref: ObjectRef): { type: string; id: string } => {
 };
 const fromDynamicId = (d: { type: string; id: string }): ObjectRef => ({ type: d.type as ObjectRef['type'], value: d.id });
 const seg = (id: string): string => encodeURIComponent(id);
+
+/** A tag as the server answers it, with categoryId beside category_id. */
+const asTag = (t: Omit<Tag, 'categoryId'>): Tag => ({ ...t, categoryId: t.category_id });
 
 function notFound(what: string, path: string): RestError {
   return new RestError('GET', path, 404, 'NOT_FOUND', [`no ${what}`]);
@@ -137,13 +149,13 @@ export class TagsClient {
       const categoryId = ID.test(category) ? category : (await this.category(category, options)).id;
       ids = (await this.rest.post<string[]>(`${BASE}/tag/category/${seg(categoryId)}`, { ...options, query: { action: 'list-tags-for-category' } })) ?? [];
     }
-    return fanOut(ids, (id) => this.rest.get<Tag>(`${BASE}/tag/${seg(id)}`, options));
+    return fanOut(ids, async (id) => asTag(await this.rest.get<Tag>(`${BASE}/tag/${seg(id)}`, options)));
   }
 
   /** A tag by id, 'category/tag', or a name only one category has. */
   async tag(ref: string, options: TagCallOptions = {}): Promise<Tag> {
     if (typeof ref !== 'string' || ref === '') throw new TypeError('a tag is named by its id or by name');
-    if (ID.test(ref)) return this.rest.get<Tag>(`${BASE}/tag/${seg(ref)}`, options);
+    if (ID.test(ref)) return asTag(await this.rest.get<Tag>(`${BASE}/tag/${seg(ref)}`, options));
     const slash = ref.indexOf('/');
     if (slash >= 0) {
       const name = ref.slice(slash + 1);
@@ -159,10 +171,12 @@ export class TagsClient {
 
   async createTag(spec: CreateTagOptions, options: TagCallOptions = {}): Promise<Tag> {
     if (typeof spec?.name !== 'string' || spec.name === '') throw new TypeError('createTag needs a name');
-    if (typeof spec.category !== 'string' || spec.category === '') throw new TypeError('createTag needs a category (id or name)');
-    const categoryId = ID.test(spec.category) ? spec.category : (await this.category(spec.category, options)).id;
+    const category = spec.categoryId ?? spec.category;
+    if (typeof category !== 'string' || category === '') throw new TypeError('createTag needs a category (category or categoryId: its id or name)');
+    if (spec.category !== undefined && spec.categoryId !== undefined && spec.category !== spec.categoryId) throw new TypeError('createTag takes category or categoryId, not two different ones');
+    const categoryId = ID.test(category) ? category : (await this.category(category, options)).id;
     const id = await this.rest.post<string>(`${BASE}/tag`, { ...options, body: { name: spec.name, description: spec.description ?? '', category_id: categoryId } });
-    return this.rest.get<Tag>(`${BASE}/tag/${seg(id)}`, options);
+    return asTag(await this.rest.get<Tag>(`${BASE}/tag/${seg(id)}`, options));
   }
 
   async deleteTag(ref: string, options: TagCallOptions = {}): Promise<void> {
@@ -182,14 +196,27 @@ export class TagsClient {
     await this.rest.post(`${BASE}/tag-association/${seg(id)}`, { ...options, query: { action: 'detach-tag-from-multiple-objects' }, body: { object_ids: refs.map(dynamicId) } });
   }
 
-  /** The tags attached to each object, in one request (list-attached-tags-on-objects). */
+  /**
+   * The tags attached to each object: one request for all the objects
+   * (list-attached-tags-on-objects), then one GET per distinct tag among them.
+   */
   async of(refs: readonly ObjectRef[], options: TagCallOptions = {}): Promise<ObjectTags[]> {
     const answer = await this.rest.post<{ object_id: { type: string; id: string }; tag_ids?: string[] }[]>(`${BASE}/tag-association`, {
       ...options,
       query: { action: 'list-attached-tags-on-objects' },
       body: { object_ids: refs.map(dynamicId) },
     });
-    return (answer ?? []).map((a) => ({ object: fromDynamicId(a.object_id), tagIds: a.tag_ids ?? [] }));
+    const entries = (answer ?? []).map((a) => ({ ref: fromDynamicId(a.object_id), tagIds: a.tag_ids ?? [] }));
+    const distinct = [...new Set(entries.flatMap((e) => e.tagIds))];
+    const found = await fanOut(distinct, (id) =>
+      this.tag(id, options).catch((err: unknown) => {
+        // Deleted between the two requests: the association list still names it.
+        if (err instanceof RestError && err.errorType === 'NOT_FOUND') return undefined;
+        throw err;
+      }),
+    );
+    const byId = new Map(found.flatMap((t) => (t ? [[t.id, t] as const] : [])));
+    return entries.map((e) => ({ ref: e.ref, object: e.ref, tagIds: e.tagIds, tags: e.tagIds.flatMap((id) => byId.get(id) ?? []) }));
   }
 
   /** The objects each tag (id or name) is attached to, in one request (list-attached-objects-on-tags). */

@@ -19,7 +19,8 @@ import (
 //	POST /_harness/drop         {"count","stage","method"}: drop the next count connections
 //	                            ("accept"), SOAP requests after reading them ("request"), or
 //	                            SOAP answers after executing the call ("answer"); with method
-//	                            ("request", "answer"), only calls of that method count
+//	                            ("request", "answer"), only calls of that method count; the
+//	                            method "VAPI <VERB> <path>" names an /api/ request (vapi_ovf.go)
 //	POST /_harness/stall        {"seconds"}: answer the next SOAP (or /api/) request that much later
 //	POST /_harness/unavailable  {"count"}: answer the next count SOAP requests with a 503 page
 //	POST /_harness/restart      end every session and close every connection; same URL,
@@ -30,6 +31,8 @@ import (
 //	POST /_harness/vi-json      {"enabled"}: false makes every /sdk/vim25/ path 404 (no JSON API)
 //	POST /_harness/vapi-unified {"enabled"}: false makes /api/ refuse vim session ids (a server
 //	                            before 8.0 U3); ids from POST /api/session still work (vapi_api.go)
+//	POST /_harness/vapi-ovf-item {"library_id","name","ovf"}: a content-library OVF item holding
+//	                            that descriptor; answers its id (vapi_ovf.go)
 //	POST /_harness/page-size    {"size"}: RetrievePropertiesEx answers at most size objects per
 //	                            page (0: all at once unless the request sets maxObjects)
 //	POST /_harness/deny         {"obj","path"}: that property of that object is NoPermission
@@ -54,6 +57,7 @@ func (h *harness) controlRoutes() http.Handler {
 	mux.HandleFunc("/_harness/local-tickets", post(h.setLocalTickets))
 	mux.HandleFunc("/_harness/vi-json", post(h.setVIJSON))
 	mux.HandleFunc("/_harness/vapi-unified", post(h.setVapiUnified))
+	mux.HandleFunc("/_harness/vapi-ovf-item", post(h.addOvfItem))
 	mux.HandleFunc("/_harness/page-size", post(h.inv.setPageSize))
 	mux.HandleFunc("/_harness/deny", post(h.inv.deny))
 	mux.HandleFunc("/_harness/task", post(h.inv.createTask))

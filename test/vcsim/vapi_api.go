@@ -33,7 +33,8 @@ import (
 // list-attached-objects-on-tags; POST {tag}?action=attach-tag-to-multiple-objects |
 // detach-tag-from-multiple-objects), content/library (GET list, GET {id}, POST ?action=find),
 // POST content/local-library (create), content/library/item (GET ?library_id= list, GET {id},
-// POST create, POST ?action=find). No OVF deploy: govmomi 0.24's simulator has it only on /rest.
+// POST create, POST ?action=find), vcenter/ovf/library-item/{id}?action=deploy (vapi_ovf.go,
+// also for the drop switch on /api/ requests).
 type vapiAPI struct {
 	mu       sync.Mutex
 	unified  bool
@@ -146,8 +147,8 @@ func relay(w http.ResponseWriter, status int, raw []byte, what string) {
 }
 
 func (h *harness) apiRoutes(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.URL.Path, "/api/cis/tagging/") && !strings.HasPrefix(r.URL.Path, "/api/content/") &&
-		r.URL.Path != "/api/cis/tagging" {
+	if _, ovf := isOvfPath(r.URL.Path); !ovf && !strings.HasPrefix(r.URL.Path, "/api/cis/tagging/") &&
+		!strings.HasPrefix(r.URL.Path, "/api/content/") && r.URL.Path != "/api/cis/tagging" {
 		// Nothing the harness serves: 404 before any session check (vapi_session.go's tests).
 		writeJSON(w, http.StatusNotFound, vapiError("NOT_FOUND", "no such resource in the harness"))
 		return
@@ -168,19 +169,7 @@ func (h *harness) apiRoutes(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, vapiError("UNAUTHENTICATED", "missing or unknown vmware-api-session-id"))
 		return
 	}
-	if d, release := h.faults.takeStall(); d > 0 {
-		// The stall switch holds an /api/ answer too (before it is executed here).
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-		case <-release:
-		}
-		t.Stop()
-	}
 	p := strings.TrimPrefix(r.URL.Path, "/api")
-	q := r.URL.Query()
-	action := q.Get("action")
 	var body map[string]interface{}
 	if r.Method == http.MethodPost || r.Method == http.MethodPatch || r.Method == http.MethodPut {
 		raw, _ := ioutil.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
@@ -189,8 +178,34 @@ func (h *harness) apiRoutes(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if d, release := h.faults.takeStall(); d > 0 {
+		// The stall switch holds an /api/ answer too (before it is executed here;
+		// after its body was read: only then does the server notice a client that went away).
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+		case <-release:
+		}
+		t.Stop()
+	}
+	h.serveAPIWithDrops(w, r, func(w http.ResponseWriter) { h.dispatchAPI(w, r, p, body) })
+}
+
+// dispatchAPI runs one authenticated /api/ request (p: its path without /api) on the simulator.
+func (h *harness) dispatchAPI(w http.ResponseWriter, r *http.Request, p string, body map[string]interface{}) {
+	q := r.URL.Query()
+	action := q.Get("action")
 	const tagging = "/com/vmware/cis/tagging"
 	seg := strings.Split(strings.Trim(p, "/"), "/")
+	if id, ok := isOvfPath("/api" + p); ok {
+		if r.Method != http.MethodPost || action != "deploy" {
+			writeJSON(w, http.StatusNotFound, vapiError("NOT_FOUND", "no such resource in the harness"))
+			return
+		}
+		h.ovfDeploy(w, id, body)
+		return
+	}
 	switch {
 	case p == "/cis/tagging/category" && r.Method == http.MethodGet:
 		st, raw := h.simulate("GET", tagging+"/category", nil, nil)
