@@ -8,6 +8,11 @@
 import { rememberVapiCredentials, restOf, vapiLoggedOut, type RestClient } from './vapi/rest.ts';
 import { tagsOf, type TagsClient } from './vapi/tags.ts';
 import { libraryOf, type LibraryClient } from './vapi/library.ts';
+import { datastoreOf, type DatastoreFiles } from './transfer/datastore.ts';
+import { guestOf, type GuestFiles } from './transfer/guest.ts';
+import type { ImportOvfOptions } from './transfer/ovf-import.ts';
+import type { ExportOvfOptions, ExportOvfResult } from './transfer/ovf-export.ts';
+import type { TransferSource } from './transfer/source.ts';
 import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import type { CookieJar } from 'tough-cookie';
@@ -241,6 +246,33 @@ export class VimClient extends EventEmitter {
   /** Content libraries (vAPI content/library). */
   get library(): LibraryClient {
     return libraryOf(this);
+  }
+
+  /** Datastore files, streamed through the server's /folder URLs on the session: upload, download, downloadTo, list, stat, mkdir, delete, move, copy. */
+  get datastore(): DatastoreFiles {
+    return datastoreOf(this);
+  }
+
+  /** Files in a VM's guest (GuestFileManager transfers), streamed. */
+  get guest(): GuestFiles {
+    return guestOf(this);
+  }
+
+  // The OVF modules (and tar-stream) are loaded by the first import or export only.
+
+  /** Deploys an OVA (a file path, Readable, Uint8Array or web ReadableStream), streamed through an HttpNfcLease; resolves with the VM. */
+  async importOva(source: TransferSource, options?: ImportOvfOptions): Promise<ManagedObjectReference<'VirtualMachine'>> {
+    return (await import('./transfer/ovf-import.ts')).importOva(this, source, options);
+  }
+
+  /** Deploys an OVF descriptor with its files beside it (a file path or an http(s) URL). */
+  async importOvf(descriptor: string | URL, options?: ImportOvfOptions): Promise<ManagedObjectReference<'VirtualMachine'>> {
+    return (await import('./transfer/ovf-import.ts')).importOvf(this, descriptor, options);
+  }
+
+  /** Exports a powered-off VM through ExportVm: its descriptor, disks and a SHA256 manifest, to `options.dir` or `options.sink`. */
+  async exportOvf(vm: ManagedObjectReference<'VirtualMachine'>, options: ExportOvfOptions): Promise<ExportOvfResult> {
+    return (await import('./transfer/ovf-export.ts')).exportOvf(this, vm, options);
   }
 
   /** The wire in use: 'soap', or 'json' (VI/JSON), as connect's `protocol` option decided. */

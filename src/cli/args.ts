@@ -42,6 +42,8 @@ export interface Parsed {
   types: string[];
   /** watch: stop after this many updates. */
   count: number | undefined;
+  /** import.ova, export.ovf: the VM's (or the package's) name. */
+  name: string | undefined;
   /** Where sessions are kept between commands (govc-style); undefined with --no-session. */
   sessionDir: string | undefined;
   /** The flag or variable that set sessionDir; undefined for the default. */
@@ -55,7 +57,7 @@ function flags<const T extends 'string' | 'boolean', const N extends string>(typ
 }
 
 const OPTIONS = {
-  ...flags('string', ['url', 'password', 'thumbprint', 'ca', 'since', 'until', 'interval', 'instance', 'protocol', 'count', 'session-dir']),
+  ...flags('string', ['url', 'password', 'thumbprint', 'ca', 'since', 'until', 'interval', 'instance', 'protocol', 'count', 'session-dir', 'name']),
   ...flags('boolean', ['insecure', 'json', 'debug', 'wait', 'no-session']),
   user: { type: 'string', short: 'u' },
   help: { type: 'boolean', short: 'h' },
@@ -87,6 +89,7 @@ export function parse(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
     instance: values.instance,
     types: values.type ?? [],
     count: values.count === undefined ? undefined : positiveInteger(values.count, '--count'),
+    name: values.name,
     sessionDirFrom,
     sessionDir: values['no-session'] ? undefined : values['session-dir'] ?? env.VC_SESSION_DIR ?? join(homedir(), '.cache', 'vim25-soap', 'sessions'),
     connection: url === undefined || url === '' ? undefined : {

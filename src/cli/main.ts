@@ -6,7 +6,6 @@ import { checkConnection, checkSessionDir, parse, UsageError } from './args.ts';
 import { toJson } from './output.ts';
 import * as commands from './commands.ts';
 import { NotFoundError, type Context } from './commands.ts';
-import * as vapi from './vapi-commands.ts';
 
 /** Exit codes: what a script branches on. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, auth: 3, notFound: 4, connection: 5 } as const;
@@ -27,7 +26,12 @@ Commands:
   tags ls [CATEGORY]                 vSphere tags (vAPI), by category
   tags attach|detach TAG OBJECT...   attach or detach a tag (id or category/name) to or from objects
   library ls [LIBRARY]               content libraries, or the items of one (id or name)
+  library deploy ITEM NAME pool=P    deploy an OVF item (id or LIBRARY/ITEM) as a VM [folder= host= datastore=]
   rest METHOD PATH [JSON]            any vAPI request: rest GET /api/vcenter/vm (JSON out)
+  datastore ls|upload|download|mkdir|rm   datastore files, streamed: datastore upload x.iso '[ds1] iso/x.iso'
+  guest upload|download VM ...       files in a VM's guest (VC_GUEST_USER, VC_GUEST_PASSWORD)
+  import.ova FILE [--name NAME]      deploy an OVA (or an OVF with its files, or its URL), streamed
+  export.ovf VM DIR                  export a powered-off VM: descriptor, disks and a manifest
 
 OBJECT is Type:value (VirtualMachine:vm-42), an inventory path (/DC0/vm/web1) or an id (vm-42).
 
@@ -58,14 +62,27 @@ Run vim25-soap <command> --help for a command's own help.`,
   session: 'Usage: vim25-soap session save|show|logout [--json]\n\nsave logs in (or adopts the kept session) and keeps it; show prints the kept session\'s user and times; logout ends it on the server and removes it from the session directory.',
   metrics: 'Usage: vim25-soap metrics OBJECT... COUNTER... [--since 5m] [--until 1m] [--interval realtime|300|1800|7200|86400] [--instance NAME|*] [--json]\n\nSamples of performance counters named group.name.rollup (cpu.usage.average, mem.usage.average, net.usage.average, disk.usage.average, …): TIME, OBJECT, COUNTER, INSTANCE (empty: the aggregate), VALUE, UNIT, one line per sample, oldest first. Real-time (20 s) where the object has it (hosts, VMs), else 5-minute; the latest sample of each without --since (30s, 10m, 2h, 1d). Percentages are in percent. A counter the server does not have exits 2, naming the nearest it has. The first argument with two dots after the first object starts the counters: give an object named like an FQDN as a path or Type:value.\nExample: vim25-soap metrics VirtualMachine:vm-42 cpu.usage.average mem.usage.average --since 5m',
   tags: 'Usage: vim25-soap tags ls [CATEGORY] | attach TAG OBJECT... | detach TAG OBJECT... [--json]\n\nvSphere tags through the vAPI endpoints (/api/cis/tagging): ls lists CATEGORY, TAG, ID, DESCRIPTION; attach and detach take a tag by id or as category/name and objects as Type:value, inventory paths or ids.\nExample: vim25-soap tags attach zone/us-east-1a /DC0/vm/web1',
-  library: 'Usage: vim25-soap library ls [LIBRARY] [--json]\n\nContent libraries (NAME, TYPE, ID), or the items of one library named by id or name (NAME, TYPE, SIZE, ID).',
+  library: 'Usage: vim25-soap library ls [LIBRARY] | deploy ITEM NAME pool=POOL [folder=FOLDER] [host=HOST] [datastore=DATASTORE] [--json]\n\nContent libraries (NAME, TYPE, ID), or the items of one library named by id or name (NAME, TYPE, SIZE, ID). deploy makes VM NAME from an OVF template item (its id, or LIBRARY/ITEM) through the vAPI OVF deploy operation and prints VM, NAME; the placements are Type:value, inventory paths or ids. A deploy is never sent twice: a connection lost after it was sent exits 1 with EOUTCOMEUNKNOWN.\nExample: vim25-soap library deploy templates/photon web-1 pool=/DC0/host/DC0_C0/Resources folder=/DC0/vm',
   rest: 'Usage: vim25-soap rest METHOD PATH [JSON]\n\nAny vAPI request under /api/ (or /rest/ on servers before 7.0 U2, its { value } unwrapped) on the same session as the vim25 calls; the answer is printed as JSON. A query goes in PATH (?action=find).\nExample: vim25-soap rest POST \'/api/content/library?action=find\' \'{"name":"templates"}\'',
+  datastore: 'Usage: vim25-soap datastore ls [\'[DS] DIR\'] | upload LOCAL \'[DS] PATH\' | download \'[DS] PATH\' LOCAL | mkdir \'[DS] DIR\' | rm \'[DS] PATH\' [datacenter=DC] [--json]\n\nDatastore files through the server\'s /folder URLs, streamed (any size, little memory), on the session: ls without a directory lists the datastores; LOCAL - is standard input or output; a progress bar on a terminal. datacenter= when datastores of several datacenters share the name.\nExample: vim25-soap datastore upload ubuntu.iso \'[datastore1] iso/ubuntu.iso\'',
+  guest: 'Usage: vim25-soap guest upload VM LOCAL GUEST_PATH [overwrite=true] | download VM GUEST_PATH LOCAL\n\nFiles in a VM\'s guest through VMware Tools (GuestFileManager), streamed; the guest\'s credentials come from VC_GUEST_USER and VC_GUEST_PASSWORD. LOCAL - is standard input (upload needs a file for its length) or output.\nExample: VC_GUEST_USER=root VC_GUEST_PASSWORD=… vim25-soap guest download /DC0/vm/web1 /var/log/syslog syslog.txt',
+  'import.ova': 'Usage: vim25-soap import.ova FILE [--name NAME] [pool=POOL] [folder=FOLDER] [host=HOST] [datastore=DATASTORE] [net:OVF_NETWORK=NETWORK]... [prop:KEY=VALUE]... [disk=thin|thick|eagerZeroedThick] [power=on] [--json]\n\nDeploys FILE (an .ova, an .ovf with its files beside it, or an http(s) URL of an .ovf) as VM NAME (default: the descriptor\'s name), streamed through an HttpNfcLease (the OVA is never extracted to disk; its manifest is checked as it streams); prints VM, NAME. Without placements: the first datacenter by name, its VM folder, its first compute resource\'s root pool and that resource\'s first datastore. A progress bar on a terminal.\nExample: vim25-soap import.ova photon.ova --name web-1 pool=/DC0/host/DC0_C0/Resources',
+  'export.ovf': 'Usage: vim25-soap export.ovf VM DIR [--name NAME] [--json]\n\nExports a powered-off VM through ExportVm: its OVF descriptor, disks and a SHA256 manifest into DIR (created; existing files are not overwritten). A progress bar on a terminal.\nExample: vim25-soap export.ovf VirtualMachine:vm-42 ./out',
   events: 'Usage: vim25-soap events [OBJECT] [--since 10m] [--type TYPE]... [--json]\n\nEvents of the last --since (30s, 10m, 2h, 1d; default 10m), about OBJECT and below if given.\nExample: vim25-soap events /DC0/vm/web1 --since 1h --type VmPoweredOffEvent',
 };
 
+// The vAPI commands are loaded by the commands that use them only: the others do not compile them.
+const vapi = (name: 'tags' | 'library' | 'rest') => async (ctx: Context): Promise<void> => (await import('./vapi-commands.ts'))[name](ctx);
+
+// The same for the transfer commands.
+const transfer = (name: 'datastore' | 'guest') => async (ctx: Context): Promise<void> => (await import('./transfer-commands.ts'))[name](ctx);
+const ovf = (name: 'importOvaCommand' | 'exportOvfCommand') => async (ctx: Context): Promise<void> => (await import('./ovf-commands.ts'))[name](ctx);
+
 const RUN: Record<string, (ctx: Context) => Promise<void>> = {
   about: commands.about, ls: commands.ls, find: commands.find, collect: commands.collect, call: commands.call, watch: commands.watch, events: commands.events, metrics: commands.metrics, session: commands.session,
-  tags: vapi.tags, library: vapi.library, rest: vapi.rest,
+  tags: vapi('tags'), library: vapi('library'), rest: vapi('rest'),
+  datastore: transfer('datastore'), guest: transfer('guest'),
+  'import.ova': ovf('importOvaCommand'), 'export.ovf': ovf('exportOvfCommand'),
 };
 
 /**

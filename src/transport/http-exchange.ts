@@ -3,7 +3,7 @@
 // and failures named alike, so that the two paths behave the same to every caller.
 import type { IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import type { CookieJar } from 'tough-cookie';
 import { abortedBy, TransportError } from '../errors.ts';
 import { markClosedBeforeAnswer } from './replay.ts';
@@ -16,6 +16,12 @@ const zlib = (): typeof import('node:zlib') => (zlibModule ??= createRequire(imp
 /** Which HTTP stack carries requests: Node's own http/https modules, or undici's pools. */
 export type HttpPath = 'https' | 'undici';
 
+/** SOAP and VI/JSON use GET and POST; vAPI and file transfers (datastore, guest, lease URLs) the others. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+
+/** A request body: a string, or a stream sent as it is read, paced by the connection (transfers). */
+export type RequestBody = string | Readable;
+
 /** What a caller decides per request. */
 export interface RequestContext {
   timeoutMs?: number | undefined;
@@ -24,6 +30,13 @@ export interface RequestContext {
   jar?: CookieJar | undefined;
   /** When the exchange must be over (epoch ms), e.g. shared by a first attempt and its replay. Default: now + timeoutMs. */
   deadline?: number | undefined;
+  /**
+   * timeoutMs is an idle timeout: how long the exchange may go without a byte of its request
+   * body sent or of its answer received, not how long it may take in all. A transfer of a file
+   * has no length a total deadline could be set for; a stalled one still ends. A reader that
+   * stops reading the answer for that long ends it too.
+   */
+  idle?: boolean | undefined;
 }
 
 export interface HttpResponse {
@@ -32,14 +45,19 @@ export interface HttpResponse {
   body: Readable;
   /** The stack that carried the request. */
   via: HttpPath;
+  /**
+   * Ends the exchange and closes its connection, even once the answer was read: a server that
+   * answered (401, 404) before the whole request body was sent would otherwise be sent the rest.
+   */
+  cancel?: (reason?: Error) => void;
 }
 
 /** A request as a path sends it: headers complete (cookies included). */
 export interface OutgoingRequest {
   url: URL;
-  method: 'GET' | 'POST';
+  method: HttpMethod;
   headers: Record<string, string>;
-  body: string | null;
+  body: RequestBody | null;
   /** On a connection of its own rather than a pooled one (a replay). */
   fresh: boolean;
 }
@@ -54,6 +72,8 @@ export interface ExchangeInit {
   reject: (err: Error) => void;
   /** Once the exchange is over for its caller: failed, or its body closed. */
   done: () => void;
+  /** Set by the exchange, called by whoever moves bytes of a streamed request body (RequestContext.idle). */
+  activity?: { touch: () => void } | undefined;
 }
 
 /** One HTTP stack under the transport's TLS policy. */
@@ -114,9 +134,18 @@ export abstract class Exchange {
       init.reject(refused);
       return;
     }
-    this.timer = setTimeout(() => this.fail(new TransportError('no complete answer within the deadline', { code: 'ETIMEDOUT', outcomeUnknown: this.started })), init.timeoutMs);
+    const idle = init.ctx?.idle === true;
+    this.timer = setTimeout(() => this.fail(idle
+      ? new TransportError(`no byte sent or received for ${init.timeoutMs} ms`, { code: 'ETIMEDOUT', outcomeUnknown: this.started })
+      : new TransportError('no complete answer within the deadline', { code: 'ETIMEDOUT', outcomeUnknown: this.started })), init.timeoutMs);
+    if (idle && init.activity) init.activity.touch = this.touch;
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
+
+  /** Bytes moved: an idle timeout starts again. */
+  private readonly touch = (): void => {
+    if (!this.finished) this.timer?.refresh();
+  };
 
   /** Ends the request on its path, which closes its connection if it is running. */
   protected abstract stop(reason: Error): void;
@@ -162,11 +191,18 @@ export abstract class Exchange {
     // pipeline: a reader dropping the inflated stream drops the request too. The size limit
     // is enforced by whoever reads the body (readAll, the SOAP decoder), which spares every
     // answer a second stream hop.
-    const body: Readable = inflate ? pipeline(raw, inflate, () => undefined) : raw;
+    let body: Readable = inflate ? pipeline(raw, inflate, () => undefined) : raw;
+    if (this.init.ctx?.idle) body = pipeline(body, activityCounter(this.touch), () => undefined);
     body.once('close', () => this.finish());
     this.body = body;
     this.settled = true;
-    this.init.resolve({ status, headers: headers as IncomingHttpHeaders, body, via });
+    const cancel = (reason?: Error): void => {
+      const err = reason ?? new TransportError('the exchange was cancelled', { code: 'EABORTED' });
+      this.stop(err);
+      body.destroy();
+      this.finish();
+    };
+    this.init.resolve({ status, headers: headers as IncomingHttpHeaders, body, via, cancel });
   }
 
   /** The request failed; `closedByServer`: its connection, handed over, was closed or reset by the server. */
@@ -181,4 +217,14 @@ export abstract class Exchange {
     if (closedByServer) markClosedBeforeAnswer(te, this.started);
     this.init.reject(te);
   }
+}
+
+/** A pass-through that calls `touch` for every chunk: what keeps an idle timeout from firing. */
+export function activityCounter(touch: () => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      touch();
+      callback(null, chunk);
+    },
+  });
 }

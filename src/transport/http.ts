@@ -2,17 +2,17 @@
 // send time and fed from every answer, gzip, a deadline per exchange, an abort signal and a
 // response-size limit. Requests go through Node's own HTTP stack until the process is busy,
 // then through undici's pools (issue 21); http-exchange.ts keeps the two alike.
-import type { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import type { CookieJar } from 'tough-cookie';
 import { TransportError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { cookieJar, CookieHeaders } from './cookies.ts';
-import { closedTransport, cutOff, type HttpPath, type HttpResponse, type Path, type RequestContext } from './http-exchange.ts';
+import { activityCounter, closedTransport, cutOff, type HttpMethod, type HttpPath, type HttpResponse, type Path, type RequestBody, type RequestContext } from './http-exchange.ts';
 import { NodePath } from './node-http.ts';
 import { policyConnector, type Connector, type ConnectorOptions, type TlsOptions } from './tls.ts';
 import type { UndiciPath } from './undici.ts';
 
-export type { HttpPath, HttpResponse, RequestContext } from './http-exchange.ts';
+export type { HttpMethod, HttpPath, HttpResponse, RequestBody, RequestContext } from './http-exchange.ts';
 
 export interface HttpTransportOptions {
   tls: TlsOptions;
@@ -35,8 +35,9 @@ export interface HttpTransportOptions {
 }
 
 interface SendInit {
-  method: 'GET' | 'POST';
-  body?: string | undefined;
+  method: HttpMethod;
+  /** A stream is sent as it is read (chunked unless the headers give a Content-Length), and is consumed: it cannot be replayed. */
+  body?: RequestBody | undefined;
   headers?: Record<string, string> | undefined;
   ctx?: RequestContext | undefined;
   /** false: neither send nor store cookies (requests to other services, e.g. the vSphere Client's API). */
@@ -112,12 +113,19 @@ export class HttpTransport {
     // Read at send time: a request that waited for the switch sends what the jar holds now.
     const cookie = jar && (own ? own.getCookieStringSync(u) : this.cookieHeaders.for(u));
     if (cookie) headers.Cookie = cookie;
-    const request = { url: u, method: init.method, headers, body: init.body ?? null, fresh: init.freshConnection === true };
+    // A streamed body under an idle timeout tells the exchange of every chunk it sends.
+    const activity = { touch: (): void => undefined };
+    let body = init.body ?? null;
+    if (body instanceof Readable && init.ctx?.idle) body = pipeline(body, activityCounter(() => activity.touch()), () => undefined);
+    const request = { url: u, method: init.method, headers, body, fresh: init.freshConnection === true };
     const sending = path;
     this.inFlight++;
-    return new Promise<HttpResponse>((resolve, reject) => {
-      sending.send(request, { url: u, jar, ctx: init.ctx, timeoutMs: Math.max(0, deadline - Date.now()), resolve, reject, done: this.onDone });
+    const answer = new Promise<HttpResponse>((resolve, reject) => {
+      sending.send(request, { url: u, jar, ctx: init.ctx, timeoutMs: Math.max(0, deadline - Date.now()), resolve, reject, done: this.onDone, activity });
     });
+    // A streamed body of a failed request is released (a file closed) whichever stack had it.
+    if (body instanceof Readable) answer.catch(() => body.destroy());
+    return answer;
   }
 
   /**

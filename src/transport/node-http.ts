@@ -103,7 +103,18 @@ export class NodePath implements Path {
       return;
     }
     exchange.run(req, this.isClosed);
-    req.end(r.body ?? undefined);
+    const body = r.body;
+    if (body === null || typeof body === 'string') {
+      req.end(body ?? undefined);
+      return;
+    }
+    // Paced by the socket. Not pipeline(): it would abort() the request on a body's failure,
+    // which emits no error, and the exchange would wait for its deadline.
+    body.once('error', (err) => req.destroy(err));
+    req.once('close', () => {
+      if (!body.readableEnded) body.destroy();
+    });
+    body.pipe(req);
   }
 
   /** No new request comes: each socket closes once its request is over, and idle ones now. */

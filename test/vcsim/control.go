@@ -41,8 +41,13 @@ import (
 //	                            (or removes) it
 //	POST /_harness/question     {"vm","text"}: sets (text "" clears) the VM's runtime.question
 //	(these last five are inventory.go's)
+//	GET  /_harness/leases       the HttpNfcLeases of ExportVm and ImportVApp: progress calls, how
+//	                            each ended, bytes and SHA-256 of each file transferred
+//	POST /_harness/export-vm    {"enabled"}: false makes ExportVm vcsim's again (MethodNotFound)
+//	POST /_harness/nfc-fail     {"count"}: the next count NFC transfers answer 500
+//	(these three are export_vm.go's)
 //
-// reset also restores the startup values of the sspi, local-tickets and vi-json switches.
+// reset also restores the startup values of the sspi, local-tickets, vi-json and export-vm switches.
 func (h *harness) controlRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/_harness/stats", h.stats)
@@ -63,6 +68,9 @@ func (h *harness) controlRoutes() http.Handler {
 	mux.HandleFunc("/_harness/task", post(h.inv.createTask))
 	mux.HandleFunc("/_harness/task-update", post(h.inv.updateTask))
 	mux.HandleFunc("/_harness/question", post(h.inv.setQuestion))
+	mux.HandleFunc("/_harness/leases", h.nfc.list)
+	mux.HandleFunc("/_harness/export-vm", post(h.nfc.setExportVM))
+	mux.HandleFunc("/_harness/nfc-fail", post(h.nfc.armFailure))
 	return mux
 }
 
@@ -142,6 +150,7 @@ func (h *harness) reset(w http.ResponseWriter, r *http.Request) {
 	h.sspi.reset()
 	h.local.reset()
 	h.json.reset()
+	h.nfc.reset()
 	vapi.reset()
 	h.svcTickets.resetCounters()
 	h.sts.resetCounters()

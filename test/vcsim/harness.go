@@ -38,6 +38,7 @@ type harness struct {
 	sts        *stsState
 	inv        *inventoryExtras
 	json       *viJSON
+	nfc        *nfcExtras
 
 	mu             sync.Mutex
 	internal       *vim25.Client
@@ -55,7 +56,7 @@ type harness struct {
 // endpoint issues holder-of-key tokens itself (bearer ones are vcsim's). JSON API requests
 // (/sdk/vim25/, vi_json.go) become SOAP requests that take the same way, observer included.
 func (h *harness) routes() http.Handler {
-	soapChain := h.faults.wrap(h.trackTickets(h.sessionMethods(h.extensionLogin(h.inv.collectorMethods(h.sim)))))
+	soapChain := h.faults.wrap(h.trackTickets(h.sessionMethods(h.extensionLogin(h.inv.collectorMethods(h.nfc.methods(guests.methods(h.sim)))))))
 	mux := http.NewServeMux()
 	mux.Handle(viJSONPrefix, h.viJSONHandler(h.obs.wrap(soapChain)))
 	mux.Handle("/_harness/", h.controlRoutes())
@@ -63,6 +64,8 @@ func (h *harness) routes() http.Handler {
 	mux.HandleFunc(pluginClonePath, h.pluginCloneTicket)
 	mux.HandleFunc("/api/", h.apiRoutes) // vapi_api.go
 	mux.Handle("/folder/", h.datastoreAccess(h.sim))
+	mux.Handle("/nfc/", h.nfc.serve(h.sim)) // export_vm.go
+	mux.HandleFunc("/guestFile", guests.serve) // guest_files.go
 	if p := h.sts.path(); p != "" {
 		mux.Handle(p, h.stsIssue(h.sim))
 	}

@@ -93,6 +93,7 @@ func main() {
 	sspi := flag.Bool("sspi", true, "answer LoginBySSPI (false: NotSupported, as a server without SSPI; POST /_harness/sspi switches)")
 	localTicket := flag.String("local-tickets", "local", `AcquireLocalTicket callers are "local" (served), "remote" (InvalidRequest) or "unsupported" (NotSupported)`)
 	viJSONOn := flag.Bool("vi-json", true, "serve the VI/JSON API under /sdk/vim25/ (false: 404 there, as a vCenter before 8.0 U1; POST /_harness/vi-json switches); with -esx, off unless given")
+	exportVM := flag.Bool("export-vm", true, "serve VirtualMachine.ExportVm and OvfManager.CreateDescriptor's export leases (false: ExportVm answers MethodNotFound, as vcsim; POST /_harness/export-vm switches)")
 	viewer := flag.String("viewer", "viewer:viewer", `a second, unprivileged user "name:password" Login accepts ("" for none; none either when the name is -username's)`)
 	flag.Parse()
 	// The JSON API is vCenter's (8.0 U1+): an ESXi host has none unless a test asks for it.
@@ -185,6 +186,8 @@ func main() {
 	}
 	installSessionExtras(h)
 	h.inv = installInventoryExtras(h)
+	h.nfc = installNFCExtras(h, *exportVM)
+	guests.dir = filepath.Join(*stateDir, "guest-files") // guest_files.go
 	h.sts.url = stsURL() // known once NewServer has put the listener's address into the settings
 	// The simulator's server is already listening, but no client knows its address yet, so
 	// swapping the handler and the connection hook here races with nobody.
