@@ -33,8 +33,9 @@ export const F_SECRET = 4;
 // Fields that carry credentials or session material. The WSDL has no such marker, so the
 // rule is ours: redaction (logs, errors, inspect) is driven by this flag.
 const SECRET_NAME = /(^|[a-z0-9])(password|passwd|secret|ticket|token|privateKey|sessionId)$/i;
-const SECRET_FIELDS = new Set(['UserSession.key', 'SessionManagerGenericServiceTicket.id']);
-const SECRET_RESULTS = new Set(['AcquireCloneTicket', 'AcquireSessionTicket']);
+// A guest file transfer's URL carries the one-use ticket that authorizes it.
+const SECRET_FIELDS = new Set(['UserSession.key', 'SessionManagerGenericServiceTicket.id', 'FileTransferInformation.url']);
+const SECRET_RESULTS = new Set(['AcquireCloneTicket', 'AcquireSessionTicket', 'InitiateFileTransferToGuest']);
 
 export function isSecretField(typeName: string, field: string): boolean {
   return SECRET_NAME.test(field) || SECRET_FIELDS.has(`${typeName}.${field}`);

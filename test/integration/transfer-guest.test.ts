@@ -110,6 +110,36 @@ describe('guest files', () => {
     expect(seen.filter((s) => s.path.startsWith('/sdk')).every((s) => String(s.cookie).includes('vmware_soap_session'))).toBe(true);
   });
 
+  it('the ticketed URL (its token) appears in no log line, also with debug on', async () => {
+    const h = harness();
+    const lines: string[] = [];
+    const log = (level: string) => (m: string, d?: Record<string, unknown>): void => void lines.push(`${level} ${m} ${JSON.stringify(d ?? {}, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+    const c = await VimClient.connect(h.info.url, { ...withBundle(), tls: { ca: readFileSync(h.info.certFile) }, debug: true, logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } });
+    onTestFinished(() => c.close());
+    await c.login({ username: h.info.username, password: h.info.password });
+    const vm = await poweredOnVm(c);
+    const tokens: string[] = [];
+    // Whichever HTTP stack carries them: Node's (http.client.*) or undici's (undici:request:*).
+    const onStart = (m: unknown): void => {
+      const path = (m as { request: { path: string } }).request.path;
+      if (path.startsWith('/guestFile')) tokens.push(new URLSearchParams(path.split('?')[1]).get('token')!);
+    };
+    diagnostics.subscribe('http.client.request.start', onStart);
+    diagnostics.subscribe('undici:request:create', onStart);
+    try {
+      await guestOf(c).upload(vm, auth, '/tmp/log.txt', Buffer.from('x'), { overwrite: true });
+      await (await guestOf(c).download(vm, auth, '/tmp/log.txt')).toArray();
+    } finally {
+      diagnostics.unsubscribe('http.client.request.start', onStart);
+      diagnostics.unsubscribe('undici:request:create', onStart);
+    }
+    expect(tokens).toHaveLength(2);
+    // The debug log has the calls that returned the URLs: they are there, the URLs are not.
+    expect(lines.some((l) => l.includes('InitiateFileTransferToGuest'))).toBe(true);
+    expect(lines.some((l) => l.includes('InitiateFileTransferFromGuest'))).toBe(true);
+    for (const t of tokens) expect(lines.filter((l) => l.includes(t))).toEqual([]);
+  });
+
   it('an abort midway ends the download stream with the abort', async () => {
     const c = await client();
     const vm = await poweredOnVm(c);
