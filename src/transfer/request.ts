@@ -56,7 +56,7 @@ const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'PUT', 'DELETE', 'HEAD']
 const ERROR_BODY_LIMIT = 64 * 1024;
 
 /** The client's wiring, or a TypeError for anything that is not a VimClient of this package. */
-export function clientInternals(client: object): ClientInternals {
+function clientInternals(client: object): ClientInternals {
   const internals = internalsOf(client);
   if (!internals) throw new TypeError('a transfer needs a VimClient made by this package');
   return internals;
