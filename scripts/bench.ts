@@ -15,13 +15,21 @@
 // weighs on both alike, and the JSON/SOAP ratio is also taken round by round. Wall time of
 // a whole process is taken here, around the child; peak RSS by /usr/bin/time -f %M, for every
 // client alike; everything else is measured inside the child and reported in its JSON line.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
+//
+// The driver and its children load as little as they can (issue 34): built-ins through
+// process.getBuiltinModule, the clock from process.hrtime. The short-process row has a reference
+// beside it, bench/peers/raw_https_bench.mjs: the same four SOAP requests by hand on node:https,
+// on the same Node, what any Node client pays at least.
 import { buildHarness, Harness, type HarnessInfo, type HarnessInventory } from '../test/harness/vcsim.ts';
 import { bundleDir, ROOT } from './lib/paths.ts';
+
+const { execFileSync, spawn } = process.getBuiltinModule('node:child_process');
+const { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const os = process.getBuiltinModule('node:os');
+const { join, relative } = process.getBuiltinModule('node:path');
+const { parseArgs } = process.getBuiltinModule('node:util');
+/** Milliseconds on a monotonic clock. */
+const clock = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 const INVENTORY: Required<HarnessInventory> = { datacenters: 1, clusters: 4, hostsPerCluster: 2, standaloneHosts: 0, vms: 512 };
 const EXPECTED_VMS = INVENTORY.datacenters * (INVENTORY.clusters + INVENTORY.standaloneHosts) * INVENTORY.vms;
@@ -136,12 +144,13 @@ function parseOptions() {
       clients: { type: 'string' },
       'profile-dir': { type: 'string' },
       wsdl: { type: 'string', default: 'none' },
+      node: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: npm run bench -- [--runs N] [--warmup N] [--only process,first,seq,concurrent,retrieve,bounds,inventory] [--clients vim25-soap,vim25-json,pyvmomi,govmomi] [--wsdl none|local] [--profile-dir DIR] [--out FILE]');
+    console.log('usage: npm run bench -- [--runs N] [--warmup N] [--only process,first,seq,concurrent,retrieve,bounds,inventory] [--clients vim25-soap,vim25-json,pyvmomi,govmomi] [--wsdl none|local] [--node PATH] [--profile-dir DIR] [--out FILE]');
     process.exit(0);
   }
   const runs = Number(values.runs);
@@ -155,7 +164,8 @@ function parseOptions() {
   for (const c of clients) if (!(CLIENTS as readonly string[]).includes(c)) throw new Error(`--clients: unknown client ${c} (${CLIENTS.join(', ')})`);
   const complete = only.length === WORKLOADS.length && clients.length === CLIENTS.length && runs >= 5;
   const out = values.out ?? join(ROOT, complete ? 'bench/results.json' : 'bench/results-partial.json');
-  return { runs, warmup, only: new Set(only as Workload[]), clients: new Set(clients as ClientName[]), wsdl: values.wsdl as 'none' | 'local', out, profileDir: values['profile-dir'] };
+  if (values.node !== undefined && !existsSync(values.node)) throw new Error(`--node: no such file ${values.node} (bash scripts/node-matrix.sh 24 prints Node 24's)`);
+  return { runs, warmup, only: new Set(only as Workload[]), clients: new Set(clients as ClientName[]), wsdl: values.wsdl as 'none' | 'local', out, profileDir: values['profile-dir'], node: values.node ?? process.execPath };
 }
 
 // ---- statistics and formatting ----
@@ -195,12 +205,14 @@ function table(header: string[], rows: string[][]): string {
 // ---- child processes ----
 
 let govmomiBinary: string | undefined;
+/** The Node that runs our driver, the reference and the baseline (--node; default the bench's own). */
+let nodeBinary = process.execPath;
 
 function command(client: ClientName): [string, string[]] {
   switch (client) {
     case 'vim25-soap':
     case 'vim25-json':
-      return [process.execPath, [join(ROOT, 'bench/peers/vim25soap_bench.mjs'), '--protocol', PROTOCOL[client]!]];
+      return [nodeBinary, [join(ROOT, 'bench/peers/vim25soap_bench.mjs'), '--protocol', PROTOCOL[client]!]];
     case 'pyvmomi':
       return [PYTHON, [join(ROOT, 'bench/peers/pyvmomi_bench.py')]];
     case 'govmomi':
@@ -220,12 +232,12 @@ function runChild(file: string, args: string[], rss: boolean, parseJson = true):
     let stdout = '';
     let stderr = '';
     let wallMs = 0;
-    const started = performance.now();
+    const started = clock();
     const child = spawn(cmd, argv, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.once('exit', () => (wallMs = performance.now() - started));
+    child.once('exit', () => (wallMs = clock() - started));
     child.once('error', reject);
     child.once('close', (code, signal) => {
       clearTimeout(timer);
@@ -449,7 +461,7 @@ function versions() {
   const dpkg = (pkg: string) => quiet('dpkg-query', ['-W', '-f=${Version}', pkg]);
   const pkg = (path: string) => (JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as { version: string }).version;
   return {
-    node: process.version,
+    node: nodeBinary === process.execPath ? process.version : quiet(nodeBinary, ['--version']),
     python: quiet(PYTHON, ['--version']).replace(/^Python /, ''),
     go: quiet('go', ['version']).replace(/^go version /, ''),
     'vim25-soap': pkg('package.json'),
@@ -475,11 +487,12 @@ async function main(): Promise<void> {
   if (opts.wsdl === 'local') childEnv.VIM25_WSDL_DIR = bundleDir();
   rssDir = mkdtempSync(join(os.tmpdir(), 'vim25-bench-'));
   selected = opts.clients;
+  nodeBinary = opts.node;
 
   process.stderr.write(`bench: starting vcsim with ${INVENTORY.clusters} clusters × ${INVENTORY.vms} VMs…\n`);
-  const t0 = performance.now();
+  const t0 = clock();
   const harness = await Harness.start({ wsdlDir: bundleDir(), captureDir: '', inventory: INVENTORY });
-  const harnessStartMs = performance.now() - t0;
+  const harnessStartMs = clock() - t0;
   serverPid = findServerPid();
   const info = harness.info;
   const rows: Row[] = [];
@@ -489,7 +502,7 @@ async function main(): Promise<void> {
   const loadAt = (part: string) => void (loadAverage[part] = os.loadavg());
   extra.loadAverage = loadAverage;
   loadAt('start');
-  const started = performance.now();
+  const started = clock();
   try {
     const check = await runClient('govmomi', info, 'retrieve', [], false);
     const vmCount = field(check, 'vms');
@@ -503,16 +516,41 @@ async function main(): Promise<void> {
       const rss = await rounds(CLIENTS, opts.runs, opts.warmup, 'whole process, peak RSS', async (c) => (await runClient(c, info, 'once', [], true)).maxRssKb! / 1024);
       rows.push(row('process.wall', 'whole process: start, load, connect, login, CurrentTime, logout, exit: wall', 'ms', 'lower', wall));
       rows.push(row('process.rss', 'peak RSS of that process', 'MB', 'lower', rss));
+      // Beside them, on the same Node: a bare start, and the reference for any Node client (issue
+      // 34), the same four SOAP requests by hand on node:https; each round runs both, then ours
+      // once more under /usr/bin/time, so the RSS over the reference is also taken round by round.
       const base: { wall: number[]; rss: number[] } = { wall: [], rss: [] };
+      const ref: { wall: number[]; rss: number[]; ours: number[] } = { wall: [], rss: [], ours: [] };
+      const reference = join(ROOT, 'bench/peers/raw_https_bench.mjs');
+      const refArgs = [reference, info.url, info.certFile, info.username, info.password, 'once'];
       for (let i = -opts.warmup; i < opts.runs; i++) {
-        const w = await runChild(process.execPath, ['-e', '0'], false, false);
-        const r = await runChild(process.execPath, ['-e', '0'], true, false);
+        process.stderr.write(`\rbench: baseline and reference: ${i < 0 ? 'warm-up' : `run ${i + 1}/${opts.runs}`}   `);
+        const w = await runChild(nodeBinary, ['-e', '0'], false, false);
+        const r = await runChild(nodeBinary, ['-e', '0'], true, false);
+        const rw = await runChild(nodeBinary, refArgs, false);
+        const rr = await runChild(nodeBinary, refArgs, true);
+        const ours = selected.has('vim25-soap') ? await runClient('vim25-soap', info, 'once', [], true) : undefined;
         if (i >= 0) {
           base.wall.push(w.wallMs);
           base.rss.push(r.maxRssKb! / 1024);
+          ref.wall.push(rw.wallMs);
+          ref.rss.push(rr.maxRssKb! / 1024);
+          if (ours) ref.ours.push(ours.maxRssKb! / 1024);
         }
       }
+      process.stderr.write('\n');
       extra.baseline = { command: 'node -e 0', wallMs: stats(base.wall), rssMB: stats(base.rss) };
+      extra.reference = {
+        command: 'bench/peers/raw_https_bench.mjs: RetrieveServiceContent, Login, CurrentTime, Logout by hand on node:https',
+        wallMs: stats(ref.wall),
+        rssMB: stats(ref.rss),
+        ...(ref.ours.length > 0 && {
+          // Issue 34's target: our short process's peak RSS at most 5 MB above the reference's.
+          oursRssMB: stats(ref.ours),
+          oursOverReferenceMB: { ofMedians: stats(ref.ours).median - stats(ref.rss).median, paired: stats(ref.ours.map((o, k) => o - ref.rss[k]!)) },
+          target: '≤ 5 MB',
+        }),
+      };
     }
 
     const sequential = (label: string, s: typeof SEQ) => rounds(CLIENTS, opts.runs, opts.warmup, label, async (c) => {
@@ -681,7 +719,7 @@ async function main(): Promise<void> {
     await harness.stop();
     rmSync(rssDir, { recursive: true, force: true });
   }
-  const benchSeconds = (performance.now() - started) / 1000;
+  const benchSeconds = (clock() - started) / 1000;
   loadAt('end');
 
   // ---- report ----
@@ -693,6 +731,12 @@ async function main(): Promise<void> {
   const blank = (n: number) => Array<string>(n).fill('');
   const baseline = extra.baseline as { wallMs: Stats; rssMB: Stats } | undefined;
   if (baseline) lines.push(['baseline: bare `node -e 0`, wall / peak RSS', 'lower', `${cell(baseline.wallMs, 'ms')} / ${cell(baseline.rssMB, 'MB')}`, ...blank(6)]);
+  const reference = extra.reference as { wallMs: Stats; rssMB: Stats; oursOverReferenceMB?: JsonRatio } | undefined;
+  if (reference) {
+    lines.push(['reference: the same 4 SOAP requests by hand on node:https, wall / peak RSS', 'lower', `${cell(reference.wallMs, 'ms')} / ${cell(reference.rssMB, 'MB')}`, ...blank(6)]);
+    const over = reference.oursOverReferenceMB;
+    if (over) lines.push(['ours: short process\'s peak RSS over the reference (target ≤ 5 MB)', 'lower', `${num(over.ofMedians)} MB (per round ${num(over.paired.min)}–${num(over.paired.max)})`, ...blank(6)]);
+  }
   const inv = extra.inventory as { retrieveOverLoop: number; pagesRssLargeOverSmall: number } | undefined;
   if (inv) {
     lines.push(['ours: client.retrieve / the loop by hand (target ≤ 1.1×)', 'lower', `${num(inv.retrieveOverLoop)}×`, ...blank(6)]);

@@ -31,10 +31,17 @@
 // Prints one JSON line. The library needs no WSDL; with $VIM25_WSDL_DIR set (bench --wsdl local)
 // it is given that bundle, read at connect to check operations. The server certificate is
 // verified against CA-FILE.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+//
+// The driver loads as little as it can, so that a process's RSS and CPU are the library's (issue
+// 34): built-ins through process.getBuiltinModule (an ES import of one makes its namespace, which
+// reads every export: node:perf_hooks, `performance` and the like load modules of their own), the
+// clock from process.hrtime, what only some workloads need when they run.
 import { VimClient } from '../../dist/index.js';
+
+const { readdirSync, readFileSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { parseArgs } = process.getBuiltinModule('node:util');
+/** Milliseconds on a monotonic clock. */
+const clock = () => Number(process.hrtime.bigint()) / 1e6;
 
 const { values: flags, positionals } = parseArgs({
   options: { protocol: { type: 'string', default: 'soap' }, profile: { type: 'string' }, 'profile-interval': { type: 'string', default: '100' } },
@@ -88,7 +95,7 @@ const out = { protocol: client.protocol };
 let inspector;
 const profileStart = async () => {
   if (!flags.profile) return;
-  const { Session } = await import('node:inspector/promises'); // loaded only then: the other runs do not pay for it
+  const { Session } = process.getBuiltinModule('node:inspector/promises'); // loaded only then: the other runs do not pay for it
   inspector = new Session();
   inspector.connect();
   await inspector.post('Profiler.enable');
@@ -112,14 +119,14 @@ switch (workload) {
     const n = param(0, 1000), warmup = param(1, 100), maxSeconds = param(2, 20);
     for (let i = 0; i < warmup; i++) await now();
     await profileStart();
-    const deadline = performance.now() + maxSeconds * 1000;
-    const threads0 = threadsNs(), cpu0 = cpuMicros(), start = performance.now();
+    const deadline = clock() + maxSeconds * 1000;
+    const threads0 = threadsNs(), cpu0 = cpuMicros(), start = clock();
     let calls = 0;
-    while (calls < n && performance.now() < deadline) {
+    while (calls < n && clock() < deadline) {
       await now();
       calls++;
     }
-    const wall = performance.now() - start, cpu = cpuMicros() - cpu0, threads = threadsSplit(threads0);
+    const wall = clock() - start, cpu = cpuMicros() - cpu0, threads = threadsSplit(threads0);
     await profileStop();
     Object.assign(out, { calls, cpuUsPerCall: cpu / calls, wallMs: wall, ...threads });
     break;
@@ -129,17 +136,17 @@ switch (workload) {
     const run = async (total, deadline) => {
       let next = 0, done = 0;
       await Promise.all(Array.from({ length: callers }, async () => {
-        while (++next <= total && performance.now() < deadline) {
+        while (++next <= total && clock() < deadline) {
           await now();
           done++;
         }
       }));
       return done;
     };
-    await run(warmup, performance.now() + 60_000); // opens the connections (and warms up, as in seq)
-    const start = performance.now();
+    await run(warmup, clock() + 60_000); // opens the connections (and warms up, as in seq)
+    const start = clock();
     const calls = await run(n, start + maxSeconds * 1000);
-    const wall = performance.now() - start;
+    const wall = clock() - start;
     Object.assign(out, { calls, callers, callsPerSec: calls / (wall / 1000), wallMs: wall });
     break;
   }
@@ -176,7 +183,7 @@ switch (workload) {
     const mode = param(0, 0);
     const sc = client.serviceContent;
     const view = await client.call('CreateContainerView', sc.viewManager, { container: sc.rootFolder, type: ['VirtualMachine'], recursive: true });
-    const { request } = await import('node:https');
+    const { request } = process.getBuiltinModule('node:https');
     const u = new URL(url);
     const release = client.apiVersion;
     const json = client.protocol === 'json';
@@ -198,13 +205,13 @@ switch (workload) {
     const headers = json
       ? { 'Content-Type': 'application/json', Accept: 'application/json', 'vmware-api-session-id': client.sessionId }
       : { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: `urn:vim25/${release}`, Cookie: `vmware_soap_session="${client.sessionId}"` };
-    const threads0 = threadsNs(), cpu0 = cpuMicros(), start = performance.now();
+    const threads0 = threadsNs(), cpu0 = cpuMicros(), start = clock();
     const { status, bytes, value, firstByteMs } = await new Promise((resolve, reject) => {
       const req = request({ host: u.hostname, port: u.port, path, method: 'POST', ca: readFileSync(caFile), headers, agent: false }, (res) => {
         const chunks = [];
         let bytes = 0, firstByteMs;
         res.on('data', (c) => {
-          firstByteMs ??= performance.now() - start;
+          firstByteMs ??= clock() - start;
           bytes += c.length;
           if (mode === 1) chunks.push(c);
         });
@@ -214,7 +221,7 @@ switch (workload) {
       req.on('error', reject);
       req.end(body);
     });
-    const wall = performance.now() - start, cpu = cpuMicros() - cpu0, threads = threadsSplit(threads0);
+    const wall = clock() - start, cpu = cpuMicros() - cpu0, threads = threadsSplit(threads0);
     if (status !== 200) throw new Error(`retrieve-floor: HTTP ${status}`);
     await client.call('DestroyView', view);
     // firstByteMs: when the answer's first bytes came (the rest of wallMs is the transfer).
@@ -222,15 +229,15 @@ switch (workload) {
     break;
   }
   case 'inventory-retrieve': {
-    const start = performance.now();
+    const start = clock();
     const rows = await client.retrieve('VirtualMachine', PATHS);
-    const wall = performance.now() - start;
+    const wall = clock() - start;
     Object.assign(out, { vms: rows.length, devices: rows.reduce((n, r) => n + deviceCount(r['config.hardware.device']), 0), wallMs: wall });
     break;
   }
   case 'pages': {
     const pageSize = param(0, 500);
-    const start = performance.now();
+    const start = clock();
     let vms = 0, devices = 0, pages = 0;
     const rssMB = []; // after each page: shows where the process's memory levels off
     for await (const page of client.retrievePages('VirtualMachine', PATHS, { pageSize })) {
@@ -239,7 +246,7 @@ switch (workload) {
       for (const r of page) devices += deviceCount(r['config.hardware.device']);
       rssMB.push(Math.round(process.memoryUsage().rss / 2 ** 20));
     }
-    Object.assign(out, { vms, devices, pages, pageSize, wallMs: performance.now() - start, heapUsedMB: process.memoryUsage().heapUsed / 2 ** 20, rssMB });
+    Object.assign(out, { vms, devices, pages, pageSize, wallMs: clock() - start, heapUsedMB: process.memoryUsage().heapUsed / 2 ** 20, rssMB });
     break;
   }
   default:
@@ -252,7 +259,7 @@ console.log(JSON.stringify(out));
 /** RetrievePropertiesEx + every Continue of the VMs through a ContainerView, as govmomi's and pyvmomi's peers do. */
 async function retrieveAll(measured, withDelay) {
   const sc = client.serviceContent;
-  const withView = performance.now();
+  const withView = clock();
   const view = await client.call('CreateContainerView', sc.viewManager, { container: sc.rootFolder, type: ['VirtualMachine'], recursive: true });
   const spec = {
     specSet: [{
@@ -263,10 +270,10 @@ async function retrieveAll(measured, withDelay) {
   };
   // The histogram records the interval between its timer's runs, resolution included:
   // the delay is that minus the 1 ms resolution.
-  const delay = withDelay ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
+  const delay = withDelay ? process.getBuiltinModule('node:perf_hooks').monitorEventLoopDelay({ resolution: 1 }) : undefined;
   delay?.enable();
   if (measured) await profileStart();
-  const threads0 = threadsNs(), cpu0 = cpuMicros(), start = performance.now();
+  const threads0 = threadsNs(), cpu0 = cpuMicros(), start = clock();
   let res = await client.call('RetrievePropertiesEx', sc.propertyCollector, spec);
   const objects = [];
   let pages = 0;
@@ -275,7 +282,7 @@ async function retrieveAll(measured, withDelay) {
     pages++;
     res = res.token ? await client.call('ContinueRetrievePropertiesEx', sc.propertyCollector, { token: res.token }) : undefined;
   }
-  const wallMs = performance.now() - start, cpuMs = (cpuMicros() - cpu0) / 1000, threads = threadsSplit(threads0);
+  const wallMs = clock() - start, cpuMs = (cpuMicros() - cpu0) / 1000, threads = threadsSplit(threads0);
   if (measured) await profileStop();
   delay?.disable();
   let devices = 0;
@@ -283,7 +290,7 @@ async function retrieveAll(measured, withDelay) {
     for (const p of o.propSet ?? []) if (p.name === 'config.hardware.device') devices += deviceCount(p.val);
   }
   await client.call('DestroyView', view);
-  const wallWithViewMs = performance.now() - withView; // what client.retrieve does too: view, pages, DestroyView
+  const wallWithViewMs = clock() - withView; // what client.retrieve does too: view, pages, DestroyView
   const eventLoopDelay = delay && { maxMs: lag(delay.max), p99Ms: lag(delay.percentile(99)), meanMs: lag(delay.mean), samples: delay.count };
   return { objects, devices, pages, wallMs, cpuMs, threads, wallWithViewMs, eventLoopDelay };
 }
