@@ -144,6 +144,16 @@ function findProperty(type: string, name: string): { owner: ManagedTypeRow; prop
 }
 
 /**
+ * A managed type's property (an inherited one too) as the model declares it: its type, whether it
+ * is an array, and whether it holds references to managed objects (its type names a managed
+ * type). Undefined when the model has no such property.
+ */
+export function propertyDeclaration(type: string, name: string): { type: string; array: boolean; reference: boolean } | undefined {
+  const p = findProperty(type, name)?.property;
+  return p && { type: p.type, array: p.array, reference: p.type === 'ManagedObject' || managedTypes().has(p.type) };
+}
+
+/**
  * Checks property paths for `type` before a PropertyCollector sees them: every step must exist
  * (fields of the declared data types; paths end at arrays and references), and the managed type
  * and the property must not be newer than `apiVersion`. Throws a ValidationError naming the

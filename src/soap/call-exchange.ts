@@ -31,9 +31,10 @@ export function exchange(o: ExchangeOptions): Handler {
     checkMethodVersion(info.name, o.version());
     const prebuilt = options.prebuilt;
     const request = prebuilt ?? wire.request(call);
+    const method = request.method ?? 'POST';
     const res = await transport.send(request.url, {
-      method: 'POST',
-      body: request.body,
+      method,
+      body: method === 'GET' ? undefined : request.body,
       headers: request.headers,
       freshConnection: call.freshConnection,
       ctx: { signal: options.signal, deadline: call.deadline, jar: options.jar },

@@ -7,6 +7,13 @@
 //
 // A call with a SOAP header (a token login's WS-Security) has no JSON form (VMware's guide sends
 // token logins over SOAP): it goes over the SOAP wire, and the session it makes serves JSON too.
+//
+// A read of one property is a GET of /sdk/vim25/{release}/{Type}/{moId}/{property}, the value
+// itself back: where a SOAP client would send a RetrievePropertiesEx of one top-level property of
+// one object (retrieveOne of one path, the session's currentSession), this wire sends that GET
+// and gives the call the RetrieveResult the PropertyCollector would have given (property-read.ts).
+// The call stays what it is in the pipeline (RetrievePropertiesEx: its tracing, logging, session
+// and replay rules), only its framing differs.
 import type { CookieJar } from 'tough-cookie';
 import { TransportError, ValidationError, type VimFault } from '../errors.ts';
 import type { DecodeLimits } from '../binding/decode.ts';
@@ -18,6 +25,7 @@ import { excerpt } from '../transport/http.ts';
 import { sessionIdIn, setSessionCookie } from '../transport/session-cookie.ts';
 import { failedAnswer, faultError } from './faults.ts';
 import type { SoapCall } from './pipeline.ts';
+import { propertyRead, propertyResult, type PropertyRead } from './property-read.ts';
 import { errorText, soapWire } from './soap-wire.ts';
 import type { Wire, WireOptions } from './wire.ts';
 
@@ -52,8 +60,17 @@ export function jsonWire(o: WireOptions): Wire {
     protocol: 'json',
     request(call) {
       if (viaSoap(call)) return soap.request(call);
-      const { type, value } = target(call);
+      const read = propertyRead(call);
       const id = sessionIdOf(jarOf(call));
+      if (read) {
+        return {
+          method: 'GET',
+          url: propertyUrl(endpoint, o.version(), read),
+          headers: { Accept: 'application/json', ...(id !== undefined && { [SESSION_HEADER]: id }) },
+          body: '',
+        };
+      }
+      const { type, value } = target(call);
       return {
         url: `${jsonBase(endpoint, o.version())}/${encodeURIComponent(type)}/${encodeURIComponent(value)}/${encodeURIComponent(call.info.name)}`,
         headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...(id !== undefined && { [SESSION_HEADER]: id }) },
@@ -65,16 +82,20 @@ export function jsonWire(o: WireOptions): Wire {
       if (viaSoap(call)) return soap.answer(call, res);
       const id = res.headers[SESSION_HEADER];
       if (typeof id === 'string' && id !== '') setSessionCookie(jarOf(call), endpoint, id);
-      const { info } = call;
+      const read = propertyRead(call);
+      // A property read's answer is decoded by the property's declared type.
+      const info = read ? read.info : call.info;
       if (res.status === 204) {
         res.body.resume();
-        return undefined;
+        return read ? propertyResult(read, { kind: 'unset' }) : undefined;
       }
       if (res.status !== 200) {
         // Read no further than an error answer can legitimately be, as on SOAP: a vim25 fault
         // object, or else an HTTP failure with an excerpt of what came instead.
         const text = await errorText(transport, info, res.status, res.body);
-        throw (isJson(res.headers['content-type']) && jsonFault(info, text, res.status, limits)) || failedAnswer(info, res.status, text, limits);
+        const fault = isJson(res.headers['content-type']) ? jsonFault(info, text, res.status, limits) : undefined;
+        if (fault && read) return propertyResult(read, { kind: 'fault', fault });
+        throw fault || failedAnswer(info, res.status, text, limits);
       }
       if (!isJson(res.headers['content-type'])) {
         const text = await errorText(transport, info, res.status, res.body);
@@ -82,14 +103,20 @@ export function jsonWire(o: WireOptions): Wire {
       }
       const decoded = await decodeJsonResponseStream(info, res.body, res.status, decodeLimits);
       if (decoded.kind === 'fault') throw faultError(info.name, decoded.fault);
-      return decoded.value;
+      return read ? propertyResult(read, { kind: 'value', value: decoded.value }) : decoded.value;
     },
 
     redacted(call) {
       if (viaSoap(call)) return soap.redacted(call);
+      const read = propertyRead(call);
+      if (read) return `GET ${propertyUrl(endpoint, o.version(), read)}`;
       return JSON.stringify(redactArgs(call.info, call.args));
     },
   };
+}
+
+function propertyUrl(endpoint: string, release: string, read: PropertyRead): string {
+  return `${jsonBase(endpoint, release)}/${encodeURIComponent(read.ref.type)}/${encodeURIComponent(read.ref.value)}/${encodeURIComponent(read.property)}`;
 }
 
 /** The VimFault a JSON error answer holds, or undefined when it holds none. */

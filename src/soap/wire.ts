@@ -1,9 +1,10 @@
 // The wire: how a call becomes an HTTP request and how an answer becomes the call's value or its
 // fault. The exchange at the end of the pipeline calls it, and nothing above the pipeline knows
 // which one runs. SOAP (soap-wire.ts: an envelope POSTed to the SDK endpoint with SOAPAction, the
-// session in the vmware_soap_session cookie) is the one there is. The VI/JSON protocol (vCenter
-// 8.0U1+) fits the same shape: a JSON body POSTed to /sdk/vim25/{release}/{moType}/{moId}/{method},
-// so `request` builds the URL from the call's `_this` and the version; the session id travels in
+// session in the vmware_soap_session cookie) is one. The VI/JSON protocol (vCenter 8.0U1+,
+// json-wire.ts) fits the same shape: a JSON body POSTed to /sdk/vim25/{release}/{moType}/{moId}/{method}
+// (or, for a read of one property, a GET of .../{property}), so `request` builds the URL and the
+// HTTP method from the call's `_this`, arguments and the version; the session id travels in
 // a vmware-api-session-id header, which such a wire reads from the call's cookie jar and stores
 // there from a login's answer, so the session layer keeps one notion of the session; faults come
 // as JSON objects named by `_typeName`, which `answer` maps to the same VimFaults.
@@ -11,8 +12,10 @@ import type { DecodeLimits } from '../binding/decode.ts';
 import type { HttpTransport, HttpResponse } from '../transport/http.ts';
 import type { SoapCall } from './pipeline.ts';
 
-/** What the exchange sends: where, with which headers, and the body. */
+/** What the exchange sends: where, how, with which headers, and the body. */
 export interface WireRequest {
+  /** Default POST. A GET (a VI/JSON property read) is sent without its body. */
+  readonly method?: 'GET' | 'POST' | undefined;
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;

@@ -12,6 +12,7 @@ import {
   Harness, harnessDrop, harnessReset, harnessSetSspi, harnessSetViJson, harnessStats, harnessUnavailable, sspiFirstToken, sspiResponseToken,
   type HarnessInfo,
 } from '../harness/vcsim.ts';
+import { harnessDeny } from '../harness/inventory.ts';
 import { clientCertificate, currentUser, ownHarness, rawRequest, rest, sessionOf, soap, text, tunnelSocket, type ClientCertificate, type RawResponse } from './raw.ts';
 
 /** A JSON answer, checked field by field. */
@@ -480,5 +481,74 @@ describe('the seed flows in JSON form', () => {
   it('the SOAP view of what the JSON calls did agrees', async () => {
     const found = await soap(h(), 'FindExtension', `<_this type="ExtensionManager">ExtensionManager</_this><extensionKey>${key}</extensionKey>`, { session: admin });
     expect(text(found.body, 'label')).toBe('JSON test');
+  });
+});
+
+describe('property reads by GET: the RetrievePropertiesEx of that one property', () => {
+  // Its own harness: the GETs are counted, and a property is denied.
+  const harness = ownHarness({ inventory: { vms: 2 } });
+  const h = () => harness().info;
+  let session: string;
+  let vms: string[];
+  beforeAll(async () => {
+    session = await sessionByJson(h());
+    const found = await post(h(), 'PropertyCollector/propertyCollector/RetrievePropertiesEx', {
+      specSet: [{
+        propSet: [{ type: 'VirtualMachine', pathSet: [] }],
+        objectSet: [{ obj: moref('Folder', 'group-d1'), skip: true, selectSet: [
+          { _typeName: 'TraversalSpec', name: 'f', type: 'Folder', path: 'childEntity', skip: false, selectSet: [{ name: 'f' }, { name: 'd' }] },
+          { _typeName: 'TraversalSpec', name: 'd', type: 'Datacenter', path: 'vmFolder', skip: false, selectSet: [{ name: 'f' }] },
+        ] }],
+      }],
+      options: {},
+    }, session);
+    vms = (found.json.objects as { obj: { value: string } }[]).map((o) => o.obj.value);
+    expect(vms.length).toBeGreaterThanOrEqual(2);
+  });
+  const reads = async () => (await harnessStats(h())).viJson.propertyReads;
+
+  it('counts each GET it hands on in viJson.propertyReads; a POST or a refused GET is not one', async () => {
+    const before = await harnessStats(h());
+    expect((await get(h(), `VirtualMachine/${vms[0]}/name`, session)).status).toBe(200);
+    expect((await get(h(), `VirtualMachine/${vms[0]}/runtime`, session)).status).toBe(200);
+    expect((await post(h(), 'ServiceInstance/ServiceInstance/CurrentTime', {}, session)).status).toBe(200);
+    expect((await vj(h(), 'GET', `VirtualMachine/${vms[0]}/name`, { session, release: '7.0.3.0' })).status).toBe(404);
+    const after = await harnessStats(h());
+    expect(after.viJson.propertyReads - before.viJson.propertyReads).toBe(2);
+    expect(after.viJson.requests - before.viJson.requests).toBe(3);
+  });
+
+  it('answers an empty array as [] and an unset property as 204, as the collector tells them apart', async () => {
+    const empty = await get(h(), `VirtualMachine/${vms[0]}/rootSnapshot`, session);
+    expect(empty.status).toBe(200);
+    expect(empty.json).toEqual([]);
+    const unset = await get(h(), `VirtualMachine/${vms[0]}/snapshot`, session);
+    expect(unset.status).toBe(204);
+    expect(unset.body).toBe('');
+    const runtime = await get(h(), `VirtualMachine/${vms[0]}/runtime`, session);
+    expect(runtime.json).toMatchObject({ _typeName: 'VirtualMachineRuntimeInfo', host: { _typeName: 'ManagedObjectReference', type: 'HostSystem' } });
+  });
+
+  it("answers the collector's missingSet fault as HTTP 500: a denied property NoPermission, a property the object lacks InvalidProperty", async () => {
+    await harnessDeny(h(), { type: 'VirtualMachine', value: vms[1]! }, 'guest');
+    const denied = expectFault(await get(h(), `VirtualMachine/${vms[1]}/guest`, session), 'NoPermission');
+    expect(denied.faultstring).not.toBe('');
+    expect((await get(h(), `VirtualMachine/${vms[0]}/guest`, session)).status).toBe(200);
+    const cr = (await get(h(), `VirtualMachine/${vms[0]}/resourcePool`, session)).json;
+    const owner = (await get(h(), `ResourcePool/${cr.value}/owner`, session)).json;
+    expect(expectFault(await get(h(), `${owner.type}/${owner.value}/configManagerEnabled`, session), 'InvalidProperty').name).toBe('configManagerEnabled');
+  });
+
+  it('is turned off with the rest of the JSON API, as on an older vCenter, and back on by reset', async () => {
+    const before = await reads();
+    await harnessSetViJson(h(), false);
+    try {
+      expect((await get(h(), `VirtualMachine/${vms[0]}/name`, session)).status).toBe(404);
+      expect(await reads()).toBe(before);
+    } finally {
+      await harnessReset(h());
+    }
+    expect((await get(h(), `VirtualMachine/${vms[0]}/name`, session)).status).toBe(200);
+    expect(await reads()).toBe(1); // reset counts from zero
   });
 });

@@ -199,8 +199,8 @@ export interface HarnessStats {
   serviceTickets: { issued: number; redeemed: number; refused: number; outstanding: number };
   /** Holder-of-key tokens issued/refused by the STS, WS-Security signatures verified/rejected. */
   sts: { hokIssued: number; hokRefused: number; signaturesVerified: number; signaturesRejected: number };
-  /** The VI/JSON API: served or not, its releases, JSON requests handed on and refused by the harness itself. */
-  viJson: { enabled: boolean; releases: string[]; requests: number; refused: number };
+  /** The VI/JSON API: served or not, its releases, JSON requests handed on and refused by the harness itself, property GETs handed on (of the requests). */
+  viJson: { enabled: boolean; releases: string[]; requests: number; refused: number; propertyReads: number };
   /** The vAPI endpoints under /api/ (test/vcsim/vapi_api.go): unified sessions or not, requests served and refused (401), ids made by POST /api/session. */
   vapi: { unified: boolean; requests: number; refused: number; apiSessions: number };
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/vmware/govmomi/simulator"
@@ -58,7 +59,8 @@ type harness struct {
 func (h *harness) routes() http.Handler {
 	soapChain := h.faults.wrap(h.trackTickets(h.sessionMethods(h.extensionLogin(h.inv.collectorMethods(h.nfc.methods(guests.methods(h.sim)))))))
 	mux := http.NewServeMux()
-	mux.Handle(viJSONPrefix, h.viJSONHandler(h.obs.wrap(soapChain)))
+	viJSON := h.viJSONHandler(h.obs.wrap(soapChain))
+	mux.Handle(viJSONPrefix, viJSON)
 	mux.Handle("/_harness/", h.controlRoutes())
 	mux.HandleFunc("/api/session", h.apiSession)
 	mux.HandleFunc(pluginClonePath, h.pluginCloneTicket)
@@ -70,7 +72,15 @@ func (h *harness) routes() http.Handler {
 		mux.Handle(p, h.stsIssue(h.sim))
 	}
 	mux.Handle("/", soapChain)
-	return h.obs.wrap(mux)
+	// A JSON path names objects by id, escaped: vcsim's datastore ids are directories ("/tmp/…"),
+	// whose %2F the mux would decode, clean and answer with a 301. vi_json.go reads the escaped path.
+	return h.obs.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, viJSONPrefix) {
+			viJSON.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 }
 
 func (h *harness) count(field *int) {

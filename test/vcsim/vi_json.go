@@ -74,6 +74,7 @@ type viJSON struct {
 	releases []string
 	requests int
 	refused  int
+	reads    int // property GETs handed on (counted in requests too)
 }
 
 func newVIJSON(enabled bool, apiVersion string) *viJSON {
@@ -123,7 +124,7 @@ func (j *viJSON) isEnabled() bool {
 func (j *viJSON) reset() {
 	j.mu.Lock()
 	j.enabled = j.startup
-	j.requests, j.refused = 0, 0
+	j.requests, j.refused, j.reads = 0, 0, 0
 	j.mu.Unlock()
 }
 
@@ -137,10 +138,16 @@ func (j *viJSON) count(refused bool) {
 	j.mu.Unlock()
 }
 
+func (j *viJSON) countRead() {
+	j.mu.Lock()
+	j.reads++
+	j.mu.Unlock()
+}
+
 func (j *viJSON) stats() map[string]interface{} {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return map[string]interface{}{"enabled": j.enabled, "releases": j.releases, "requests": j.requests, "refused": j.refused}
+	return map[string]interface{}{"enabled": j.enabled, "releases": j.releases, "requests": j.requests, "refused": j.refused, "propertyReads": j.reads}
 }
 
 // isVIJSONPath tells whether a request path is the JSON API's (the observer leaves those to it).
@@ -281,6 +288,7 @@ func (h *harness) jsonProperty(w http.ResponseWriter, r *http.Request, chain htt
 	if this.Type == "ServiceInstance" && property == "content" {
 		// What the JSON API reads without a session is what SOAP clients read with
 		// RetrieveServiceContent (vcsim answers a property read of it NotAuthenticated).
+		h.json.countRead()
 		h.jsonCall(w, r, chain, release, this, "RetrieveServiceContent")
 		return
 	}
@@ -300,6 +308,7 @@ func (h *harness) jsonProperty(w http.ResponseWriter, r *http.Request, chain htt
 	xw.close("obj")
 	xw.buf.WriteString("</objectSet></specSet><options/></RetrievePropertiesEx></soapenv:Body></soapenv:Envelope>")
 	h.json.count(false)
+	h.json.countRead()
 	answer := h.viaSOAP(w, r, chain, release, xw.buf.Bytes())
 	if answer.passThrough(w) {
 		return
