@@ -5,7 +5,7 @@
 // flow (session/plugin.ts), STS tokens (session/token.ts), ticketed HTTP
 // (session/service-ticket.ts), `ref()`'s checks (managed/checks.ts), the inventory layer
 // (inventory/). Every call on the wire goes through the pipeline of soap/pipeline.ts.
-import { rememberVapiCredentials, restOf, vapiLoggedOut, type RestClient } from './vapi/rest.ts';
+import { markVapiClosing, rememberVapiCredentials, rememberVapiToken, restOf, vapiLoggedOut, type RestClient } from './vapi/rest.ts';
 import { tagsOf, type TagsClient } from './vapi/tags.ts';
 import { libraryOf, type LibraryClient } from './vapi/library.ts';
 import { datastoreOf, type DatastoreFiles } from './transfer/datastore.ts';
@@ -304,7 +304,7 @@ export class VimClient extends EventEmitter {
       logger: this.#logger,
     }), options.signal);
     // A server before 8.0 U3 takes no vim session on vAPI: client.rest makes a session of its own from these.
-    rememberVapiCredentials(this, options.username, options.password);
+    rememberVapiCredentials(this, options.username, options.password, this.#store);
     return session;
   }
 
@@ -332,7 +332,10 @@ export class VimClient extends EventEmitter {
    * in again when it dies.
    */
   async loginByToken(options: TokenLoginOptions): Promise<UserSession> {
-    return this.#session.login(tokenLogin(options?.token, options?.locale), options?.signal);
+    const session = await this.#session.login(tokenLogin(options?.token, options?.locale), options?.signal);
+    // A server before 8.0 U3 takes no vim session on vAPI: client.rest makes a session of its own with the token.
+    rememberVapiToken(this, options.token);
+    return session;
   }
 
   /** LoginBySSPI: `next(challengeBase64)` answers each SSPIChallenge until the server decides. */
@@ -414,6 +417,7 @@ export class VimClient extends EventEmitter {
     this.#closed = true;
     this.#keepAlive?.stop();
     this.#session.close();
+    markVapiClosing(this);
     try {
       // A session shared through a store stays for the clients and processes still using it.
       await this.#session.logout(options.signal, 'close');

@@ -7,9 +7,18 @@
 // The session: on vSphere 8.0 U3+ a vim session id is valid on vAPI (unified sessions), so
 // the client's `sessionId` goes as `vmware-api-session-id`. Whether the server takes it is
 // learnt from the first request and remembered: on an older server the client makes a vAPI
-// session of its own (POST /api/session with the password login's credentials), keeps it beside
-// the vim session, makes it again when it dies, and logs it out with the client.
+// session of its own (POST /api/session with the password login's credentials, or the token
+// login's SAML token: token-auth.ts), keeps it beside the vim session, makes it again when it
+// dies, and logs it out with the client. With a fleet session store (a password login) that
+// session is shared through the store beside the vim session's (shared-session.ts).
 import { abortedBy, TransportError, VimError } from '../errors.ts';
+import { sameUser } from '../fleet/identity.ts';
+import { sessionKey } from '../fleet/key.ts';
+import type { SessionStore } from '../fleet/store.ts';
+import type { TokenSource } from '../session/strategies.ts';
+import type { SamlToken } from '../session/token.ts';
+import { SharedVapiSession, type Held, type Verdict } from './shared-session.ts';
+import { tokenAuthorization } from './token-auth.ts';
 import { internalsOf, type ClientInternals } from '../internals.ts';
 import type { Logger } from '../logger.ts';
 import { readCurrentSession } from '../session/manager.ts';
@@ -62,16 +71,43 @@ export class RestError extends VimError {
   }
 }
 
-/** The credentials a password login used: kept out of reach (a closure), only for making a vAPI session. */
-type Credentials = () => { username: string; password: string };
-const credentials = new WeakMap<object, Credentials>();
+/**
+ * What the client's login can make a vAPI session with, kept out of reach (closures): a password
+ * login's basic-auth header (and its fleet store), or a token login's SAML token.
+ */
+type VapiLogin =
+  | { kind: 'password'; username: string; authorization: () => string; shared: SharedVapiSession | undefined }
+  | { kind: 'token'; token: () => Promise<SamlToken> };
+const logins = new WeakMap<object, VapiLogin>();
 
 /**
  * @internal Called by VimClient.login (a password login): the credentials a vAPI session of the
- * client's own needs on a server without unified sessions.
+ * client's own needs on a server without unified sessions, and the fleet store that shares it.
  */
-export function rememberVapiCredentials(client: object, username: string, password: string): void {
-  credentials.set(client, () => ({ username, password }));
+export function rememberVapiCredentials(client: object, username: string, password: string, store?: SessionStore): void {
+  const authorization = (): string => `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+  const url = internalsOf(client)?.url;
+  const shared = store && url ? new SharedVapiSession({ store, key: sessionKey(url, username, password), userName: username, logger: (client as ClientLike).logger }) : undefined;
+  logins.set(client, { kind: 'password', username, authorization, shared });
+}
+
+/**
+ * @internal Called by VimClient.loginByToken: the token a vAPI session of the client's own is made
+ * with. A provider is asked for a fresh token each time (tokens expire), as a re-login does.
+ */
+export function rememberVapiToken(client: object, source: TokenSource): void {
+  const token = async (): Promise<SamlToken> => {
+    const t = typeof source === 'function' ? await source() : source;
+    return typeof t === 'string' ? { assertion: t } : t;
+  };
+  logins.set(client, { kind: 'token', token });
+}
+
+const closing = new WeakSet<object>();
+
+/** @internal Called by VimClient.close before its logout: a vAPI session shared through a store stays for the others. */
+export function markVapiClosing(client: object): void {
+  closing.add(client);
 }
 
 const clients = new WeakMap<object, RestClient>();
@@ -109,9 +145,11 @@ export class RestClient {
   readonly #internals: ClientInternals;
   readonly #origin: string;
   #mode: VapiSessionMode = 'unknown';
-  /** The vAPI session of the client's own ('separate'), or its creation in flight. */
-  #own: Promise<string> | undefined;
-  #ownId: string | undefined;
+  /** The vAPI session of the client's own ('separate'), or its creation (or adoption from a store) in flight. */
+  #own: Promise<Held> | undefined;
+  #held: Held | undefined;
+  /** The store that shares #held, if it is shared. */
+  #sharedBy: SharedVapiSession | undefined;
   #loggingOut: Promise<void> = Promise.resolve();
 
   /** @internal restOf(client) makes it. */
@@ -122,7 +160,7 @@ export class RestClient {
     // A logout or close ends the vAPI session too. The client's transport may be closing: the
     // DELETE goes on a transport of its own, under the same TLS policy.
     this.#client.on('logout', () => {
-      if (this.#ownId !== undefined || this.#own !== undefined) this.#loggingOut = this.logout({ ownTransport: true });
+      if (this.#held !== undefined || this.#own !== undefined) this.#loggingOut = this.logout({ ownTransport: true, mode: closing.has(client) ? 'close' : 'logout' });
     });
   }
 
@@ -154,18 +192,31 @@ export class RestClient {
   useSession(sessionId: string): void {
     if (typeof sessionId !== 'string' || !/^[\x21-\x7e]+$/.test(sessionId)) throw new TypeError('useSession needs a session id (printable ASCII)');
     this.#mode = 'separate';
-    this.#ownId = sessionId;
-    this.#own = Promise.resolve(sessionId);
+    const held = { id: sessionId, shared: false };
+    this.#held = held;
+    this.#sharedBy = undefined;
+    this.#own = Promise.resolve(held);
   }
 
-  /** Ends the vAPI session of the client's own, if it has one; never throws for one already gone. */
-  async logout(options: { signal?: AbortSignal; ownTransport?: boolean } = {}): Promise<void> {
+  /**
+   * Ends the vAPI session of the client's own, if it has one; never throws for one already gone.
+   * One shared through a fleet store ends for every client (mode 'logout'); on close ('close') it
+   * stays while others of this process hold it, and in a store that outlives the process.
+   */
+  async logout(options: { signal?: AbortSignal; ownTransport?: boolean; mode?: 'logout' | 'close' } = {}): Promise<void> {
     const pending = this.#own;
+    const sharedBy = this.#sharedBy;
     this.#own = undefined;
-    this.#ownId = undefined;
+    this.#held = undefined;
+    this.#sharedBy = undefined;
     if (!pending) return;
-    const id = await pending.catch(() => undefined);
-    if (id === undefined) return;
+    const held = await pending.catch(() => undefined);
+    if (held === undefined) return;
+    if (sharedBy && (await sharedBy.release(held, options.mode ?? 'logout').catch(() => 'logout' as const)) === 'keep') {
+      this.#client.logger.debug('vAPI session kept for the other clients of the session store');
+      return;
+    }
+    const id = held.id;
     const transport = options.ownTransport ? this.#internals.transport.derive({}) : this.#internals.transport;
     try {
       const res = await transport.send(`${this.#origin}/api/session`, {
@@ -253,27 +304,37 @@ export class RestClient {
   }
 
   async #withOwnSession(method: RestMethod, path: string, url: string, body: string | undefined, options: RestOptions): Promise<unknown> {
-    const id = await this.#ownSession(options.signal);
-    const res = await this.#send(method, url, body, id, options);
-    if (res.status !== 401) return this.#answer(method, path, res);
-    res.body.resume();
-    // The vAPI session died (idle timeout, terminated): made again once, for every caller.
-    if (this.#ownId === id) {
-      this.#own = undefined;
-      this.#ownId = undefined;
+    const held = await this.#ownSession(options.signal);
+    const res = await this.#send(method, url, body, held.id, options);
+    if (res.status !== 401) {
+      this.#sharedBy?.used(held);
+      return this.#answer(method, path, res);
     }
-    const again = await this.#send(method, url, body, await this.#ownSession(options.signal), options);
-    return this.#answer(method, path, again);
+    res.body.resume();
+    // The vAPI session died (idle timeout, terminated), or a stored one was refused: made again
+    // (or adopted from the store) once, for every caller.
+    if (this.#held === held) {
+      this.#own = undefined;
+      this.#held = undefined;
+    }
+    const again = await this.#ownSession(options.signal, held.id);
+    return this.#answer(method, path, await this.#send(method, url, body, again.id, options));
   }
 
-  /** The vAPI session of the client's own, made once for every concurrent caller. */
-  #ownSession(signal: AbortSignal | undefined): Promise<string> {
+  /** The vAPI session of the client's own, made (or adopted from a fleet store) once for every concurrent caller. */
+  #ownSession(signal: AbortSignal | undefined, dead?: string): Promise<Held> {
     if (!this.#own) {
-      const made = this.#createSession();
+      const login = logins.get(this.#client);
+      const shared = login?.kind === 'password' && this.#internals.session.strategyKind === 'password' ? login.shared : undefined;
+      const made: Promise<Held> = shared
+        ? shared.acquire(() => this.#createSession(), (id) => this.#check(id), dead)
+        : this.#createSession().then((id) => ({ id, shared: false }));
       this.#own = made;
       made.then(
-        (id) => {
-          if (this.#own === made) this.#ownId = id;
+        (held) => {
+          if (this.#own !== made) return;
+          this.#held = held;
+          this.#sharedBy = shared;
         },
         () => {
           if (this.#own === made) this.#own = undefined;
@@ -282,7 +343,7 @@ export class RestClient {
     }
     const own = this.#own;
     if (!signal) return own;
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<Held>((resolve, reject) => {
       const onAbort = (): void => reject(abortedBy(signal, 'aborted while waiting for the vAPI session'));
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
@@ -292,15 +353,16 @@ export class RestClient {
 
   async #createSession(): Promise<string> {
     const kind = this.#internals.session.strategyKind;
-    const creds = kind === 'password' ? credentials.get(this.#client) : undefined;
-    if (!creds) {
-      throw new RestError('POST', '/api/session', 401, 'UNAUTHENTICATED', [], `this server (before vSphere 8.0 U3) does not take vim session ids on its vAPI endpoints, and the client's session was made by ${kind ? `a ${kind}` : 'no'} login, whose credentials cannot make a vAPI session: log in with login({ username, password }), or hand the client a vAPI session made elsewhere with rest.useSession(id)`);
+    const login = logins.get(this.#client);
+    if (!login || login.kind !== kind) {
+      throw new RestError('POST', '/api/session', 401, 'UNAUTHENTICATED', [], `this server (before vSphere 8.0 U3) does not take vim session ids on its vAPI endpoints, and the client's session was made by ${kind ? `${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind}` : 'no'} login, whose credentials cannot make a vAPI session: log in with login({ username, password }) or loginByToken({ token }), or hand the client a vAPI session made elsewhere with rest.useSession(id)`);
     }
-    const { username, password } = creds();
-    const authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+    // A token is fetched once per session made; a holder-of-key signature covers the path, so each request signs its own.
+    const token = login.kind === 'token' ? await login.token() : undefined;
+    const authorization = (path: string): string => (token ? tokenAuthorization(token, 'POST', new URL(this.#origin + path)) : (login as { authorization: () => string }).authorization());
     const post = (path: string): Promise<HttpResponse> =>
       replayOnce(
-        (freshConnection) => this.#internals.transport.send(this.#origin + path, { method: 'POST', headers: { Authorization: authorization, Accept: 'application/json' }, freshConnection }),
+        (freshConnection) => this.#internals.transport.send(this.#origin + path, { method: 'POST', headers: { Authorization: authorization(path), Accept: 'application/json', 'vmware-use-header-authn': 'true' }, freshConnection }),
         (written) => !written,
       );
     let res = await post('/api/session');
@@ -311,10 +373,39 @@ export class RestClient {
       path = '/rest/com/vmware/cis/session';
       res = await post(path);
     }
+    if (token && res.status === 401) {
+      const refused = await this.#error('POST', path, res);
+      // vCenter discloses nothing more; these are the documented causes.
+      throw new RestError('POST', path, 401, refused instanceof RestError ? refused.errorType : 'UNAUTHENTICATED', refused instanceof RestError ? refused.messages : [], 'the server refused the SAML token for a vAPI session: it expired (log in with a token provider, loginByToken({ token: async () => ... }), so that a fresh one is used), the clocks differ, it is not delegable, or the vAPI endpoint takes no bearer tokens (use a holder-of-key token)');
+    }
     const id = await this.#answer('POST', path, res);
     if (typeof id !== 'string' || id === '') throw new TransportError('the vAPI login succeeded but the server answered no session id', { code: 'ENOSESSION' });
-    this.#client.logger.info('vAPI session created', { user: username });
+    this.#client.logger.info('vAPI session created', login.kind === 'password' ? { user: login.username } : { login: 'token' });
     return id;
+  }
+
+  /** Whether a vAPI session id from a fleet store is alive and this client's user's (GET /api/session). */
+  async #check(id: string): Promise<Verdict> {
+    const login = logins.get(this.#client);
+    const get = (path: string, method: 'GET' | 'POST'): Promise<HttpResponse> =>
+      replayOnce(
+        (freshConnection) => this.#internals.transport.send(this.#origin + path, { method: method as 'POST', headers: { [SESSION_HEADER]: id, Accept: 'application/json' }, cookies: false, freshConnection }),
+        () => true,
+      );
+    let path = '/api/session';
+    let res = await get(path, 'GET');
+    if (res.status === 404) {
+      res.body.resume();
+      path = '/rest/com/vmware/cis/session';
+      res = await get(`${path}?~action=get`, 'POST');
+    }
+    if (res.status === 401) {
+      res.body.resume();
+      return 'dead';
+    }
+    const info = await this.#answer('GET', path, res);
+    const user = typeof info === 'object' && info !== null ? (info as { user?: unknown }).user : undefined;
+    return login?.kind === 'password' && sameUser(login.username, user) ? 'ok' : 'foreign';
   }
 
   #send(method: RestMethod, url: string, body: string | undefined, sessionId: string, options: RestOptions): Promise<HttpResponse> {

@@ -26,6 +26,9 @@ import (
 // Unified sessions (8.0 U3) are the default: a vim session id works on /api/. The switch
 // POST /_harness/vapi-unified {"enabled": false} makes the harness an older server: /api/
 // accepts only ids made by POST /api/session (which still works), and refuses vim ids (401).
+// POST /api/session takes basic auth (vapi_session.go) or a SAML token in an Authorization: SIGN
+// header, verified as the STS issued it (vapi_token.go). Stats: requests, refused, apiSessions
+// (ids made by POST /api/session, ever) and tokenSessions {made, refused} (SIGN logins).
 //
 // Served: cis/tagging/category (GET list, POST create, GET/DELETE {id}), cis/tagging/tag (GET
 // list, POST create, GET/DELETE {id}, POST tag/category/{id}?action=list-tags-for-category),
@@ -55,7 +58,7 @@ func (v *vapiAPI) remember(id string) {
 func (v *vapiAPI) stats() map[string]interface{} {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return map[string]interface{}{"unified": v.unified, "requests": v.requests, "refused": v.refused, "apiSessions": len(v.own)}
+	return map[string]interface{}{"unified": v.unified, "requests": v.requests, "refused": v.refused, "apiSessions": len(v.own), "tokenSessions": vapiTok.counts()}
 }
 
 func (v *vapiAPI) reset() {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -13,6 +14,10 @@ func (h *harness) apiSession(w http.ResponseWriter, r *http.Request) {
 	h.count(&h.apiRequests)
 	switch r.Method {
 	case http.MethodPost:
+		if strings.HasPrefix(r.Header.Get("Authorization"), "SIGN ") {
+			h.tokenSession(w, r) // a SAML token (vapi_token.go)
+			return
+		}
 		user, password, ok := r.BasicAuth()
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Basic realm="VMware vAPI"`)

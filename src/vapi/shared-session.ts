@@ -1,0 +1,205 @@
+// A separate vAPI session (a server before vSphere 8.0 U3) shared through the fleet's session
+// store, beside the vim session it belongs to: under a key derived from that session's key, with
+// the same discipline as fleet/shared-login.ts. Read the store; adopt a stored id once the server
+// says (GET /api/session) that it is alive and this client's user's; else take the key's lock,
+// make the session (POST /api/session) and publish it with a compare-and-set that also replaces
+// a dead, foreign or unreadable value. An id the server refused is passed back as `dead`: of all
+// the clients that saw it die, the one holding the lock makes the next session, the others adopt
+// it. A failing or slow store, or a lock held past lockWaitMs, is treated as absent: the client
+// makes a session of its own (one warning) and offers it to the store when it is next used.
+import { delay } from '../abort.ts';
+import {
+  DEFAULT_TIMING, isUnreadable, SessionStoreError, withTimeout, type SessionStore, type StoreLock, type StoreTiming, type Unreadable,
+} from '../fleet/store.ts';
+import type { Logger } from '../logger.ts';
+
+export interface SharedVapiOptions {
+  store: SessionStore;
+  /** The vim session's store key (fleet/key.ts); the vAPI session's key is derived from it. */
+  key: Promise<string>;
+  userName: string;
+  logger: Logger;
+}
+
+/** What the server says of a stored vAPI session id: this user's, dead, or another user's. */
+export type Verdict = 'ok' | 'dead' | 'foreign';
+
+export interface Held {
+  id: string;
+  shared: boolean;
+}
+
+class StoreFailed extends Error {}
+
+/** The store key of the vAPI session beside the vim session under `vimKey`: no vim key starts with this. */
+export function vapiKey(vimKey: string): string {
+  return `vapi-${vimKey}`;
+}
+
+export class SharedVapiSession {
+  readonly #o: SharedVapiOptions;
+  readonly #timing: StoreTiming;
+  #warned = false;
+  #lastRenew = Date.now();
+  #renewing = false;
+
+  constructor(o: SharedVapiOptions) {
+    this.#o = o;
+    this.#timing = { ...DEFAULT_TIMING, ...Object.fromEntries(Object.entries(o.store.timing ?? {}).filter(([, v]) => v !== undefined)) };
+  }
+
+  /** The store's live session for this user, else one made by `create` under the key's lock and published. */
+  async acquire(create: () => Promise<string>, check: (id: string) => Promise<Verdict>, dead: string | undefined, signal?: AbortSignal): Promise<Held> {
+    const key = vapiKey(await this.#o.key);
+    const made = { id: undefined as string | undefined };
+    let held: Held;
+    try {
+      held = await this.#viaStore(key, create, check, dead, made, signal);
+      this.#warned = false;
+    } catch (err) {
+      if (!(err instanceof StoreFailed)) throw err;
+      if (!this.#warned) this.#warn('session store unavailable or its lock held too long: this client makes a vAPI session of its own and offers it to the store later', err);
+      this.#warned = true;
+      held = { id: made.id ?? (await create()), shared: false };
+    }
+    if (held.shared) this.#o.store.retain?.(key, held.id);
+    this.#lastRenew = Date.now();
+    return held;
+  }
+
+  /**
+   * This client lets go of the session: 'keep' leaves it for the others (close, while others
+   * hold it), 'logout' means it ends, and it has left the store.
+   */
+  async release(held: Held, mode: 'logout' | 'close'): Promise<'logout' | 'keep'> {
+    if (!held.shared) return 'logout';
+    const key = vapiKey(await this.#o.key);
+    const last = this.#o.store.release?.(key, held.id) ?? false;
+    if (mode === 'close' && !last) return 'keep';
+    await this.#s('compareAndDelete', () => this.#o.store.compareAndDelete(key, held.id)).catch((err: unknown) => this.#warn('session store: could not remove the ended vAPI session', err));
+    return 'logout';
+  }
+
+  /** A call succeeded on `held`: now and then renew its TTL, put it back, or offer an unshared one to the store. */
+  used(held: Held): void {
+    if (this.#renewing || Date.now() - this.#lastRenew < this.#timing.renewIntervalMs) return;
+    this.#lastRenew = Date.now();
+    this.#renewing = true;
+    this.#renew(held)
+      .catch((err: unknown) => {
+        if (!this.#warned) this.#warn('session store: renewing the vAPI session failed', err);
+        this.#warned = true;
+      })
+      .finally(() => {
+        this.#renewing = false;
+      });
+  }
+
+  async #viaStore(key: string, create: () => Promise<string>, check: (id: string) => Promise<Verdict>, dead: string | undefined, made: { id: string | undefined }, signal: AbortSignal | undefined): Promise<Held> {
+    const { lockWaitMs, pollIntervalMs } = this.#timing;
+    const giveUpAt = Date.now() + lockWaitMs;
+    const refused = new Set(dead === undefined ? [] : [dead]);
+    const usable = (v: string | Unreadable | undefined): v is string => typeof v === 'string' && !refused.has(v);
+    for (;;) {
+      if (Date.now() > giveUpAt) throw new StoreFailed(`session store: no usable vAPI session after waiting ${lockWaitMs} ms for another client`);
+      const stored = await this.#read(key);
+      if (usable(stored)) {
+        const verdict = await check(stored);
+        if (verdict === 'ok') return { id: stored, shared: true };
+        refused.add(stored);
+        if (verdict === 'dead') await this.#s('compareAndDelete', () => this.#o.store.compareAndDelete(key, stored));
+        else this.#o.logger.warn('session store: the stored vAPI session belongs to another user: refused; this client makes one and replaces it');
+        continue;
+      }
+      if (isUnreadable(stored)) this.#o.logger.warn('session store: the stored vAPI session cannot be read: the next one made replaces it');
+      const lock = await this.#lock(key);
+      if (!lock) {
+        await delay(pollIntervalMs, signal, 'aborted while waiting for another client\'s vAPI session');
+        continue;
+      }
+      const stop = this.#keepRenewing(lock);
+      try {
+        const now = await this.#read(key);
+        if (usable(now)) continue;
+        made.id = await create();
+        return { id: made.id, shared: await this.#publish(key, now, made.id, lock) };
+      } finally {
+        stop();
+        await this.#s('release', () => lock.release()).catch(() => undefined);
+      }
+    }
+  }
+
+  async #s<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(call(), this.#timing.timeoutMs, what);
+    } catch (err) {
+      throw new StoreFailed(err instanceof SessionStoreError ? err.message : `session store: ${what} failed (${err instanceof Error ? err.name : 'error'})`, { cause: err });
+    }
+  }
+
+  #warn(message: string, err: unknown): void {
+    this.#o.logger.warn(message, { error: err instanceof Error ? err.message : 'unknown' });
+  }
+
+  async #read(key: string): Promise<string | Unreadable | undefined> {
+    try {
+      return await this.#s('get', () => this.#o.store.get(key));
+    } catch (err) {
+      const cause = err instanceof StoreFailed ? err.cause : undefined;
+      if (cause instanceof SessionStoreError && cause.unreadable) return cause.unreadable;
+      throw err;
+    }
+  }
+
+  async #lock(key: string): Promise<StoreLock | undefined> {
+    let asked: Promise<StoreLock | undefined> | undefined;
+    return this.#s('lock', () => (asked = this.#o.store.lock(key, this.#timing.lockTtlMs))).catch((err: unknown) => {
+      asked?.then((late) => late?.release()).catch(() => undefined);
+      throw err;
+    });
+  }
+
+  #keepRenewing(lock: StoreLock): () => void {
+    if (!lock.extend) return () => undefined;
+    const ttl = this.#timing.lockTtlMs;
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void this.#s('extend', () => lock.extend!(ttl)).catch(() => undefined).finally(() => {
+        busy = false;
+      });
+    }, Math.max(1, Math.floor(ttl / 3)));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  async #publish(key: string, expected: string | Unreadable | undefined, id: string, lock: StoreLock): Promise<boolean> {
+    try {
+      let shared = await this.#s('compareAndSet', () => this.#o.store.compareAndSet(key, expected, id, lock));
+      if (!shared && expected !== undefined) shared = await this.#s('compareAndSet', () => this.#o.store.compareAndSet(key, undefined, id, lock));
+      if (!shared) this.#o.logger.warn('session store: the lock expired before the new vAPI session was stored: this client keeps it to itself');
+      return shared;
+    } catch (err) {
+      this.#warn('session store: the new vAPI session could not be stored: this client keeps it to itself', err);
+      return false;
+    }
+  }
+
+  async #renew(held: Held): Promise<void> {
+    const key = vapiKey(await this.#o.key);
+    const store = this.#o.store;
+    if (held.shared) {
+      if (!store.touch || (await this.#s('touch', () => store.touch!(key, held.id))) !== false) return;
+      if (await this.#s('compareAndSet', () => store.compareAndSet(key, undefined, held.id))) this.#o.logger.info('session store: the stored vAPI session was gone: this client stored its own again');
+      return;
+    }
+    if (await this.#s('compareAndSet', () => store.compareAndSet(key, undefined, held.id))) {
+      held.shared = true;
+      store.retain?.(key, held.id);
+      this.#warned = false;
+      this.#o.logger.info('session store is back: this client\'s vAPI session is the shared one again');
+    }
+  }
+}
