@@ -3,7 +3,8 @@
 # it) and the bench peers, then runs scripts/bench.ts (arguments passed on: --runs N, --only …)
 # with our client on Node 24, the active LTS (issue 34: the primary row; bench/results.json),
 # then the per-process and first-calls rows again on Node 20 and 22 (bench/results-node20.json,
-# bench/results-node22.json). Given --node or --out, only the one run asked for.
+# bench/results-node22.json), then the transfer rows (bench/transfer.ts, bench/transfer.json).
+# Given --node or --out, only the one run asked for.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -26,3 +27,5 @@ for major in 20 22; do
   [ "$major" = "$(node -p 'process.versions.node.split(".")[0]')" ] || bin=$(bash scripts/node-matrix.sh "$major")
   node --import tsx scripts/bench.ts --node "$(command -v "$bin")" --only process,first --clients vim25-soap,govmomi --runs 3 --out "bench/results-node$major.json"
 done
+# Transfers (issue 29): 1 GiB up and down a datastore and an OVA import, ours against govmomi (bench/transfer.json).
+"$node24" --import tsx bench/transfer.ts --client dist

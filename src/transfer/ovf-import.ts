@@ -13,7 +13,6 @@
 //   - datastore: the first of the pool's compute resource's datastores (in the server's order);
 //   - folder: the datacenter's vmFolder;
 //   - name: the descriptor's VirtualSystem Name (else its ovf:id).
-import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { Readable } from 'node:stream';
@@ -30,7 +29,7 @@ import { OvaReader, type OvaFile } from './ova.ts';
 import { checkDigest, MAX_DESCRIPTOR_BYTES, MAX_MANIFEST_BYTES, readDescriptor, readManifest, textOf, verifying, type ManifestEntry, type OvfDescriptorInfo } from './ovf-descriptor.ts';
 import { OvfPackageError, OvfSpecError } from './ovf-errors.ts';
 import { transferRequest } from './request.ts';
-import { openSource, type TransferSource } from './source.ts';
+import { FileChunks, openSource, type TransferSource } from './source.ts';
 
 export type DiskProvisioning = 'thin' | 'thick' | 'eagerZeroedThick' | 'flat' | 'monolithicSparse' | 'monolithicFlat' | 'twoGbMaxExtentSparse' | 'twoGbMaxExtentFlat' | 'seSparse' | 'sparse';
 
@@ -381,7 +380,7 @@ export async function importOvf(client: InventoryClient, descriptor: string | UR
         const st = await stat(path).catch(() => undefined);
         if (!st?.isFile()) continue;
         size ??= st.size;
-        body = createReadStream(path);
+        body = new FileChunks(path);
       }
       const check = verifying({ name: ref.href, size, digest: manifest?.get(ref.href) });
       body.once('error', (err) => check.destroy(err));

@@ -22,6 +22,16 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
 /** A request body: a string, or a stream sent as it is read, paced by the connection (transfers). */
 export type RequestBody = string | Readable;
 
+/**
+ * Chunks of a streamed request body whose memory their source reuses (a file read into a few
+ * buffers, src/transfer/source.ts), each with what gives it back. A path that knows when its
+ * connection is done with a chunk (Node's: the write's callback) calls it then; a chunk never
+ * given back (another path, an error, a copy or a slice made on the way) is only garbage, so the
+ * source allocates another. Without this, a 1 GiB upload leaves a new buffer per read to the
+ * collector, which V8 frees only once ~32 MiB of them are dead (issue 29).
+ */
+export const recyclable = new WeakMap<Uint8Array, () => void>();
+
 /** What a caller decides per request. */
 export interface RequestContext {
   timeoutMs?: number | undefined;

@@ -56,6 +56,8 @@ interface SendInit {
  */
 export const SWITCH_AFTER = 200;
 
+const noop = (): void => undefined;
+
 function tooLarge(limit: number): TransportError {
   return new TransportError(`response larger than ${limit} bytes`, { code: 'ERESPONSETOOLARGE' });
 }
@@ -119,9 +121,13 @@ export class HttpTransport {
     if (body instanceof Readable && init.ctx?.idle) body = pipeline(body, activityCounter(() => activity.touch()), () => undefined);
     const request = { url: u, method: init.method, headers, body, fresh: init.freshConnection === true };
     const sending = path;
-    this.inFlight++;
+    // A transfer (idle timeout: a file's bytes) running beside calls is not the process being
+    // busy: counted, a lease's progress calls during an upload would switch a short process to
+    // undici, and V8 optimizing its WebAssembly parser costs ~30 MiB of peak RSS (issue 29).
+    const counted = init.ctx?.idle !== true;
+    if (counted) this.inFlight++;
     const answer = new Promise<HttpResponse>((resolve, reject) => {
-      sending.send(request, { url: u, jar, ctx: init.ctx, timeoutMs: Math.max(0, deadline - Date.now()), resolve, reject, done: this.onDone, activity });
+      sending.send(request, { url: u, jar, ctx: init.ctx, timeoutMs: Math.max(0, deadline - Date.now()), resolve, reject, done: counted ? this.onDone : noop, activity });
     });
     // A streamed body of a failed request is released (a file closed) whichever stack had it.
     if (body instanceof Readable) answer.catch(() => body.destroy());

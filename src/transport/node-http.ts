@@ -4,7 +4,7 @@
 // optimizing after the first answer it parses (issue 21).
 import http, { type ClientRequestArgs } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { closedTransport, Exchange, RESET_CODES, type ExchangeInit, type OutgoingRequest, type Path } from './http-exchange.ts';
+import { closedTransport, Exchange, recyclable, RESET_CODES, type ExchangeInit, type OutgoingRequest, type Path } from './http-exchange.ts';
 import { targetOf, type Connector, type Target } from './tls.ts';
 
 type OnCreate = (err: Error | null, socket: Duplex) => void;
@@ -108,13 +108,21 @@ export class NodePath implements Path {
       req.end(body ?? undefined);
       return;
     }
-    // Paced by the socket. Not pipeline(): it would abort() the request on a body's failure,
-    // which emits no error, and the exchange would wait for its deadline.
+    // Paced by the socket, as pipe() would, but each chunk written with a callback: the socket
+    // is done with it then, and a recyclable one goes back to its source. Not pipeline(): it
+    // would abort() the request on a body's failure, which emits no error, and the exchange
+    // would wait for its deadline.
     body.once('error', (err) => req.destroy(err));
     req.once('close', () => {
       if (!body.readableEnded) body.destroy();
     });
-    body.pipe(req);
+    body.on('data', (chunk: Buffer) => {
+      const release = recyclable.get(chunk);
+      const more = release ? req.write(chunk, (err) => (err ? undefined : release())) : req.write(chunk);
+      if (!more) body.pause();
+    });
+    req.on('drain', () => body.resume());
+    body.once('end', () => req.end());
   }
 
   /** No new request comes: each socket closes once its request is over, and idle ones now. */

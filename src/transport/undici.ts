@@ -8,11 +8,11 @@
 // exactly; test/unit/transport/undici.test.ts checks that these are the very classes the
 // package exports, so an upgrade that moves them fails there.
 import { createRequire } from 'node:module';
-import { Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type * as Undici from 'undici';
 import type { Dispatcher } from 'undici';
 import { TransportError } from '../errors.ts';
-import { Exchange, RESET_CODES, type ExchangeInit, type OutgoingRequest, type Path } from './http-exchange.ts';
+import { Exchange, recyclable, RESET_CODES, type ExchangeInit, type OutgoingRequest, type Path } from './http-exchange.ts';
 import { targetOf, type Connector } from './tls.ts';
 
 const require = createRequire(import.meta.url);
@@ -34,12 +34,28 @@ function undiciConnector(connect: Connector): Undici.buildConnector.connector {
       }
       let ended = false;
       socket.once('end', () => (ended = true));
+      givesBackChunks(socket);
       socket.on('error', (e: NodeJS.ErrnoException) => {
         if (ended || RESET_CODES.has(e.code ?? '')) closedByServer.add(e);
       });
       callback(null, socket);
     });
   };
+}
+
+/**
+ * undici writes a request body's chunks with socket.write(chunk), no callback: on the sockets we
+ * hand it, a recyclable chunk (http-exchange.ts) is written with one that gives it back to its
+ * source once the socket is done with it, as Node's path does. Every other write is untouched.
+ */
+function givesBackChunks(socket: Duplex): void {
+  const write = socket.write;
+  socket.write = function (this: Duplex, chunk: unknown, ...rest: unknown[]): boolean {
+    const release = rest.length === 0 && chunk instanceof Uint8Array ? recyclable.get(chunk) : undefined;
+    const original = write as (...args: unknown[]) => boolean;
+    if (release) return original.call(this, chunk, (err?: Error | null) => (err ? undefined : release()));
+    return original.call(this, chunk, ...rest);
+  } as Duplex['write'];
 }
 
 export class UndiciPath implements Path {

@@ -4,6 +4,7 @@
 // completed, or aborted on an injected failure, on abort() and on every bad package; a VM is
 // exported and what was exported imported again, byte for byte.
 import { createHash, randomBytes } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -16,6 +17,7 @@ import { exportOvf } from '../../src/transfer/ovf-export.ts';
 import { importOva, importOvf } from '../../src/transfer/ovf-import.ts';
 import { OvfPackageError, OvfSpecError } from '../../src/transfer/ovf-errors.ts';
 import { transferRequest } from '../../src/transfer/request.ts';
+import { FileChunks, POOL_CHUNKS } from '../../src/transfer/source.ts';
 import { tempDir } from '../fixtures.ts';
 import { pythonOk } from '../peers/python.ts';
 import { parse } from '../../src/cli/args.ts';
@@ -83,6 +85,49 @@ describe('importOva', () => {
     expect(lease).toMatchObject({ kind: 'import', entity: vm.value, state: 'completed', lastProgress: 100 });
     expect(lease!.files).toEqual([expect.objectContaining({ method: 'POST', bytes: 3000, sha256: sha('sha256', pkg.disks[0]!.data), requests: 1 })]);
     expect(progress.at(-1)).toBe(100);
+  });
+
+  it('an OVA read from its file path goes up in a few buffers used again and again (issue 29): its disk arrives whole, and no buffer per chunk is left to the collector', async () => {
+    const MiB = 1024 * 1024;
+    const disk = randomBytes(48 * MiB);
+    const pkg = tinyPackage({ disks: [{ href: 'big-disk1.vmdk', data: disk, capacityMB: 64 }] });
+    const path = await ova(pkg.files);
+    const before = await harnessLeases(info);
+    const allocated = FileChunks.allocatedBuffers;
+    const vm = await importOva(c, path, { name: 'big-ova' });
+    // 192 chunks read through tar-stream, the hash and the socket: a reader that allocates per
+    // read, or a chunk the path never gives back, counts about as many here.
+    const buffers = FileChunks.allocatedBuffers - allocated;
+    expect(buffers).toBeGreaterThan(0);
+    expect(buffers).toBeLessThanOrEqual(POOL_CHUNKS + 1);
+    const [lease] = await newLeases(info, before);
+    expect(lease).toMatchObject({ entity: vm.value, state: 'completed' });
+    // Buffers read into again only once the socket was done with them: the bytes are the disk's.
+    expect(lease!.files).toEqual([expect.objectContaining({ bytes: disk.length, sha256: sha('sha256', disk) })]);
+  });
+
+  it('a fresh client\'s import stays on Node\'s HTTP stack: the lease\'s progress calls beside the upload do not make it switch to undici (whose WebAssembly parser V8 would optimize, ~30 MiB of peak RSS)', async () => {
+    const fresh = await VimClient.connect(info.url, { tls: { ca: harness.ca } });
+    try {
+      await fresh.login({ username: info.username, password: info.password });
+      const disk = randomBytes(8 * 1024 * 1024);
+      const path = await ova(tinyPackage({ disks: [{ href: 'steady-disk1.vmdk', data: disk, capacityMB: 16 }] }).files);
+      let undiciRequests = 0;
+      const onUndici = (): void => void undiciRequests++;
+      diagnostics.subscribe('undici:request:create', onUndici);
+      const before = await harnessLeases(info);
+      try {
+        // Progress every 5 ms: calls are sure to run while the disk goes up.
+        await importOva(fresh, path, { name: 'steady-ova', progressIntervalMs: 5 });
+      } finally {
+        diagnostics.unsubscribe('undici:request:create', onUndici);
+      }
+      const [lease] = await newLeases(info, before);
+      expect(lease!.progressCalls).toBeGreaterThan(0);
+      expect(undiciRequests).toBe(0);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('pyvmomi sees the deployed VM with its name and network', async () => {
