@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import SummaryReporter from './test/harness/summary-reporter.ts';
 import { bundleExclusions, BundleSkipReporter } from './test/harness/bundle-gate.ts';
+import { JSON_WIRE_FILES } from './test/harness/json-wire-files.ts';
 import { packageFiles } from './test/harness/package.ts';
 
 const timeouts = { testTimeout: 30_000, hookTimeout: 120_000 };
@@ -10,13 +11,6 @@ const resolve = { alias: Object.entries(packageFiles()).map(([name, file]) => ({
 // Without the vim25 WSDL bundle, the test files that need it are left out (and named at the
 // end); with CI set, a missing bundle fails the run instead (test/harness/bundle-gate.ts).
 const needBundle = bundleExclusions();
-/** The integration files the 'json' project runs on the VI/JSON wire. */
-const JSON_WIRE_FILES = [
-  'session', 'session-lifecycle', 'clone-tickets', 'certificate-login', 'token-login', 'secrets',
-  'sso-login', 'plugin-session', 'connect',
-  'inventory-retrieve', 'inventory-find', 'inventory-tasks', 'inventory-watch', 'inventory-events', 'inventory-metrics',
-  'fleet-memory', 'fleet-broker', 'fleet-redis', 'binding', 'managed-objects', 'vi-json',
-].map((name) => `test/integration/${name}.test.ts`);
 const exclude = ['**/node_modules/**', ...needBundle];
 
 // vitest hands a CLI --sequence.* option to every project in place of the project's own
@@ -34,7 +28,7 @@ export default defineConfig({
   test: {
     // One harness for the whole run, shared by every project (root-level global setup).
     globalSetup: ['test/harness/global-setup.ts'],
-    reporters: ['default', new SummaryReporter(), new BundleSkipReporter(needBundle)],
+    reporters: ['default', new SummaryReporter(needBundle), new BundleSkipReporter(needBundle)],
     // Most of a file's time is spent waiting for a harness, a peer process or a socket, not on
     // the CPU: with vitest's default for 2 cores (one worker) the files ran one after another.
     maxWorkers: 4,
@@ -76,7 +70,7 @@ export default defineConfig({
         resolve,
         test: {
           name: 'json',
-          include: JSON_WIRE_FILES,
+          include: [...JSON_WIRE_FILES],
           exclude,
           setupFiles: ['test/harness/json-default.ts'],
           isolate: false,

@@ -14,6 +14,7 @@
 #   - `vim25-soap/redis` with its optional peer ioredis installed, skipLibCheck off: the package's
 #     declarations check; ioredis's own need @types/redis-errors (the README says so).
 # Then installs this clone's HEAD as a git dependency, which must build itself (prepare).
+# Writes reports/package.json: the tarball's and the install's sizes, which the README states.
 # Needs Go for the harness (scripts/setup.sh) and the npm registry (or its cache) for the
 # package's dependencies and typescript@5.9. KEEP=1 keeps the temporary directory.
 set -euo pipefail
@@ -66,6 +67,21 @@ packages=$(cd "$app" && npm ls --all --parseable | tail -n +2 | wc -l)
 kb=$(du -sk --apparent-size "$app/node_modules" | cut -f1)
 own=$(du -sk --apparent-size "$app/node_modules/vim25-soap" | cut -f1)
 say "install size: node_modules $((kb / 1024)) MiB ($kb KiB, ${packages} packages), of which vim25-soap $own KiB; no soap/axios"
+# The record the README's figures of the package come from (test/unit/readme-figures.test.ts).
+mkdir -p reports
+node - "$work/pack.json" "$packages" "$kb" "$own" "$(npm -v)" >reports/package.json <<'EOF'
+const [packJson, packages, kb, own, npm] = process.argv.slice(2);
+const [info] = require(packJson);
+console.log(JSON.stringify({
+  recordedBy: 'scripts/check-package.sh',
+  date: new Date().toISOString().slice(0, 10),
+  npm,
+  node: process.version,
+  tarball: { file: info.filename, files: info.entryCount, packedBytes: info.size, unpackedBytes: info.unpackedSize },
+  install: { packages: Number(packages), nodeModulesKiB: Number(kb), ownKiB: Number(own) },
+}, null, 2));
+EOF
+say "wrote reports/package.json"
 # The TypeScript consumers' tools, not counted above.
 (cd "$app" && npm install --silent --no-audit --no-fund "typescript@$TS59_VERSION" '@types/node@^20.19' >/dev/null)
 TS59="$app/node_modules/typescript/bin/tsc"

@@ -6,6 +6,7 @@
 // with suites skipped.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Reporter } from 'vitest/node';
 import { bundleCandidates, ROOT } from '../../scripts/lib/paths.ts';
 
@@ -19,9 +20,11 @@ export function findBundle(): string | undefined {
 const CALLS_BUNDLE_DIR = /\bbundleDir\(/;
 const RELATIVE_IMPORT = /(?:from|import)\s*\(?\s*['"](\.\.?\/[^'"]+\.ts)['"]/g;
 const DEFINITION = join(ROOT, 'scripts/lib/paths.ts');
+/** This file names bundleDir() in its comments but never calls it: importing it needs no bundle. */
+const SELF = fileURLToPath(import.meta.url);
 
 function needsBundle(file: string, seen: Set<string>): boolean {
-  if (seen.has(file) || file === DEFINITION || !existsSync(file)) return false;
+  if (seen.has(file) || file === DEFINITION || file === SELF || !existsSync(file)) return false;
   seen.add(file);
   const text = readFileSync(file, 'utf8');
   if (CALLS_BUNDLE_DIR.test(text)) return true;
@@ -56,14 +59,19 @@ export function bundleExclusions(): string[] {
   return skipped;
 }
 
-/** Ends a run that excluded suites with one line saying which and how to get the bundle. */
+/** The line that ends a run which left out `skipped` (test files relative to the root): which, and how to get the bundle. */
+export function bundleSkipLine(skipped: readonly string[]): string {
+  const names = skipped.map((f) => f.replace(/^test\//, '').replace(/\.test\.ts$/, ''));
+  return `skipped ${skipped.length} test files that need the vim25 WSDL bundle (${names.join(', ')}): ` +
+    `get it with \`${GET_BUNDLE}\` (or set VIM25_WSDL_DIR) and run npm test again`;
+}
+
+/** Ends a run that excluded suites with bundleSkipLine. */
 export class BundleSkipReporter implements Reporter {
   constructor(private readonly skipped: readonly string[]) {}
 
   onTestRunEnd(): void {
     if (this.skipped.length === 0) return;
-    const names = this.skipped.map((f) => f.replace(/^test\//, '').replace(/\.test\.ts$/, ''));
-    process.stdout.write(`skipped ${this.skipped.length} test files that need the vim25 WSDL bundle (${names.join(', ')}): ` +
-      `get it with \`${GET_BUNDLE}\` (or set VIM25_WSDL_DIR) and run npm test again\n`);
+    process.stdout.write(`${bundleSkipLine(this.skipped)}\n`);
   }
 }

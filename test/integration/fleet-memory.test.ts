@@ -81,6 +81,29 @@ describe('MemorySessionStore', () => {
     expect(c.userSession!.userName).toBe(h.info.viewerUsername);
   });
 
+  // The identity check on a stored id, on both wires (this file is in the 'json' project; the
+  // file and Redis stores' own cases with processes run on SOAP only).
+  it('another user\'s live session planted in the store: no client adopts it; one Login replaces it', async () => {
+    const store = new MemorySessionStore();
+    const viewer = await connect();
+    await viewer.login({ username: h.info.viewerUsername, password: h.info.viewerPassword });
+    const key = await keyOf();
+    expect(await store.compareAndSet(key, undefined, viewer.sessionId!)).toBe(true);
+    const warnings: string[] = [];
+    const logger: Logger = { debug: () => {}, info: () => {}, warn: (m) => warnings.push(m), error: () => {} };
+    const before = await count('Login');
+    const [a, b] = await Promise.all([connect(store, logger), connect(store, logger)]);
+    await Promise.all([a.login(creds()), b.login(creds())]);
+    expect(await count('Login')).toBe(before + 1);
+    expect(a.sessionId).toBe(b.sessionId);
+    expect(a.sessionId).not.toBe(viewer.sessionId);
+    expect(a.userSession!.userName).toBe(h.info.username);
+    const stored = await store.get(key);
+    expect(stored).toBe(a.sessionId);
+    expect(warnings.some((m) => m.includes('belongs to another user'))).toBe(true);
+    expect(await viewer.call('CurrentTime', SI)).toBeInstanceOf(Date); // the planted session is left alone
+  });
+
   it('10 clients, the session terminated under concurrent calls: exactly one Login, no failed call', async () => {
     const store = new MemorySessionStore();
     const cs = await Promise.all(Array.from({ length: 10 }, () => connect(store)));

@@ -4,12 +4,12 @@
 // suite imports the same bundle through vitest's alias (test/harness/package.ts); this file
 // checks what only a process of its own shows: the name's resolution, require, the packages loaded.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { declarationProblems } from '../../scripts/lib/declarations.ts';
-import { ROOT } from '../../scripts/lib/paths.ts';
 import { tempDir } from '../fixtures.ts';
+import { emitDeclarations } from '../harness/declarations.ts';
 import { testPackage } from '../harness/package.ts';
 
 const harness = inject('harness');
@@ -117,18 +117,13 @@ describe('the client\'s wiring is the package\'s own', () => {
   });
 
   it('the declarations name no internal: tsc as the build runs it, checked as the build checks it', async () => {
-    const out = tempDir('vim25-declarations-');
-    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-    await new Promise<void>((resolve, reject) => {
-      // Type errors are typecheck's business; the declarations are written regardless.
-      execFile(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out, '--emitDeclarationOnly'], { cwd: ROOT }, (err) => (existsSync(join(out, 'index.d.ts')) ? resolve() : reject(err ?? new Error('no declarations written'))));
-    });
+    const out = await emitDeclarations();
     expect(['index.d.ts', 'node-soap/index.d.ts', 'redis.d.ts'].filter((f) => !existsSync(join(out, f)))).toEqual([]);
     expect(declarationProblems(out)).toEqual([]);
     // The check sees a door when there is one.
-    mkdirSync(join(out, 'door'));
-    writeFileSync(join(out, 'door/client.d.ts'), "import type { ClientInternals } from '../internals.js';\nexport declare const DOOR: unique symbol;\nexport declare function door(): ClientInternals;\n");
-    expect(declarationProblems(join(out, 'door'))).toEqual([
+    const door = tempDir('vim25-declarations-door-');
+    writeFileSync(join(door, 'client.d.ts'), "import type { ClientInternals } from '../internals.js';\nexport declare const DOOR: unique symbol;\nexport declare function door(): ClientInternals;\n");
+    expect(declarationProblems(door)).toEqual([
       'client.d.ts:1: imports the internals module',
       expect.stringMatching(/^client\.d\.ts:1: names an export of src\/internals\.ts/),
       'client.d.ts:2: exports a symbol',
