@@ -29,3 +29,5 @@ for major in 20 22; do
 done
 # Transfers (issue 29): 1 GiB up and down a datastore and an OVA import, ours against govmomi (bench/transfer.json).
 "$node24" --import tsx bench/transfer.ts --client dist
+# What observability costs a call (issue 30): no subscriber, a no-op one, instrument() (bench/observe-cost.json).
+"$node24" --import tsx bench/observe-cost.ts
