@@ -133,9 +133,11 @@ describe('upload and download', () => {
     expect(bytes).toBe(BIG);
     expect(hash.digest('hex')).toBe(bigSha);
     // Buffering the file would hold all of it; streamed, a few chunks are alive at a time, plus what
-    // the first transfer of a process sets up once (~5 MiB measured, flat from the first MiBs on).
-    expect(up.growth()).toBeLessThan(BIG / 4);
-    expect(down.growth()).toBeLessThan(BIG / 4);
+    // the first transfer of a process sets up once (~5 MiB alone; up to ~17 MiB measured in a
+    // worker shared with the other files of a full run: the buffer pool, TLS and socket state).
+    // The allocation test below is the precise guard; this one catches a file held whole.
+    expect(up.growth()).toBeLessThan(BIG * 0.75);
+    expect(down.growth()).toBeLessThan(BIG * 0.75);
 
     const target = join(dir, 'back.bin');
     await ds.downloadTo({ datacenter: 'DC0', datastore: DS, path: 'big/random.bin' }, target);
