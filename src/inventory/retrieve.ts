@@ -38,18 +38,17 @@ export function retrievePages<T extends ManagedTypeName, P extends PropertyPath<
 ): AsyncGenerator<Array<Row<T, P>>, void, undefined> {
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, not ${String(pageSize)}`);
-  return tracedPages({ operation: 'retrievePages', type }, pages(client, type, paths, options, pageSize));
+  return tracedPages({ operation: 'retrievePages', type }, pages(client, type, paths, { ...options, maxObjects: pageSize }));
 }
 
 async function* pages<T extends ManagedTypeName, P extends PropertyPath<T>>(
   client: InventoryClient,
   type: T,
   paths: readonly P[],
-  options: RetrieveOptions,
-  pageSize: number | undefined,
+  options: RetrieveOptions & { maxObjects: number | undefined },
 ): AsyncGenerator<Array<Row<T, P>>, void, undefined> {
   checkPropertyPaths(type, paths, client.apiVersion);
-  const { signal } = options;
+  const { signal, maxObjects } = options;
   const pc = client.serviceContent.propertyCollector;
   const session = new SessionWatch(client);
   // A re-login between two pages loses the view and the token; the rows handed out stay valid.
@@ -69,7 +68,7 @@ async function* pages<T extends ManagedTypeName, P extends PropertyPath<T>>(
     view = { ref: await createView(client, options.root ?? client.serviceContent.rootFolder, [type], signal), generation: session.generation };
     const spec: PropertyFilterSpec = { objectSet: [viewObjectSpec(view.ref)], propSet: [{ type, pathSet: [...paths] }] };
     let res: RetrieveResult | undefined = await sameSession(() =>
-      client.call('RetrievePropertiesEx', pc, { specSet: [spec], options: pageSize === undefined ? {} : { maxObjects: pageSize } }, { signal }));
+      client.call('RetrievePropertiesEx', pc, { specSet: [spec], options: maxObjects === undefined ? {} : { maxObjects } }, { signal }));
     for (;;) {
       token = res?.token === undefined ? undefined : { value: res.token, generation: session.generation };
       const objects = res?.objects ?? [];
@@ -118,7 +117,7 @@ async function retrieveAll<T extends ManagedTypeName, P extends PropertyPath<T>>
     const rows: Array<Row<T, P>> = [];
     try {
       // No maxObjects: the server picks its page size, and every page is followed.
-      for await (const page of pages(client, type, paths, options, undefined)) {
+      for await (const page of pages(client, type, paths, { ...options, maxObjects: undefined })) {
         for (const row of page) rows.push(row);
       }
       return rows;

@@ -20,13 +20,9 @@ export type PluginSessionErrorReason =
 
 export class PluginSessionError extends VimError {
   override name = 'PluginSessionError';
-  readonly reason: PluginSessionErrorReason;
-  readonly status: number | undefined;
 
-  constructor(reason: PluginSessionErrorReason, message: string, status?: number) {
+  constructor(readonly reason: PluginSessionErrorReason, message: string, readonly status: number | undefined = undefined) {
     super(message);
-    this.reason = reason;
-    this.status = status;
   }
 }
 

@@ -182,13 +182,9 @@ export type SessionBrokerErrorReason = 'invalidUrl' | 'insecureUrl' | 'unauthori
 /** A broker refused or could not answer a ticket request. Never carries the token or a ticket. */
 export class SessionBrokerError extends VimError {
   override name = 'SessionBrokerError';
-  readonly reason: SessionBrokerErrorReason;
-  readonly status: number | undefined;
 
-  constructor(reason: SessionBrokerErrorReason, message: string, status?: number) {
+  constructor(readonly reason: SessionBrokerErrorReason, message: string, readonly status: number | undefined = undefined) {
     super(message);
-    this.reason = reason;
-    this.status = status;
   }
 }
 

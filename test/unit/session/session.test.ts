@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { TransportError, VimFault, isVimFault } from '../../../src/errors.ts';
 import { silentLogger } from '../../../src/logger.ts';
 import { Session } from '../../../src/session/session.ts';
-import { passwordLogin } from '../../../src/session/strategies.ts';
+import { passwordLogin, type LoginStrategy } from '../../../src/session/strategies.ts';
+import type { UserSession } from '../../../src/generated/types.ts';
 import type { Invoke } from '../../../src/soap/pipeline.ts';
 import type { MethodInfo } from '../../../src/binding/metadata.ts';
 
@@ -14,7 +15,7 @@ const PC = { type: 'PropertyCollector', value: 'propertyCollector' } as const;
 const URL_ = 'https://vc.example.com/sdk';
 
 /** A scripted server: Login answers with a new session (a cookie in the jar the request used) unless the password is 'wrong' or `loginGate` holds it. */
-function setup(script: (method: string, generation: number) => unknown, loginGate?: () => Promise<void>) {
+function setup(script: (method: string, generation: number) => unknown, loginGate?: () => Promise<void>, reauthenticate = true) {
   const calls: string[] = [];
   const events: string[] = [];
   const cookies: (string | undefined)[] = [];
@@ -36,7 +37,7 @@ function setup(script: (method: string, generation: number) => unknown, loginGat
     return r;
   };
   const session = new Session({
-    invoke, sessionManager: SM, propertyCollector: PC, jar, url: URL_, logger: silentLogger, reauthenticate: true,
+    invoke, sessionManager: SM, propertyCollector: PC, jar, url: URL_, logger: silentLogger, reauthenticate,
     emit: (e) => events.push(e),
     mutualTls: undefined as never, // no extension logins here
   });
@@ -190,3 +191,159 @@ describe('Session, replacing and ending sessions', () => {
     expect((err as Error).message).toMatch(/log in first/);
   });
 });
+
+/** A strategy of the test's own: logs in with Login, and says how it lets go of a shared session. */
+function sharedStrategy(verdict: 'logout' | 'keep' | 'fails', log: string[], replayable = true): LoginStrategy {
+  return {
+    kind: 'shared',
+    replayable,
+    login: async ({ invoke, sessionManager }) => (await invoke('Login', sessionManager, { userName: 'u', password: 'p' })) as UserSession,
+    release: async (mode) => {
+      log.push(`release ${mode}`);
+      if (verdict === 'fails') throw new Error('store down');
+      return verdict;
+    },
+    used: () => log.push('used'),
+  };
+}
+
+describe('Session, its strategy', () => {
+  it('strategyKind names the strategy of the session, none before a login and after a logout', async () => {
+    const { session } = setup(() => 'ok');
+    expect(session.strategyKind).toBeUndefined();
+    await session.login(passwordLogin('u', 'p'));
+    expect(session.strategyKind).toBe('password');
+    await session.logout();
+    expect(session.strategyKind).toBeUndefined();
+  });
+
+  it('a call that succeeded tells the strategy (a shared session renews its place); a failed one does not', async () => {
+    const log: string[] = [];
+    const { session, call } = setup((m) => (m === 'Fail' ? new VimFault('Fail', { _typeName: 'InvalidArgument' }, '') : 'ok'));
+    await session.login(sharedStrategy('keep', log));
+    await call('CurrentTime', {}, {});
+    await call('Fail', {}, {}).catch(() => undefined);
+    expect(log).toEqual(['used']);
+  });
+
+  it("logout: a shared session the strategy keeps is let go of without a Logout; one it gives up (or can't tell) is logged out", async () => {
+    for (const [verdict, logouts] of [['keep', 0], ['logout', 1], ['fails', 1]] as const) {
+      const log: string[] = [];
+      const { session, calls, events } = setup(() => 'ok');
+      await session.login(sharedStrategy(verdict, log));
+      await session.logout();
+      expect(log).toEqual(['release logout']);
+      expect(calls.filter((c) => c === 'Logout')).toHaveLength(logouts);
+      expect(session.sessionId).toBeUndefined();
+      expect(events).toEqual(['login', 'logout']);
+    }
+  });
+
+  it('a second login releases the first session in close mode', async () => {
+    const log: string[] = [];
+    const { session, calls } = setup(() => 'ok');
+    await session.login(sharedStrategy('keep', log));
+    await session.login(passwordLogin('u', 'p'));
+    expect(log).toEqual(['release close']);
+    expect(calls).toEqual(['Login', 'Login']);
+    expect(session.sessionId).toBe('s2');
+  });
+
+  it('logout without a session sends nothing and emits nothing', async () => {
+    const { session, calls, events } = setup(() => 'ok');
+    await session.logout();
+    expect(calls).toEqual([]);
+    expect(events).toEqual([]);
+  });
+
+  it('a Logout the server refuses (the session already gone) still lets go of the session', async () => {
+    const { session, calls, events } = setup((m) => (m === 'Logout' ? notAuthenticated() : 'ok'));
+    await session.login(passwordLogin('u', 'p'));
+    await session.logout();
+    expect(calls).toEqual(['Login', 'Logout']);
+    expect(session.sessionId).toBeUndefined();
+    expect(session.userSession).toBeUndefined();
+    expect(events).toEqual(['login', 'logout']);
+  });
+
+  it('a login whose answer set no session cookie is ENOSESSION and leaves the client as it was', async () => {
+    const { session } = setup(() => 'ok');
+    const noCookie: LoginStrategy = { kind: 'odd', replayable: true, login: async () => ({ userName: 'u' }) as UserSession };
+    await expect(session.login(noCookie)).rejects.toMatchObject({ code: 'ENOSESSION', message: 'the odd login succeeded but the server set no session cookie' });
+    expect(session.strategyKind).toBeUndefined();
+    expect(session.sessionId).toBeUndefined();
+  });
+
+  it('a closed session refuses logins and calls with ECLOSED', async () => {
+    const { session, call, calls } = setup(() => 'ok');
+    session.close();
+    await expect(session.login(passwordLogin('u', 'p'))).rejects.toMatchObject({ code: 'ECLOSED' });
+    await expect(call('CurrentTime', {}, {})).rejects.toMatchObject({ code: 'ECLOSED' });
+    await expect(session.attach('abc')).rejects.toMatchObject({ code: 'ECLOSED' });
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('Session, a session that cannot be made again', () => {
+  it('without re-authentication: the fault passes through, and sessionLost is emitted once for that session', async () => {
+    const { session, call, calls, events } = setup(() => notAuthenticated(), undefined, false);
+    await session.login(passwordLogin('u', 'p'));
+    for (let i = 0; i < 3; i++) expect(isVimFault(await call('CurrentTime', {}, {}).catch((e: unknown) => e), 'NotAuthenticated')).toBe(true);
+    expect(calls).toEqual(['Login', 'CurrentTime', 'CurrentTime', 'CurrentTime']);
+    expect(events).toEqual(['login', 'sessionLost']);
+    expect(session.userSession).toBeUndefined();
+    // A new login, then a new loss: emitted again.
+    await session.login(passwordLogin('u', 'p'));
+    await call('CurrentTime', {}, {}).catch(() => undefined);
+    expect(events).toEqual(['login', 'sessionLost', 'logout', 'login', 'sessionLost']);
+  });
+
+  it('a strategy that cannot be replayed (a clone ticket) loses its session the same way', async () => {
+    const log: string[] = [];
+    const { session, call, calls, events } = setup(() => notAuthenticated());
+    await session.login(sharedStrategy('logout', log, false));
+    const err = await call('CurrentTime', {}, {}).catch((e: unknown) => e);
+    expect(isVimFault(err, 'NotAuthenticated')).toBe(true);
+    expect((err as Error).message).not.toMatch(/log in first/);
+    expect(calls).toEqual(['Login', 'CurrentTime']);
+    expect(events).toEqual(['login', 'sessionLost']);
+  });
+});
+
+describe('Session.attach', () => {
+  const current = { _typeName: 'UserSession', key: 'k', userName: 'attached-user' };
+  const answer = (m: string) => (m === 'RetrievePropertiesEx' ? { objects: [{ obj: SM, propSet: [{ name: 'currentSession', val: current }] }] } : 'ok');
+
+  it('adopts a session id the server knows: cookie, user session, login event; not replayable', async () => {
+    const { session, call, cookies, events } = setup(answer);
+    expect(await session.attach('abc-123')).toEqual(current);
+    expect(session.sessionId).toBe('abc-123');
+    expect(session.userSession).toEqual(current);
+    expect(session.strategyKind).toBe('attached');
+    expect(events).toEqual(['login']);
+    // The check went with the id to adopt, on a jar of its own.
+    expect(cookies[0]).toBe('"abc-123"');
+    await call('CurrentTime', {}, {});
+    expect(cookies[1]).toBe('"abc-123"');
+  });
+
+  it('an id the server does not know is NotAuthenticated, and the current session stays', async () => {
+    const { session, events } = setup((m, g) => (m === 'RetrievePropertiesEx' ? { objects: [] } : g));
+    await session.login(passwordLogin('u', 'p'));
+    const err = await session.attach('unknown').catch((e: unknown) => e);
+    expect(isVimFault(err, 'NotAuthenticated')).toBe(true);
+    expect((err as Error).message).toBe('attachSession: NotAuthenticated: the session id is not (or no longer) valid on this server');
+    expect(session.sessionId).toBe('s1');
+    expect(events).toEqual(['login']);
+  });
+
+  it('refuses an id that could not travel in a cookie, before anything is sent', async () => {
+    const { session, calls } = setup(answer);
+    for (const bad of ['', 'a b', 'a"b', 'a;b', 'a,b', 'a\\b', 'é', 42]) {
+      await expect(session.attach(bad as string)).rejects.toThrow(TypeError);
+    }
+    expect(calls).toEqual([]);
+    expect(await session.attach('!~')).toEqual(current);
+  });
+});
+

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { VimFault } from '../../../src/errors.ts';
 import type { InvokeOptions } from '../../../src/soap/pipeline.ts';
 import type { LoginContext } from '../../../src/session/strategies.ts';
-import { cloneTicketLogin, extensionLogin, passwordLogin, sspiLogin, tokenLogin } from '../../../src/session/strategies.ts';
+import { cloneTicketLogin, extensionLogin, localTicketLogin, passwordLogin, SESSION_METHODS, sspiLogin, tokenLogin } from '../../../src/session/strategies.ts';
+import { LocalTicketError } from '../../../src/session/local-ticket.ts';
 import { extensionCertificate } from '../../harness/tls-fixtures.ts';
 import { TokenError } from '../../../src/session/token.ts';
 
@@ -116,5 +117,93 @@ describe('login strategies', () => {
     expect(adopted).toBe('mtls-session');
     expect(closed).toBe(true);
   });
-});
 
+  it('password without a locale sends none; each strategy names its kind', async () => {
+    const { ctx, sent } = context(() => ({ userName: 'u' }));
+    await passwordLogin('u', 'p').login(ctx);
+    expect(sent).toEqual([{ method: 'Login', args: { userName: 'u', password: 'p' } }]);
+    const cert = extensionCertificate({ commonName: 'secret-test' });
+    expect([
+      passwordLogin('u', 'p'), cloneTicketLogin('t'), tokenLogin(ASSERTION), sspiLogin('x', async () => 'y'),
+      extensionLogin('LoginExtensionByCertificate', 'k', cert), extensionLogin('LoginExtensionBySubjectName', 'k', cert),
+      localTicketLogin('https://127.0.0.1/sdk', 'u'),
+    ].map((s) => [s.kind, s.replayable])).toEqual([
+      ['password', true], ['cloneTicket', false], ['token', false], ['sspi', false],
+      ['certificate', true], ['subjectName', true], ['localTicket', false],
+    ]);
+  });
+
+  it('the locale reaches every login that takes one', async () => {
+    const { ctx, sent } = context(() => ({ userName: 'u' }));
+    await tokenLogin(ASSERTION, 'fr').login(ctx);
+    await tokenLogin(ASSERTION).login(ctx);
+    await sspiLogin('first', async () => 'x', 'fr').login(ctx);
+    expect(sent.map((x) => x.args)).toEqual([{ locale: 'fr' }, {}, { base64Token: 'first', locale: 'fr' }]);
+  });
+
+  it('a bad argument is a TypeError before anything is sent', () => {
+    const cert = extensionCertificate({ commonName: 'secret-test' });
+    expect(() => passwordLogin(1 as never, 'p')).toThrow(new TypeError('login needs { username, password } as strings'));
+    expect(() => passwordLogin('u', undefined as never)).toThrow(new TypeError('login needs { username, password } as strings'));
+    expect(() => cloneTicketLogin('')).toThrow(new TypeError('cloneSession needs a clone ticket string'));
+    expect(() => cloneTicketLogin(3 as never)).toThrow(new TypeError('cloneSession needs a clone ticket string'));
+    expect(() => extensionLogin('LoginExtensionBySubjectName', '', cert)).toThrow(new TypeError('LoginExtensionBySubjectName needs an extensionKey'));
+    expect(() => extensionLogin('LoginExtensionByCertificate', undefined as never, cert)).toThrow(new TypeError('LoginExtensionByCertificate needs an extensionKey'));
+    expect(() => sspiLogin('', async () => '')).toThrow(new TypeError('loginBySSPI needs the first base64 token'));
+    expect(() => sspiLogin(undefined as never, async () => '')).toThrow(new TypeError('loginBySSPI needs the first base64 token'));
+    expect(() => sspiLogin('t', 'next' as never)).toThrow(new TypeError('loginBySSPI needs next(challenge) to answer challenges'));
+    expect(() => tokenLogin({} as never)).toThrow(TypeError);
+    expect(() => tokenLogin(undefined as never)).toThrow(TypeError);
+  });
+
+  it('SSPI: a fault that is not a challenge ends the login; a challenge without a token is answered from an empty one', async () => {
+    const refused = context(() => new VimFault('LoginBySSPI', { _typeName: 'InvalidLogin' }, 'no'));
+    await expect(sspiLogin('first', async () => 'x').login(refused.ctx)).rejects.toMatchObject({ faultName: 'InvalidLogin' });
+    expect(refused.sent).toHaveLength(1);
+    const challenges: string[] = [];
+    const { ctx } = context((_m, args) => (args.base64Token === 'done' ? { userName: 'u' } : new VimFault('LoginBySSPI', { _typeName: 'SSPIChallenge' }, '')));
+    await sspiLogin('first', async (c) => {
+      challenges.push(c);
+      return 'done';
+    }).login(ctx);
+    expect(challenges).toEqual(['']);
+  });
+
+  it('extension: a login whose channel set no session cookie is ENOSESSION, and the channel is closed all the same', async () => {
+    let closed = 0;
+    let adopted = 0;
+    const { ctx } = context(() => undefined);
+    const s = extensionLogin('LoginExtensionBySubjectName', 'com.example.ext', extensionCertificate({ commonName: 'secret-test' }), 'de');
+    const args: unknown[] = [];
+    const err = await s.login({
+      ...ctx,
+      adoptSessionId: () => {
+        adopted++;
+      },
+      mutualTls: () => ({
+        invoke: async (_method, _this, a) => {
+          args.push(a);
+          return { userName: 'x' };
+        },
+        sessionId: () => undefined,
+        close: () => {
+          closed++;
+        },
+      }),
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'TransportError', code: 'ENOSESSION', message: 'LoginExtensionBySubjectName succeeded but the server set no session cookie' });
+    expect(args).toEqual([{ extensionKey: 'com.example.ext', locale: 'de' }]);
+    expect({ closed, adopted }).toEqual({ closed: 1, adopted: 0 });
+  });
+
+  it('local ticket: only for a server on this host', () => {
+    expect(() => localTicketLogin('https://vc.example.com/sdk', 'u')).toThrow(LocalTicketError);
+    expect(() => localTicketLogin('https://vc.example.com/sdk', 'u')).toThrow("local tickets are files on the server's host: vc.example.com is not this host");
+  });
+
+  it('SESSION_METHODS: the methods that make or end a session, and only those', () => {
+    expect([...SESSION_METHODS].sort()).toEqual([
+      'CloneSession', 'ImpersonateUser', 'Login', 'LoginBySSPI', 'LoginByToken', 'LoginExtensionByCertificate', 'LoginExtensionBySubjectName', 'Logout',
+    ]);
+  });
+});

@@ -174,4 +174,36 @@ describe('the exchange over the SOAP wire', () => {
       transport.close();
     }
   });
+
+  it('a streamed pre-built request whose answer is not a 200 is read whole, and handed back with the error the wire made of it', async () => {
+    server().answers.set('CurrentTime', { ...faultAnswer('NotAuthenticated'), status: 500 });
+    const answers: [RawAnswer, unknown][] = [];
+    const body = requestEnvelope('CurrentTime', '<_this type="ServiceInstance">ServiceInstance</_this>');
+    const prebuilt = { url: server().url, headers: { SOAPAction: '"urn:vim25/8.0.3.0"' }, body, stream: true, answered: (a: RawAnswer, e?: unknown) => answers.push([a, e]) };
+    const err = await exchange()('CurrentTime', SI, {}, { prebuilt });
+    expect(err).toMatchObject({ name: 'VimFault', faultName: 'NotAuthenticated' });
+    expect(answers).toHaveLength(1);
+    expect(Buffer.isBuffer(answers[0]![0].body)).toBe(true);
+    expect(String(answers[0]![0].body)).toContain('NotAuthenticated');
+    expect(answers[0]![1]).toBe(err);
+  });
+
+  it('a request the wire makes a GET goes without its body; one with no method is a POST with it', async () => {
+    const transport = new HttpTransport({ tls: { ca: server().cert }, jar: new CookieJar(), logger: silentLogger, timeoutMs: 60_000, maxResponseBytes: 1 << 20, maxSockets: 1, idleSocketMs: 30_000, userAgent: 't', http: 'https' });
+    try {
+      for (const method of ['GET', undefined] as const) {
+        const wire = {
+          request: () => ({ ...(method && { method }), url: `${server().url}/vimServiceVersions.xml`, headers: {}, body: 'the body' }),
+          answer: async (_c: unknown, res: { body: NodeJS.ReadableStream }) => transport.text(res.body as never),
+          redacted: () => '',
+        };
+        const handler = wireExchange({ wire, transport, version: () => '8.0.3.0' });
+        expect(await handler({ info: methodInfo('CurrentTime')!, _this: SI, args: {}, options: {} })).toContain('urn:vim25');
+        expect(server().requests.at(-1)).toMatchObject({ method: 'versions', body: method === 'GET' ? '' : 'the body' });
+      }
+    } finally {
+      transport.close();
+    }
+  });
 });
+

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readXml } from '../../../src/binding/xml-reader.ts';
-import { requestEnvelope, WSSE_NS, WSU_NS } from '../../../src/soap/envelope.ts';
+import { requestEnvelope, soapEnvelope, WSSE_NS, WSU_NS } from '../../../src/soap/envelope.ts';
 
 function elements(xml: string): string[] {
   const names: string[] = [];
@@ -30,4 +30,14 @@ describe('requestEnvelope', () => {
     expect(xml).toContain(`<wsse:Security xmlns:wsse="${WSSE_NS}" xmlns:wsu="${WSU_NS}">`);
     expect(xml).toContain(`<soap:Body xmlns:wsu="${WSU_NS}" wsu:Id="_body">`);
   });
+
+  it('a header without a Security puts no soap:Header; one without a Body id leaves the Body plain', () => {
+    expect(elements(soapEnvelope('<x/>', { bodyId: '_b' }))).toEqual(['soap:Envelope', 'soap:Body', 'x']);
+    expect(soapEnvelope('<x/>', { bodyId: '_b' })).toContain(`<soap:Body xmlns:wsu="${WSU_NS}" wsu:Id="_b"><x/></soap:Body>`);
+    const withSecurity = soapEnvelope('<x/>', { security: '<t/>' });
+    expect(elements(withSecurity)).toEqual(['soap:Envelope', 'soap:Header', 'wsse:Security', 't', 'soap:Body', 'x']);
+    expect(withSecurity).toContain('</soap:Header><soap:Body><x/></soap:Body>');
+    expect(soapEnvelope('<x/>', {})).toBe(soapEnvelope('<x/>'));
+  });
 });
+

@@ -1,5 +1,6 @@
 // The logging policy around scripted terminals: one line per call, secrets redacted.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { VimFault } from '../../../src/errors.ts';
 import { TransportError } from '../../../src/errors.ts';
 import { methodInfo } from '../../../src/binding/metadata.ts';
 import { silentLogger, type Logger } from '../../../src/logger.ts';
@@ -36,4 +37,53 @@ describe('loggingPolicy', () => {
     expect(lines[0]).toMatch(/^call failed .*"code":"ETIMEDOUT"/);
     expect(lines[0]).not.toContain('secret detail');
   });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A terminal that takes `ms` of the (fake) clock before it answers. */
+  const taking = (ms: number, outcome: () => unknown) => async () => {
+    vi.setSystemTime(Date.now() + ms);
+    return outcome();
+  };
+
+  it('says how long the call took, answered or failed', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const lines: { message: string; data: Record<string, unknown> }[] = [];
+    const logger: Logger = { ...silentLogger, debug: (message, data) => lines.push({ message, data: data as Record<string, unknown> }) };
+    await chain([loggingPolicy(logger)], taking(250, () => 'ok'))(call('CurrentTime'));
+    await chain([loggingPolicy(logger)], taking(40, () => {
+      throw new TransportError('x', { code: 'ETIMEDOUT', status: 504 });
+    }))(call('CurrentTime')).catch(() => undefined);
+    expect(lines.map((l) => [l.message, l.data.ms])).toEqual([['call', 250], ['call failed', 40]]);
+    expect(lines[1]!.data).toEqual({ method: 'CurrentTime', ms: 40, error: 'TransportError', fault: undefined, code: 'ETIMEDOUT', status: 504 });
+  });
+
+  it('names a fault by its type; an error that is no object passes through as it is', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger: Logger = { ...silentLogger, debug: (_m, data) => lines.push(data as Record<string, unknown>) };
+    await chain([loggingPolicy(logger)], async () => {
+      throw new VimFault('CurrentTime', { _typeName: 'NotAuthenticated' }, 'secret session detail');
+    })(call('CurrentTime')).catch(() => undefined);
+    expect(lines[0]).toMatchObject({ error: 'VimFault', fault: 'NotAuthenticated' });
+    expect(JSON.stringify(lines[0])).not.toContain('secret session detail');
+    await expect(chain([loggingPolicy(logger)], async () => {
+      throw undefined;
+    })(call('CurrentTime'))).rejects.toBeUndefined();
+    expect(lines[1]).toMatchObject({ method: 'CurrentTime', error: undefined, fault: undefined, code: undefined, status: undefined });
+  });
+
+  it('wire mode: the request as the wire sends it, then the decoded answer, secrets redacted', async () => {
+    const lines: { message: string; data: unknown }[] = [];
+    const logger: Logger = { ...silentLogger, debug: (message, data) => lines.push({ message, data }) };
+    const shown = (c: SoapCall) => `<${c.info.name}>envelope</${c.info.name}>`;
+    await chain([loggingPolicy(logger, shown)], async () => ({ _typeName: 'UserSession', key: 'secret-key-1', userName: 'u' }))(call('Login', { userName: 'u', password: 'pw' }));
+    expect(lines.map((l) => l.message)).toEqual(['request', 'call']);
+    expect(lines[0]!.data).toEqual({ method: 'Login', envelope: '<Login>envelope</Login>' });
+    expect(lines[1]!.data).toMatchObject({ method: 'Login', ms: expect.any(Number), result: { userName: 'u' } });
+    expect(JSON.stringify(lines)).not.toContain('secret-key-1');
+    expect(lines[1]!.data).not.toHaveProperty('args');
+  });
 });
+

@@ -67,4 +67,17 @@ describe('replayPolicy', () => {
     const other = new TransportError('x', { code: 'ETIMEDOUT', outcomeUnknown: true });
     expect(await run('CurrentTime', [other])).toEqual({ result: other, attempts: [undefined] });
   });
+
+  it('says in the debug log which call it sends again', async () => {
+    const lines: unknown[] = [];
+    const logger = { ...silentLogger, debug: (message: string, data?: Record<string, unknown>) => lines.push({ message, data }) };
+    const failures = [closedBeforeAnswer(true)];
+    await chain([replayPolicy(logger, 1000)], async () => {
+      const f = failures.shift();
+      if (f) throw f;
+      return 'answer';
+    })(call('RetrievePropertiesEx'));
+    expect(lines).toEqual([{ message: 'replaying a call whose connection the server closed', data: { method: 'RetrievePropertiesEx' } }]);
+  });
 });
+
