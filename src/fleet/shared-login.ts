@@ -14,8 +14,9 @@ import type { Logger } from '../logger.ts';
 import { readCurrentSession } from '../session/manager.ts';
 import type { LoginContext, LoginStrategy } from '../session/strategies.ts';
 import { sameUser } from './identity.ts';
+import { keepRenewing, storeCall, StoreFailed, takeLock } from './store-client.ts';
 import {
-  DEFAULT_TIMING, isUnreadable, SessionStoreError, withTimeout, type SessionStore, type StoreLock, type StoreTiming, type Unreadable,
+  DEFAULT_TIMING, isUnreadable, SessionStoreError, type SessionStore, type StoreLock, type StoreTiming, type Unreadable,
 } from './store.ts';
 
 export interface SharedLoginOptions {
@@ -42,7 +43,6 @@ interface Outcome {
 /** What a key holds: a session id, a value the store cannot read, or nothing. */
 type Stored = string | Unreadable | undefined;
 
-class StoreFailed extends Error {}
 
 /** The session sharing as a login strategy for the client: `inner` logs in when the store has no session to adopt. */
 export function sharedLogin(inner: LoginStrategy, o: SharedLoginOptions): LoginStrategy {
@@ -152,12 +152,12 @@ class SharedLogin {
         continue;
       }
       if (isUnreadable(stored)) this.#logger.warn('session store: the stored value cannot be read (corrupt, of another type, or sealed with another encryptionKey): the next login replaces it');
-      const lock = await this.#takeLock(key);
+      const lock = await takeLock(this.#store, key, this.#timing.lockTtlMs, (what, call) => this.#s(what, call));
       if (!lock) {
         await delay(pollIntervalMs, ctx.signal, 'aborted while waiting for another client\'s login');
         continue;
       }
-      const stopRenewing = this.#keepRenewing(lock);
+      const stopRenewing = keepRenewing(lock, this.#timing.lockTtlMs, (what, call) => this.#s(what, call));
       try {
         const now = await this.#read(key);
         if (usable(now)) continue; // stored meanwhile: check it (the lock is released first)
@@ -170,12 +170,8 @@ class SharedLogin {
   }
 
   /** One store call, bounded by the timeout; any failure becomes StoreFailed. */
-  async #s<T>(what: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await withTimeout(call(), this.#timing.timeoutMs, what);
-    } catch (err) {
-      throw new StoreFailed(err instanceof SessionStoreError ? err.message : `session store: ${what} failed (${err instanceof Error ? err.name : 'error'})`, { cause: err });
-    }
+  #s<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return storeCall(this.#timing.timeoutMs, what, call);
   }
 
   #warn(message: string, err: unknown): void {
@@ -215,34 +211,6 @@ class SharedLogin {
     } else {
       this.#logger.warn('session store: the stored session belongs to another user: refused; this client logs in and replaces it');
     }
-  }
-
-  async #takeLock(key: string): Promise<StoreLock | undefined> {
-    let asked: Promise<StoreLock | undefined> | undefined;
-    return this.#s('lock', () => (asked = this.#store.lock(key, this.#timing.lockTtlMs))).catch((err: unknown) => {
-      // The store may still grant the lock after this client stopped waiting for it: released
-      // then, or no client could log in until its TTL ran out.
-      asked?.then((late) => late?.release()).catch(() => undefined);
-      throw err;
-    });
-  }
-
-  /** Renews the lock every third of its TTL until stopped: a holder that dies lets go within one TTL. */
-  #keepRenewing(lock: StoreLock): () => void {
-    if (!lock.extend) return () => undefined;
-    const ttl = this.#timing.lockTtlMs;
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      // A renewal that fails leaves the lock to lapse: the fencing token then refuses this
-      // client's write, and it keeps its session to itself.
-      void this.#s('extend', () => lock.extend!(ttl)).catch(() => undefined).finally(() => {
-        busy = false;
-      });
-    }, Math.max(1, Math.floor(ttl / 3)));
-    timer.unref();
-    return () => clearInterval(timer);
   }
 
   async #loginUnderLock(ctx: LoginContext, key: string, expected: Stored, lock: StoreLock, state: { loggedIn: boolean }): Promise<Outcome> {

@@ -9,8 +9,9 @@
 // makes a session of its own (one warning) and offers it to the store when it is next used.
 import { delay } from '../abort.ts';
 import {
-  DEFAULT_TIMING, isUnreadable, SessionStoreError, withTimeout, type SessionStore, type StoreLock, type StoreTiming, type Unreadable,
+  DEFAULT_TIMING, isUnreadable, SessionStoreError, type SessionStore, type StoreLock, type StoreTiming, type Unreadable,
 } from '../fleet/store.ts';
+import { keepRenewing, storeCall, StoreFailed, takeLock } from '../fleet/store-client.ts';
 import type { Logger } from '../logger.ts';
 
 export interface SharedVapiOptions {
@@ -29,7 +30,6 @@ export interface Held {
   shared: boolean;
 }
 
-class StoreFailed extends Error {}
 
 /** The store key of the vAPI session beside the vim session under `vimKey`: no vim key starts with this. */
 export function vapiKey(vimKey: string): string {
@@ -112,12 +112,12 @@ export class SharedVapiSession {
         continue;
       }
       if (isUnreadable(stored)) this.#o.logger.warn('session store: the stored vAPI session cannot be read: the next one made replaces it');
-      const lock = await this.#lock(key);
+      const lock = await takeLock(this.#o.store, key, this.#timing.lockTtlMs, (what, call) => this.#s(what, call));
       if (!lock) {
         await delay(pollIntervalMs, signal, 'aborted while waiting for another client\'s vAPI session');
         continue;
       }
-      const stop = this.#keepRenewing(lock);
+      const stop = keepRenewing(lock, this.#timing.lockTtlMs, (what, call) => this.#s(what, call));
       try {
         const now = await this.#read(key);
         if (usable(now)) continue;
@@ -130,12 +130,9 @@ export class SharedVapiSession {
     }
   }
 
-  async #s<T>(what: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await withTimeout(call(), this.#timing.timeoutMs, what);
-    } catch (err) {
-      throw new StoreFailed(err instanceof SessionStoreError ? err.message : `session store: ${what} failed (${err instanceof Error ? err.name : 'error'})`, { cause: err });
-    }
+  /** One store call, bounded by the timeout; any failure becomes StoreFailed. */
+  #s<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return storeCall(this.#timing.timeoutMs, what, call);
   }
 
   #warn(message: string, err: unknown): void {
@@ -150,29 +147,6 @@ export class SharedVapiSession {
       if (cause instanceof SessionStoreError && cause.unreadable) return cause.unreadable;
       throw err;
     }
-  }
-
-  async #lock(key: string): Promise<StoreLock | undefined> {
-    let asked: Promise<StoreLock | undefined> | undefined;
-    return this.#s('lock', () => (asked = this.#o.store.lock(key, this.#timing.lockTtlMs))).catch((err: unknown) => {
-      asked?.then((late) => late?.release()).catch(() => undefined);
-      throw err;
-    });
-  }
-
-  #keepRenewing(lock: StoreLock): () => void {
-    if (!lock.extend) return () => undefined;
-    const ttl = this.#timing.lockTtlMs;
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      void this.#s('extend', () => lock.extend!(ttl)).catch(() => undefined).finally(() => {
-        busy = false;
-      });
-    }, Math.max(1, Math.floor(ttl / 3)));
-    timer.unref();
-    return () => clearInterval(timer);
   }
 
   async #publish(key: string, expected: string | Unreadable | undefined, id: string, lock: StoreLock): Promise<boolean> {
