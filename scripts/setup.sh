@@ -56,3 +56,6 @@ fi
 bash scripts/build-vcsim.sh >/dev/null
 [ "$what" = demo ] && exit 0
 bash test/peers/build-govmomi.sh >/dev/null
+# The Node.js releases the command line's start-up test runs (test/unit/cli-startup.test.ts: V8's
+# compile cache on 22 and 24, none on 20), and CI's matrix: from the npm registry, cached.
+bash scripts/node-matrix.sh 20 22 24 >/dev/null
