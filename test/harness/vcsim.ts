@@ -202,7 +202,7 @@ export interface HarnessStats {
   /** The VI/JSON API: served or not, its releases, JSON requests handed on and refused by the harness itself, property GETs handed on (of the requests). */
   viJson: { enabled: boolean; releases: string[]; requests: number; refused: number; propertyReads: number };
   /** The vAPI endpoints under /api/ (test/vcsim/vapi_api.go): unified sessions or not, requests served and refused (401), ids made by POST /api/session. */
-  vapi: { unified: boolean; requests: number; refused: number; apiSessions: number };
+  vapi: { unified: boolean; requests: number; refused: number; apiSessions: number; tokenSessions: { made: number; refused: number } };
 }
 
 export type DropStage = 'accept' | 'request' | 'answer';
