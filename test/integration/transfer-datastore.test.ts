@@ -28,15 +28,18 @@ import { ownHarness, tempDir, withBundle } from '../fixtures.ts';
 
 const harness = ownHarness();
 const MiB = 1024 * 1024;
-// Large enough that holding it would show (the bounds below are a quarter of it and 16 MiB); each
-// sample of the memory is a full GC, so they are taken every 8 MiB, not per chunk.
+// The round trip's file (issue 29 names 256 MiB; the bench moves 1 GiB); each sample of the
+// memory is a full GC, so they are taken every 32 MiB, not per chunk.
+const HUGE = 256 * MiB;
+const SAMPLE_EVERY = 32 * MiB;
+// The other transfers' file: large enough that a buffer per read, or holding it, would show.
 const BIG = 32 * MiB;
-const SAMPLE_EVERY = 8 * MiB;
 const DS = 'LocalDS_0';
 
 let dir: string;
 let big: string;
-let bigSha = '';
+let huge: string;
+let hugeSha = '';
 
 async function client(): Promise<VimClient> {
   const h = harness();
@@ -89,36 +92,44 @@ function memoryPeak(): { sample: () => void; growth: () => number } {
   };
 }
 
-beforeAll(async () => {
-  dir = tempDir('vim25-transfer-');
-  big = join(dir, 'big.bin');
+/** A file of random bytes at `path`, written a MiB at a time; its sha256. */
+async function randomFile(path: string, size: number): Promise<string> {
   const hash = createHash('sha256');
-  const out = createWriteStream(big);
-  for (let i = 0; i < BIG / MiB; i++) {
+  const out = createWriteStream(path);
+  for (let i = 0; i < size / MiB; i++) {
     const chunk = randomBytes(MiB);
     hash.update(chunk);
     if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  bigSha = hash.digest('hex');
+  return hash.digest('hex');
+}
+
+beforeAll(async () => {
+  dir = tempDir('vim25-transfer-');
+  big = join(dir, 'big.bin');
+  huge = join(dir, 'huge.bin');
+  await randomFile(big, BIG);
+  hugeSha = await randomFile(huge, HUGE);
 });
 
 describe('upload and download', () => {
-  it(`a ${BIG / MiB} MiB random file goes up and comes back byte-identical, streamed: memory grows by far less than the file`, async () => {
+  // Its timeout is a guard against a hang, not a bound: 768 MiB through TLS and three hashes.
+  it(`a ${HUGE / MiB} MiB random file goes up and comes back byte-identical, streamed: memory grows by far less than the file`, async () => {
     const c = await client();
     const ds = datastoreOf(c);
     const up = memoryPeak();
     const progress: number[] = [];
-    await ds.upload(`[${DS}] big/random.bin`, big, {
+    await ds.upload(`[${DS}] big/random.bin`, huge, {
       onProgress: (p) => {
         if (Math.floor(p.bytes / SAMPLE_EVERY) > Math.floor((progress.at(-1) ?? 0) / SAMPLE_EVERY)) up.sample();
         progress.push(p.bytes);
-        expect(p.total).toBe(BIG);
+        expect(p.total).toBe(HUGE);
       },
     });
     up.sample();
-    expect(progress.at(-1)).toBe(BIG);
-    expect(progress.length).toBeGreaterThan(BIG / (1024 * 1024));
+    expect(progress.at(-1)).toBe(HUGE);
+    expect(progress.length).toBeGreaterThan(HUGE / (1024 * 1024));
 
     const down = memoryPeak();
     const hash = createHash('sha256');
@@ -130,22 +141,23 @@ describe('upload and download', () => {
       bytes += (chunk as Buffer).length;
       if (Math.floor(bytes / SAMPLE_EVERY) > Math.floor(before / SAMPLE_EVERY)) down.sample();
     }
-    expect(bytes).toBe(BIG);
-    expect(hash.digest('hex')).toBe(bigSha);
+    expect(bytes).toBe(HUGE);
+    expect(hash.digest('hex')).toBe(hugeSha);
     // Buffering the file would hold all of it; streamed, a few chunks are alive at a time, plus what
     // the first transfer of a process sets up once (~5 MiB alone; up to ~17 MiB measured in a
     // worker shared with the other files of a full run: the buffer pool, TLS and socket state).
-    // The allocation test below is the precise guard; this one catches a file held whole.
-    expect(up.growth()).toBeLessThan(BIG * 0.75);
-    expect(down.growth()).toBeLessThan(BIG * 0.75);
+    // Bounded as the issue bounds a 1 GiB transfer's peak RSS; the allocation test below is the
+    // precise guard.
+    expect(up.growth()).toBeLessThan(64 * MiB);
+    expect(down.growth()).toBeLessThan(64 * MiB);
 
     const target = join(dir, 'back.bin');
     await ds.downloadTo({ datacenter: 'DC0', datastore: DS, path: 'big/random.bin' }, target);
-    expect(statSync(target).size).toBe(BIG);
+    expect(statSync(target).size).toBe(HUGE);
     const again = createHash('sha256');
     await pipeline(createReadStream(target), again);
-    expect(again.digest('hex')).toBe(bigSha);
-  });
+    expect(again.digest('hex')).toBe(hugeSha);
+  }, 180_000);
 
   it('sources of every kind: a buffer, a Readable with a length, a web ReadableStream, and one without a length (chunked)', async () => {
     const c = await client();
