@@ -1,50 +1,34 @@
 // The clone-ticket flows against a small local HTTP server playing the vsphere-ui service (or a
 // session broker): requestCloneTicket, pluginSession with a scripted client, and brokerLogin.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CookieJar } from 'tough-cookie';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { silentLogger } from '../../../src/logger.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PluginSessionError, pluginSession, requestCloneTicket, type PluginSessionClient } from '../../../src/session/plugin.ts';
 import { brokerLogin, SessionBrokerError, type LoginContext } from '../../../src/session/strategies.ts';
-import { HttpTransport } from '../../../src/transport/http.ts';
+import type { HttpTransport } from '../../../src/transport/http.ts';
+import { serveLocally, sessionTransport } from '../local-server.ts';
 
 type Seen = { method: string; url: string; body: string; headers: IncomingMessage['headers'] };
 let handler: (req: IncomingMessage, res: ServerResponse) => void;
 let seen: Seen[] = [];
-let base = '';
 const server = http.createServer((req, res) => {
   const s: Seen = { method: req.method!, url: req.url!, body: '', headers: req.headers };
   seen.push(s);
   req.on('data', (c: Buffer) => (s.body += c));
   req.on('end', () => handler(req, res));
 });
+const base = serveLocally(server);
 
 const answer = (status: number, body: string, type = 'application/json') => (_req: IncomingMessage, res: ServerResponse) => {
   res.writeHead(status, { 'content-type': type });
   res.end(body);
 };
 
-beforeAll(() => new Promise<void>((r) => server.listen(0, '127.0.0.1', () => {
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  r();
-})));
 beforeEach(() => {
   seen = [];
   handler = answer(201, JSON.stringify({ session_clone_ticket: 'cst-42' }));
 });
-afterAll(() => {
-  server.closeAllConnections();
-  return new Promise<void>((r) => server.close(() => r()));
-});
 
-function transport(): HttpTransport {
-  const jar = new CookieJar();
-  jar.setCookieSync('vmware_soap_session="client-session"; Path=/', base);
-  const t = new HttpTransport({ tls: {}, jar, logger: silentLogger, timeoutMs: 5000, maxResponseBytes: 1 << 20, maxSockets: 2, idleSocketMs: 30_000, userAgent: 't', http: 'https' });
-  onTestFinished(() => t.close());
-  return t;
-}
+const transport = (): HttpTransport => sessionTransport(base(), 'client-session');
 
 async function failure(p: Promise<unknown>): Promise<PluginSessionError> {
   const err = await p.catch((e: unknown) => e);
@@ -54,7 +38,7 @@ async function failure(p: Promise<unknown>): Promise<PluginSessionError> {
 
 describe('requestCloneTicket', () => {
   it('POSTs the GUID with the token in vmware-api-session-id, no cookie, and returns the ticket', async () => {
-    expect(await requestCloneTicket(transport(), new URL(`${base}/ui/api`), 'plugin-token', 'guid-1')).toBe('cst-42');
+    expect(await requestCloneTicket(transport(), new URL(`${base()}/ui/api`), 'plugin-token', 'guid-1')).toBe('cst-42');
     expect(seen).toHaveLength(1);
     const [s] = seen;
     expect(s!.method).toBe('POST');
@@ -68,7 +52,7 @@ describe('requestCloneTicket', () => {
 
   it('a 200 answer serves as well as a 201', async () => {
     handler = answer(200, JSON.stringify({ session_clone_ticket: 'cst-200' }));
-    expect(await requestCloneTicket(transport(), new URL(base), 't', 'g')).toBe('cst-200');
+    expect(await requestCloneTicket(transport(), new URL(base()), 't', 'g')).toBe('cst-200');
   });
 
   it('says why there is no ticket, with the status, and never with the token', async () => {
@@ -84,7 +68,7 @@ describe('requestCloneTicket', () => {
     ];
     for (const [status, body, reason, message] of cases) {
       handler = answer(status, body, body.startsWith('<') ? 'text/html' : 'application/json');
-      const err = await failure(requestCloneTicket(transport(), new URL(base), 'secret-token', 'guid-9'));
+      const err = await failure(requestCloneTicket(transport(), new URL(base()), 'secret-token', 'guid-9'));
       expect({ reason: err.reason, status: err.status, message: err.message }).toEqual({ reason, status, message });
       expect(err.message).not.toContain('secret-token');
     }
@@ -95,12 +79,12 @@ describe('requestCloneTicket', () => {
       res.removeHeader('content-type');
       res.end('not json');
     };
-    expect((await failure(requestCloneTicket(transport(), new URL(base), 't', 'g'))).message).toBe('clone-ticket answer is not JSON (content-type none)');
+    expect((await failure(requestCloneTicket(transport(), new URL(base()), 't', 'g'))).message).toBe('clone-ticket answer is not JSON (content-type none)');
   });
 
   it('refuses an answer over 64 KiB rather than buffering it', async () => {
     handler = answer(200, JSON.stringify({ session_clone_ticket: 'x'.repeat(70 * 1024) }));
-    await expect(requestCloneTicket(transport(), new URL(base), 't', 'g')).rejects.toMatchObject({ code: 'ERESPONSETOOLARGE' });
+    await expect(requestCloneTicket(transport(), new URL(base()), 't', 'g')).rejects.toMatchObject({ code: 'ERESPONSETOOLARGE' });
   });
 });
 
@@ -121,7 +105,7 @@ function scriptedClient(instanceUuid: string | undefined, t: HttpTransport) {
 }
 
 describe('pluginSession', () => {
-  const target = () => ({ sessionToken: 'plugin-token', uiApiEndpoint: `${base}/ui/api`, vcGuid: 'guid-1', sdkUrl: `${base}/sdk`, allowHttp: true });
+  const target = () => ({ sessionToken: 'plugin-token', uiApiEndpoint: `${base()}/ui/api`, vcGuid: 'guid-1', sdkUrl: `${base()}/sdk`, allowHttp: true });
 
   it('connects to the SDK URL, checks the GUID, redeems the ticket on the client\'s transport and hands the client over', async () => {
     const { client, log } = scriptedClient('guid-1', transport());
@@ -132,7 +116,7 @@ describe('pluginSession', () => {
       return client;
     }, (c) => c.t);
     expect(got).toBe(client);
-    expect(connected).toEqual([`${base}/sdk`]);
+    expect(connected).toEqual([`${base()}/sdk`]);
     expect(log).toEqual(['clone cst-42 signal']);
     expect(seen.map((s) => s.url)).toEqual(['/ui/api/vcenter/session/clone-ticket']);
   });
@@ -142,7 +126,7 @@ describe('pluginSession', () => {
       const { client, log } = scriptedClient(uuid, transport());
       const err = await failure(pluginSession(target(), async () => client, (c) => c.t));
       expect(err.reason).toBe('vcenterMismatch');
-      expect(err.message).toBe(`${base}/sdk is vCenter ${uuid ?? '(no instanceUuid)'}, not guid-1`);
+      expect(err.message).toBe(`${base()}/sdk is vCenter ${uuid ?? '(no instanceUuid)'}, not guid-1`);
       expect(log).toEqual(['close']);
     }
     expect(seen).toEqual([]);
@@ -164,9 +148,9 @@ describe('pluginSession', () => {
     // By default only the SDK URL's host is allowed.
     const err = await failure(pluginSession({ ...target(), sdkUrl: 'https://vc.example.com/sdk' }, connect, (c) => c.t));
     expect(err.reason).toBe('hostNotAllowed');
-    expect(err.message).toBe(`uiApiEndpoint host ${new URL(base).host} is not among the allowed hosts (vc.example.com)`);
+    expect(err.message).toBe(`uiApiEndpoint host ${new URL(base()).host} is not among the allowed hosts (vc.example.com)`);
     expect((await failure(pluginSession({ ...target(), allowedHosts: ['a.example.com', 'b.example.com'] }, connect, (c) => c.t))).message)
-      .toBe(`uiApiEndpoint host ${new URL(base).host} is not among the allowed hosts (a.example.com, b.example.com)`);
+      .toBe(`uiApiEndpoint host ${new URL(base()).host} is not among the allowed hosts (a.example.com, b.example.com)`);
     // http:// only when allowed.
     expect((await failure(pluginSession({ ...target(), allowHttp: undefined }, connect, (c) => c.t))).reason).toBe('insecureEndpoint');
     expect(connects).toBe(0);
@@ -179,7 +163,7 @@ describe('pluginSession', () => {
       connected.push(sdk);
       return scriptedClient('guid-1', transport()).client;
     }, (c) => c.t);
-    expect(connected).toEqual([`https://${new URL(base).host}/sdk`]);
+    expect(connected).toEqual([`https://${new URL(base()).host}/sdk`]);
   });
 
   it('needs a session token and a GUID', async () => {
@@ -207,7 +191,7 @@ describe('brokerLogin', () => {
   }
 
   it('asks the broker for a ticket each login and redeems it with CloneSession; replayable', async () => {
-    const s = brokerLogin(transport(), { url: `${base}/broker`, token: 'broker-token' }, 'guid-1');
+    const s = brokerLogin(transport(), { url: `${base()}/broker`, token: 'broker-token' }, 'guid-1');
     expect({ kind: s.kind, replayable: s.replayable }).toEqual({ kind: 'broker', replayable: true });
     const { c, sent } = ctx();
     await s.login(c);
@@ -220,7 +204,7 @@ describe('brokerLogin', () => {
   });
 
   it('an unknown vCenter GUID is sent as empty', async () => {
-    await brokerLogin(transport(), { url: base, token: 't' }, undefined).login(ctx().c);
+    await brokerLogin(transport(), { url: base(), token: 't' }, undefined).login(ctx().c);
     expect(JSON.parse(seen[0]!.body)).toEqual({ vc_guid: '' });
   });
 
@@ -234,7 +218,7 @@ describe('brokerLogin', () => {
     for (const [status, body, reason, message] of cases) {
       handler = answer(status, body);
       const { c, sent } = ctx();
-      const err = await brokerLogin(transport(), { url: base, token: 'secret-token' }, 'g').login(c).catch((e: unknown) => e);
+      const err = await brokerLogin(transport(), { url: base(), token: 'secret-token' }, 'g').login(c).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SessionBrokerError);
       expect({ reason: (err as SessionBrokerError).reason, status: (err as SessionBrokerError).status, message: (err as Error).message }).toEqual({ reason, status, message });
       expect(sent).toEqual([]);
@@ -243,7 +227,7 @@ describe('brokerLogin', () => {
 
   it('an error that is not the broker\'s answer (an abort, a dead connection) passes through as it is', async () => {
     handler = (req) => req.socket.destroy();
-    const err = await brokerLogin(transport(), { url: base, token: 't' }, 'g').login(ctx().c).catch((e: unknown) => e);
+    const err = await brokerLogin(transport(), { url: base(), token: 't' }, 'g').login(ctx().c).catch((e: unknown) => e);
     expect(err).not.toBeInstanceOf(SessionBrokerError);
     expect(err).toMatchObject({ name: 'TransportError' });
   });
@@ -273,7 +257,7 @@ describe('brokerLogin', () => {
       message = (err as Error).message;
     }
     expect(message).toBe('broker URL: the broker URL must be https (got http:)');
-    for (const bad of [undefined, {}, { url: base }, { url: base, token: '' }, { url: 5, token: 't' }]) {
+    for (const bad of [undefined, {}, { url: base() }, { url: base(), token: '' }, { url: 5, token: 't' }]) {
       expect(() => brokerLogin(t, bad as never, 'g')).toThrow(new TypeError('loginByBroker needs { url, token }'));
     }
   });

@@ -1,46 +1,30 @@
 // requestWithTicket against a small local HTTP server: the ticket in its cookie instead of the
 // session's, the URL relative to the SDK's, and a request sent once (a written one spent the ticket).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CookieJar } from 'tough-cookie';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { TransportError } from '../../../src/errors.ts';
-import { silentLogger } from '../../../src/logger.ts';
 import { requestWithTicket } from '../../../src/session/service-ticket.ts';
-import { HttpTransport } from '../../../src/transport/http.ts';
+import type { HttpTransport } from '../../../src/transport/http.ts';
+import { serveLocally, sessionTransport } from '../local-server.ts';
 
 type Seen = { method: string; url: string; body: string; cookie: string | undefined };
 let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end('ok');
 let seen: Seen[] = [];
-let base = '';
 const server = http.createServer((req, res) => {
   const s: Seen = { method: req.method!, url: req.url!, body: '', cookie: req.headers.cookie };
   seen.push(s);
   req.on('data', (c: Buffer) => (s.body += c));
   req.on('end', () => handler(req, res));
 });
+const base = serveLocally(server);
 
-beforeAll(() => new Promise<void>((r) => server.listen(0, '127.0.0.1', () => {
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  r();
-})));
 beforeEach(() => {
   seen = [];
   handler = (_req, res) => res.end('ok');
 });
-afterAll(() => {
-  server.closeAllConnections();
-  return new Promise<void>((r) => server.close(() => r()));
-});
 
 /** A transport whose jar holds a session cookie for the server, which a ticketed request must not send. */
-function transport(): HttpTransport {
-  const jar = new CookieJar();
-  jar.setCookieSync('vmware_soap_session="secret-session"; Path=/', base);
-  const t = new HttpTransport({ tls: {}, jar, logger: silentLogger, timeoutMs: 5000, maxResponseBytes: 1 << 20, maxSockets: 2, idleSocketMs: 30_000, userAgent: 't', http: 'https' });
-  onTestFinished(() => t.close());
-  return t;
-}
+const transport = (): HttpTransport => sessionTransport(base(), 'secret-session');
 
 const ticket = { id: 'cst-ticket-1' };
 
@@ -50,20 +34,20 @@ describe('requestWithTicket', () => {
       res.statusCode = 201;
       res.end('file content');
     };
-    const res = await requestWithTicket(transport(), `${base}/sdk`, { ticket, url: '/folder/a.txt?dsName=ds1' });
+    const res = await requestWithTicket(transport(), `${base()}/sdk`, { ticket, url: '/folder/a.txt?dsName=ds1' });
     expect(res.status).toBe(201);
     expect(res.body.toString()).toBe('file content');
     expect(seen).toEqual([{ method: 'GET', url: '/folder/a.txt?dsName=ds1', body: '', cookie: 'vmware_cgi_ticket=cst-ticket-1' }]);
   });
 
   it('sends the method and body given, to an absolute URL', async () => {
-    await requestWithTicket(transport(), `${base}/sdk`, { ticket, url: `${base}/other/path`, method: 'POST', body: 'payload' });
+    await requestWithTicket(transport(), `${base()}/sdk`, { ticket, url: `${base()}/other/path`, method: 'POST', body: 'payload' });
     expect(seen).toEqual([{ method: 'POST', url: '/other/path', body: 'payload', cookie: 'vmware_cgi_ticket=cst-ticket-1' }]);
   });
 
   it('is sent once: a connection the server closes after reading the request is an error, not a second use of the ticket', async () => {
     handler = (req) => req.socket.destroy();
-    const err = await requestWithTicket(transport(), `${base}/sdk`, { ticket, url: '/x', method: 'POST', body: 'b' }).catch((e: unknown) => e);
+    const err = await requestWithTicket(transport(), `${base()}/sdk`, { ticket, url: '/x', method: 'POST', body: 'b' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect(seen).toHaveLength(1);
   });
@@ -71,7 +55,7 @@ describe('requestWithTicket', () => {
   it('refuses a call without a ticket id or a URL before anything is sent', async () => {
     const t = transport();
     for (const bad of [undefined, {}, { ticket: {}, url: '/x' }, { ticket: { id: 1 }, url: '/x' }, { ticket, url: 5 }, { ticket }]) {
-      await expect(requestWithTicket(t, `${base}/sdk`, bad as never)).rejects.toThrow(new TypeError('requestWithTicket needs { ticket, url }'));
+      await expect(requestWithTicket(t, `${base()}/sdk`, bad as never)).rejects.toThrow(new TypeError('requestWithTicket needs { ticket, url }'));
     }
     expect(seen).toEqual([]);
   });

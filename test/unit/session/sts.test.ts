@@ -1,26 +1,24 @@
 // issueToken against a small local HTTP server playing the STS: the WS-Trust request it sends
 // (bearer and holder-of-key), the assertion it cuts out of the answer as issued, and how it fails.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SignedXml } from 'xml-crypto';
-import { CookieJar } from 'tough-cookie';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { TransportError } from '../../../src/errors.ts';
-import { silentLogger } from '../../../src/logger.ts';
 import { issueToken, issueTokenFromServer, TokenError } from '../../../src/session/token.ts';
-import { HttpTransport } from '../../../src/transport/http.ts';
+import type { HttpTransport } from '../../../src/transport/http.ts';
+import { serveLocally, sessionTransport } from '../local-server.ts';
 import { extensionCertificate } from '../../harness/tls-fixtures.ts';
 
 type Seen = { url: string; body: string; headers: IncomingMessage['headers'] };
 let handler: (req: IncomingMessage, res: ServerResponse) => void;
 let seen: Seen[] = [];
-let base = '';
 const server = http.createServer((req, res) => {
   const s: Seen = { url: req.url!, body: '', headers: req.headers };
   seen.push(s);
   req.on('data', (c: Buffer) => (s.body += c));
   req.on('end', () => handler(req, res));
 });
+const base = serveLocally(server);
 
 const ASSERTION = '<saml2:Assertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a1" Version="2.0">'
   + '<saml2:Issuer>sts</saml2:Issuer><saml2:Assertion ID="_inner"/></saml2:Assertion>';
@@ -34,26 +32,12 @@ const answer = (status: number, body: string) => (_req: IncomingMessage, res: Se
   res.end(body);
 };
 
-beforeAll(() => new Promise<void>((r) => server.listen(0, '127.0.0.1', () => {
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  r();
-})));
 beforeEach(() => {
   seen = [];
   handler = answer(200, rstr(ASSERTION));
 });
-afterAll(() => {
-  server.closeAllConnections();
-  return new Promise<void>((r) => server.close(() => r()));
-});
 
-function transport(): HttpTransport {
-  const jar = new CookieJar();
-  jar.setCookieSync('vmware_soap_session="client-session"; Path=/', base);
-  const t = new HttpTransport({ tls: {}, jar, logger: silentLogger, timeoutMs: 5000, maxResponseBytes: 1 << 20, maxSockets: 2, idleSocketMs: 30_000, userAgent: 't', http: 'https' });
-  onTestFinished(() => t.close());
-  return t;
-}
+const transport = (): HttpTransport => sessionTransport(base(), 'client-session');
 
 const between = (xml: string, open: string, close: string) => {
   const i = xml.indexOf(open);
@@ -62,7 +46,7 @@ const between = (xml: string, open: string, close: string) => {
 
 describe('issueToken, bearer', () => {
   it('posts a WS-Trust Issue with the user name token, without cookies, and returns the assertion as issued', async () => {
-    const token = await issueToken(transport(), { stsUrl: `${base}/sts/STSService/vsphere.local`, username: 'a<b>&"c', password: "p'&<" });
+    const token = await issueToken(transport(), { stsUrl: `${base()}/sts/STSService/vsphere.local`, username: 'a<b>&"c', password: "p'&<" });
     expect(token).toEqual({ assertion: ASSERTION });
     expect(seen).toHaveLength(1);
     const [s] = seen;
@@ -82,7 +66,7 @@ describe('issueToken, bearer', () => {
     const lifetimes: number[] = [];
     for (const lifetimeSeconds of [undefined, 3600]) {
       seen = [];
-      await issueToken(transport(), { stsUrl: base, username: 'u', password: 'p', ...(lifetimeSeconds !== undefined && { lifetimeSeconds }) });
+      await issueToken(transport(), { stsUrl: base(), username: 'u', password: 'p', ...(lifetimeSeconds !== undefined && { lifetimeSeconds }) });
       const lifetime = between(seen[0]!.body, '<wst:Lifetime>', '</wst:Lifetime>')!;
       const created = Date.parse(between(lifetime, '<wsu:Created>', '<')!);
       lifetimes.push((Date.parse(between(lifetime, '<wsu:Expires>', '<')!) - created) / 1000);
@@ -94,46 +78,46 @@ describe('issueToken, bearer', () => {
 
   it('a fault answer is a TransportError with the status and the fault string (cut at 500 characters)', async () => {
     handler = answer(500, fault('Authentication failed'));
-    const err = await issueToken(transport(), { stsUrl: base, username: 'u', password: 'secret-pw' }).catch((e: unknown) => e);
+    const err = await issueToken(transport(), { stsUrl: base(), username: 'u', password: 'secret-pw' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect(err).toMatchObject({ status: 500, code: 'HTTP_500', message: 'STS refused to issue a token: HTTP 500: Authentication failed' });
     handler = answer(500, fault('x'.repeat(600)));
-    expect(((await issueToken(transport(), { stsUrl: base, username: 'u', password: 'p' }).catch((e: unknown) => e)) as Error).message)
+    expect(((await issueToken(transport(), { stsUrl: base(), username: 'u', password: 'p' }).catch((e: unknown) => e)) as Error).message)
       .toBe(`STS refused to issue a token: HTTP 500: ${'x'.repeat(500)}`);
   });
 
   it('an error page that is no SOAP fault: the status alone', async () => {
     for (const body of ['<html><body>Bad Gateway', '<html><body>Bad Gateway</body></html>']) {
       handler = answer(502, body);
-      expect(await issueToken(transport(), { stsUrl: base, username: 'u', password: 'p' }).catch((e: unknown) => e))
+      expect(await issueToken(transport(), { stsUrl: base(), username: 'u', password: 'p' }).catch((e: unknown) => e))
         .toMatchObject({ name: 'TransportError', status: 502, code: 'HTTP_502', message: 'STS refused to issue a token: HTTP 502' });
     }
   });
 
   it('a 200 answer without an assertion, or not XML, is a TokenError', async () => {
     handler = answer(200, rstr(''));
-    await expect(issueToken(transport(), { stsUrl: base, username: 'u', password: 'p' })).rejects.toThrow(new TokenError('the STS answer holds no SAML assertion'));
+    await expect(issueToken(transport(), { stsUrl: base(), username: 'u', password: 'p' })).rejects.toThrow(new TokenError('the STS answer holds no SAML assertion'));
     handler = answer(200, '<S:Envelope><unclosed>');
-    await expect(issueToken(transport(), { stsUrl: base, username: 'u', password: 'p' })).rejects.toThrow(/^the STS answer is not well-formed XML: /);
+    await expect(issueToken(transport(), { stsUrl: base(), username: 'u', password: 'p' })).rejects.toThrow(/^the STS answer is not well-formed XML: /);
   });
 
   it('an assertion with another prefix (or none) is cut out as well', async () => {
     const plain = '<Assertion xmlns="urn:oasis:names:tc:SAML:2.0:assertion" ID="_p"><Issuer>sts</Issuer></Assertion>';
     handler = answer(200, rstr(plain));
-    expect((await issueToken(transport(), { stsUrl: base, username: 'u', password: 'p' })).assertion).toBe(plain);
+    expect((await issueToken(transport(), { stsUrl: base(), username: 'u', password: 'p' })).assertion).toBe(plain);
     // A prefix with a dot in it is a prefix, not a pattern: the comment before it is not the assertion.
     const dotted = '<saml.2:Assertion xmlns:saml.2="urn:oasis:names:tc:SAML:2.0:assertion" ID="_d"></saml.2:Assertion>';
     handler = answer(200, rstr(`<!-- <samlX2:Assertion> -->${dotted}`));
-    expect((await issueToken(transport(), { stsUrl: base, username: 'u', password: 'p' })).assertion).toBe(dotted);
+    expect((await issueToken(transport(), { stsUrl: base(), username: 'u', password: 'p' })).assertion).toBe(dotted);
   });
 
   it('needs a user and password, or a certificate and key; a character XML cannot carry is refused before sending', async () => {
     const t = transport();
-    await expect(issueToken(t, { stsUrl: base, username: 'u' })).rejects.toThrow(new TokenError('a bearer token needs username and password'));
-    await expect(issueToken(t, { stsUrl: base, password: 'p' })).rejects.toThrow(new TokenError('a bearer token needs username and password'));
-    await expect(issueToken(t, { stsUrl: base, certificate: 'c' })).rejects.toThrow(new TokenError('a holder-of-key token needs both certificate and privateKey'));
-    await expect(issueToken(t, { stsUrl: base, privateKey: 'k' })).rejects.toThrow(new TokenError('a holder-of-key token needs both certificate and privateKey'));
-    await expect(issueToken(t, { stsUrl: base, username: 'u\u0000', password: 'p' })).rejects.toThrow(new TokenError('the user name or password contains a character XML cannot carry'));
+    await expect(issueToken(t, { stsUrl: base(), username: 'u' })).rejects.toThrow(new TokenError('a bearer token needs username and password'));
+    await expect(issueToken(t, { stsUrl: base(), password: 'p' })).rejects.toThrow(new TokenError('a bearer token needs username and password'));
+    await expect(issueToken(t, { stsUrl: base(), certificate: 'c' })).rejects.toThrow(new TokenError('a holder-of-key token needs both certificate and privateKey'));
+    await expect(issueToken(t, { stsUrl: base(), privateKey: 'k' })).rejects.toThrow(new TokenError('a holder-of-key token needs both certificate and privateKey'));
+    await expect(issueToken(t, { stsUrl: base(), username: 'u\u0000', password: 'p' })).rejects.toThrow(new TokenError('the user name or password contains a character XML cannot carry'));
     expect(seen).toEqual([]);
   });
 });
@@ -142,7 +126,7 @@ describe('issueToken, holder-of-key', () => {
   const pair = extensionCertificate({ commonName: 'hok-solution' });
 
   it('binds the token to the certificate: a signed request with its BinarySecurityToken, PublicKey, the key returned with the token', async () => {
-    const token = await issueToken(transport(), { stsUrl: base, certificate: pair.cert, privateKey: pair.key });
+    const token = await issueToken(transport(), { stsUrl: base(), certificate: pair.cert, privateKey: pair.key });
     expect(token).toEqual({ assertion: ASSERTION, certificate: pair.cert, privateKey: pair.key });
     const body = seen[0]!.body;
     expect(between(body, '<wst:KeyType>', '</wst:KeyType>')).toBe('http://docs.oasis-open.org/ws-sx/ws-trust/200512/PublicKey');
@@ -164,10 +148,10 @@ describe('issueTokenFromServer', () => {
     const asked: string[] = [];
     const queryOptions = async (name: string) => {
       asked.push(name);
-      return [{ key: 'other', value: 'x' }, { key: name, value: `${base}/sts/named` }];
+      return [{ key: 'other', value: 'x' }, { key: name, value: `${base()}/sts/named` }];
     };
     await issueTokenFromServer(transport(), { username: 'u', password: 'p' }, queryOptions);
-    await issueTokenFromServer(transport(), { username: 'u', password: 'p', stsUrl: `${base}/sts/given` }, queryOptions);
+    await issueTokenFromServer(transport(), { username: 'u', password: 'p', stsUrl: `${base()}/sts/given` }, queryOptions);
     expect(asked).toEqual(['config.vpxd.sso.sts.uri']);
     expect(seen.map((s) => s.url)).toEqual(['/sts/named', '/sts/given']);
   });
