@@ -2,25 +2,25 @@
 // the probe (the ServiceContent over VI/JSON) answers with one, and what 'json' and 'auto' do
 // when it does not.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CookieJar } from 'tough-cookie';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { TransportError } from '../../../src/errors.ts';
 import { silentLogger, type Logger } from '../../../src/logger.ts';
 import { jsonWire } from '../../../src/soap/json-wire.ts';
 import { checkProtocol, chooseWire, type ChooseOptions } from '../../../src/soap/protocol.ts';
 import { soapWire } from '../../../src/soap/soap-wire.ts';
 import { HttpTransport } from '../../../src/transport/http.ts';
+import { serveLocally } from '../local-server.ts';
 
 type Seen = { method: string; url: string; accept: string | undefined };
 let handler: (req: IncomingMessage, res: ServerResponse) => void;
 let seen: Seen[] = [];
-let base = '';
 const server = http.createServer((req, res) => {
   seen.push({ method: req.method!, url: req.url!, accept: req.headers.accept });
   req.resume();
   req.on('end', () => handler(req, res));
 });
+const base = serveLocally(server);
 
 const CONTENT = {
   _typeName: 'ServiceContent',
@@ -33,24 +33,16 @@ const answer = (status: number, body: string, type: string | undefined = 'applic
   res.end(body);
 };
 
-beforeAll(() => new Promise<void>((r) => server.listen(0, '127.0.0.1', () => {
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  r();
-})));
 beforeEach(() => {
   seen = [];
   handler = answer(200, JSON.stringify(CONTENT));
-});
-afterAll(() => {
-  server.closeAllConnections();
-  return new Promise<void>((r) => server.close(() => r()));
 });
 
 function options(lines: unknown[] = []): ChooseOptions {
   const transport = new HttpTransport({ tls: {}, jar: new CookieJar(), logger: silentLogger, timeoutMs: 5000, maxResponseBytes: 1 << 20, maxSockets: 2, idleSocketMs: 30_000, userAgent: 't', http: 'https' });
   onTestFinished(() => transport.close());
   const logger: Logger = { ...silentLogger, debug: (message, data) => lines.push({ message, data }) };
-  return { endpoint: `${base}/sdk`, transport, release: '8.0.3.0', limits: {}, logger };
+  return { endpoint: `${base()}/sdk`, transport, release: '8.0.3.0', limits: {}, logger };
 }
 
 describe('checkProtocol', () => {
@@ -97,7 +89,7 @@ describe('chooseWire', () => {
       expect(err, what).toBeInstanceOf(TransportError);
       expect(err, what).toMatchObject({
         code: 'ENOJSON',
-        message: `${base}/sdk serves no VI/JSON API for release 8.0.3.0: it needs vCenter 8.0 Update 1 or later. Connect with protocol 'soap' (or 'auto', which falls back to SOAP)`,
+        message: `${base()}/sdk serves no VI/JSON API for release 8.0.3.0: it needs vCenter 8.0 Update 1 or later. Connect with protocol 'soap' (or 'auto', which falls back to SOAP)`,
       });
       const lines: unknown[] = [];
       expect(await chooseWire('auto', options(lines)), what).toEqual({ protocol: 'soap', wire: soapWire });
