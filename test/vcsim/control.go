@@ -220,19 +220,29 @@ func (h *harness) armStall(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (h *harness) armUnavailable(w http.ResponseWriter, r *http.Request) {
+// readCount reads a switch's {"count"} (default 1); false when it answered the request itself
+// (bad JSON, a negative count).
+func readCount(w http.ResponseWriter, r *http.Request) (int, bool) {
 	in := struct {
 		Count int `json:"count"`
 	}{Count: 1}
 	if !readJSON(w, r, &in) {
-		return
+		return 0, false
 	}
 	if in.Count < 0 {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "count >= 0"})
+		return 0, false
+	}
+	return in.Count, true
+}
+
+func (h *harness) armUnavailable(w http.ResponseWriter, r *http.Request) {
+	count, ok := readCount(w, r)
+	if !ok {
 		return
 	}
 	h.faults.mu.Lock()
-	h.faults.unavailable = in.Count
+	h.faults.unavailable = count
 	h.faults.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }

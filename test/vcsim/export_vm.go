@@ -484,18 +484,12 @@ func (x *nfcExtras) setExportVM(w http.ResponseWriter, r *http.Request) {
 }
 
 func (x *nfcExtras) armFailure(w http.ResponseWriter, r *http.Request) {
-	in := struct {
-		Count int `json:"count"`
-	}{Count: 1}
-	if !readJSON(w, r, &in) {
-		return
-	}
-	if in.Count < 0 {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "count >= 0"})
+	count, ok := readCount(w, r)
+	if !ok {
 		return
 	}
 	x.mu.Lock()
-	x.failNext = in.Count
+	x.failNext = count
 	x.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }

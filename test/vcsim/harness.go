@@ -66,7 +66,7 @@ func (h *harness) routes() http.Handler {
 	mux.HandleFunc(pluginClonePath, h.pluginCloneTicket)
 	mux.HandleFunc("/api/", h.apiRoutes) // vapi_api.go
 	mux.Handle("/folder/", h.datastoreAccess(h.sim))
-	mux.Handle("/nfc/", h.nfc.serve(h.sim)) // export_vm.go
+	mux.Handle("/nfc/", h.nfc.serve(h.sim))    // export_vm.go
 	mux.HandleFunc("/guestFile", guests.serve) // guest_files.go
 	if p := h.sts.path(); p != "" {
 		mux.Handle(p, h.stsIssue(h.sim))

@@ -188,7 +188,7 @@ func main() {
 	h.inv = installInventoryExtras(h)
 	h.nfc = installNFCExtras(h, *exportVM)
 	guests.dir = filepath.Join(*stateDir, "guest-files") // guest_files.go
-	h.sts.url = stsURL() // known once NewServer has put the listener's address into the settings
+	h.sts.url = stsURL()                                 // known once NewServer has put the listener's address into the settings
 	// The simulator's server is already listening, but no client knows its address yet, so
 	// swapping the handler and the connection hook here races with nobody.
 	srv.Config.Handler = h.routes()
