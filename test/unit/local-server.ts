@@ -2,17 +2,22 @@
 // and a transport whose jar holds a session cookie for it: what the session modules' unit tests
 // send their requests through.
 import type { Server } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { CookieJar } from 'tough-cookie';
 import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { silentLogger } from '../../src/logger.ts';
 import { HttpTransport } from '../../src/transport/http.ts';
 
-/** Listens on a free loopback port for the file's tests; the function gives the server's base URL. */
-export function serveLocally(server: Server): () => string {
+/**
+ * Listens on a free loopback port for the file's tests; the function gives the server's base URL.
+ * After them, every connection is closed first: a request left half-sent (a test of a body that
+ * fails) keeps its connection busy, and `close` alone waited for it (30 s, on Node 24).
+ */
+export function serveLocally(server: Server | HttpsServer): () => string {
   let base = '';
   beforeAll(() => new Promise<void>((r) => server.listen(0, '127.0.0.1', () => {
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = `${server instanceof HttpsServer ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
     r();
   })));
   afterAll(() => {

@@ -4,10 +4,9 @@
 // sees. The session's part (401) is tested against the harness (test/integration/transfer-datastore.test.ts).
 import { createHash } from 'node:crypto';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { CookieJar } from 'tough-cookie';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TransportError } from '../../../src/errors.ts';
 import { setInternals, type ClientInternals } from '../../../src/internals.ts';
 import { silentLogger } from '../../../src/logger.ts';
@@ -15,29 +14,25 @@ import { TransferError } from '../../../src/transfer/errors.ts';
 import { transferRequest } from '../../../src/transfer/request.ts';
 import { HttpTransport } from '../../../src/transport/http.ts';
 import { loopbackServerCertificate } from '../../harness/tls-fixtures.ts';
+import { serveLocally } from '../local-server.ts';
 
 type Handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
 const tlsPair = loopbackServerCertificate();
-let server: https.Server;
-let base = '';
 let handler: Handler = (_req, res) => res.end('ok');
 let requests = 0;
 
-beforeAll(async () => {
-  server = https.createServer({ cert: tlsPair.cert, key: tlsPair.key }, (req, res) => {
+const base = serveLocally(
+  https.createServer({ cert: tlsPair.cert, key: tlsPair.key }, (req, res) => {
     requests++;
     handler(req, res);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  }),
+);
 
 function client(): object {
   const transport = new HttpTransport({ tls: { ca: tlsPair.cert }, jar: new CookieJar(), logger: silentLogger, timeoutMs: 5000, maxResponseBytes: 1 << 20, maxSockets: 4, idleSocketMs: 30_000, userAgent: 't', http: 'https' });
   const c = {};
   // A session that lets everything through: its re-login is tested against the harness.
-  setInternals(c, { transport, url: `${base}/sdk`, apiVersion: '8.0.3.0', call: () => Promise.reject(new Error('no calls here')), session: { policy: { name: 'session', handle: (call: never, next: (c: never) => Promise<unknown>) => next(call) } } as never } as ClientInternals);
+  setInternals(c, { transport, url: `${base()}/sdk`, apiVersion: '8.0.3.0', call: () => Promise.reject(new Error('no calls here')), session: { policy: { name: 'session', handle: (call: never, next: (c: never) => Promise<unknown>) => next(call) } } as never } as ClientInternals);
   return c;
 }
 
