@@ -424,7 +424,7 @@ export class VimClient extends EventEmitter {
     } finally {
       await vapiLoggedOut(this);
       this.#transport.close();
-      this.#store?.detach?.();
+      await this.#store?.detach?.();
     }
   }
 

@@ -181,9 +181,9 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** The last client closed: so does the connection (a later call opens a new one). */
-  detach(): void {
+  async detach(): Promise<void> {
     this.#clients = Math.max(0, this.#clients - 1);
-    if (this.#clients === 0) void this.close();
+    if (this.#clients === 0) await this.close();
   }
 
   /**
@@ -193,8 +193,21 @@ export class RedisSessionStore implements SessionStore {
   async close(): Promise<void> {
     const r = this.#redis;
     this.#redis = undefined;
-    if (r?.status === 'ready') await r.quit().catch(() => r.disconnect());
-    else r?.disconnect();
+    if (!r || r.status === 'end') return;
+    // Resolved once the socket is closed, not when QUIT is answered (the server closes it a moment
+    // later): nothing of the store is left to keep the process alive. A connection between
+    // attempts may have no socket to close: bounded, then.
+    const ended = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      timer.unref();
+      r.once('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (r.status === 'ready') await r.quit().catch(() => r.disconnect());
+    else r.disconnect();
+    await ended;
   }
 
   #ttlMs(): string {

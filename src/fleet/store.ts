@@ -99,10 +99,11 @@ export interface SessionStore {
   /**
    * A client started (attach) or stopped (detach, from its close()) using this store. A store
    * with a connection of its own (Redis) closes it when its last client detaches, so that a
-   * process whose clients are closed can exit, and opens it again when it is next used.
+   * process whose clients are closed can exit, and opens it again when it is next used. The
+   * client's close() waits for detach, so that nothing of the store is left open once it resolves.
    */
   attach?(): void;
-  detach?(): void;
+  detach?(): void | Promise<void>;
 }
 
 export type SessionStoreErrorReason = 'timeout' | 'unavailable' | 'corrupt';

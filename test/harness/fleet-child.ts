@@ -34,7 +34,7 @@ export type FromChild =
   | { type: 'progress'; ok: number }
   | { type: 'stopped'; ok: number; failed: number; errors: string[] }
   | { type: 'log'; level: string; message: string }
-  | { type: 'closed' };
+  | { type: 'closed'; keepAlive: string[] };
 
 const SI = { type: 'ServiceInstance' as const, value: 'ServiceInstance' };
 const digest = (id: string | undefined): string => (id ? createHash('sha256').update(id).digest('hex').slice(0, 12) : 'none');
@@ -135,7 +135,11 @@ process.on('message', (raw) => {
       await client?.close();
       if (!m.byItself) await closeStore();
       exitByItself = m.byItself === true;
-      send({ type: 'closed' });
+      // What still keeps the event loop alive once the client is closed and the sockets it closed
+      // are gone (a turn of the event loop), but for the IPC channel this message goes out on
+      // (disconnected next).
+      await new Promise((r) => setImmediate(r));
+      send({ type: 'closed', keepAlive: process.getActiveResourcesInfo().filter((r) => r !== 'PipeWrap') });
       process.disconnect();
     }
   })();

@@ -87,12 +87,19 @@ export class FleetProcess {
     return this.next('stopped');
   }
 
-  /** Closes the client and its store; `byItself`: the client only, and the process must then exit without being told to. */
-  async close(byItself = false): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+  /**
+   * Closes the client and its store; `byItself`: the client only, and the process must then exit
+   * without being told to. Resolves on the process's exit with what kept its event loop alive
+   * just after the client was closed (none when it exited by itself at once).
+   */
+  async close(byItself = false): Promise<string[]> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return [];
     const exited = new Promise((r) => this.#child.once('exit', r));
+    const closed = this.next('closed');
     this.send({ cmd: 'close', byItself });
+    const { keepAlive } = await closed;
     await exited;
+    return keepAlive;
   }
 
   kill(): Promise<void> {
