@@ -66,7 +66,7 @@ export interface ConnectOptions {
   maxSockets?: number;
   /**
    * Which HTTP stack carries the requests. 'auto' (default): Node's own `node:https` until the
-   * process is busy (two requests in flight at once, or 200 requests), then undici's keep-alive
+   * process is busy (two requests in flight at once, or 10 000 requests), then undici's keep-alive
    * pools, which are loaded only then. A short job never pays for loading undici and for V8
    * optimizing its WebAssembly HTTP parser (~50 ms and ~30 MB); a service gets undici's
    * throughput. 'https' or 'undici': that stack only. Both apply the same TLS policy, limits,

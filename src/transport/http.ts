@@ -29,9 +29,11 @@ export interface HttpTransportOptions {
   /**
    * Which HTTP stack carries the requests. 'auto' (default): Node's own (`node:http`/`node:https`)
    * while the process is not busy, then undici's pools, from the first time two requests are in
-   * flight at once or after SWITCH_AFTER requests; 'https' or 'undici': only that one.
+   * flight at once or after `switchAfter` requests; 'https' or 'undici': only that one.
    */
   http?: 'auto' | HttpPath | undefined;
+  /** 'auto': the requests sent one at a time before it moves to undici. Default SWITCH_AFTER. */
+  switchAfter?: number | undefined;
 }
 
 interface SendInit {
@@ -48,13 +50,15 @@ interface SendInit {
 
 /**
  * Requests an 'auto' transport sends through Node's HTTP stack, one at a time, before undici's
- * pools take over. A short job (connect, login, a few calls, logout) never loads undici. Past
- * that, the busy process's cost per call decides, as in issue 9: undici's is lower, and
- * switching early lets a sequential run reach it within ~1000 more calls. By whole-process CPU
- * the switch (loading undici, V8 optimizing llhttp: ~0.3 s of CPU on the loaded 2-core
- * machine) pays off only after a few thousand calls (measured in the commit that set 200).
+ * pools take over; two requests in flight at once switch it at any count. A job of a few
+ * thousand sequential calls never loads undici: loading it and V8 optimizing llhttp cost more
+ * than undici saves per call until ~8 000 calls (issue 34). Measured on Node 24 with the bench's
+ * first 2000 calls (client CPU per call, medians of 3, two interleaved rounds each): switching
+ * after 200 requests 325 and 320 µs (1.66x and 1.78x govmomi), never 286 and 264 µs (1.58x and
+ * 1.55x). A long-lived sequential service still moves, once past that point, to undici's lower
+ * steady state (after 2000 calls: 140-145 µs per call on undici, 188-228 on Node's stack).
  */
-export const SWITCH_AFTER = 200;
+export const SWITCH_AFTER = 10_000;
 
 const noop = (): void => undefined;
 
@@ -136,13 +140,13 @@ export class HttpTransport {
 
   /**
    * The stack for the next request. 'auto' switches to undici's pools for good the first time a
-   * request starts while another is in flight, or after SWITCH_AFTER requests; requests
+   * request starts while another is in flight, or after `switchAfter` requests; requests
    * running on Node's stack finish there, their sockets closed as they end.
    */
   private path(): Path | Promise<Path> {
     if (this.undici) return this.undici;
     const mode = this.options.http ?? 'auto';
-    if (mode === 'https' || (this.inFlight === 0 && this.sent < SWITCH_AFTER)) return (this.node ??= new NodePath(this.connect, this.options));
+    if (mode === 'https' || (this.inFlight === 0 && this.sent < (this.options.switchAfter ?? SWITCH_AFTER))) return (this.node ??= new NodePath(this.connect, this.options));
     this.options.logger.debug('switching to undici\'s connection pools', { sent: this.sent, inFlight: this.inFlight });
     this.node?.retire();
     return (this.undici = this.loadUndici());
