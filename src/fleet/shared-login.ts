@@ -14,10 +14,8 @@ import type { Logger } from '../logger.ts';
 import { readCurrentSession } from '../session/manager.ts';
 import type { LoginContext, LoginStrategy } from '../session/strategies.ts';
 import { sameUser } from './identity.ts';
-import { keepRenewing, storeCall, StoreFailed, takeLock } from './store-client.ts';
-import {
-  DEFAULT_TIMING, isUnreadable, SessionStoreError, type SessionStore, type StoreLock, type StoreTiming, type Unreadable,
-} from './store.ts';
+import { holdingLock, readStored, RenewSchedule, storeCall, StoreFailed, takeLock, timingOf, type StoreCall } from './store-client.ts';
+import { isUnreadable, type SessionStore, type StoreLock, type StoreTiming, type Unreadable } from './store.ts';
 
 export interface SharedLoginOptions {
   store: SessionStore;
@@ -67,10 +65,11 @@ class SharedLogin {
   readonly #store: SessionStore;
   readonly #logger: Logger;
   readonly #timing: StoreTiming;
+  /** One store call, bounded by the timeout; any failure becomes StoreFailed. */
+  readonly #s: StoreCall = (what, call) => storeCall(this.#timing.timeoutMs, what, call);
   /** The session this client holds, and whether it is the store's. */
   #held: Held | undefined;
-  #lastRenew = Date.now();
-  #renewing = false;
+  readonly #renewal: RenewSchedule;
   /** A store failure was logged: the next one is not, until the store works again. */
   #warned = false;
 
@@ -79,7 +78,8 @@ class SharedLogin {
     this.#o = o;
     this.#store = o.store;
     this.#logger = o.logger;
-    this.#timing = { ...DEFAULT_TIMING, ...definedOnly(o.store.timing) };
+    this.#timing = timingOf(o.store);
+    this.#renewal = new RenewSchedule(this.#timing.renewIntervalMs);
   }
 
   async login(ctx: LoginContext): Promise<UserSession> {
@@ -100,7 +100,7 @@ class SharedLogin {
     if (previous?.shared) this.#store.release?.(key, previous.id);
     this.#held = result.held;
     if (this.#held.shared) this.#store.retain?.(key, this.#held.id);
-    this.#lastRenew = Date.now();
+    this.#renewal.restart();
     return result.session;
   }
 
@@ -118,17 +118,11 @@ class SharedLogin {
 
   used(): void {
     const h = this.#held;
-    if (!h || this.#renewing || Date.now() - this.#lastRenew < this.#timing.renewIntervalMs) return;
-    this.#lastRenew = Date.now();
-    this.#renewing = true;
-    this.#renew(h)
-      .catch((err: unknown) => {
-        if (!this.#warned) this.#warn('session store: renewing failed', err);
-        this.#warned = true;
-      })
-      .finally(() => {
-        this.#renewing = false;
-      });
+    if (!h) return;
+    this.#renewal.due(() => this.#renew(h), (err) => {
+      if (!this.#warned) this.#warn('session store: renewing failed', err);
+      this.#warned = true;
+    });
   }
 
   /** The store's session if there is a usable one, else this client's login under the lock, published. */
@@ -143,7 +137,7 @@ class SharedLogin {
       // Checked on every round, not only while the lock is refused: a store whose session keeps
       // changing under this client, each one dead when read, would keep it here as well.
       if (Date.now() > giveUpAt) throw new StoreFailed(`session store: no usable session after waiting ${lockWaitMs} ms for another client's login`);
-      const stored = await this.#read(key);
+      const stored = await readStored(this.#store, key, this.#s);
       if (usable(stored)) {
         const verdict = await this.#check(ctx, stored);
         if (typeof verdict === 'object') return { session: verdict, held: { id: stored, shared: true } };
@@ -152,40 +146,22 @@ class SharedLogin {
         continue;
       }
       if (isUnreadable(stored)) this.#logger.warn('session store: the stored value cannot be read (corrupt, of another type, or sealed with another encryptionKey): the next login replaces it');
-      const lock = await takeLock(this.#store, key, this.#timing.lockTtlMs, (what, call) => this.#s(what, call));
+      const lock = await takeLock(this.#store, key, this.#timing.lockTtlMs, this.#s);
       if (!lock) {
         await delay(pollIntervalMs, ctx.signal, 'aborted while waiting for another client\'s login');
         continue;
       }
-      const stopRenewing = keepRenewing(lock, this.#timing.lockTtlMs, (what, call) => this.#s(what, call));
-      try {
-        const now = await this.#read(key);
-        if (usable(now)) continue; // stored meanwhile: check it (the lock is released first)
-        return await this.#loginUnderLock(ctx, key, now, lock, state);
-      } finally {
-        stopRenewing();
-        await this.#s('release', () => lock.release()).catch(() => undefined);
-      }
+      const outcome = await holdingLock(lock, this.#timing.lockTtlMs, this.#s, async () => {
+        const now = await readStored(this.#store, key, this.#s);
+        // Stored meanwhile: checked on the next round, once the lock is released.
+        return usable(now) ? undefined : this.#loginUnderLock(ctx, key, now, lock, state);
+      });
+      if (outcome) return outcome;
     }
-  }
-
-  /** One store call, bounded by the timeout; any failure becomes StoreFailed. */
-  #s<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return storeCall(this.#timing.timeoutMs, what, call);
   }
 
   #warn(message: string, err: unknown): void {
     this.#logger.warn(message, { error: err instanceof Error ? err.message : 'unknown' });
-  }
-
-  async #read(key: string): Promise<Stored> {
-    try {
-      return await this.#s('get', () => this.#store.get(key));
-    } catch (err) {
-      const cause = err instanceof StoreFailed ? err.cause : undefined;
-      if (cause instanceof SessionStoreError && cause.unreadable) return cause.unreadable;
-      throw err;
-    }
   }
 
   /** The stored session if the server knows it and it is this client's user's; else why not. */
@@ -251,8 +227,4 @@ class SharedLogin {
       this.#logger.info('session store is back: this client\'s session is the shared one again');
     }
   }
-}
-
-function definedOnly<T extends object>(o: T | undefined): Partial<T> {
-  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

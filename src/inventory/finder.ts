@@ -13,7 +13,7 @@ import type { InventoryClient } from './inventory-client.ts';
 import { InvalidPatternError } from './errors.ts';
 import { globMatcher, isPath, parseInventoryPath } from './glob.ts';
 import { isManagedType, type ManagedObjectReference, type ManagedTypeName, type PropertyPath } from './typed-model.ts';
-import { retrieve, type RetrieveOptions } from './retrieve.ts';
+import { retrieve, type Retrieve, type RetrieveOptions } from './retrieve.ts';
 import type { Row } from './rows.ts';
 
 export interface FindOptions {
@@ -106,12 +106,7 @@ export async function find<T extends ManagedTypeName>(client: InventoryClient, t
 }
 
 /** retrieve(), or with `tag`, the rows of the objects carrying that tag. */
-export async function retrieveTagged<T extends ManagedTypeName, P extends PropertyPath<T>>(
-  client: InventoryClient,
-  type: T,
-  paths: readonly P[],
-  options: TaggedRetrieveOptions = {},
-): Promise<Array<Row<T, P>>> {
+export const retrieveTagged: Retrieve<TaggedRetrieveOptions> = async (client, type, paths, options = {}) => {
   const { tag, ...rest } = options;
   if (tag === undefined) return retrieve(client, type, paths, rest);
   checkTag(client, tag);
@@ -120,7 +115,7 @@ export async function retrieveTagged<T extends ManagedTypeName, P extends Proper
   } catch (err) {
     throw abortedOr(rest.signal, err);
   }
-}
+};
 
 function checkTag(client: InventoryClient, tag: unknown): void {
   if (typeof tag !== 'string' || tag === '') throw new TypeError("the tag filter names a tag by its id or as 'category/tag'");

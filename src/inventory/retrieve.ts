@@ -97,15 +97,18 @@ async function* pages<T extends ManagedTypeName, P extends PropertyPath<T>>(
   }
 }
 
-/** Every object of `type` under `root`, one row each; starts over once if the session is re-established meanwhile. */
-export async function retrieve<T extends ManagedTypeName, P extends PropertyPath<T>>(
+/** retrieve()'s signature, which the finder's retrieveTagged keeps with options of its own (a tag). */
+export type Retrieve<O extends RetrieveOptions> = <T extends ManagedTypeName, P extends PropertyPath<T>>(
   client: InventoryClient,
   type: T,
   paths: readonly P[],
-  options: RetrieveOptions = {},
-): Promise<Array<Row<T, P>>> {
+  options?: O,
+) => Promise<Array<Row<T, P>>>;
+
+/** Every object of `type` under `root`, one row each; starts over once if the session is re-established meanwhile. */
+export const retrieve: Retrieve<RetrieveOptions> = async (client, type, paths, options = {}) => {
   return traced({ operation: 'retrieve', type }, () => retrieveAll(client, type, paths, options));
-}
+};
 
 async function retrieveAll<T extends ManagedTypeName, P extends PropertyPath<T>>(
   client: InventoryClient,

@@ -7,7 +7,9 @@
 // entity tricks), and only after its size was bounded by whoever read it.
 import { createHash, type Hash } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { readXml, XmlLimitError, XmlSyntaxError } from '../binding/xml-reader.ts';
+import { localName } from '../binding/xml.ts';
+import { readElements } from '../binding/xml-elements.ts';
+import { XmlLimitError, XmlSyntaxError } from '../binding/xml-reader.ts';
 import { OvfPackageError } from './ovf-errors.ts';
 
 /** OVF 1.x and 2.x envelope namespaces. */
@@ -35,7 +37,6 @@ export interface OvfDescriptorInfo {
   networks: string[];
 }
 
-const local = (qname: string): string => qname.slice(qname.indexOf(':') + 1);
 const prefix = (qname: string): string => (qname.includes(':') ? qname.slice(0, qname.indexOf(':')) : '');
 
 function sizeOf(value: string | undefined, what: string): number | undefined {
@@ -54,12 +55,10 @@ export function readDescriptor(xml: string): OvfDescriptorInfo {
   let name: string | undefined;
   let systemId: string | undefined;
   let rootChecked = false;
-  const path: string[] = [];
   let nameText: string | undefined;
   try {
-    readXml(xml, {
-      open(qname, attributes) {
-        const el = local(qname);
+    readElements(xml, {
+      open(el, attributes, parents, qname) {
         if (!rootChecked) {
           rootChecked = true;
           const p = prefix(qname);
@@ -69,10 +68,10 @@ export function readDescriptor(xml: string): OvfDescriptorInfo {
           }
         }
         const attr = (n: string): string | undefined => {
-          for (const [k, v] of Object.entries(attributes)) if (local(k) === n && !k.startsWith('xmlns')) return v;
+          for (const [k, v] of Object.entries(attributes)) if (localName(k) === n && !k.startsWith('xmlns')) return v;
           return undefined;
         };
-        const parent = path[path.length - 1];
+        const parent = parents[parents.length - 1];
         if (el === 'File' && parent === 'References') {
           const href = attr('href');
           const id = attr('id');
@@ -81,18 +80,16 @@ export function readDescriptor(xml: string): OvfDescriptorInfo {
         } else if (el === 'Network' && parent === 'NetworkSection') {
           const n = attr('name');
           if (n !== undefined) networks.push(n);
-        } else if ((el === 'VirtualSystem' || el === 'VirtualSystemCollection') && path.length === 1 && systemId === undefined) {
+        } else if ((el === 'VirtualSystem' || el === 'VirtualSystemCollection') && parents.length === 1 && systemId === undefined) {
           systemId = attr('id');
-        } else if (el === 'Name' && (parent === 'VirtualSystem' || parent === 'VirtualSystemCollection') && path.length === 2 && name === undefined) {
+        } else if (el === 'Name' && (parent === 'VirtualSystem' || parent === 'VirtualSystemCollection') && parents.length === 2 && name === undefined) {
           nameText = '';
         }
-        path.push(el);
       },
       text(t) {
         if (nameText !== undefined) nameText += t;
       },
-      close() {
-        const el = path.pop();
+      close(el) {
         if (el === 'Name' && nameText !== undefined) {
           name = nameText.trim() || undefined;
           nameText = undefined;

@@ -8,10 +8,8 @@
 // it. A failing or slow store, or a lock held past lockWaitMs, is treated as absent: the client
 // makes a session of its own (one warning) and offers it to the store when it is next used.
 import { delay } from '../abort.ts';
-import {
-  DEFAULT_TIMING, isUnreadable, SessionStoreError, type SessionStore, type StoreLock, type StoreTiming, type Unreadable,
-} from '../fleet/store.ts';
-import { keepRenewing, storeCall, StoreFailed, takeLock } from '../fleet/store-client.ts';
+import { isUnreadable, type SessionStore, type StoreLock, type StoreTiming, type Unreadable } from '../fleet/store.ts';
+import { holdingLock, readStored, RenewSchedule, storeCall, StoreFailed, takeLock, timingOf, type StoreCall } from '../fleet/store-client.ts';
 import type { Logger } from '../logger.ts';
 
 export interface SharedVapiOptions {
@@ -39,13 +37,15 @@ export function vapiKey(vimKey: string): string {
 export class SharedVapiSession {
   readonly #o: SharedVapiOptions;
   readonly #timing: StoreTiming;
+  /** One store call, bounded by the timeout; any failure becomes StoreFailed. */
+  readonly #s: StoreCall = (what, call) => storeCall(this.#timing.timeoutMs, what, call);
   #warned = false;
-  #lastRenew = Date.now();
-  #renewing = false;
+  readonly #renewal: RenewSchedule;
 
   constructor(o: SharedVapiOptions) {
     this.#o = o;
-    this.#timing = { ...DEFAULT_TIMING, ...Object.fromEntries(Object.entries(o.store.timing ?? {}).filter(([, v]) => v !== undefined)) };
+    this.#timing = timingOf(o.store);
+    this.#renewal = new RenewSchedule(this.#timing.renewIntervalMs);
   }
 
   /** The store's live session for this user, else one made by `create` under the key's lock and published. */
@@ -63,7 +63,7 @@ export class SharedVapiSession {
       held = { id: made.id ?? (await create()), shared: false };
     }
     if (held.shared) this.#o.store.retain?.(key, held.id);
-    this.#lastRenew = Date.now();
+    this.#renewal.restart();
     return held;
   }
 
@@ -82,17 +82,10 @@ export class SharedVapiSession {
 
   /** A call succeeded on `held`: now and then renew its TTL, put it back, or offer an unshared one to the store. */
   used(held: Held): void {
-    if (this.#renewing || Date.now() - this.#lastRenew < this.#timing.renewIntervalMs) return;
-    this.#lastRenew = Date.now();
-    this.#renewing = true;
-    this.#renew(held)
-      .catch((err: unknown) => {
-        if (!this.#warned) this.#warn('session store: renewing the vAPI session failed', err);
-        this.#warned = true;
-      })
-      .finally(() => {
-        this.#renewing = false;
-      });
+    this.#renewal.due(() => this.#renew(held), (err) => {
+      if (!this.#warned) this.#warn('session store: renewing the vAPI session failed', err);
+      this.#warned = true;
+    });
   }
 
   async #viaStore(key: string, create: () => Promise<string>, check: (id: string) => Promise<Verdict>, dead: string | undefined, made: { id: string | undefined }, signal: AbortSignal | undefined): Promise<Held> {
@@ -102,7 +95,7 @@ export class SharedVapiSession {
     const usable = (v: string | Unreadable | undefined): v is string => typeof v === 'string' && !refused.has(v);
     for (;;) {
       if (Date.now() > giveUpAt) throw new StoreFailed(`session store: no usable vAPI session after waiting ${lockWaitMs} ms for another client`);
-      const stored = await this.#read(key);
+      const stored = await readStored(this.#o.store, key, this.#s);
       if (usable(stored)) {
         const verdict = await check(stored);
         if (verdict === 'ok') return { id: stored, shared: true };
@@ -112,41 +105,23 @@ export class SharedVapiSession {
         continue;
       }
       if (isUnreadable(stored)) this.#o.logger.warn('session store: the stored vAPI session cannot be read: the next one made replaces it');
-      const lock = await takeLock(this.#o.store, key, this.#timing.lockTtlMs, (what, call) => this.#s(what, call));
+      const lock = await takeLock(this.#o.store, key, this.#timing.lockTtlMs, this.#s);
       if (!lock) {
         await delay(pollIntervalMs, signal, 'aborted while waiting for another client\'s vAPI session');
         continue;
       }
-      const stop = keepRenewing(lock, this.#timing.lockTtlMs, (what, call) => this.#s(what, call));
-      try {
-        const now = await this.#read(key);
-        if (usable(now)) continue;
+      const held = await holdingLock(lock, this.#timing.lockTtlMs, this.#s, async () => {
+        const now = await readStored(this.#o.store, key, this.#s);
+        if (usable(now)) return undefined;
         made.id = await create();
         return { id: made.id, shared: await this.#publish(key, now, made.id, lock) };
-      } finally {
-        stop();
-        await this.#s('release', () => lock.release()).catch(() => undefined);
-      }
+      });
+      if (held) return held;
     }
-  }
-
-  /** One store call, bounded by the timeout; any failure becomes StoreFailed. */
-  #s<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return storeCall(this.#timing.timeoutMs, what, call);
   }
 
   #warn(message: string, err: unknown): void {
     this.#o.logger.warn(message, { error: err instanceof Error ? err.message : 'unknown' });
-  }
-
-  async #read(key: string): Promise<string | Unreadable | undefined> {
-    try {
-      return await this.#s('get', () => this.#o.store.get(key));
-    } catch (err) {
-      const cause = err instanceof StoreFailed ? err.cause : undefined;
-      if (cause instanceof SessionStoreError && cause.unreadable) return cause.unreadable;
-      throw err;
-    }
   }
 
   async #publish(key: string, expected: string | Unreadable | undefined, id: string, lock: StoreLock): Promise<boolean> {

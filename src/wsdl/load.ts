@@ -6,8 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { localName } from '../binding/xml.ts';
-import { readXml } from '../binding/xml-reader.ts';
+import { readElements } from '../binding/xml-elements.ts';
 import { TransportError } from '../errors.ts';
 import type { HttpTransport } from '../transport/http.ts';
 import { trustKey, type TlsOptions } from '../transport/tls.ts';
@@ -82,27 +81,21 @@ interface WsdlFacts {
 
 function readWsdl(location: string, text: string): WsdlFacts {
   const facts: WsdlFacts = { targetNamespace: undefined, imported: undefined, soapAction: undefined, operations: [] };
-  const path: string[] = [];
   let root: string | undefined;
   try {
-    readXml(text, {
-      open(qname, attributes) {
-        const name = localName(qname);
-        path.push(name);
-        if (path.length === 1) {
+    readElements(text, {
+      open(name, attributes, parents) {
+        if (parents.length === 0) {
           root = name;
           if (name !== 'definitions') throw new TransportError(`${location} is not a WSDL document (got ${name.toLowerCase() === 'html' ? 'an HTML page' : `<${name}>`})`, { code: 'EWSDL' });
           facts.targetNamespace = attributes.targetNamespace;
-        } else if (path.length === 2 && name === 'import') {
+        } else if (parents.length === 1 && name === 'import') {
           facts.imported ??= attributes.location;
-        } else if (path.length === 3 && name === 'operation' && path[1] === 'portType' && attributes.name !== undefined) {
+        } else if (parents.length === 2 && name === 'operation' && parents[1] === 'portType' && attributes.name !== undefined) {
           facts.operations.push(attributes.name);
-        } else if (name === 'operation' && path[1] === 'binding' && attributes.soapAction !== undefined) {
+        } else if (name === 'operation' && parents[1] === 'binding' && attributes.soapAction !== undefined) {
           facts.soapAction ??= attributes.soapAction;
         }
-      },
-      close() {
-        path.pop();
       },
     });
   } catch (err) {
