@@ -110,6 +110,7 @@ const profileStop = async () => {
   inspector = undefined;
 };
 const PATHS = ['name', 'runtime.powerState', 'config.hardware.device'];
+const WINDOW = 200;
 
 switch (workload) {
   case 'once':
@@ -122,13 +123,21 @@ switch (workload) {
     const deadline = clock() + maxSeconds * 1000;
     const threads0 = threadsNs(), cpu0 = cpuMicros(), start = clock();
     let calls = 0;
+    // CPU per call of each window of WINDOW calls: where a warm-up's cost falls (issue 34).
+    const windowUsPerCall = [];
+    let windowStart = cpu0;
     while (calls < n && clock() < deadline) {
       await now();
       calls++;
+      if (calls % WINDOW === 0) {
+        const c = cpuMicros();
+        windowUsPerCall.push((c - windowStart) / WINDOW);
+        windowStart = c;
+      }
     }
     const wall = clock() - start, cpu = cpuMicros() - cpu0, threads = threadsSplit(threads0);
     await profileStop();
-    Object.assign(out, { calls, cpuUsPerCall: cpu / calls, wallMs: wall, ...threads });
+    Object.assign(out, { calls, cpuUsPerCall: cpu / calls, wallMs: wall, windowUsPerCall, ...threads });
     break;
   }
   case 'concurrent': {
