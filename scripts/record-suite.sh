@@ -9,6 +9,9 @@
 #   - once in a copy of this working tree made outside it, as an outsider's clone is: no
 #     ../shared, no wsdl/vim25, no WSDL bundle. What ran and passed there, and which test files
 #     were left out (test/harness/bundle-gate.ts). The copy shares node_modules and .cache.
+# With BUSY=N (issue 32's acceptance: `BUSY=2 bash scripts/record-suite.sh 10`), N `yes > /dev/null`
+# loops keep the cores busy for the whole of it, every run gets one attempt, there is no outsider
+# run, and the record is reports/suite-busy.json.
 # Writes nothing when a test fails, but for the README's check itself (test/unit/readme-figures.test.ts),
 # which fails while the README states the record this replaces: update the README from the new
 # record and it passes. Needs what `npm test` needs (scripts/setup.sh).
@@ -17,7 +20,17 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 runs=${1:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/vim25-record-suite.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+busy=${BUSY:-0}
+loops=()
+stop_loops() { [ ${#loops[@]} -eq 0 ] || kill "${loops[@]}" 2>/dev/null || true; }
+trap 'stop_loops; rm -rf "$work"' EXIT
+if [ "$busy" -gt 0 ]; then
+  ATTEMPTS=1
+  for _ in $(seq "$busy"); do
+    yes >/dev/null &
+    loops+=($!)
+  done
+fi
 say() { printf 'record-suite: %s\n' "$*" >&2; }
 
 # one_run <dir> <name>: runs the suite in <dir>; leaves <name>.json (the run's summary,
@@ -48,20 +61,26 @@ one_run() {
 
 for i in $(seq "$runs"); do one_run "$ROOT" "run-$i"; done
 
-# The outsider's clone: this working tree's files (tracked and untracked, not ignored), in a
-# directory whose parent has no shared/.
-copy="$work/outsider/vim25-soap"
-mkdir -p "$copy"
-git ls-files -z -co --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$copy"
-ln -s "$ROOT/node_modules" "$copy/node_modules"
-ln -s "$ROOT/.cache" "$copy/.cache"
-one_run "$copy" no-bundle
+out=reports/suite-busy.json
+if [ "$busy" -gt 0 ]; then
+  stop_loops
+else
+  # The outsider's clone: this working tree's files (tracked and untracked, not ignored), in a
+  # directory whose parent has no shared/.
+  copy="$work/outsider/vim25-soap"
+  mkdir -p "$copy"
+  git ls-files -z -co --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$copy"
+  ln -s "$ROOT/node_modules" "$copy/node_modules"
+  ln -s "$ROOT/.cache" "$copy/.cache"
+  one_run "$copy" no-bundle
+  out=reports/suite.json
+fi
 
 mkdir -p reports
-node - "$work" "$runs" >reports/suite.json <<'EOF'
+node - "$work" "$runs" "$busy" >"$out" <<'EOF'
 const { readFileSync } = require('node:fs');
 const os = require('node:os');
-const [work, runs] = process.argv.slice(2);
+const [work, runs, busy] = process.argv.slice(2);
 const read = (name) => {
   const [wall, user, system, load, attempts] = readFileSync(`${work}/${name}.time`, 'utf8').trim().split(/\s+/).map(Number);
   return { wallSeconds: wall, cpuSeconds: Math.round((user + system) * 100) / 100, loadBefore: load, attempts, ...JSON.parse(readFileSync(`${work}/${name}.json`, 'utf8')) };
@@ -72,9 +91,10 @@ const record = {
   node: process.version,
   cores: os.availableParallelism(),
   command: 'npx vitest run',
+  ...(busy > 0 && { busyLoops: Number(busy) }),
   runs: Array.from({ length: Number(runs) }, (_, i) => read(`run-${i + 1}`)),
-  noBundle: read('no-bundle'),
+  ...(busy == 0 && { noBundle: read('no-bundle') }),
 };
 console.log(JSON.stringify(record, null, 2));
 EOF
-say "wrote reports/suite.json"
+say "wrote $out"
