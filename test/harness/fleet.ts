@@ -2,6 +2,7 @@
 // store, driven over IPC: start, put under load, stop, close, or SIGKILL.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { onTestFailed } from 'vitest';
 import { isVimFault, type UserSession, type VimClient } from 'vim25-soap';
 import { bundledEntry } from './child-entries.ts';
 import type { ChildStart, FromChild, ToChild } from './fleet-child.ts';
@@ -158,9 +159,15 @@ export async function progressed(ps: readonly FleetProcess[], n = 40): Promise<v
 export class FleetRegistry {
   readonly #all: FleetProcess[] = [];
 
+  /** Called in a test: if the test fails (a timeout too), what each process reported is printed. */
   spawn(n: number): FleetProcess[] {
     const ps = Array.from({ length: n }, () => FleetProcess.spawn());
     this.#all.push(...ps);
+    onTestFailed(() => {
+      const story = ps.map((p, i) => `fleet process ${i}: ${p.messages.filter((m) => m.type !== 'progress').map((m) => JSON.stringify(m)).join(' ')}` +
+        ` (last progress: ${JSON.stringify(p.messages.filter((m) => m.type === 'progress').at(-1) ?? null)})`);
+      console.error(story.join('\n'));
+    });
     return ps;
   }
 
