@@ -122,6 +122,17 @@ export async function liveSessions(admin: VimClient): Promise<UserSession[]> {
 
 /** Ends every session but `keep` (default: the admin's own), as an operator would from the vSphere Client. */
 export async function terminateOthers(admin: VimClient, keep: readonly string[] = [admin.userSession!.key]): Promise<number> {
+  const started = Date.now();
+  lastTermination = `started ${new Date(started).toISOString()}, not ended`;
+  const n = await terminateAll(admin, keep);
+  lastTermination = `started ${new Date(started).toISOString()}, ${n} ended in ${Date.now() - started} ms`;
+  return n;
+}
+
+/** The last terminateOthers, for a failed test's story. */
+let lastTermination = 'none';
+
+async function terminateAll(admin: VimClient, keep: readonly string[]): Promise<number> {
   const others = async (): Promise<string[]> => (await liveSessions(admin)).map((s) => s.key).filter((k) => !keep.includes(k));
   // All in one TerminateSession, so that no process re-logs in onto a session about to be ended.
   const keys = await others();
@@ -166,7 +177,7 @@ export class FleetRegistry {
     onTestFailed(() => {
       const story = ps.map((p, i) => `fleet process ${i}: ${p.messages.filter((m) => m.type !== 'progress').map((m) => JSON.stringify(m)).join(' ')}` +
         ` (last progress: ${JSON.stringify(p.messages.filter((m) => m.type === 'progress').at(-1) ?? null)})`);
-      console.error(story.join('\n'));
+      console.error(`${story.join('\n')}\nterminateOthers: ${lastTermination}; now ${new Date().toISOString()}`);
     });
     return ps;
   }
