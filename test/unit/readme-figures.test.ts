@@ -18,6 +18,7 @@ interface PackageRecord {
   install: { packages: number; nodeModulesKiB: number; ownKiB: number };
 }
 interface Run extends RunSummary {
+  attempts: number;
   wallSeconds: number;
   cpuSeconds: number;
   loadBefore: number;
@@ -31,6 +32,8 @@ interface SuiteRecord {
   runs: Run[];
   noBundle: Run;
 }
+/** BUSY=N bash scripts/record-suite.sh RUNS: the runs made while N loops kept the cores busy. */
+type BusyRecord = Omit<SuiteRecord, 'noBundle'> & { busyLoops: number };
 
 const THIS_FILE = 'test/unit/readme-figures.test.ts';
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -82,6 +85,20 @@ describe('the README states the records', () => {
       `load average ${range(r.runs.map((x) => x.loadBefore), 2)} before ${r.runs.length === 1 ? 'it' : 'each'}): ${counts('tests')} tests in ${counts('files')} files took ` +
       `${range(r.runs.map((x) => x.wallSeconds), 1)} s, and ${range(r.runs.map((x) => x.cpuSeconds), 1)} s of CPU time ` +
       '(user and system time of vitest, its workers and every process the tests start; [reports/suite.json](reports/suite.json)).',
+    );
+  });
+
+  it('under load: every run of the suite while loops kept both cores busy (reports/suite-busy.json)', () => {
+    const r = record<BusyRecord>('suite-busy.json');
+    expect(r.recordedBy).toBe('scripts/record-suite.sh');
+    const clean = r.runs.filter((x) => x.attempts === 1 && x.failed === 0 && x.skipped === 0 && x.failedFiles.filter((f) => f !== THIS_FILE).length === 0);
+    // The same suite each time.
+    expect(new Set(r.runs.map((x) => x.tests)).size).toBe(1);
+    expect(sentence('Under load (`BUSY=')).toBe(
+      `Under load (\`BUSY=${r.busyLoops} bash scripts/record-suite.sh ${r.runs.length}\` on ${r.date}: \`${r.command}\` ${r.runs.length} times in a row while ` +
+      `${r.busyLoops} \`yes > /dev/null\` loops kept the ${r.cores} cores busy, Node.js ${r.node}, load average ${range(r.runs.map((x) => x.loadBefore), 2)} ` +
+      `before each): ${clean.length} of ${r.runs.length} runs passed all ${count(r.runs[0]!.tests)} tests at the first attempt, in ` +
+      `${range(r.runs.map((x) => x.wallSeconds), 1)} s each ([reports/suite-busy.json](reports/suite-busy.json)).`,
     );
   });
 
