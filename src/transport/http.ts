@@ -53,10 +53,10 @@ interface SendInit {
  * pools take over; two requests in flight at once switch it at any count. A job of a few
  * thousand sequential calls never loads undici: loading it and V8 optimizing llhttp cost more
  * than undici saves per call until ~8 000 calls (issue 34). Measured on Node 24 with the bench's
- * first 2000 calls (client CPU per call, medians of 3, two interleaved rounds each): switching
- * after 200 requests 325 and 320 µs (1.66x and 1.78x govmomi), never 286 and 264 µs (1.58x and
- * 1.55x). A long-lived sequential service still moves, once past that point, to undici's lower
- * steady state (after 2000 calls: 140-145 µs per call on undici, 188-228 on Node's stack).
+ * first 2000 calls (client CPU per call, five interleaved rounds, bench/switch-ab-node24.json):
+ * switching after 200 requests 422 µs (348-508), on Node's stack throughout 330 µs (284-363).
+ * A long-lived sequential service still moves, once past that point, to undici's lower steady
+ * state (after 2000 calls: 140-145 µs per call on undici, 188-228 on Node's stack).
  */
 export const SWITCH_AFTER = 10_000;
 
