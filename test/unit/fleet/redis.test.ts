@@ -2,7 +2,7 @@
 // memory and file stores keep (stores.test.ts), the keys and TTLs it writes, what it makes of
 // values others wrote there (untrusted: another type, too large, no TTL), and a Redis that is
 // down or never answers. The fleet's processes sharing it are test/integration/fleet-redis.
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, Socket, type Server } from 'node:net';
 import { inspect } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -252,18 +252,23 @@ describe('RedisSessionStore options', () => {
     s.attach();
     await s.get('k');
     expect(await connected()).toBe(true);
-    s.detach();
-    for (let i = 0; i < 20; i++) await admin.ping(); // a quit() would have reached Redis by now
+    await s.detach();
     expect(await connected()).toBe(true); // one client still uses it
-    s.detach();
-    // quit() is on its way: the next command of this test's own connection is answered after it.
-    for (let i = 0; i < 100 && (await connected()); i++) await admin.ping();
+    // The last client's detach (what its close() awaits) resolves once the connection is closed,
+    // on Redis's side and on this process's: no socket of it is left to keep a process alive.
+    const sockets = (): number =>
+      (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles()
+        .filter((h) => h instanceof Socket && h.remotePort === server.port && !h.destroyed).length;
+    const open = sockets();
+    await s.detach();
     expect(await connected()).toBe(false);
-    s.detach(); // one more than attached: no negative count, the next attach counts from zero
+    expect(sockets()).toBe(open - 1);
+    await s.detach(); // one more than attached: no negative count, the next attach counts from zero
     s.attach();
     await s.get('k'); // a new connection
     expect(await connected()).toBe(true);
-    s.detach();
+    await s.detach();
+    expect(await connected()).toBe(false);
   });
 });
 
