@@ -14,7 +14,7 @@
 // re-established for the next transfer.
 import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
-import type { MethodInfo } from '../binding/metadata.ts';
+import { undeclaredMethod } from '../binding/metadata.ts';
 import { abortedBy, TransportError } from '../errors.ts';
 import { internalsOf, type ClientInternals } from '../internals.ts';
 import { vimFault } from '../soap/faults.ts';
@@ -85,9 +85,9 @@ export function transferUrl(url: string | URL, server: string): URL {
   return u;
 }
 
+/** A transfer as the session policy sees it: not a vim25 method, only a name (for its log) and a signal. */
 function sessionCall(name: string, signal: AbortSignal | undefined): SoapCall {
-  const info = { name, request: { name: 'TransferRequest', base: undefined, fields: [], fieldMap: new Map() }, result: undefined, faults: [] } as unknown as MethodInfo;
-  return { info, _this: undefined, args: undefined, options: { signal } };
+  return { info: undeclaredMethod(name), _this: undefined, args: undefined, options: { signal } };
 }
 
 /**

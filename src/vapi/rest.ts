@@ -24,7 +24,7 @@ import type { Logger } from '../logger.ts';
 import { readCurrentSession } from '../session/manager.ts';
 import { vimFault } from '../soap/faults.ts';
 import type { SoapCall } from '../soap/pipeline.ts';
-import type { MethodInfo } from '../binding/metadata.ts';
+import { undeclaredMethod } from '../binding/metadata.ts';
 import type { HttpResponse, HttpTransport } from '../transport/http.ts';
 import { excerpt } from '../transport/http.ts';
 import { replayOnce } from '../transport/replay.ts';
@@ -261,8 +261,8 @@ export class RestClient {
 
   /** One request under the client's session policy: a 401 joins the single re-login of every caller, then is sent once more. */
   async #underSession(method: RestMethod, path: string, url: string, body: string | undefined, options: RestOptions): Promise<unknown> {
-    const info: MethodInfo = { name: `${method} ${path}`, request: { name: 'RestRequest', base: undefined, fields: [], fieldMap: new Map() }, result: undefined, faults: [] } as unknown as MethodInfo;
-    const call: SoapCall = { info, _this: undefined, args: undefined, options: { signal: options.signal, timeoutMs: options.timeoutMs } };
+    // Not a vim25 method: what the session policy reads of it is its name (for its log) and options.
+    const call: SoapCall = { info: undeclaredMethod(`${method} ${path}`), _this: undefined, args: undefined, options: { signal: options.signal, timeoutMs: options.timeoutMs } };
     try {
       return await this.#internals.session.policy.handle(call, () => this.#attempt(method, path, url, body, options));
     } catch (err) {
