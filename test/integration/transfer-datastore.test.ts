@@ -5,8 +5,8 @@
 // re-login, a one-shot stream is not); abort. On a harness of this file's own, since it writes
 // to the datastore.
 //
-// The client is made from src, where datastoreOf lives until the client exposes it as
-// client.datastore (the wiring of src/client.ts reads the same module-private map).
+// The client is made from src, not the package's bundle: the allocation and request tests reach
+// internals (transferRequest, FileChunks) that only a client of the same modules registers.
 import { createHash, randomBytes } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import { execFile, execFileSync } from 'node:child_process';
@@ -19,7 +19,6 @@ import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { VimClient } from '../../src/client.ts';
 import { AbortError, TransportError, VimError } from '../../src/errors.ts';
-import { datastoreOf } from '../../src/transfer/datastore.ts';
 import { TransferError } from '../../src/transfer/errors.ts';
 import { transferRequest } from '../../src/transfer/request.ts';
 import { FileChunks, POOL_CHUNKS } from '../../src/transfer/source.ts';
@@ -126,7 +125,7 @@ describe('upload and download', () => {
   // Its timeout is a guard against a hang, not a bound: 768 MiB through TLS and three hashes.
   it(`a ${HUGE / MiB} MiB random file goes up and comes back byte-identical, streamed: memory grows by far less than the file`, async () => {
     const c = await client();
-    const ds = datastoreOf(c);
+    const ds = c.datastore;
     const up = await memoryPeak();
     const samples: Promise<void>[] = [];
     const progress: number[] = [];
@@ -171,7 +170,7 @@ describe('upload and download', () => {
 
   it('sources of every kind: a buffer, a Readable with a length, a web ReadableStream, and one without a length (chunked)', async () => {
     const c = await client();
-    const ds = datastoreOf(c);
+    const ds = c.datastore;
     const bytes = randomBytes(300_000);
     const read = async (path: string): Promise<Buffer> => Buffer.concat(await (await ds.download(`[${DS}] ${path}`)).toArray());
     await ds.upload(`[${DS}] kinds/buffer.bin`, bytes);
@@ -196,7 +195,7 @@ describe('upload and download', () => {
 
   it('a stream that gives more or fewer bytes than its length fails with length-mismatch, not a truncated file reported as written', async () => {
     const c = await client();
-    const ds = datastoreOf(c);
+    const ds = c.datastore;
     const short = await ds.upload(`[${DS}] kinds/short.bin`, Readable.from([Buffer.alloc(10)]), { length: 20 }).catch((e: unknown) => e);
     expect(short).toBeInstanceOf(TransferError);
     expect((short as TransferError).reason).toBe('length-mismatch');
@@ -208,7 +207,7 @@ describe('upload and download', () => {
 
   it('a missing file downloads as not-found; a missing source file is refused before any request', async () => {
     const c = await client();
-    const ds = datastoreOf(c);
+    const ds = c.datastore;
     const err = await ds.download(`[${DS}] nowhere/none.bin`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransferError);
     expect((err as TransferError).reason).toBe('not-found');
@@ -221,7 +220,7 @@ describe('upload and download', () => {
 describe('memory: what a transfer leaves to the collector (issue 29)', () => {
   it(`uploading ${BIG / MiB} MiB from a file path allocates no buffer per chunk: the Buffer memory alive or not yet collected stays under 16 MiB`, async () => {
     const c = await client();
-    const ds = datastoreOf(c);
+    const ds = c.datastore;
     await ds.url(`[${DS}] big/again.bin`);
     // Not collected first, on purpose: what is measured is the garbage. A reader that allocates
     // a buffer per read leaves ~32 MiB of them dead before V8 frees any (its young
@@ -245,7 +244,7 @@ describe('memory: what a transfer leaves to the collector (issue 29)', () => {
 
   it('a fresh client moves a file with one request at a time: it stays on Node\'s HTTP stack and never loads undici (whose WebAssembly parser V8 would optimize, ~30 MiB of peak RSS)', async () => {
     const c = await client();
-    const ds = datastoreOf(c);
+    const ds = c.datastore;
     let undiciRequests = 0;
     const onUndici = (): void => void undiciRequests++;
     diagnostics.subscribe('undici:request:create', onUndici);
@@ -277,7 +276,7 @@ describe('paths and datastores are checked before any request', () => {
   ];
   it.each(bad)('%j is refused with bad-path, nothing sent', async (target) => {
     const c = await client();
-    const ds = datastoreOf(c);
+    const ds = c.datastore;
     for (const op of [() => ds.upload(target, Buffer.from('x')), () => ds.download(target), () => ds.delete(target), () => ds.stat(target)] as (() => Promise<unknown>)[]) {
       const { error, paths } = await requestsDuring(op);
       expect(error).toBeInstanceOf(TransferError);
@@ -288,7 +287,7 @@ describe('paths and datastores are checked before any request', () => {
 
   it('a datastore or datacenter that does not exist is refused before any transfer', async () => {
     const c = await client();
-    const ds = datastoreOf(c);
+    const ds = c.datastore;
     const a = await requestsDuring(() => ds.upload('[NoSuchDS] x.bin', Buffer.from('x')));
     expect((a.error as TransferError).reason).toBe('no-such-datastore');
     expect(a.paths.filter((p) => p.startsWith('/folder/'))).toEqual([]);
@@ -301,7 +300,7 @@ describe('paths and datastores are checked before any request', () => {
 describe('directories and files through the vim25 API', () => {
   it('mkdir, list (typed rows), stat, move, copy and delete', async () => {
     const c = await client();
-    const ds = datastoreOf(c);
+    const ds = c.datastore;
     await ds.mkdir(`[${DS}] tree/a/b`, { parents: true });
     await ds.upload(`[${DS}] tree/a/one.iso`, Buffer.from('iso bytes'));
     await ds.upload(`[${DS}] tree/a/two.vmdk`, Buffer.from('disk'));
@@ -340,7 +339,7 @@ describe('the session', () => {
     const h = harness();
     const c = await client();
     const admin = await client();
-    const ds = datastoreOf(c);
+    const ds = c.datastore;
     const bytes = randomBytes(2 * MiB);
     const file = join(dir, 'session.bin');
     writeFileSync(file, bytes);
@@ -399,7 +398,7 @@ describe('the session', () => {
     expect(await logins()).toBe(before + 1);
     // Each PUT twice (refused, then sent again), none more.
     for (const i of [0, 1, 2, 3]) expect(paths.filter((p) => p.startsWith(`/folder/concurrent/${i}.bin`))).toHaveLength(2);
-    const got = Buffer.concat(await (await datastoreOf(c).download(`[${DS}] concurrent/2.bin`)).toArray());
+    const got = Buffer.concat(await (await c.datastore.download(`[${DS}] concurrent/2.bin`)).toArray());
     expect(got).toEqual(Buffer.alloc(1000, 2));
   });
 
@@ -416,7 +415,7 @@ describe('the session', () => {
 describe('abort and errors', () => {
   it('an upload aborted midway rejects with the abort; a download aborted midway errors its stream', async () => {
     const c = await client();
-    const ds = datastoreOf(c);
+    const ds = c.datastore;
     const ctrl = new AbortController();
     let seen = 0;
     const err = await ds.upload(`[${DS}] abort/up.bin`, big, {
@@ -464,7 +463,7 @@ describe('interop with govmomi (object.Datastore.Upload and Download)', () => {
 
   it('a file the library uploads, govmomi downloads byte-identical, and the other way round', async () => {
     const c = await client();
-    const ds = datastoreOf(c);
+    const ds = c.datastore;
     const bytes = randomBytes(4 * MiB + 1);
     await ds.upload(`[${DS}] interop/from-library.bin`, bytes);
     const got = join(dir, 'by-govmomi.bin');
