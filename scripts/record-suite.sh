@@ -53,7 +53,10 @@ one_run() {
       return 0
     fi
     grep -E 'FAIL|Error' "$work/$name.log" | head -20 >&2 || true
-    say "the run $name in $dir failed (attempt $attempt)"
+    # The whole log outlives the run's directory: a failure under load may not come again.
+    kept="${TMPDIR:-/tmp}/vim25-record-suite-$name-attempt$attempt-$(date +%s).log"
+    cp "$work/$name.log" "$kept"
+    say "the run $name in $dir failed (attempt $attempt); its log: $kept"
   done
   say "FAIL: the run $name failed; nothing recorded"
   exit 1
