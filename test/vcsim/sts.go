@@ -173,15 +173,7 @@ type wsSecurity struct {
 		Username string `xml:"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd Username"`
 		Password string `xml:"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd Password"`
 	} `xml:"http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd UsernameToken"`
-	Assertion *struct {
-		ID      string `xml:"ID,attr"`
-		Subject struct {
-			NameID       string `xml:"urn:oasis:names:tc:SAML:2.0:assertion NameID"`
-			Confirmation []struct {
-				Method string `xml:"Method,attr"`
-			} `xml:"urn:oasis:names:tc:SAML:2.0:assertion SubjectConfirmation"`
-		} `xml:"urn:oasis:names:tc:SAML:2.0:assertion Subject"`
-	} `xml:"urn:oasis:names:tc:SAML:2.0:assertion Assertion"`
+	Assertion *samlAssertion `xml:"urn:oasis:names:tc:SAML:2.0:assertion Assertion"`
 	Signature []struct {
 		SignedInfo struct {
 			Reference []struct {
@@ -202,17 +194,30 @@ func parseWS(doc []byte) (*wsEnvelope, error) {
 	return &env, nil
 }
 
-func (env *wsEnvelope) holderOfKey() bool {
-	sec := env.Header.Security
-	if sec == nil || sec.Assertion == nil {
-		return false
-	}
-	for _, c := range sec.Assertion.Subject.Confirmation {
+// samlAssertion is what the harness reads of a saml2:Assertion: its ID, subject and how the
+// subject is confirmed (a WS-Security header's token, or a vAPI token request's).
+type samlAssertion struct {
+	ID      string `xml:"ID,attr"`
+	Subject struct {
+		NameID       string `xml:"urn:oasis:names:tc:SAML:2.0:assertion NameID"`
+		Confirmation []struct {
+			Method string `xml:"Method,attr"`
+		} `xml:"urn:oasis:names:tc:SAML:2.0:assertion SubjectConfirmation"`
+	} `xml:"urn:oasis:names:tc:SAML:2.0:assertion Subject"`
+}
+
+func (a *samlAssertion) holderOfKey() bool {
+	for _, c := range a.Subject.Confirmation {
 		if c.Method == confirmHoK {
 			return true
 		}
 	}
 	return false
+}
+
+func (env *wsEnvelope) holderOfKey() bool {
+	sec := env.Header.Security
+	return sec != nil && sec.Assertion != nil && sec.Assertion.holderOfKey()
 }
 
 // verifySigned checks that doc is signed over its Timestamp and Body with cert's key.

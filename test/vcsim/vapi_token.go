@@ -93,26 +93,12 @@ func (h *harness) tokenSession(w http.ResponseWriter, r *http.Request) {
 		refuse("body")
 		return
 	}
-	var a struct {
-		ID      string `xml:"ID,attr"`
-		Subject struct {
-			NameID       string `xml:"urn:oasis:names:tc:SAML:2.0:assertion NameID"`
-			Confirmation []struct {
-				Method string `xml:"Method,attr"`
-			} `xml:"urn:oasis:names:tc:SAML:2.0:assertion SubjectConfirmation"`
-		} `xml:"urn:oasis:names:tc:SAML:2.0:assertion Subject"`
-	}
+	var a samlAssertion
 	if bytes.Contains(assertion, []byte("<!DOCTYPE")) || xml.Unmarshal(assertion, &a) != nil {
 		refuse("not an assertion")
 		return
 	}
-	hok := false
-	for _, c := range a.Subject.Confirmation {
-		if c.Method == confirmHoK {
-			hok = true
-		}
-	}
-	if hok {
+	if a.holderOfKey() {
 		if err := h.verifyHoKRequest(r, params, body, a.ID, strings.TrimSpace(a.Subject.NameID)); err != nil {
 			refuse(err.Error())
 			return
