@@ -4,26 +4,17 @@
 // session, replay) as client.ts assembles it; everything else stays a POST. Against a toy server
 // that answers each GET from a table.
 import { tracingChannel } from 'node:diagnostics_channel';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CookieJar } from 'tough-cookie';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { isVimFault, TransportError, VimFault } from '../../../src/errors.ts';
-import { silentLogger, type Logger } from '../../../src/logger.ts';
-import { Session } from '../../../src/session/session.ts';
-import { passwordLogin } from '../../../src/session/strategies.ts';
 import type { CallMessage } from '../../../src/soap/diagnostics.ts';
 import { jsonWire } from '../../../src/soap/json-wire.ts';
-import { soapPipeline, type PipelineOptions } from '../../../src/soap/pipeline.ts';
-import { HttpTransport } from '../../../src/transport/http.ts';
+import { toyClient, toyViJsonServer } from './toy-vi-json.ts';
 
-const SM = { type: 'SessionManager', value: 'SessionManager' } as const;
 const PC = { type: 'PropertyCollector', value: 'propertyCollector' } as const;
 const VM = { type: 'VirtualMachine', value: 'vm-1' } as const;
-const HEADER = 'vmware-api-session-id';
 const BASE = '/sdk/vim25/8.0.1.0';
 
-interface Answer {
+interface GetAnswer {
   status: number;
   body?: unknown;
   /** The body as written (a long beyond 2^53 that JSON.stringify would round), and its type. */
@@ -31,79 +22,25 @@ interface Answer {
   type?: string;
 }
 
-const server = {
-  http: undefined as unknown as http.Server,
-  endpoint: '',
-  sessions: new Set<string>(),
-  requests: [] as { method: string; path: string; session: string | undefined; body: string; accept: string | undefined }[],
-  /** GET answers by path below BASE. */
-  gets: new Map<string, Answer>(),
-  dropNext: false,
-  next: 0,
-};
+/** GET answers by path below BASE. */
+const gets = new Map<string, GetAnswer>();
+beforeEach(() => gets.clear());
 
-beforeAll(async () => {
-  server.http = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c));
-    req.on('end', () => {
-      const session = req.headers[HEADER] as string | undefined;
-      server.requests.push({ method: req.method!, path: req.url!, session, body, accept: req.headers.accept });
-      if (server.dropNext) {
-        server.dropNext = false;
-        req.socket.destroy();
-        return;
-      }
-      const answer = (status: number, value?: unknown, headers: Record<string, string> = {}) => {
-        if (status === 204) return res.writeHead(204, headers).end();
-        res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(value));
-      };
-      if (req.url!.endsWith('/Login')) {
-        const id = `s${++server.next}`;
-        server.sessions.add(id);
-        return answer(200, { _typeName: 'UserSession', key: id, userName: 'u' }, { [HEADER]: id });
-      }
-      if (session === undefined || !server.sessions.has(session)) {
-        return answer(500, { _typeName: 'NotAuthenticated', faultstring: 'The session is not authenticated.', object: { _typeName: 'ManagedObjectReference', ...VM }, privilegeId: 'System.View' });
-      }
-      if (req.method === 'GET') {
-        const a = server.gets.get(req.url!.slice(BASE.length));
-        if (a?.raw !== undefined) return res.writeHead(a.status, { 'Content-Type': a.type ?? 'application/json' }).end(a.raw);
-        return a ? answer(a.status, a.body) : answer(404, { error_type: 'NOT_FOUND' });
-      }
-      // A POSTed RetrievePropertiesEx: one object, its properties by name from the GET table.
-      return answer(200, { _typeName: 'RetrieveResult', objects: [{ _typeName: 'ObjectContent', obj: { _typeName: 'ManagedObjectReference', ...VM }, propSet: [{ _typeName: 'DynamicProperty', name: 'name', val: { _typeName: 'string', _value: 'web-1' } }] }] });
-    });
-  });
-  await new Promise<void>((resolve) => server.http.listen(0, '127.0.0.1', resolve));
-  server.endpoint = `http://127.0.0.1:${(server.http.address() as AddressInfo).port}/sdk`;
-});
-afterAll(() => new Promise<void>((resolve) => server.http.close(() => resolve())));
-beforeEach(() => {
-  server.sessions.clear();
-  server.requests = [];
-  server.gets.clear();
-  server.dropNext = false;
-  server.next = 0;
+/** The toy server (toy-vi-json.ts): a GET answered from `gets`, a POSTed RetrievePropertiesEx with one object's name. */
+const server = toyViJsonServer((req, answer, res) => {
+  if (req.method === 'GET') {
+    const a = gets.get(req.path.slice(BASE.length));
+    if (a?.raw !== undefined) return res.writeHead(a.status, { 'Content-Type': a.type ?? 'application/json' }).end(a.raw);
+    return a ? answer(a.status, a.body) : answer(404, { error_type: 'NOT_FOUND' });
+  }
+  answer(200, { _typeName: 'RetrieveResult', objects: [{ _typeName: 'ObjectContent', obj: { _typeName: 'ManagedObjectReference', ...VM }, propSet: [{ _typeName: 'DynamicProperty', name: 'name', val: { _typeName: 'string', _value: 'web-1' } }] }] });
 });
 
-/** A client's pieces as client.ts wires them, on the VI/JSON wire, logged in. */
+/** A client's pieces as client.ts wires them, on the VI/JSON wire, logged in; the requests logged from here on. */
 async function loggedIn(options: { debug?: boolean } = {}) {
-  const lines: { message: string; data: string }[] = [];
-  const events: string[] = [];
-  const logger: Logger = { ...silentLogger, debug: (message, data) => lines.push({ message, data: JSON.stringify(data, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) }) };
-  const jar = new CookieJar();
-  const transport = new HttpTransport({ tls: {}, jar, logger, timeoutMs: 10_000, maxResponseBytes: 1 << 20, maxSockets: 2, idleSocketMs: 30_000, userAgent: 't', http: 'https' });
-  onTestFinished(() => transport.close());
-  const base: PipelineOptions = { endpoint: server.endpoint, transport, logger, version: () => '8.0.1.0', limits: {}, debug: options.debug, wire: jsonWire };
-  const session = new Session({
-    invoke: soapPipeline(base), sessionManager: SM, propertyCollector: PC, jar, url: server.endpoint, logger, reauthenticate: true,
-    emit: (event) => events.push(event),
-    mutualTls: undefined as never,
-  });
-  await session.login(passwordLogin('u', 'Sup3r-Secret'));
+  const c = await toyClient(server, jsonWire, options);
   server.requests = [];
-  return { session, call: soapPipeline({ ...base, session: session.policy }), lines, events };
+  return c;
 }
 
 /** The arguments of a RetrievePropertiesEx of `paths` of `obj`, with extra parts where given. */
@@ -119,7 +56,7 @@ const content = (rest: object) => ({ _typeName: 'RetrieveResult', objects: [{ _t
 describe('a read of one top-level property is a GET', () => {
   it('sends GET …/{Type}/{moId}/{property} with the session header and no body, and gives the RetrieveResult of the collector, typed by the property', async () => {
     const c = await loggedIn();
-    server.gets.set('/VirtualMachine/vm-1/summary', { status: 200, raw: JSON.stringify({
+    gets.set('/VirtualMachine/vm-1/summary', { status: 200, raw: JSON.stringify({
       _typeName: 'VirtualMachineSummary',
       vm: { _typeName: 'ManagedObjectReference', type: 'VirtualMachine', value: 'vm-1' },
       runtime: { _typeName: 'VirtualMachineRuntimeInfo', powerState: 'poweredOn', bootTime: '2026-01-02T03:04:05Z', connectionState: 'connected' },
@@ -138,9 +75,9 @@ describe('a read of one top-level property is a GET', () => {
   it('decodes by the declared type: an array of references, one element, a managed-type reference', async () => {
     const c = await loggedIn();
     const ds = { _typeName: 'ManagedObjectReference', type: 'Datastore', value: 'ds-1' };
-    server.gets.set('/VirtualMachine/vm-1/datastore', { status: 200, body: [ds] });
-    server.gets.set('/VirtualMachine/vm-1/resourcePool', { status: 200, body: { _typeName: 'ManagedObjectReference', type: 'ResourcePool', value: 'rp-1' } });
-    server.gets.set('/VirtualMachine/vm-1/network', { status: 200, body: [] });
+    gets.set('/VirtualMachine/vm-1/datastore', { status: 200, body: [ds] });
+    gets.set('/VirtualMachine/vm-1/resourcePool', { status: 200, body: { _typeName: 'ManagedObjectReference', type: 'ResourcePool', value: 'rp-1' } });
+    gets.set('/VirtualMachine/vm-1/network', { status: 200, body: [] });
     expect(await c.call('RetrievePropertiesEx', PC, spec(['datastore']))).toEqual(content({ propSet: [{ _typeName: 'DynamicProperty', name: 'datastore', val: [{ type: 'Datastore', value: 'ds-1' }] }] }));
     expect(await c.call('RetrievePropertiesEx', PC, spec(['resourcePool']))).toEqual(content({ propSet: [{ _typeName: 'DynamicProperty', name: 'resourcePool', val: { type: 'ResourcePool', value: 'rp-1' } }] }));
     // An empty array is a value, as the collector's empty ArrayOf is.
@@ -149,7 +86,7 @@ describe('a read of one top-level property is a GET', () => {
 
   it('an unset property (204): the object without a propSet', async () => {
     const c = await loggedIn();
-    server.gets.set('/VirtualMachine/vm-1/snapshot', { status: 204 });
+    gets.set('/VirtualMachine/vm-1/snapshot', { status: 204 });
     const result = await c.call('RetrievePropertiesEx', PC, spec(['snapshot'])) as { objects: object[] };
     expect(result).toEqual(content({}));
     expect(Object.keys(result.objects[0]!)).toEqual(['_typeName', 'obj']);
@@ -157,13 +94,13 @@ describe('a read of one top-level property is a GET', () => {
 
   it('a fault of the call (ManagedObjectNotFound) is thrown; one of the property (NoPermission, SystemError, InvalidProperty) is its missingSet', async () => {
     const c = await loggedIn();
-    server.gets.set('/VirtualMachine/vm-1/name', { status: 500, body: { _typeName: 'ManagedObjectNotFound', faultstring: 'The object has already been deleted or has not been completely created', obj: { _typeName: 'ManagedObjectReference', ...VM } } });
+    gets.set('/VirtualMachine/vm-1/name', { status: 500, body: { _typeName: 'ManagedObjectNotFound', faultstring: 'The object has already been deleted or has not been completely created', obj: { _typeName: 'ManagedObjectReference', ...VM } } });
     const err = await c.call('RetrievePropertiesEx', PC, spec(['name'])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VimFault);
     expect(err).toMatchObject({ faultName: 'ManagedObjectNotFound', method: 'RetrievePropertiesEx', fault: { obj: { type: 'VirtualMachine', value: 'vm-1' } } });
 
     for (const [fault, extra] of [['NoPermission', { object: { _typeName: 'ManagedObjectReference', ...VM }, privilegeId: 'System.Read' }], ['SystemError', { reason: 'oops' }], ['InvalidProperty', { name: 'guest' }]] as const) {
-      server.gets.set('/VirtualMachine/vm-1/guest', { status: 500, body: { _typeName: fault, faultstring: `cannot read guest (${fault})`, ...extra } });
+      gets.set('/VirtualMachine/vm-1/guest', { status: 500, body: { _typeName: fault, faultstring: `cannot read guest (${fault})`, ...extra } });
       const result = await c.call('RetrievePropertiesEx', PC, spec(['guest'])) as { objects: { missingSet: { fault: { fault: { _typeName: string } } }[] }[] };
       expect(result).toMatchObject(content({ missingSet: [{ _typeName: 'MissingProperty', path: 'guest', fault: { _typeName: 'LocalizedMethodFault', localizedMessage: `cannot read guest (${fault})`, fault: { _typeName: fault } } }] }));
       expect(result.objects[0]!.missingSet[0]!.fault.fault).not.toHaveProperty('faultstring');
@@ -172,7 +109,7 @@ describe('a read of one top-level property is a GET', () => {
 
   it('NotAuthenticated goes to the session policy: one re-login, the GET again', async () => {
     const c = await loggedIn();
-    server.gets.set('/VirtualMachine/vm-1/name', { status: 200, body: 'web-1' });
+    gets.set('/VirtualMachine/vm-1/name', { status: 200, body: 'web-1' });
     server.sessions.clear();
     const result = await c.call('RetrievePropertiesEx', PC, spec(['name']));
     expect(result).toEqual(content({ propSet: [{ _typeName: 'DynamicProperty', name: 'name', val: 'web-1' }] }));
@@ -182,7 +119,7 @@ describe('a read of one top-level property is a GET', () => {
 
   it('is replayed when the server closes the connection (a read), and traced and logged as the RetrievePropertiesEx it is', async () => {
     const c = await loggedIn({ debug: true });
-    server.gets.set('/VirtualMachine/vm-1/name', { status: 200, body: 'web-1' });
+    gets.set('/VirtualMachine/vm-1/name', { status: 200, body: 'web-1' });
     const traced: CallMessage[] = [];
     const channel = tracingChannel<unknown, CallMessage>('vim25-soap:call');
     const handlers = { start: (m: CallMessage) => void traced.push(m), end: () => {}, asyncStart: () => {}, asyncEnd: () => {}, error: () => {} };
@@ -194,14 +131,14 @@ describe('a read of one top-level property is a GET', () => {
     expect(traced).toHaveLength(1);
     expect(traced[0]).toMatchObject({ method: 'RetrievePropertiesEx', this: { type: 'PropertyCollector' }, wire: 'json', attempt: 2, retries: [{ reason: 'replay' }] });
     const request = c.lines.find((l) => l.message === 'request' && l.data.includes('RetrievePropertiesEx'))!;
-    expect(JSON.parse(request.data)).toEqual({ method: 'RetrievePropertiesEx', envelope: `GET ${server.endpoint}/vim25/8.0.1.0/VirtualMachine/vm-1/name` });
+    expect(JSON.parse(request.data)).toEqual({ method: 'RetrievePropertiesEx', envelope: `GET ${server.endpoint()}/vim25/8.0.1.0/VirtualMachine/vm-1/name` });
     expect(c.lines.some((l) => l.message.startsWith('replaying'))).toBe(true);
   });
 
   it('reads through a base type the object derives from, and escapes the path segments', async () => {
     const c = await loggedIn();
     const odd = { type: 'VirtualMachine', value: 'vm/1 x' };
-    server.gets.set('/VirtualMachine/vm%2F1%20x/name', { status: 200, body: 'odd' });
+    gets.set('/VirtualMachine/vm%2F1%20x/name', { status: 200, body: 'odd' });
     const result = await c.call('RetrievePropertiesEx', PC, { specSet: [{ propSet: [{ type: 'ManagedEntity', pathSet: ['name'] }], objectSet: [{ obj: odd }] }], options: { maxObjects: 10 } });
     expect(server.requests.map((r) => [r.method, r.path])).toEqual([['GET', `${BASE}/VirtualMachine/vm%2F1%20x/name`]]);
     expect(result).toMatchObject({ objects: [{ obj: odd, propSet: [{ name: 'name', val: 'odd' }] }] });
@@ -218,7 +155,7 @@ describe("a property read's answer has the JSON decoder's bounds and typed error
     ['a 500 JSON body that is no fault', { status: 500, raw: '{"error":"internal"}' }, 'HTTP_500'],
   ])('%s: a TransportError, never a value or a missingSet', async (_what, answer, code) => {
     const c = await loggedIn();
-    server.gets.set('/VirtualMachine/vm-1/guest', answer);
+    gets.set('/VirtualMachine/vm-1/guest', answer);
     const err = await c.call('RetrievePropertiesEx', PC, spec(['guest'])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect(err).toMatchObject({ code });
