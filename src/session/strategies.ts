@@ -106,7 +106,9 @@ export function extensionLogin(method: ExtensionLoginMethod, extensionKey: strin
 /** A SAML token: the assertion XML (bearer), a SamlToken (bearer or holder-of-key), or a provider of fresh ones. */
 export type TokenSource = string | SamlToken | (() => Promise<SamlToken | string>);
 
-function asToken(t: SamlToken | string): SamlToken {
+/** The token a source gives now: a provider is asked for a fresh one each time (tokens expire). */
+export async function currentToken(source: TokenSource): Promise<SamlToken> {
+  const t = typeof source === 'function' ? await source() : source;
   return typeof t === 'string' ? { assertion: t } : t;
 }
 
@@ -119,12 +121,11 @@ export function tokenLogin(source: TokenSource, locale?: string): LoginStrategy 
   if (typeof source !== 'function' && typeof source !== 'string' && typeof source?.assertion !== 'string') {
     throw new TypeError('loginByToken needs { token } as the SAML assertion, a SAML token or a token provider');
   }
-  const provider = typeof source === 'function' ? source : undefined;
   return {
     kind: 'token',
-    replayable: provider !== undefined,
+    replayable: typeof source === 'function',
     login: async ({ invoke, sessionManager }) => {
-      const token = asToken(provider ? await provider() : (source as SamlToken | string));
+      const token = await currentToken(source);
       return (await invoke('LoginByToken', sessionManager, withLocale(locale), { header: await tokenHeader(token) })) as UserSession;
     },
   };

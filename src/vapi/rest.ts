@@ -15,7 +15,7 @@ import { abortedBy, TransportError, VimError } from '../errors.ts';
 import { sameUser } from '../fleet/identity.ts';
 import { sessionKey } from '../fleet/key.ts';
 import type { SessionStore } from '../fleet/store.ts';
-import type { TokenSource } from '../session/strategies.ts';
+import { currentToken, type TokenSource } from '../session/strategies.ts';
 import type { SamlToken } from '../session/token.ts';
 import { SharedVapiSession, type Held, type Verdict } from './shared-session.ts';
 import { tokenAuthorization } from './token-auth.ts';
@@ -96,11 +96,7 @@ export function rememberVapiCredentials(client: object, username: string, passwo
  * with. A provider is asked for a fresh token each time (tokens expire), as a re-login does.
  */
 export function rememberVapiToken(client: object, source: TokenSource): void {
-  const token = async (): Promise<SamlToken> => {
-    const t = typeof source === 'function' ? await source() : source;
-    return typeof t === 'string' ? { assertion: t } : t;
-  };
-  logins.set(client, { kind: 'token', token });
+  logins.set(client, { kind: 'token', token: () => currentToken(source) });
 }
 
 const closing = new WeakSet<object>();
@@ -389,7 +385,7 @@ export class RestClient {
     const login = logins.get(this.#client);
     const get = (path: string, method: 'GET' | 'POST'): Promise<HttpResponse> =>
       replayOnce(
-        (freshConnection) => this.#internals.transport.send(this.#origin + path, { method: method as 'POST', headers: { [SESSION_HEADER]: id, Accept: 'application/json' }, cookies: false, freshConnection }),
+        (freshConnection) => this.#internals.transport.send(this.#origin + path, { method, headers: { [SESSION_HEADER]: id, Accept: 'application/json' }, cookies: false, freshConnection }),
         () => true,
       );
     let path = '/api/session';
