@@ -28,7 +28,6 @@ export interface Held {
   shared: boolean;
 }
 
-
 /** The store key of the vAPI session beside the vim session under `vimKey`: no vim key starts with this. */
 export function vapiKey(vimKey: string): string {
   return `vapi-${vimKey}`;
